@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * main.c: requiretls-submit, a sendmail-compatible submission client with RFC 8689
+ * REQUIRETLS: command line, message, password fd, submission, status and exit code.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "errors.h"
+#include "message.h"
+#include "params.h"
+#include "smtp_client.h"
+#include "status.h"
+
+#define RTLS_SECRET_MAX 4096
+
+/* Reads the password from an inherited fd (never argv or the environment), strips one
+ * trailing newline and closes the fd. */
+static gchar *
+main_read_secret (int fd, GError **error)
+{
+	gchar *buf = g_malloc0 (RTLS_SECRET_MAX + 1);
+	gsize len = 0;
+
+	for (;;) {
+		ssize_t r = read (fd, buf + len, RTLS_SECRET_MAX - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
+			             _("cannot read the password from fd %d: %s"), fd,
+			             g_strerror (errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (gsize) r;
+		if (len == RTLS_SECRET_MAX) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
+			             _("the password on fd %d is too long"), fd);
+			goto fail;
+		}
+	}
+	close (fd);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (len == 0 || memchr (buf, '\0', len) != NULL) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
+		             _("no usable password on fd %d"), fd);
+		explicit_bzero (buf, RTLS_SECRET_MAX);
+		g_free (buf);
+		return NULL;
+	}
+	return buf;
+fail:
+	close (fd);
+	explicit_bzero (buf, RTLS_SECRET_MAX);
+	g_free (buf);
+	return NULL;
+}
+
+/* RFC 5322 3.3 date in English whatever the locale. */
+static gchar *
+main_rfc5322_date (void)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+	gint64 off = g_date_time_get_utc_offset (now) / G_TIME_SPAN_MINUTE;
+
+	return g_strdup_printf (" %s, %d %s %d %02d:%02d:%02d %c%02d%02d",
+	                        days[g_date_time_get_day_of_week (now) - 1],
+	                        g_date_time_get_day_of_month (now),
+	                        months[g_date_time_get_month (now) - 1], g_date_time_get_year (now),
+	                        g_date_time_get_hour (now), g_date_time_get_minute (now),
+	                        g_date_time_get_second (now), off < 0 ? '-' : '+',
+	                        (int) (ABS (off) / 60), (int) (ABS (off) % 60));
+}
+
+/* RFC 6409 8.2, 8.3: a submission server may add Date and Message-ID; we do it here so
+ * that the Message-ID we report is the one that travels. */
+static void
+main_complete_headers (RtlsHeaders *headers, const char *sender)
+{
+	if (rtls_headers_get (headers, "Date") == NULL) {
+		g_autofree gchar *date = main_rfc5322_date ();
+		rtls_headers_append (headers, "Date", date);
+	}
+	if (rtls_headers_get (headers, "Message-ID") == NULL) {
+		const char *at = sender != NULL ? strrchr (sender, '@') : NULL;
+		g_autofree gchar *uuid = g_uuid_string_random ();
+		g_autofree gchar *value = g_strdup_printf (
+		        " <%s@%s>", uuid, at != NULL && at[1] != '\0' ? at + 1 : "localhost");
+		rtls_headers_append (headers, "Message-ID", value);
+	}
+}
+
+static gboolean
+main_add_recipients (GPtrArray *rcpts, const char *text, GError **error)
+{
+	g_autoptr (GPtrArray) parsed = g_ptr_array_new_with_free_func (g_free);
+
+	if (!rtls_address_list_parse (text, parsed, error)) {
+		g_prefix_error (error, _("recipient “%s”: "), text);
+		return FALSE;
+	}
+	for (guint i = 0; i < parsed->len; i++) {
+		const char *a = g_ptr_array_index (parsed, i);
+		gboolean dup = FALSE;
+		for (guint j = 0; j < rcpts->len && !dup; j++)
+			dup = g_ascii_strcasecmp (a, g_ptr_array_index (rcpts, j)) == 0;
+		if (!dup)
+			g_ptr_array_add (rcpts, g_strdup (a));
+	}
+	return TRUE;
+}
+
+static int
+main_finish (const RtlsParams *params, const RtlsOutcome *outcome, const char *message_id,
+             const GError *error)
+{
+	int code = rtls_error_to_exit_code (error);
+
+	if (params != NULL && params->status_fd >= 0) {
+		g_autofree gchar *record = rtls_status_format (params, outcome, message_id, error);
+		gsize len = strlen (record), done = 0;
+		while (done < len) {
+			ssize_t w = write (params->status_fd, record + done, len - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += (gsize) w;
+		}
+		if (params->status_fd > 2)
+			close (params->status_fd);
+	}
+	if (error != NULL) {
+		g_autofree gchar *clean = rtls_sanitize (error->message, -1, 2000);
+		g_printerr ("requiretls-submit: %s\n", clean);
+		g_printerr ("rtls: error=%s exitcode=%s: %s\n",
+		            error->domain == RTLS_ERROR ? rtls_error_code_name (error->code)
+		                                        : "RTLS_ERROR_FAILED",
+		            rtls_exit_code_name (code), clean);
+	}
+	return code;
+}
+
+int
+main (int argc, char **argv)
+{
+	g_autoptr (RtlsParams) params = NULL;
+	g_autoptr (RtlsMessage) msg = NULL;
+	g_autoptr (GPtrArray) rcpts = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GError) error = NULL;
+	g_autofree gchar *sender = NULL;
+	g_autofree gchar *message_id = NULL;
+	gchar *password = NULL;
+	gboolean resent = FALSE;
+	RtlsOutcome outcome;
+	RtlsSubmission sub = { 0 };
+	int code;
+
+	setlocale (LC_ALL, "");
+	bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+	textdomain (GETTEXT_PACKAGE);
+	signal (SIGPIPE, SIG_IGN);
+	rtls_outcome_init (&outcome);
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp (argv[i], "--") == 0)
+			break;
+		if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+			g_autofree gchar *help = rtls_params_help ();
+			g_print ("%s", help);
+			return 0;
+		}
+	}
+	params = rtls_params_parse (argc, argv, &error);
+	if (params == NULL) {
+		g_printerr (_("Try “%s --help”.\n"), g_get_prgname () ? g_get_prgname () : argv[0]);
+		code = main_finish (NULL, NULL, NULL, error);
+		rtls_outcome_clear (&outcome);
+		return code;
+	}
+	if (params->show_version) {
+		g_print ("requiretls-submit %s\n", RTLS_VERSION);
+		rtls_outcome_clear (&outcome);
+		return 0;
+	}
+	if (params->user != NULL) {
+		password = main_read_secret (params->password_fd, &error);
+		if (password == NULL)
+			goto out;
+	}
+
+	msg = rtls_message_load (STDIN_FILENO, &error);
+	if (msg == NULL)
+		goto out;
+	for (guint i = 0; params->recipients != NULL && params->recipients[i] != NULL; i++)
+		if (!main_add_recipients (rcpts, params->recipients[i], &error))
+			goto out;
+	if (params->read_recipients) {
+		g_autoptr (GPtrArray) from_headers = g_ptr_array_new_with_free_func (g_free);
+		if (!rtls_headers_recipients (msg->headers, from_headers, &resent, &error))
+			goto out;
+		for (guint i = 0; i < from_headers->len; i++) {
+			const char *a = g_ptr_array_index (from_headers, i);
+			gboolean dup = FALSE;
+			for (guint j = 0; j < rcpts->len && !dup; j++)
+				dup = g_ascii_strcasecmp (a, g_ptr_array_index (rcpts, j)) == 0;
+			if (!dup)
+				g_ptr_array_add (rcpts, g_strdup (a));
+		}
+	}
+	if (rcpts->len == 0) {
+		g_set_error (&error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _("the message has no recipients"));
+		goto out;
+	}
+	if (params->from != NULL) {
+		const char *f = params->from;
+		if (*f == '\0' || strcmp (f, "<>") == 0) {
+			sender = g_strdup (""); /* the null reverse-path */
+		} else {
+			g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func (g_free);
+			if (!rtls_address_list_parse (f, one, &error) || one->len != 1) {
+				g_clear_error (&error);
+				g_set_error (&error, RTLS_ERROR, RTLS_ERROR_USAGE,
+				             _("-f: “%s” is not one address"), f);
+				goto out;
+			}
+			sender = g_strdup (g_ptr_array_index (one, 0));
+		}
+	} else {
+		sender = rtls_headers_sender (msg->headers, &error);
+		if (sender == NULL) {
+			g_prefix_error (&error, _("no envelope sender (use -f): "));
+			goto out;
+		}
+	}
+
+	rtls_headers_prepare_for_submission (msg->headers, params->tls_policy, resent);
+	main_complete_headers (msg->headers, sender);
+	message_id = g_strdup (rtls_headers_get (msg->headers, "Message-ID"));
+	if (message_id != NULL)
+		g_strstrip (message_id);
+
+	sub.params = params;
+	sub.message = msg;
+	sub.mail_from = sender;
+	sub.recipients = rcpts;
+	sub.password = password;
+	rtls_smtp_submit (&sub, &outcome, &error);
+
+out:
+	if (password != NULL) {
+		explicit_bzero (password, RTLS_SECRET_MAX);
+		g_free (password);
+	}
+	/* The stage and server fields mean something only once a connection was tried. */
+	code = main_finish (params, sub.params != NULL ? &outcome : NULL, message_id, error);
+	rtls_outcome_clear (&outcome);
+	return code;
+}

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * smtp_client.c: one SMTP submission over a verified TLS stream, REQUIRETLS when asked.
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "codec.h"
+#include "errors.h"
+#include "smtp_client.h"
+#include "smtp_reply.h"
+#include "stream.h"
+
+static const char *const rtls_stage_names[RTLS_STAGE_LAST] = {
+	[RTLS_STAGE_CONNECT] = "connect",   [RTLS_STAGE_TLS] = "tls",
+	[RTLS_STAGE_GREETING] = "greeting", [RTLS_STAGE_EHLO] = "ehlo",
+	[RTLS_STAGE_STARTTLS] = "starttls", [RTLS_STAGE_AUTH] = "auth",
+	[RTLS_STAGE_MAIL] = "mail",         [RTLS_STAGE_RCPT] = "rcpt",
+	[RTLS_STAGE_DATA] = "data",         [RTLS_STAGE_DONE] = "done",
+};
+
+/* How long QUIT may take once the outcome is known. */
+#define RTLS_QUIT_TIMEOUT_MS 5000
+/* Body chunk read from the spool per write. */
+#define RTLS_BODY_CHUNK (64 * 1024)
+
+const char *
+rtls_stage_name (RtlsStage stage)
+{
+	if (stage >= RTLS_STAGE_LAST)
+		return "unknown";
+	return rtls_stage_names[stage];
+}
+
+static void
+rcpt_result_free (gpointer p)
+{
+	RtlsRcptResult *r = p;
+	g_free (r->address);
+	g_free (r->text);
+	g_free (r);
+}
+
+void
+rtls_outcome_init (RtlsOutcome *out)
+{
+	memset (out, 0, sizeof *out);
+	out->rcpts = g_ptr_array_new_with_free_func (rcpt_result_free);
+}
+
+void
+rtls_outcome_clear (RtlsOutcome *out)
+{
+	g_free (out->server_text);
+	g_free (out->tls_version);
+	g_free (out->tls_cipher);
+	if (out->rcpts != NULL)
+		g_ptr_array_unref (out->rcpts);
+	memset (out, 0, sizeof *out);
+}
+
+typedef struct {
+	const RtlsSubmission *sub; /* what to send */
+	const RtlsParams *params;  /* sub->params */
+	RtlsOutcome *out;          /* what happened */
+	RtlsStream *st;            /* the connection */
+	RtlsCaps caps;             /* from the latest EHLO (after TLS) */
+} SmtpClient;
+
+static void
+smtp_client_note_reply (SmtpClient *c, const RtlsReply *reply)
+{
+	c->out->smtp_code = reply->code;
+	g_strlcpy (c->out->enhanced, reply->enhanced, sizeof c->out->enhanced);
+	g_free (c->out->server_text);
+	c->out->server_text = rtls_reply_text (reply);
+}
+
+/* An error for a reply that is not the one we wanted: 4xx is temporary, 5xx permanent,
+ * anything else a protocol violation. */
+static gboolean
+smtp_client_reply_error (SmtpClient *c, const RtlsReply *reply, int code_5xx, const char *what,
+                         GError **error)
+{
+	g_autofree gchar *text = rtls_reply_text (reply);
+	g_autofree gchar *clean = rtls_sanitize (text, -1, 300);
+	int code;
+
+	smtp_client_note_reply (c, reply);
+	if (reply->code >= 400 && reply->code < 500)
+		code = RTLS_ERROR_TEMPFAIL;
+	else if (reply->code >= 500)
+		code = code_5xx;
+	else
+		code = RTLS_ERROR_PROTOCOL;
+	g_set_error (error, RTLS_ERROR, code, _("%s: %s refused: %u%s%s %s"), c->params->host, what,
+	             reply->code, reply->enhanced[0] ? " " : "", reply->enhanced, clean);
+	return FALSE;
+}
+
+/* A single reply was expected: anything more is out of sequence (we are not pipelining). */
+static gboolean
+smtp_client_check_no_more (SmtpClient *c, GError **error)
+{
+	if (rtls_stream_has_pending_input (c->st)) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
+		             _("%s sent data that no command asked for"), c->params->host);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static RtlsReply *
+smtp_client_command (SmtpClient *c, const char *line, const char *trace, GError **error)
+{
+	g_autoptr (RtlsReply) reply = NULL;
+
+	if (!rtls_stream_write_command (c->st, line, trace, error) ||
+	    !rtls_stream_flush (c->st, error))
+		return NULL;
+	reply = rtls_stream_read_reply (c->st, error);
+	if (reply == NULL || !smtp_client_check_no_more (c, error))
+		return NULL;
+	return g_steal_pointer (&reply);
+}
+
+static void
+smtp_client_quit (SmtpClient *c)
+{
+	g_autoptr (RtlsReply) reply = NULL;
+
+	rtls_stream_set_timeout (c->st, MIN (c->params->timeout * 1000, RTLS_QUIT_TIMEOUT_MS));
+	if (rtls_stream_write_command (c->st, "QUIT", NULL, NULL) &&
+	    rtls_stream_flush (c->st, NULL))
+		reply = rtls_stream_read_reply (c->st, NULL);
+}
+
+static gboolean
+smtp_client_ehlo (SmtpClient *c, GError **error)
+{
+	g_autofree gchar *line = g_strdup_printf ("EHLO %s", c->params->helo);
+	g_autoptr (RtlsReply) reply = smtp_client_command (c, line, NULL, error);
+
+	if (reply == NULL)
+		return FALSE;
+	/* No HELO fallback: it would drop every extension, REQUIRETLS and AUTH included
+	 * (DESIGN §8, the emailjs bug). */
+	if (reply->code != 250)
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, "EHLO", error);
+	return rtls_caps_parse_ehlo (reply, &c->caps, error);
+}
+
+static void
+smtp_client_note_tls (SmtpClient *c)
+{
+	RtlsTls *tls = rtls_stream_tls (c->st);
+
+	g_free (c->out->tls_version);
+	g_free (c->out->tls_cipher);
+	c->out->tls_version = g_strdup (rtls_tls_version (tls));
+	c->out->tls_cipher = g_strdup (rtls_tls_cipher (tls));
+}
+
+static gboolean
+smtp_client_starttls (SmtpClient *c, GError **error)
+{
+	RtlsTlsConfig tc = { c->params->host, c->params->ca_file,
+		             (const char *const *) c->params->pins };
+	g_autoptr (RtlsReply) reply = NULL;
+
+	c->out->stage = RTLS_STAGE_STARTTLS;
+	if (!(c->caps.flags & RTLS_CAP_STARTTLS)) {
+		g_strlcpy (c->out->enhanced, "5.7.10", sizeof c->out->enhanced);
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+		             _("%s does not offer STARTTLS: TLS is not possible (5.7.10); "
+		               "nothing was sent"),
+		             c->params->host);
+		return FALSE;
+	}
+	reply = smtp_client_command (c, "STARTTLS", NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	if (reply->code != 220)
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_UNSUPPORTED, "STARTTLS", error);
+	if (!rtls_stream_start_tls (c->st, &tc, error))
+		return FALSE;
+	smtp_client_note_tls (c);
+	/* RFC 3207 4.2: forget everything learned before TLS and ask again. */
+	rtls_caps_clear (&c->caps);
+	c->out->stage = RTLS_STAGE_EHLO;
+	return smtp_client_ehlo (c, error);
+}
+
+static void
+smtp_client_wipe (gchar *secret)
+{
+	if (secret != NULL) {
+		explicit_bzero (secret, strlen (secret));
+		g_free (secret);
+	}
+}
+
+static gboolean
+smtp_client_auth_step (SmtpClient *c, const char *line, const char *trace, guint want,
+                       GError **error)
+{
+	g_autoptr (RtlsReply) reply = smtp_client_command (c, line, trace, error);
+
+	if (reply == NULL)
+		return FALSE;
+	if (reply->code == want)
+		return TRUE;
+	smtp_client_reply_error (c, reply, RTLS_ERROR_AUTH, "AUTH", error);
+	if (reply->code == 334 || reply->code == 235) /* out of sequence for this step */
+		(*error)->code = RTLS_ERROR_PROTOCOL;
+	return FALSE;
+}
+
+/* RFC 4954 with PLAIN (RFC 4616) or LOGIN. Only ever on a verified TLS connection. */
+static gboolean
+smtp_client_auth (SmtpClient *c, GError **error)
+{
+	const RtlsParams *p = c->params;
+	const char *pass = c->sub->password != NULL ? c->sub->password : "";
+	gboolean plain;
+	gboolean ok;
+
+	c->out->stage = RTLS_STAGE_AUTH;
+	g_return_val_if_fail (rtls_stream_tls (c->st) != NULL, FALSE);
+	if (!(c->caps.flags & RTLS_CAP_AUTH)) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+		             _("%s does not offer authentication (AUTH)"), p->host);
+		return FALSE;
+	}
+	if (p->auth_mech == RTLS_AUTH_PLAIN || p->auth_mech == RTLS_AUTH_LOGIN) {
+		const char *want = p->auth_mech == RTLS_AUTH_PLAIN ? "PLAIN" : "LOGIN";
+		if (!rtls_caps_has_auth (&c->caps, want)) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+			             _("%s does not offer AUTH %s"), p->host, want);
+			return FALSE;
+		}
+		plain = p->auth_mech == RTLS_AUTH_PLAIN;
+	} else if (rtls_caps_has_auth (&c->caps, "PLAIN")) {
+		plain = TRUE;
+	} else if (rtls_caps_has_auth (&c->caps, "LOGIN")) {
+		plain = FALSE;
+	} else {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+		             _("%s offers no authentication mechanism we support "
+		               "(PLAIN, LOGIN)"),
+		             p->host);
+		return FALSE;
+	}
+
+	if (plain) {
+		gsize ulen = strlen (p->user), plen = strlen (pass);
+		gsize rawlen = 1 + ulen + 1 + plen;
+		gchar *raw = g_malloc0 (rawlen);
+		gchar *b64, *line;
+
+		memcpy (raw + 1, p->user, ulen);
+		memcpy (raw + 2 + ulen, pass, plen);
+		b64 = g_base64_encode ((const guchar *) raw, rawlen);
+		line = g_strconcat ("AUTH PLAIN ", b64, NULL);
+		ok = smtp_client_auth_step (c, line, "AUTH PLAIN [credentials elided]", 235, error);
+		explicit_bzero (raw, rawlen);
+		g_free (raw);
+		smtp_client_wipe (b64);
+		smtp_client_wipe (line);
+	} else {
+		gchar *user64 = g_base64_encode ((const guchar *) p->user, strlen (p->user));
+		gchar *pass64 = g_base64_encode ((const guchar *) pass, strlen (pass));
+
+		ok = smtp_client_auth_step (c, "AUTH LOGIN", NULL, 334, error) &&
+		     smtp_client_auth_step (c, user64, "[user name elided]", 334, error) &&
+		     smtp_client_auth_step (c, pass64, "[password elided]", 235, error);
+		smtp_client_wipe (user64);
+		smtp_client_wipe (pass64);
+	}
+	if (!ok && *error != NULL && (*error)->code == RTLS_ERROR_AUTH) {
+		g_prefix_error (error, _("authentication as %s failed: "), p->user);
+	}
+	return ok;
+}
+
+static gboolean
+smtp_client_is_ascii (const char *s)
+{
+	for (; *s; s++)
+		if ((guchar) *s >= 0x80)
+			return FALSE;
+	return TRUE;
+}
+
+static gchar *
+smtp_client_mail_command (SmtpClient *c, guint64 size_estimate)
+{
+	const RtlsParams *p = c->params;
+	const RtlsMessage *m = c->sub->message;
+	GString *s = g_string_new (NULL);
+	gboolean dsn = (c->caps.flags & RTLS_CAP_DSN) != 0;
+	gboolean utf8 = !smtp_client_is_ascii (c->sub->mail_from);
+
+	for (guint i = 0; i < c->sub->recipients->len; i++)
+		utf8 = utf8 || !smtp_client_is_ascii (g_ptr_array_index (c->sub->recipients, i));
+
+	g_string_printf (s, "MAIL FROM:<%s>", c->sub->mail_from);
+	if (c->caps.flags & RTLS_CAP_SIZE) /* RFC 1870 */
+		g_string_append_printf (s, " SIZE=%" G_GUINT64_FORMAT, size_estimate);
+	if ((m->body_8bit || m->headers_8bit) && (c->caps.flags & RTLS_CAP_8BITMIME))
+		g_string_append (s, " BODY=8BITMIME"); /* RFC 6152 */
+	if (utf8 && (c->caps.flags & RTLS_CAP_SMTPUTF8))
+		g_string_append (s, " SMTPUTF8"); /* RFC 6531 3.4 */
+	if (p->tls_policy == RTLS_TLS_POLICY_REQUIRE)
+		g_string_append (s, " REQUIRETLS"); /* RFC 8689 4.1 */
+	if (dsn && p->dsn_return != NULL)
+		g_string_append_printf (s, " RET=%s", p->dsn_return); /* RFC 3461 4.3 */
+	if (dsn && p->envid != NULL) {
+		g_autofree gchar *x = rtls_xtext_encode (p->envid);
+		g_string_append_printf (s, " ENVID=%s", x); /* RFC 3461 4.4 */
+	}
+	return g_string_free (s, FALSE);
+}
+
+static gchar *
+smtp_client_rcpt_command (SmtpClient *c, const char *rcpt)
+{
+	const RtlsParams *p = c->params;
+	GString *s = g_string_new (NULL);
+
+	g_string_printf (s, "RCPT TO:<%s>", rcpt);
+	if ((c->caps.flags & RTLS_CAP_DSN) && p->dsn_notify != RTLS_DSN_NOTIFY_UNSET) {
+		/* RFC 3461 4.1 and 4.2 */
+		const char *sep = "";
+		g_string_append (s, " NOTIFY=");
+		if (p->dsn_notify & RTLS_DSN_NOTIFY_NEVER)
+			g_string_append (s, "NEVER");
+		if (p->dsn_notify & RTLS_DSN_NOTIFY_SUCCESS) {
+			g_string_append (s, "SUCCESS");
+			sep = ",";
+		}
+		if (p->dsn_notify & RTLS_DSN_NOTIFY_FAILURE) {
+			g_string_append_printf (s, "%sFAILURE", sep);
+			sep = ",";
+		}
+		if (p->dsn_notify & RTLS_DSN_NOTIFY_DELAY)
+			g_string_append_printf (s, "%sDELAY", sep);
+		if (smtp_client_is_ascii (rcpt)) {
+			g_autofree gchar *x = rtls_xtext_encode (rcpt);
+			g_string_append_printf (s, " ORCPT=rfc822;%s", x);
+		}
+	}
+	return g_string_free (s, FALSE);
+}
+
+/* Reads the replies to MAIL, every RCPT and (when pipelined) DATA, all of them even after
+ * a failure (RFC 2920 3.1), and decides. *data_open is set when DATA got 354. */
+static gboolean
+smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open, GError **error)
+{
+	gboolean pipelining = (c->caps.flags & RTLS_CAP_PIPELINING) != 0;
+	g_autofree gchar *mail = smtp_client_mail_command (c, size_estimate);
+	g_autoptr (RtlsReply) mail_reply = NULL;
+	g_autoptr (RtlsReply) data_reply = NULL;
+	GPtrArray *rcpts = c->sub->recipients;
+	const RtlsReply *worst = NULL;
+	g_autoptr (GPtrArray) rcpt_replies = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_reply_free);
+	guint failed = 0;
+
+	*data_open = FALSE;
+	c->out->stage = RTLS_STAGE_MAIL;
+	c->out->requiretls_sent = c->params->tls_policy == RTLS_TLS_POLICY_REQUIRE;
+	if (!rtls_stream_write_command (c->st, mail, NULL, error))
+		return FALSE;
+	if (pipelining) {
+		/* RFC 2920: MAIL, every RCPT and DATA in one write; replies matched by count. */
+		for (guint i = 0; i < rcpts->len; i++) {
+			g_autofree gchar *rcpt = smtp_client_rcpt_command (c, g_ptr_array_index (rcpts, i));
+			if (!rtls_stream_write_command (c->st, rcpt, NULL, error))
+				return FALSE;
+		}
+		if (!rtls_stream_write_command (c->st, "DATA", NULL, error) ||
+		    !rtls_stream_flush (c->st, error))
+			return FALSE;
+		if ((mail_reply = rtls_stream_read_reply (c->st, error)) == NULL)
+			return FALSE;
+		for (guint i = 0; i < rcpts->len; i++) {
+			RtlsReply *r = rtls_stream_read_reply (c->st, error);
+			if (r == NULL)
+				return FALSE;
+			g_ptr_array_add (rcpt_replies, r);
+		}
+		if ((data_reply = rtls_stream_read_reply (c->st, error)) == NULL)
+			return FALSE;
+		if (!smtp_client_check_no_more (c, error))
+			return FALSE;
+	} else {
+		if (!rtls_stream_flush (c->st, error) ||
+		    (mail_reply = rtls_stream_read_reply (c->st, error)) == NULL ||
+		    !smtp_client_check_no_more (c, error))
+			return FALSE;
+		if (mail_reply->code == 250) {
+			for (guint i = 0; i < rcpts->len; i++) {
+				g_autofree gchar *rcpt = smtp_client_rcpt_command (c, g_ptr_array_index (rcpts, i));
+				RtlsReply *r = smtp_client_command (c, rcpt, NULL, error);
+				if (r == NULL)
+					return FALSE;
+				g_ptr_array_add (rcpt_replies, r);
+			}
+		}
+	}
+
+	if (mail_reply->code != 250)
+		return smtp_client_reply_error (c, mail_reply, RTLS_ERROR_REJECTED, "MAIL FROM", error);
+
+	c->out->stage = RTLS_STAGE_RCPT;
+	for (guint i = 0; i < rcpt_replies->len; i++) {
+		RtlsReply *r = g_ptr_array_index (rcpt_replies, i);
+		RtlsRcptResult *res = g_ptr_array_index (c->out->rcpts, i);
+
+		res->code = r->code;
+		g_strlcpy (res->enhanced, r->enhanced, sizeof res->enhanced);
+		res->text = rtls_reply_text (r);
+		/* RFC 5321 4.2.5: 251 and 252 accept too. */
+		if (r->code != 250 && r->code != 251) {
+			failed++;
+			if (worst == NULL || (r->code >= 500 && worst->code < 500))
+				worst = r;
+		}
+	}
+	if (failed > 0) {
+		g_autofree gchar *what = NULL;
+		guint idx = 0;
+
+		g_ptr_array_find (rcpt_replies, worst, &idx);
+		what = g_strdup_printf (_("recipient <%s>"),
+		                        ((RtlsRcptResult *) g_ptr_array_index (c->out->rcpts, idx))->address);
+		*data_open = data_reply != NULL && data_reply->code == 354;
+		smtp_client_reply_error (c, worst, RTLS_ERROR_REJECTED, what, error);
+		if (error != NULL && *error != NULL) {
+			gchar *msg = g_strdup_printf (_("%s (%u of %u recipients refused: the message "
+			                                "was sent to nobody)"),
+			                              (*error)->message, failed, rcpts->len);
+			g_free ((*error)->message);
+			(*error)->message = msg;
+		}
+		return FALSE;
+	}
+
+	c->out->stage = RTLS_STAGE_DATA;
+	if (data_reply == NULL && (data_reply = smtp_client_command (c, "DATA", NULL, error)) == NULL)
+		return FALSE;
+	if (data_reply->code != 354)
+		return smtp_client_reply_error (c, data_reply, RTLS_ERROR_REJECTED, "DATA", error);
+	*data_open = TRUE;
+	return TRUE;
+}
+
+/* Streams headers and body through the DATA encoder in constant memory. */
+static gboolean
+smtp_client_body (SmtpClient *c, GError **error)
+{
+	const RtlsMessage *m = c->sub->message;
+	g_autofree char *in = g_malloc (RTLS_BODY_CHUNK);
+	g_autofree char *out = g_malloc (RTLS_ENCODER_OUT_MAX (RTLS_BODY_CHUNK));
+	RtlsEncoder enc;
+	gsize hlen = 0, n;
+	g_autofree gchar *headers = rtls_headers_serialize (m->headers, &hlen);
+	guint64 pos = 0;
+
+	rtls_encoder_init (&enc, TRUE);
+	n = rtls_encoder_feed (&enc, headers, hlen, out);
+	if (!rtls_stream_write (c->st, out, n, error))
+		return FALSE;
+	for (;;) {
+		gssize got = rtls_message_read_body (m, pos, in, RTLS_BODY_CHUNK, error);
+		if (got < 0)
+			return FALSE;
+		if (got == 0)
+			break;
+		pos += (guint64) got;
+		n = rtls_encoder_feed (&enc, in, (gsize) got, out);
+		if (!rtls_stream_write (c->st, out, n, error))
+			return FALSE;
+	}
+	n = rtls_encoder_finish (&enc, out);
+	if (!rtls_stream_write (c->st, out, n, error) || !rtls_stream_flush (c->st, error))
+		return FALSE;
+	c->out->size_sent = enc.bytes_out;
+	if (c->params->verbose)
+		g_printerr ("--- [message: %" G_GUINT64_FORMAT " bytes elided]\n>>> .\n",
+		            enc.bytes_out);
+	return TRUE;
+}
+
+static gboolean
+smtp_client_run (SmtpClient *c, GError **error)
+{
+	const RtlsParams *p = c->params;
+	const RtlsMessage *m = c->sub->message;
+	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins };
+	g_autoptr (RtlsReply) reply = NULL;
+	gboolean data_open = FALSE;
+	gsize hlen = 0;
+	g_autofree gchar *hdr = rtls_headers_serialize (m->headers, &hlen);
+	guint64 size_estimate = hlen + m->body_size;
+	GError *local = NULL;
+
+	c->out->stage = RTLS_STAGE_CONNECT;
+	c->st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, error);
+	if (c->st == NULL)
+		return FALSE;
+	rtls_stream_set_verbose (c->st, p->verbose);
+
+	if (!p->starttls) {
+		/* RFC 8314 3.3: implicit TLS, verified before any SMTP is read. */
+		c->out->stage = RTLS_STAGE_TLS;
+		if (!rtls_stream_start_tls (c->st, &tc, error))
+			return FALSE;
+		smtp_client_note_tls (c);
+	}
+	c->out->stage = RTLS_STAGE_GREETING;
+	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL ||
+	    !smtp_client_check_no_more (c, error))
+		return FALSE;
+	if (reply->code != 220)
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _("the connection"),
+		                                error);
+
+	c->out->stage = RTLS_STAGE_EHLO;
+	if (!smtp_client_ehlo (c, error))
+		goto quit;
+	if (p->starttls && !smtp_client_starttls (c, error))
+		goto quit;
+
+	/* Every path below transmits the message: only over TLS >= 1.2 with a verified
+	 * certificate, which rtls_stream_start_tls() guarantees or fails. */
+	if (rtls_stream_tls (c->st) == NULL) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "internal error: no TLS");
+		return FALSE;
+	}
+	if (p->tls_policy == RTLS_TLS_POLICY_REQUIRE && !(c->caps.flags & RTLS_CAP_REQUIRETLS)) {
+		/* RFC 8689 4.1: REQUIRETLS only to a server that advertises it after TLS. */
+		g_strlcpy (c->out->enhanced, "5.7.30", sizeof c->out->enhanced);
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+		             _("%s does not support REQUIRETLS (RFC 8689, 5.7.30): the message "
+		               "was not sent"),
+		             p->host);
+		goto quit;
+	}
+	if (c->caps.size_limit > 0 && size_estimate > c->caps.size_limit) {
+		g_strlcpy (c->out->enhanced, "5.3.4", sizeof c->out->enhanced);
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_REJECTED,
+		             _("the message (%" G_GUINT64_FORMAT " bytes) is larger than %s accepts "
+		               "(%" G_GUINT64_FORMAT " bytes, 5.3.4)"),
+		             size_estimate, p->host, c->caps.size_limit);
+		goto quit;
+	}
+	if (!(c->caps.flags & RTLS_CAP_SMTPUTF8)) {
+		gboolean ascii = smtp_client_is_ascii (c->sub->mail_from);
+		for (guint i = 0; i < c->sub->recipients->len; i++)
+			ascii = ascii && smtp_client_is_ascii (g_ptr_array_index (c->sub->recipients, i));
+		if (!ascii) {
+			g_strlcpy (c->out->enhanced, "5.6.7", sizeof c->out->enhanced);
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+			             _("%s does not support SMTPUTF8, needed for a non-ASCII "
+			               "address (RFC 6531)"),
+			             p->host);
+			goto quit;
+		}
+	}
+	if ((m->body_8bit || m->headers_8bit) && !(c->caps.flags & RTLS_CAP_8BITMIME) &&
+	    p->verbose)
+		g_printerr ("--- note: 8-bit message, but %s does not offer 8BITMIME\n", p->host);
+	if (p->user != NULL && !smtp_client_auth (c, error))
+		goto quit;
+
+	if (!smtp_client_envelope (c, size_estimate, &data_open, error)) {
+		if (data_open) {
+			/* DATA was accepted although a recipient was refused: abandon the
+			 * transaction by closing without the final "." (RFC 5321 3.3). */
+			return FALSE;
+		}
+		goto quit;
+	}
+
+	if (!smtp_client_body (c, error))
+		return FALSE; /* the final "." never left: nothing was accepted */
+
+	/* RFC 5321 4.5.3.2.6: the final reply may take long; wait twice the timeout. */
+	rtls_stream_set_timeout (c->st, p->timeout * 2000);
+	reply = rtls_stream_read_reply (c->st, &local);
+	if (reply == NULL) {
+		c->out->not_confirmed = TRUE;
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED,
+		             _("the message was sent but %s did not confirm it (%s): it may or may "
+		               "not have been accepted; check before sending it again"),
+		             p->host, local->message);
+		g_clear_error (&local);
+		return FALSE;
+	}
+	smtp_client_note_reply (c, reply);
+	if (reply->code != 250)
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _("the message"), error);
+	c->out->sent = TRUE;
+	c->out->stage = RTLS_STAGE_DONE;
+	smtp_client_quit (c);
+	return TRUE;
+
+quit:
+	smtp_client_quit (c);
+	return FALSE;
+}
+
+gboolean
+rtls_smtp_submit (const RtlsSubmission *sub, RtlsOutcome *out, GError **error)
+{
+	SmtpClient c = { .sub = sub, .params = sub->params, .out = out };
+	gboolean ok;
+
+	g_return_val_if_fail (sub->recipients != NULL && sub->recipients->len > 0, FALSE);
+	for (guint i = 0; i < sub->recipients->len; i++) {
+		RtlsRcptResult *r = g_new0 (RtlsRcptResult, 1);
+		r->address = g_strdup (g_ptr_array_index (sub->recipients, i));
+		g_ptr_array_add (out->rcpts, r);
+	}
+	ok = smtp_client_run (&c, error);
+	rtls_caps_clear (&c.caps);
+	rtls_stream_free (c.st);
+	return ok;
+}

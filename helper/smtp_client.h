@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * smtp_client.h: one SMTP submission over a verified TLS stream, REQUIRETLS when asked.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "message.h"
+#include "params.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	RTLS_STAGE_CONNECT,
+	RTLS_STAGE_TLS,
+	RTLS_STAGE_GREETING,
+	RTLS_STAGE_EHLO,
+	RTLS_STAGE_STARTTLS,
+	RTLS_STAGE_AUTH,
+	RTLS_STAGE_MAIL,
+	RTLS_STAGE_RCPT,
+	RTLS_STAGE_DATA,
+	RTLS_STAGE_DONE,
+	RTLS_STAGE_LAST
+} RtlsStage;
+
+/* "connect", "tls", ... as in the status record (static string). */
+const char *rtls_stage_name (RtlsStage stage);
+
+typedef struct {
+	gchar *address;     /* the envelope recipient */
+	guint code;         /* reply to RCPT, 0 when none was read */
+	gchar enhanced[16]; /* RFC 3463 code of that reply, or "" */
+	gchar *text;        /* raw reply text (untrusted) */
+} RtlsRcptResult;
+
+typedef struct {
+	RtlsStage stage;          /* where the submission ended */
+	guint smtp_code;          /* the reply that decided the outcome, 0 if none */
+	gchar enhanced[16];       /* its RFC 3463 code, or our own (5.7.30, 5.7.10) */
+	gchar *server_text;       /* its raw text (untrusted), or NULL */
+	gboolean requiretls_sent; /* MAIL carried REQUIRETLS */
+	gchar *tls_version;       /* "TLS1.3" once TLS is up */
+	gchar *tls_cipher;        /* cipher suite name once TLS is up */
+	guint64 size_sent;        /* bytes of message content written after DATA */
+	GPtrArray *rcpts;         /* RtlsRcptResult*, one per envelope recipient */
+	gboolean sent;            /* the final "." was answered 250 */
+	gboolean not_confirmed;   /* the final "." was sent but no valid reply came */
+} RtlsOutcome;
+
+void rtls_outcome_init (RtlsOutcome *out);
+void rtls_outcome_clear (RtlsOutcome *out);
+
+typedef struct {
+	const RtlsParams *params;    /* server, TLS, DSN, policy */
+	const RtlsMessage *message;  /* headers already prepared for submission */
+	const char *mail_from;       /* envelope sender ("" for the null sender) */
+	GPtrArray *recipients;       /* gchar*: envelope recipients, at least one */
+	const char *password;        /* NULL without AUTH */
+} RtlsSubmission;
+
+/* rtls_smtp_submit:
+ * Connects, establishes verified TLS (implicit, or mandatory STARTTLS), reads capabilities
+ * from the EHLO after TLS only, authenticates, and submits. With RTLS_TLS_POLICY_REQUIRE, no
+ * MAIL command is sent unless TLS >= 1.2 is up with a verified certificate and the post-TLS
+ * EHLO advertised REQUIRETLS; otherwise QUIT. All-or-nothing: if a recipient is refused, the
+ * transaction is abandoned before the final ".". @out describes what happened, also on error.
+ * Errors: every RtlsError but USAGE/MESSAGE/IO/CONFIG-from-argv; RTLS_ERROR_NOT_CONFIRMED
+ * when the final "." got no valid reply. */
+gboolean rtls_smtp_submit (const RtlsSubmission *sub, RtlsOutcome *out, GError **error);
+
+G_END_DECLS

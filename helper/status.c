@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * status.c: the machine-readable result record written to --status-fd.
+ */
+#include "config.h"
+
+#include "codec.h"
+#include "errors.h"
+#include "status.h"
+
+static void
+status_add (GString *s, const char *key, const char *value)
+{
+	g_autofree gchar *clean = NULL;
+
+	if (value == NULL)
+		return;
+	clean = rtls_sanitize (value, -1, 1000);
+	g_string_append_printf (s, "%s=%s\n", key, clean);
+}
+
+gchar *
+rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
+                    const char *message_id, const GError *error)
+{
+	GString *s = g_string_new (NULL);
+	int exit_code = rtls_error_to_exit_code (error);
+	const char *result = "failed";
+	g_autofree gchar *num = NULL;
+
+	if (error == NULL)
+		result = "sent";
+	else if (g_error_matches (error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED))
+		result = "not-confirmed";
+	status_add (s, "result", result);
+	num = g_strdup_printf ("%d", exit_code);
+	status_add (s, "exit", num);
+	status_add (s, "exit-name", rtls_exit_code_name (exit_code));
+	if (error != NULL)
+		status_add (s, "error",
+		            error->domain == RTLS_ERROR ? rtls_error_code_name (error->code)
+		                                        : "RTLS_ERROR_FAILED");
+	if (outcome != NULL)
+		status_add (s, "stage", rtls_stage_name (outcome->stage));
+	if (params != NULL) {
+		g_autofree gchar *port = g_strdup_printf ("%u", params->port);
+		status_add (s, "host", params->host);
+		status_add (s, "port", port);
+		status_add (s, "tls-required-no",
+		            params->tls_policy == RTLS_TLS_POLICY_NO_REQUIRE ? "yes" : "no");
+		status_add (s, "envid", params->envid);
+	}
+	if (outcome != NULL) {
+		status_add (s, "tls-version", outcome->tls_version);
+		status_add (s, "tls-cipher", outcome->tls_cipher);
+		status_add (s, "requiretls", outcome->requiretls_sent ? "yes" : "no");
+		if (outcome->smtp_code != 0) {
+			g_autofree gchar *code = g_strdup_printf ("%u", outcome->smtp_code);
+			status_add (s, "smtp-code", code);
+		}
+		if (outcome->enhanced[0] != '\0')
+			status_add (s, "enhanced-code", outcome->enhanced);
+		status_add (s, "server-text", outcome->server_text);
+		if (outcome->size_sent > 0) {
+			g_autofree gchar *size = g_strdup_printf ("%" G_GUINT64_FORMAT,
+			                                          outcome->size_sent);
+			status_add (s, "size", size);
+		}
+		for (guint i = 0; outcome->rcpts != NULL && i < outcome->rcpts->len; i++) {
+			const RtlsRcptResult *r = g_ptr_array_index (outcome->rcpts, i);
+			g_autofree gchar *line = g_strdup_printf (
+			        "%u %s %s", r->code, r->enhanced[0] ? r->enhanced : "-", r->address);
+			status_add (s, "rcpt", line);
+		}
+	}
+	status_add (s, "message-id", message_id);
+	if (error != NULL)
+		status_add (s, "message", error->message);
+	return g_string_free (s, FALSE);
+}

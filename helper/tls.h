@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * tls.h: GnuTLS client session set-up and certificate verification inside the handshake.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gnutls/gnutls.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	const char *host;        /* reference identity (RFC 7817 / RFC 6125): name or IP literal */
+	const char *ca_file;     /* PEM trust anchors, NULL for the system store */
+	const char *const *pins; /* base64 SHA-256 of the SubjectPublicKeyInfo; NULL: no pin */
+} RtlsTlsConfig;
+
+typedef struct _RtlsTls RtlsTls;
+
+/* rtls_tls_new:
+ * Prepares a client session on the connected socket @fd (non-blocking). TLS 1.2 is the
+ * minimum; SNI is sent for names, never for IP literals (RFC 6066 3). The credentials verify
+ * the chain against the trust anchors, the name or address against @config->host and the pins
+ * during the handshake, so that a bad peer never gets past it.
+ * Errors: RTLS_ERROR_CONFIG (unreadable or empty CA file, no system store),
+ * RTLS_ERROR_FAILED (GnuTLS set-up). */
+RtlsTls *rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error);
+
+/* rtls_tls_handshake: runs the handshake within @timeout_ms.
+ * Errors: RTLS_ERROR_CERT (verification failed: untrusted, wrong name, expired, pin),
+ * RTLS_ERROR_TLS (handshake failure, version below 1.2), RTLS_ERROR_CONNECT (timeout, I/O). */
+gboolean rtls_tls_handshake (RtlsTls *tls, guint timeout_ms, GError **error);
+
+gnutls_session_t rtls_tls_session (RtlsTls *tls);
+
+/* "TLS1.3" etc. (static string) and the cipher suite name (static string). */
+const char *rtls_tls_version (RtlsTls *tls);
+const char *rtls_tls_cipher (RtlsTls *tls);
+
+/* Sends close_notify (best effort, does not wait) and frees everything. */
+void rtls_tls_free (RtlsTls *tls);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsTls, rtls_tls_free)
+
+/* rtls_tls_spki_sha256: base64 SHA-256 of the SubjectPublicKeyInfo of a DER certificate.
+ * Caller frees; NULL with RTLS_ERROR_FAILED if the certificate cannot be parsed. */
+gchar *rtls_tls_spki_sha256 (const gnutls_datum_t *der, GError **error);
+
+G_END_DECLS
