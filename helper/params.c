@@ -198,7 +198,6 @@ config_entries (RtlsParseState *st)
 		{ "from", 'f', 0, G_OPTION_ARG_STRING, &p->from, N_("Envelope sender"), N_("ADDR") },
 		{ "read-recipients", 't', 0, G_OPTION_ARG_NONE, &p->read_recipients, N_("Recipients from To/Cc/Bcc; Bcc is removed"), NULL },
 		{ "ignore-dots", 'i', 0, G_OPTION_ARG_NONE, &st->ignore_dots, N_("Accepted for sendmail compatibility; a lone dot is never special"), NULL },
-		{ "sendmail-option", 'o', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &st->sendmail_o, NULL, NULL },
 		{ "require-tls", 0, 0, G_OPTION_ARG_NONE, &st->require_tls, N_("RFC 8689 REQUIRETLS: verified TLS on every hop, or no delivery"), NULL },
 		{ "no-require-tls", 0, 0, G_OPTION_ARG_NONE, &st->no_require_tls, N_("Add “TLS-Required: No” (deliver even where recipient policies demand TLS)"), NULL },
 		{ "dsn-notify", 0, 0, G_OPTION_ARG_STRING, &st->dsn_notify, N_("DSN NOTIFY: never, or success,failure,delay"), N_("LIST") },
@@ -245,9 +244,19 @@ rtls_params_parse (int argc, char **argv, GError **error)
 	ctx = config_context (&st, &entries);
 	g_option_context_set_help_enabled (ctx, FALSE);
 
+	/* sendmail's "-oi" means "-i"; GOption would read it as "-o -i". Other "-oX"
+	 * options are refused below. */
 	args = g_new0 (gchar *, argc + 1);
-	for (int i = 0; i < argc; i++)
-		args[i] = g_strdup (argv[i]);
+	for (int i = 0, seen_dashdash = 0; i < argc; i++) {
+		seen_dashdash = seen_dashdash || strcmp (argv[i], "--") == 0;
+		if (!seen_dashdash && i > 0 && g_str_has_prefix (argv[i], "-o") && argv[i][2] != '\0') {
+			if (strcmp (argv[i], "-oi") != 0 && st.sendmail_o == NULL)
+				st.sendmail_o = g_strdup (argv[i] + 2);
+			args[i] = g_strdup ("-i");
+		} else {
+			args[i] = g_strdup (argv[i]);
+		}
+	}
 	ok = g_option_context_parse_strv (ctx, &args, &local);
 	if (!ok) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, "%s", local->message);
@@ -262,7 +271,7 @@ rtls_params_parse (int argc, char **argv, GError **error)
 	}
 	if (p->show_version)
 		goto done;
-	if (st.sendmail_o != NULL && strcmp (st.sendmail_o, "i") != 0) {
+	if (st.sendmail_o != NULL) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("unsupported option -o%s"),
 		             st.sendmail_o);
 		goto fail;

@@ -45,7 +45,7 @@ test_exit_code (gconstpointer data)
 static void
 test_success_and_foreign (void)
 {
-	g_autoptr (GError) foreign = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+	g_autoptr (GError) foreign = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED, "x");
 	g_autoptr (GError) out_of_range = g_error_new_literal (RTLS_ERROR, RTLS_ERROR_LAST, "x");
 
 	g_assert_cmpint (rtls_error_to_exit_code (NULL), ==, 0);

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * message.c: header parsing and editing, recipients via libetpan's mailimf parser, and
+ * loading a message from a file descriptor with the body kept in a file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <libetpan/libetpan.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "message.h"
+
+#define RTLS_MESSAGE_CHUNK (64 * 1024)
+
+static void
+header_field_free (gpointer p)
+{
+	RtlsHeaderField *f = p;
+	g_free (f->name);
+	g_free (f->value);
+	g_free (f);
+}
+
+void
+rtls_headers_free (RtlsHeaders *headers)
+{
+	if (headers == NULL)
+		return;
+	g_ptr_array_unref (headers->fields);
+	g_free (headers);
+}
+
+static gboolean
+message_fail (GError **error, const char *what, guint lineno)
+{
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("bad message header (line %u): %s"),
+	             lineno, what);
+	return FALSE;
+}
+
+RtlsHeaders *
+rtls_headers_parse (const char *block, gsize len, GError **error)
+{
+	g_autoptr (RtlsHeaders) h = g_new0 (RtlsHeaders, 1);
+	const char *p = block, *end = block + len;
+	guint lineno = 0;
+
+	h->fields = g_ptr_array_new_with_free_func (header_field_free);
+	if (memchr (block, '\0', len) != NULL) {
+		message_fail (error, _("NUL byte"), 0);
+		return NULL;
+	}
+	while (p < end) {
+		const char *nl = memchr (p, '\n', (gsize) (end - p));
+		const char *eol = nl != NULL ? nl : end;
+		gsize linelen;
+
+		lineno++;
+		if (eol > p && eol[-1] == '\r' && nl != NULL)
+			eol--;
+		linelen = (gsize) (eol - p);
+		if (linelen > RTLS_HEADER_MAX_LINE) {
+			message_fail (error, _("line longer than 998 characters (RFC 5322 2.1.1)"),
+			              lineno);
+			return NULL;
+		}
+		if (memchr (p, '\r', linelen) != NULL) {
+			message_fail (error, _("bare CR"), lineno);
+			return NULL;
+		}
+		if (lineno == 1 && linelen >= 5 && memcmp (p, "From ", 5) == 0) {
+			/* mbox "From " line: not a header field */
+		} else if (linelen > 0 && (*p == ' ' || *p == '\t')) {
+			RtlsHeaderField *last;
+			gchar *joined;
+
+			if (h->fields->len == 0) {
+				message_fail (error, _("continuation line before any field"), lineno);
+				return NULL;
+			}
+			last = g_ptr_array_index (h->fields, h->fields->len - 1);
+			joined = g_strdup_printf ("%s\r\n%.*s", last->value, (int) linelen, p);
+			g_free (last->value);
+			last->value = joined;
+		} else {
+			const char *colon = memchr (p, ':', linelen);
+			RtlsHeaderField *f;
+
+			if (colon == NULL || colon == p) {
+				message_fail (error, _("not a header field"), lineno);
+				return NULL;
+			}
+			/* RFC 5322 3.6.8: ftext = %d33-57 / %d59-126 */
+			for (const char *c = p; c < colon; c++) {
+				if ((guchar) *c < 33 || (guchar) *c > 126) {
+					message_fail (error, _("bad character in a field name"), lineno);
+					return NULL;
+				}
+			}
+			f = g_new0 (RtlsHeaderField, 1);
+			f->name = g_strndup (p, (gsize) (colon - p));
+			f->value = g_strndup (colon + 1, (gsize) (eol - colon - 1));
+			g_ptr_array_add (h->fields, f);
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (h->fields->len == 0) {
+		message_fail (error, _("no header fields"), lineno);
+		return NULL;
+	}
+	return g_steal_pointer (&h);
+}
+
+guint
+rtls_headers_count (const RtlsHeaders *headers, const char *name)
+{
+	guint n = 0;
+	for (guint i = 0; i < headers->fields->len; i++) {
+		const RtlsHeaderField *f = g_ptr_array_index (headers->fields, i);
+		n += g_ascii_strcasecmp (f->name, name) == 0;
+	}
+	return n;
+}
+
+const char *
+rtls_headers_get (const RtlsHeaders *headers, const char *name)
+{
+	for (guint i = 0; i < headers->fields->len; i++) {
+		const RtlsHeaderField *f = g_ptr_array_index (headers->fields, i);
+		if (g_ascii_strcasecmp (f->name, name) == 0)
+			return f->value;
+	}
+	return NULL;
+}
+
+guint
+rtls_headers_remove (RtlsHeaders *headers, const char *name)
+{
+	guint n = 0;
+	for (guint i = headers->fields->len; i > 0; i--) {
+		const RtlsHeaderField *f = g_ptr_array_index (headers->fields, i - 1);
+		if (g_ascii_strcasecmp (f->name, name) == 0) {
+			g_ptr_array_remove_index (headers->fields, i - 1);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+rtls_headers_append (RtlsHeaders *headers, const char *name, const char *value)
+{
+	RtlsHeaderField *f = g_new0 (RtlsHeaderField, 1);
+	f->name = g_strdup (name);
+	f->value = g_strdup (value);
+	g_ptr_array_add (headers->fields, f);
+}
+
+gchar *
+rtls_headers_serialize (const RtlsHeaders *headers, gsize *len)
+{
+	GString *s = g_string_new (NULL);
+
+	for (guint i = 0; i < headers->fields->len; i++) {
+		const RtlsHeaderField *f = g_ptr_array_index (headers->fields, i);
+		g_string_append_printf (s, "%s:%s\r\n", f->name, f->value);
+	}
+	g_string_append (s, "\r\n");
+	if (len != NULL)
+		*len = s->len;
+	return g_string_free (s, FALSE);
+}
+
+void
+rtls_headers_prepare_for_submission (RtlsHeaders *headers, RtlsTlsPolicy policy, gboolean resent)
+{
+	/* sendmail -t: blind copies are not shown to anyone. */
+	rtls_headers_remove (headers, "Bcc");
+	if (resent)
+		rtls_headers_remove (headers, "Resent-Bcc");
+	/* The plugin's private marker and Postfix's internal one never travel. */
+	rtls_headers_remove (headers, "X-RequireTLS-Request");
+	rtls_headers_remove (headers, "Require-TLS-ESMTP");
+	switch (policy) {
+	case RTLS_TLS_POLICY_REQUIRE:
+		/* RFC 8689 4.1 / DESIGN §1: never TLS-Required: No with REQUIRETLS. */
+		rtls_headers_remove (headers, "TLS-Required");
+		break;
+	case RTLS_TLS_POLICY_NO_REQUIRE:
+		/* RFC 8689 5: exactly one "TLS-Required: No". */
+		rtls_headers_remove (headers, "TLS-Required");
+		rtls_headers_append (headers, "TLS-Required", " No");
+		break;
+	case RTLS_TLS_POLICY_DEFAULT:
+	default:
+		break;
+	}
+}
+
+/* Removes the CRLF of folded lines (RFC 5322 2.2.3); the whitespace stays. */
+static gchar *
+message_unfold (const char *value)
+{
+	GString *s = g_string_new (NULL);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		g_string_append_c (s, *p);
+	}
+	return g_string_free (s, FALSE);
+}
+
+static gboolean
+message_blank (const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return FALSE;
+	return TRUE;
+}
+
+/* The parser must have consumed everything but trailing whitespace. */
+static gboolean
+message_parsed_all (const char *text, gsize len, gsize idx)
+{
+	return idx <= len && message_blank (text + idx);
+}
+
+static void
+message_add_mailbox_list (struct mailimf_mailbox_list *list, GPtrArray *out)
+{
+	if (list == NULL)
+		return;
+	for (clistiter *it = clist_begin (list->mb_list); it != NULL; it = clist_next (it)) {
+		struct mailimf_mailbox *mb = clist_content (it);
+		if (mb != NULL && mb->mb_addr_spec != NULL)
+			g_ptr_array_add (out, g_strdup (mb->mb_addr_spec));
+	}
+}
+
+gboolean
+rtls_address_list_parse (const char *text, GPtrArray *out, GError **error)
+{
+	g_autofree gchar *flat = message_unfold (text != NULL ? text : "");
+	struct mailimf_address_list *list = NULL;
+	gsize len = strlen (flat), idx = 0;
+	int r;
+
+	if (message_blank (flat)) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("empty address list"));
+		return FALSE;
+	}
+	r = mailimf_address_list_parse (flat, len, &idx, &list);
+	if (r != MAILIMF_NO_ERROR || list == NULL || !message_parsed_all (flat, len, idx)) {
+		if (list != NULL)
+			mailimf_address_list_free (list);
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("not a valid address list: %s"),
+		             flat);
+		return FALSE;
+	}
+	for (clistiter *it = clist_begin (list->ad_list); it != NULL; it = clist_next (it)) {
+		struct mailimf_address *a = clist_content (it);
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX && a->ad_data.ad_mailbox->mb_addr_spec)
+			g_ptr_array_add (out, g_strdup (a->ad_data.ad_mailbox->mb_addr_spec));
+		else if (a->ad_type == MAILIMF_ADDRESS_GROUP)
+			message_add_mailbox_list (a->ad_data.ad_group->grp_mb_list, out);
+	}
+	mailimf_address_list_free (list);
+	return TRUE;
+}
+
+static gboolean
+message_collect (const RtlsHeaders *h, const char *const *names, GPtrArray *out, GError **error)
+{
+	for (guint i = 0; i < h->fields->len; i++) {
+		const RtlsHeaderField *f = g_ptr_array_index (h->fields, i);
+		g_autoptr (GPtrArray) found = NULL;
+
+		if (!g_strv_contains (names, f->name)) {
+			gboolean match = FALSE;
+			for (guint n = 0; names[n] != NULL && !match; n++)
+				match = g_ascii_strcasecmp (names[n], f->name) == 0;
+			if (!match)
+				continue;
+		}
+		if (message_blank (f->value))
+			continue;
+		found = g_ptr_array_new_with_free_func (g_free);
+		if (!rtls_address_list_parse (f->value, found, error)) {
+			g_prefix_error (error, "%s: ", f->name);
+			return FALSE;
+		}
+		for (guint k = 0; k < found->len; k++) {
+			const char *a = g_ptr_array_index (found, k);
+			gboolean dup = FALSE;
+			for (guint j = 0; j < out->len && !dup; j++)
+				dup = g_ascii_strcasecmp (a, g_ptr_array_index (out, j)) == 0;
+			if (!dup)
+				g_ptr_array_add (out, g_strdup (a));
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+rtls_headers_recipients (const RtlsHeaders *headers, GPtrArray *out, gboolean *resent,
+                         GError **error)
+{
+	static const char *const plain[] = { "To", "Cc", "Bcc", NULL };
+	static const char *const re[] = { "Resent-To", "Resent-Cc", "Resent-Bcc", NULL };
+	gboolean is_resent = FALSE;
+
+	for (guint i = 0; re[i] != NULL; i++)
+		is_resent = is_resent || rtls_headers_get (headers, re[i]) != NULL;
+	if (resent != NULL)
+		*resent = is_resent;
+	return message_collect (headers, is_resent ? re : plain, out, error);
+}
+
+gchar *
+rtls_headers_sender (const RtlsHeaders *headers, GError **error)
+{
+	const char *sender = rtls_headers_get (headers, "Sender");
+	const char *from = rtls_headers_get (headers, "From");
+	g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+
+	if (sender != NULL && rtls_address_list_parse (sender, found, NULL) && found->len == 1)
+		return g_strdup (g_ptr_array_index (found, 0));
+	g_ptr_array_set_size (found, 0);
+	if (from != NULL && rtls_address_list_parse (from, found, NULL) && found->len >= 1)
+		return g_strdup (g_ptr_array_index (found, 0));
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+	             _("no usable From: or Sender: address in the message"));
+	return NULL;
+}
+
+void
+rtls_message_free (RtlsMessage *msg)
+{
+	if (msg == NULL)
+		return;
+	rtls_headers_free (msg->headers);
+	if (msg->body_fd >= 0)
+		close (msg->body_fd);
+	g_free (msg);
+}
+
+static void
+message_scan (RtlsMessage *m, const guchar *p, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if (p[i] & 0x80)
+			m->body_8bit = TRUE;
+		else if (p[i] == 0)
+			m->body_nul = TRUE;
+	}
+}
+
+static gssize
+message_read (int fd, char *buf, gsize len)
+{
+	for (;;) {
+		ssize_t r = read (fd, buf, len);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+static gboolean
+message_write_all (int fd, const char *buf, gsize len)
+{
+	while (len > 0) {
+		ssize_t w = write (fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FALSE;
+		buf += w;
+		len -= (gsize) w;
+	}
+	return TRUE;
+}
+
+static int
+message_spool_open (GError **error)
+{
+	const char *dir = g_get_tmp_dir ();
+	g_autofree gchar *tmpl = NULL;
+	int fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		return fd;
+	tmpl = g_build_filename (dir, "requiretls-XXXXXX", NULL);
+	fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot create a spool file in %s: %s"),
+		             dir, g_strerror (errno));
+		return -1;
+	}
+	g_unlink (tmpl);
+	return fd;
+}
+
+/* Position of the first byte after the empty line that ends the header block, with
+ * *hdr_len set to the header block length; -1 if not (yet) found. */
+static gssize
+message_find_body (const char *buf, gsize len, gsize *hdr_len)
+{
+	if (len > 0 && buf[0] == '\n') {
+		*hdr_len = 0;
+		return 1;
+	}
+	if (len > 1 && buf[0] == '\r' && buf[1] == '\n') {
+		*hdr_len = 0;
+		return 2;
+	}
+	for (const char *p = buf; (p = memchr (p, '\n', len - (gsize) (p - buf))) != NULL; p++) {
+		gsize i = (gsize) (p - buf);
+		if (i + 1 < len && buf[i + 1] == '\n') {
+			*hdr_len = i + 1;
+			return (gssize) (i + 2);
+		}
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') {
+			*hdr_len = i + 1;
+			return (gssize) (i + 3);
+		}
+	}
+	return -1;
+}
+
+RtlsMessage *
+rtls_message_load (int fd, GError **error)
+{
+	g_autoptr (RtlsMessage) m = g_new0 (RtlsMessage, 1);
+	g_autoptr (GByteArray) buf = g_byte_array_new ();
+	g_autofree char *chunk = g_malloc (RTLS_MESSAGE_CHUNK);
+	struct stat st;
+	off_t start = -1;
+	gssize body_start = -1;
+	gsize hdr_len = 0;
+	gboolean eof = FALSE;
+
+	m->body_fd = -1;
+	if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+		start = lseek (fd, 0, SEEK_CUR);
+
+	/* The header block, bounded. */
+	while (body_start < 0 && !eof) {
+		gssize r = message_read (fd, chunk, RTLS_MESSAGE_CHUNK);
+		if (r < 0) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot read the message: %s"),
+			             g_strerror (errno));
+			return NULL;
+		}
+		if (r == 0) {
+			eof = TRUE;
+			break;
+		}
+		g_byte_array_append (buf, (guint8 *) chunk, (guint) r);
+		body_start = message_find_body ((const char *) buf->data, buf->len, &hdr_len);
+		if (body_start < 0 && buf->len > RTLS_HEADERS_MAX_BYTES) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+			             _("the message header is larger than %d bytes"),
+			             RTLS_HEADERS_MAX_BYTES);
+			return NULL;
+		}
+	}
+	if (buf->len == 0) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("the message is empty"));
+		return NULL;
+	}
+	if (body_start < 0) { /* no empty line: all header, empty body */
+		hdr_len = buf->len;
+		body_start = (gssize) buf->len;
+	}
+	if (hdr_len > RTLS_HEADERS_MAX_BYTES) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _("the message header is larger than %d bytes"), RTLS_HEADERS_MAX_BYTES);
+		return NULL;
+	}
+	for (gsize i = 0; i < hdr_len; i++)
+		if (buf->data[i] & 0x80)
+			m->headers_8bit = TRUE;
+	m->headers = rtls_headers_parse ((const char *) buf->data, hdr_len, error);
+	if (m->headers == NULL)
+		return NULL;
+
+	if (start >= 0) {
+		/* A regular file: read the body in place. */
+		guint64 pos = 0;
+		m->body_fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+		if (m->body_fd < 0) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "dup: %s", g_strerror (errno));
+			return NULL;
+		}
+		m->body_offset = (goffset) start + body_start;
+		m->body_size = (guint64) MAX (st.st_size - m->body_offset, 0);
+		while (pos < m->body_size) {
+			gssize r = rtls_message_read_body (m, pos, chunk, RTLS_MESSAGE_CHUNK, error);
+			if (r < 0)
+				return NULL;
+			if (r == 0)
+				break;
+			message_scan (m, (const guchar *) chunk, (gsize) r);
+			pos += (guint64) r;
+		}
+		m->body_size = pos;
+		return g_steal_pointer (&m);
+	}
+
+	/* A pipe or terminal: spool the body to an anonymous file. */
+	m->body_fd = message_spool_open (error);
+	if (m->body_fd < 0)
+		return NULL;
+	m->body_offset = 0;
+	if ((gsize) body_start < buf->len) {
+		const char *rest = (const char *) buf->data + body_start;
+		gsize n = buf->len - (gsize) body_start;
+		if (!message_write_all (m->body_fd, rest, n))
+			goto spool_error;
+		message_scan (m, (const guchar *) rest, n);
+		m->body_size += n;
+	}
+	while (!eof) {
+		gssize r = message_read (fd, chunk, RTLS_MESSAGE_CHUNK);
+		if (r < 0) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot read the message: %s"),
+			             g_strerror (errno));
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		if (!message_write_all (m->body_fd, chunk, (gsize) r))
+			goto spool_error;
+		message_scan (m, (const guchar *) chunk, (gsize) r);
+		m->body_size += (guint64) r;
+	}
+	return g_steal_pointer (&m);
+
+spool_error:
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot write the spool file: %s"),
+	             g_strerror (errno));
+	return NULL;
+}
+
+gssize
+rtls_message_read_body (const RtlsMessage *msg, guint64 pos, char *buf, gsize len, GError **error)
+{
+	if (pos >= msg->body_size)
+		return 0;
+	len = (gsize) MIN ((guint64) len, msg->body_size - pos);
+	for (;;) {
+		ssize_t r = pread (msg->body_fd, buf, len, msg->body_offset + (off_t) pos);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot read the message: %s"),
+			             g_strerror (errno));
+			return -1;
+		}
+	}
+}
