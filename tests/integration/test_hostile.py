@@ -147,6 +147,19 @@ recv-all
 """, ["--require-tls", "carol@example.net"], 69,
      lambda r, got, p: not any(l == "." for l in got) and "Hello Bob." not in got)
 
+case("ENVID and ORCPT are xtext-encoded on the wire (RFC 3461 4)",
+     GREET_EHLO.replace("250 REQUIRETLS", "250-REQUIRETLS\nsend 250 DSN") + """expect ^MAIL FROM:<alice@example.org> REQUIRETLS RET=HDRS ENVID=id\\+2Bx\\+3Dy$
+expect ^RCPT TO:<bob@example.net> NOTIFY=FAILURE ORCPT=rfc822;bob@example.net$
+expect ^DATA
+send 250 2.1.0 ok
+send 250 2.1.5 ok
+send 354 go ahead
+read-data
+send 250 2.0.0 ok
+recv-all
+""", ["--require-tls", "--envid=id+x=y", "--dsn-notify=failure"], 0,
+     lambda r, got, p: p.events("unexpected") == [] and len(p.events("data")) == 1)
+
 # --- the final dot ---------------------------------------------------------------------------
 case("connection closed after the final dot without a reply: not confirmed, exit 75",
      GREET_EHLO + """expect ^MAIL
