@@ -19,6 +19,7 @@
 #include "params.h"
 #include "smtp_client.h"
 #include "status.h"
+#include "tls.h"
 
 #define RTLS_SECRET_MAX 4096
 
@@ -126,6 +127,26 @@ main_add_recipients (GPtrArray *rcpts, const char *text, GError **error)
 	return TRUE;
 }
 
+/* "--status-fd=N" or "--status-fd N" in an argv that did not parse; -1 if absent. */
+static int
+main_find_status_fd (int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		guint64 n = 0;
+
+		if (strcmp (argv[i], "--") == 0)
+			break;
+		if (g_str_has_prefix (argv[i], "--status-fd="))
+			v = argv[i] + strlen ("--status-fd=");
+		else if (strcmp (argv[i], "--status-fd") == 0 && i + 1 < argc)
+			v = argv[i + 1];
+		if (v != NULL && g_ascii_string_to_unsigned (v, 10, 1, G_MAXINT, &n, NULL))
+			return (int) n;
+	}
+	return -1;
+}
+
 static int
 main_finish (const RtlsParams *params, const RtlsOutcome *outcome, const char *message_id,
              const GError *error)
@@ -190,8 +211,11 @@ main (int argc, char **argv)
 	}
 	params = rtls_params_parse (argc, argv, &error);
 	if (params == NULL) {
+		/* The command line did not parse, but a caller that asked for a status record
+		 * still gets one. */
+		RtlsParams partial = { .status_fd = main_find_status_fd (argc, argv) };
 		g_printerr (_("Try “%s --help”.\n"), g_get_prgname () ? g_get_prgname () : argv[0]);
-		code = main_finish (NULL, NULL, NULL, error);
+		code = main_finish (partial.status_fd >= 0 ? &partial : NULL, NULL, NULL, error);
 		rtls_outcome_clear (&outcome);
 		return code;
 	}
@@ -199,6 +223,12 @@ main (int argc, char **argv)
 		g_print ("requiretls-submit %s\n", RTLS_VERSION);
 		rtls_outcome_clear (&outcome);
 		return 0;
+	}
+	{
+		/* Configuration errors are reported before any network activity. */
+		RtlsTlsConfig tc = { params->host, params->ca_file, (const char *const *) params->pins };
+		if (!rtls_tls_check_config (&tc, &error))
+			goto out;
 	}
 	if (params->user != NULL) {
 		password = main_read_secret (params->password_fd, &error);

@@ -43,7 +43,7 @@ rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
 		                                        : "RTLS_ERROR_FAILED");
 	if (outcome != NULL)
 		status_add (s, "stage", rtls_stage_name (outcome->stage));
-	if (params != NULL) {
+	if (params != NULL && params->host != NULL) {
 		g_autofree gchar *port = g_strdup_printf ("%u", params->port);
 		status_add (s, "host", params->host);
 		status_add (s, "port", port);

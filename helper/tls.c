@@ -127,6 +127,48 @@ tls_verify_cb (gnutls_session_t session)
 	return 0;
 }
 
+static gboolean
+tls_load_trust (const RtlsTlsConfig *config, gnutls_certificate_credentials_t *cred,
+                GError **error)
+{
+	int r = gnutls_certificate_allocate_credentials (cred);
+
+	if (r < 0) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls: %s", gnutls_strerror (r));
+		return FALSE;
+	}
+	if (config->ca_file != NULL) {
+		r = gnutls_certificate_set_x509_trust_file (*cred, config->ca_file,
+		                                            GNUTLS_X509_FMT_PEM);
+		if (r <= 0) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
+			             _("cannot use CA file %s: %s"), config->ca_file,
+			             r == 0 ? _("no certificate in it") : gnutls_strerror (r));
+			return FALSE;
+		}
+	} else {
+		r = gnutls_certificate_set_x509_system_trust (*cred);
+		if (r <= 0) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
+			             _("no system CA certificates found (install ca-certificates "
+			               "or use --ca-file)"));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+rtls_tls_check_config (const RtlsTlsConfig *config, GError **error)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	gboolean ok = tls_load_trust (config, &cred, error);
+
+	if (cred != NULL)
+		gnutls_certificate_free_credentials (cred);
+	return ok;
+}
+
 RtlsTls *
 rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 {
@@ -138,30 +180,8 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 	tls->host = g_strdup (config->host);
 	tls->pins = g_strdupv ((gchar **) config->pins);
 
-	r = gnutls_certificate_allocate_credentials (&tls->cred);
-	if (r < 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls: %s",
-		             gnutls_strerror (r));
+	if (!tls_load_trust (config, &tls->cred, error))
 		return NULL;
-	}
-	if (config->ca_file != NULL) {
-		r = gnutls_certificate_set_x509_trust_file (tls->cred, config->ca_file,
-		                                            GNUTLS_X509_FMT_PEM);
-		if (r <= 0) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-			             _("cannot use CA file %s: %s"), config->ca_file,
-			             r == 0 ? _("no certificate in it") : gnutls_strerror (r));
-			return NULL;
-		}
-	} else {
-		r = gnutls_certificate_set_x509_system_trust (tls->cred);
-		if (r <= 0) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-			             _("no system CA certificates found (install ca-certificates "
-			               "or use --ca-file)"));
-			return NULL;
-		}
-	}
 	gnutls_certificate_set_verify_function (tls->cred, tls_verify_cb);
 
 	r = gnutls_init (&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);

@@ -27,6 +27,10 @@ typedef struct _RtlsTls RtlsTls;
  * RTLS_ERROR_FAILED (GnuTLS set-up). */
 RtlsTls *rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error);
 
+/* rtls_tls_check_config: loads the trust anchors once, without connecting, so that a bad
+ * configuration is reported before any network activity. RTLS_ERROR_CONFIG. */
+gboolean rtls_tls_check_config (const RtlsTlsConfig *config, GError **error);
+
 /* rtls_tls_handshake: runs the handshake within @timeout_ms.
  * Errors: RTLS_ERROR_CERT (verification failed: untrusted, wrong name, expired, pin),
  * RTLS_ERROR_TLS (handshake failure, version below 1.2), RTLS_ERROR_CONNECT (timeout, I/O). */

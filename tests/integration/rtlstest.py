@@ -219,3 +219,37 @@ def run_helper(args, message, password=None, timeout=60, env=None, on_start=None
 SAMPLE = ("From: Alice <alice@example.org>\r\nTo: Bob <bob@example.net>\r\n"
           "Subject: REQUIRETLS test\r\nMessage-ID: <test-1@example.org>\r\n"
           "Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nHello Bob.\r\n")
+
+
+@contextlib.contextmanager
+def postfix(certdir, lifetime=120):
+    """Debian's Postfix 3.7 from a private directory (tests/peers/postfix.py)."""
+    if not os.path.exists("/usr/lib/postfix/sbin/master"):
+        skip_all_or_fail("Postfix is not installed (run scripts/setup.sh)")
+    d = tempfile.mkdtemp(prefix="postfix-", dir=_tmp)
+    # Postfix's daemons run as the postfix user and must reach their queue directory.
+    os.chmod(_tmp, 0o755)
+    os.chmod(d, 0o755)
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(PEERS, "postfix.py"), f"--dir={d}",
+         f"--cert={certdir}/server.pem", f"--key={certdir}/server-key.pem", f"--lifetime={lifetime}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        port = _read_port(proc, "postfix", timeout=40)
+        yield Peer(proc, port, os.path.join(d, "maillog"))
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def postfix_log(peer, settle=1.0):
+    time.sleep(settle)
+    try:
+        with open(peer.record_path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
