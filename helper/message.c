@@ -234,16 +234,50 @@ message_parsed_all (const char *text, gsize len, gsize idx)
 	return idx <= len && message_blank (text + idx);
 }
 
-static void
-message_add_mailbox_list (struct mailimf_mailbox_list *list, GPtrArray *out)
+/* libetpan is lenient: it returns "<broken" as an addr-spec and drops spaces inside a
+ * quoted local part ("john doe"@x becomes "johndoe"@x, another mailbox). Accept only
+ * local@domain with both parts present, a plain domain or domain literal, and a result that
+ * stands verbatim in what was parsed, so a recipient is never silently changed. */
+static gboolean
+message_addr_spec_ok (const char *spec, const char *source)
+{
+	const char *at = spec != NULL ? strrchr (spec, '@') : NULL;
+	const char *dom;
+
+	if (at == NULL || at == spec || at[1] == '\0' || strstr (source, spec) == NULL)
+		return FALSE;
+	for (const char *c = spec; c < at; c++)
+		if ((guchar) *c < 32 || *c == '<' || *c == '>')
+			return FALSE;
+	dom = at + 1;
+	if (*dom == '[')
+		return dom[strlen (dom) - 1] == ']';
+	for (const char *c = dom; *c; c++)
+		if ((guchar) *c <= 32 || strchr ("<>()[]\\,;:\"@", *c) != NULL)
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean
+message_add_spec (const char *spec, const char *source, GPtrArray *out)
+{
+	if (!message_addr_spec_ok (spec, source))
+		return FALSE;
+	g_ptr_array_add (out, g_strdup (spec));
+	return TRUE;
+}
+
+static gboolean
+message_add_mailbox_list (struct mailimf_mailbox_list *list, const char *source, GPtrArray *out)
 {
 	if (list == NULL)
-		return;
+		return TRUE;
 	for (clistiter *it = clist_begin (list->mb_list); it != NULL; it = clist_next (it)) {
 		struct mailimf_mailbox *mb = clist_content (it);
-		if (mb != NULL && mb->mb_addr_spec != NULL)
-			g_ptr_array_add (out, g_strdup (mb->mb_addr_spec));
+		if (mb == NULL || !message_add_spec (mb->mb_addr_spec, source, out))
+			return FALSE;
 	}
+	return TRUE;
 }
 
 gboolean
@@ -268,10 +302,18 @@ rtls_address_list_parse (const char *text, GPtrArray *out, GError **error)
 	}
 	for (clistiter *it = clist_begin (list->ad_list); it != NULL; it = clist_next (it)) {
 		struct mailimf_address *a = clist_content (it);
-		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX && a->ad_data.ad_mailbox->mb_addr_spec)
-			g_ptr_array_add (out, g_strdup (a->ad_data.ad_mailbox->mb_addr_spec));
-		else if (a->ad_type == MAILIMF_ADDRESS_GROUP)
-			message_add_mailbox_list (a->ad_data.ad_group->grp_mb_list, out);
+		gboolean good;
+
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX)
+			good = message_add_spec (a->ad_data.ad_mailbox->mb_addr_spec, flat, out);
+		else
+			good = message_add_mailbox_list (a->ad_data.ad_group->grp_mb_list, flat, out);
+		if (!good) {
+			mailimf_address_list_free (list);
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+			             _("not a usable address (local@domain): %s"), flat);
+			return FALSE;
+		}
 	}
 	mailimf_address_list_free (list);
 	return TRUE;
