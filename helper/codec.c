@@ -48,8 +48,8 @@ rtls_sanitize (const char *text, gssize len, gsize max_chars)
 				chars++;
 			}
 			space = TRUE;
-		} else if (c == 0 || g_unichar_type (c) == G_UNICODE_CONTROL ||
-		           g_unichar_type (c) == G_UNICODE_FORMAT) {
+		} else if (c == 0 || g_unichar_type (c) == G_UNICODE_CONTROL
+		           || g_unichar_type (c) == G_UNICODE_FORMAT) {
 			/* C0, DEL, C1 and format characters such as bidi overrides */
 			g_string_append_c (out, '?');
 			chars++;
@@ -88,8 +88,8 @@ rtls_xtext_decode (const char *xtext, GError **error)
 		if (*p == '+') {
 			if (!g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]))
 				goto bad;
-			g_string_append_c (out, (char) (g_ascii_xdigit_value (p[1]) * 16 +
-			                                g_ascii_xdigit_value (p[2])));
+			g_string_append_c (out, (char) (g_ascii_xdigit_value (p[1]) * 16
+			                                + g_ascii_xdigit_value (p[2])));
 			p += 2;
 		} else if (*p < 33 || *p > 126 || *p == '=') {
 			goto bad;
@@ -100,7 +100,7 @@ rtls_xtext_decode (const char *xtext, GError **error)
 	return g_string_free (out, FALSE);
 bad:
 	g_string_free (out, TRUE);
-	g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("malformed xtext"));
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("malformed xtext"));
 	return NULL;
 }
 

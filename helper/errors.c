@@ -7,7 +7,7 @@
 
 #include "errors.h"
 
-G_DEFINE_QUARK (rtls-error-quark, rtls_error)
+G_DEFINE_QUARK (rtls - error - quark, rtls_error)
 
 static const struct {
 	const char *name;
@@ -52,17 +52,29 @@ const char *
 rtls_exit_code_name (int code)
 {
 	switch (code) {
-	case RTLS_EX_OK: return "EX_OK";
-	case RTLS_EX_USAGE: return "EX_USAGE";
-	case RTLS_EX_DATAERR: return "EX_DATAERR";
-	case RTLS_EX_NOHOST: return "EX_NOHOST";
-	case RTLS_EX_UNAVAILABLE: return "EX_UNAVAILABLE";
-	case RTLS_EX_SOFTWARE: return "EX_SOFTWARE";
-	case RTLS_EX_IOERR: return "EX_IOERR";
-	case RTLS_EX_TEMPFAIL: return "EX_TEMPFAIL";
-	case RTLS_EX_PROTOCOL: return "EX_PROTOCOL";
-	case RTLS_EX_NOPERM: return "EX_NOPERM";
-	case RTLS_EX_CONFIG: return "EX_CONFIG";
-	default: return "EX_UNKNOWN";
+	case RTLS_EX_OK:
+		return "EX_OK";
+	case RTLS_EX_USAGE:
+		return "EX_USAGE";
+	case RTLS_EX_DATAERR:
+		return "EX_DATAERR";
+	case RTLS_EX_NOHOST:
+		return "EX_NOHOST";
+	case RTLS_EX_UNAVAILABLE:
+		return "EX_UNAVAILABLE";
+	case RTLS_EX_SOFTWARE:
+		return "EX_SOFTWARE";
+	case RTLS_EX_IOERR:
+		return "EX_IOERR";
+	case RTLS_EX_TEMPFAIL:
+		return "EX_TEMPFAIL";
+	case RTLS_EX_PROTOCOL:
+		return "EX_PROTOCOL";
+	case RTLS_EX_NOPERM:
+		return "EX_NOPERM";
+	case RTLS_EX_CONFIG:
+		return "EX_CONFIG";
+	default:
+		return "EX_UNKNOWN";
 	}
 }

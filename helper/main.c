@@ -37,7 +37,7 @@ main_read_secret (int fd, GError **error)
 			continue;
 		if (r < 0) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-			             _("cannot read the password from fd %d: %s"), fd,
+			             _ ("cannot read the password from fd %d: %s"), fd,
 			             g_strerror (errno));
 			goto fail;
 		}
@@ -46,7 +46,7 @@ main_read_secret (int fd, GError **error)
 		len += (gsize) r;
 		if (len == RTLS_SECRET_MAX) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-			             _("the password on fd %d is too long"), fd);
+			             _ ("the password on fd %d is too long"), fd);
 			goto fail;
 		}
 	}
@@ -57,7 +57,7 @@ main_read_secret (int fd, GError **error)
 		buf[--len] = '\0';
 	if (len == 0 || memchr (buf, '\0', len) != NULL) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-		             _("no usable password on fd %d"), fd);
+		             _ ("no usable password on fd %d"), fd);
 		explicit_bzero (buf, RTLS_SECRET_MAX);
 		g_free (buf);
 		return NULL;
@@ -113,7 +113,7 @@ main_add_recipients (GPtrArray *rcpts, const char *text, GError **error)
 	g_autoptr (GPtrArray) parsed = g_ptr_array_new_with_free_func (g_free);
 
 	if (!rtls_address_list_parse (text, parsed, error)) {
-		g_prefix_error (error, _("recipient “%s”: "), text);
+		g_prefix_error (error, _ ("recipient “%s”: "), text);
 		return FALSE;
 	}
 	for (guint i = 0; i < parsed->len; i++) {
@@ -197,6 +197,7 @@ main (int argc, char **argv)
 	bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 	textdomain (GETTEXT_PACKAGE);
+	g_set_prgname ("requiretls-submit");
 	signal (SIGPIPE, SIG_IGN);
 	rtls_outcome_init (&outcome);
 
@@ -214,7 +215,8 @@ main (int argc, char **argv)
 		/* The command line did not parse, but a caller that asked for a status record
 		 * still gets one. */
 		RtlsParams partial = { .status_fd = main_find_status_fd (argc, argv) };
-		g_printerr (_("Try “%s --help”.\n"), g_get_prgname () ? g_get_prgname () : argv[0]);
+		g_printerr (_ ("Try “%s --help”.\n"),
+		            g_get_prgname () ? g_get_prgname () : argv[0]);
 		code = main_finish (partial.status_fd >= 0 ? &partial : NULL, NULL, NULL, error);
 		rtls_outcome_clear (&outcome);
 		return code;
@@ -226,7 +228,8 @@ main (int argc, char **argv)
 	}
 	{
 		/* Configuration errors are reported before any network activity. */
-		RtlsTlsConfig tc = { params->host, params->ca_file, (const char *const *) params->pins };
+		RtlsTlsConfig tc
+		        = { params->host, params->ca_file, (const char *const *) params->pins };
 		if (!rtls_tls_check_config (&tc, &error))
 			goto out;
 	}
@@ -257,7 +260,7 @@ main (int argc, char **argv)
 	}
 	if (rcpts->len == 0) {
 		g_set_error (&error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-		             _("the message has no recipients"));
+		             _ ("the message has no recipients"));
 		goto out;
 	}
 	if (params->from != NULL) {
@@ -269,7 +272,7 @@ main (int argc, char **argv)
 			if (!rtls_address_list_parse (f, one, &error) || one->len != 1) {
 				g_clear_error (&error);
 				g_set_error (&error, RTLS_ERROR, RTLS_ERROR_USAGE,
-				             _("-f: “%s” is not one address"), f);
+				             _ ("-f: “%s” is not one address"), f);
 				goto out;
 			}
 			sender = g_strdup (g_ptr_array_index (one, 0));
@@ -277,7 +280,7 @@ main (int argc, char **argv)
 	} else {
 		sender = rtls_headers_sender (msg->headers, &error);
 		if (sender == NULL) {
-			g_prefix_error (&error, _("no envelope sender (use -f): "));
+			g_prefix_error (&error, _ ("no envelope sender (use -f): "));
 			goto out;
 		}
 	}

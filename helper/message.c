@@ -41,7 +41,7 @@ rtls_headers_free (RtlsHeaders *headers)
 static gboolean
 message_fail (GError **error, const char *what, guint lineno)
 {
-	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("bad message header (line %u): %s"),
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _ ("bad message header (line %u): %s"),
 	             lineno, what);
 	return FALSE;
 }
@@ -55,7 +55,7 @@ rtls_headers_parse (const char *block, gsize len, GError **error)
 
 	h->fields = g_ptr_array_new_with_free_func (header_field_free);
 	if (memchr (block, '\0', len) != NULL) {
-		message_fail (error, _("NUL byte"), 0);
+		message_fail (error, _ ("NUL byte"), 0);
 		return NULL;
 	}
 	while (p < end) {
@@ -68,12 +68,12 @@ rtls_headers_parse (const char *block, gsize len, GError **error)
 			eol--;
 		linelen = (gsize) (eol - p);
 		if (linelen > RTLS_HEADER_MAX_LINE) {
-			message_fail (error, _("line longer than 998 characters (RFC 5322 2.1.1)"),
+			message_fail (error, _ ("line longer than 998 characters (RFC 5322 2.1.1)"),
 			              lineno);
 			return NULL;
 		}
 		if (memchr (p, '\r', linelen) != NULL) {
-			message_fail (error, _("bare CR"), lineno);
+			message_fail (error, _ ("bare CR"), lineno);
 			return NULL;
 		}
 		if (lineno == 1 && linelen >= 5 && memcmp (p, "From ", 5) == 0) {
@@ -83,7 +83,8 @@ rtls_headers_parse (const char *block, gsize len, GError **error)
 			gchar *joined;
 
 			if (h->fields->len == 0) {
-				message_fail (error, _("continuation line before any field"), lineno);
+				message_fail (error, _ ("continuation line before any field"),
+				              lineno);
 				return NULL;
 			}
 			last = g_ptr_array_index (h->fields, h->fields->len - 1);
@@ -95,13 +96,14 @@ rtls_headers_parse (const char *block, gsize len, GError **error)
 			RtlsHeaderField *f;
 
 			if (colon == NULL || colon == p) {
-				message_fail (error, _("not a header field"), lineno);
+				message_fail (error, _ ("not a header field"), lineno);
 				return NULL;
 			}
 			/* RFC 5322 3.6.8: ftext = %d33-57 / %d59-126 */
 			for (const char *c = p; c < colon; c++) {
 				if ((guchar) *c < 33 || (guchar) *c > 126) {
-					message_fail (error, _("bad character in a field name"), lineno);
+					message_fail (error, _ ("bad character in a field name"),
+					              lineno);
 					return NULL;
 				}
 			}
@@ -113,7 +115,7 @@ rtls_headers_parse (const char *block, gsize len, GError **error)
 		p = nl != NULL ? nl + 1 : end;
 	}
 	if (h->fields->len == 0) {
-		message_fail (error, _("no header fields"), lineno);
+		message_fail (error, _ ("no header fields"), lineno);
 		return NULL;
 	}
 	return g_steal_pointer (&h);
@@ -289,15 +291,15 @@ rtls_address_list_parse (const char *text, GPtrArray *out, GError **error)
 	int r;
 
 	if (message_blank (flat)) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("empty address list"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _ ("empty address list"));
 		return FALSE;
 	}
 	r = mailimf_address_list_parse (flat, len, &idx, &list);
 	if (r != MAILIMF_NO_ERROR || list == NULL || !message_parsed_all (flat, len, idx)) {
 		if (list != NULL)
 			mailimf_address_list_free (list);
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("not a valid address list: %s"),
-		             flat);
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _ ("not a valid address list: %s"), flat);
 		return FALSE;
 	}
 	for (clistiter *it = clist_begin (list->ad_list); it != NULL; it = clist_next (it)) {
@@ -307,11 +309,12 @@ rtls_address_list_parse (const char *text, GPtrArray *out, GError **error)
 		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX)
 			good = message_add_spec (a->ad_data.ad_mailbox->mb_addr_spec, flat, out);
 		else
-			good = message_add_mailbox_list (a->ad_data.ad_group->grp_mb_list, flat, out);
+			good = message_add_mailbox_list (a->ad_data.ad_group->grp_mb_list, flat,
+			                                 out);
 		if (!good) {
 			mailimf_address_list_free (list);
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-			             _("not a usable address (local@domain): %s"), flat);
+			             _ ("not a usable address (local@domain): %s"), flat);
 			return FALSE;
 		}
 	}
@@ -380,7 +383,7 @@ rtls_headers_sender (const RtlsHeaders *headers, GError **error)
 	if (from != NULL && rtls_address_list_parse (from, found, NULL) && found->len >= 1)
 		return g_strdup (g_ptr_array_index (found, 0));
 	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-	             _("no usable From: or Sender: address in the message"));
+	             _ ("no usable From: or Sender: address in the message"));
 	return NULL;
 }
 
@@ -443,8 +446,8 @@ message_spool_open (GError **error)
 	tmpl = g_build_filename (dir, "requiretls-XXXXXX", NULL);
 	fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot create a spool file in %s: %s"),
-		             dir, g_strerror (errno));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+		             _ ("cannot create a spool file in %s: %s"), dir, g_strerror (errno));
 		return -1;
 	}
 	g_unlink (tmpl);
@@ -498,8 +501,8 @@ rtls_message_load (int fd, GError **error)
 	while (body_start < 0 && !eof) {
 		gssize r = message_read (fd, chunk, RTLS_MESSAGE_CHUNK);
 		if (r < 0) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot read the message: %s"),
-			             g_strerror (errno));
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+			             _ ("cannot read the message: %s"), g_strerror (errno));
 			return NULL;
 		}
 		if (r == 0) {
@@ -510,13 +513,13 @@ rtls_message_load (int fd, GError **error)
 		body_start = message_find_body ((const char *) buf->data, buf->len, &hdr_len);
 		if (body_start < 0 && buf->len > RTLS_HEADERS_MAX_BYTES) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-			             _("the message header is larger than %d bytes"),
+			             _ ("the message header is larger than %d bytes"),
 			             RTLS_HEADERS_MAX_BYTES);
 			return NULL;
 		}
 	}
 	if (buf->len == 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _("the message is empty"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _ ("the message is empty"));
 		return NULL;
 	}
 	if (body_start < 0) { /* no empty line: all header, empty body */
@@ -525,7 +528,8 @@ rtls_message_load (int fd, GError **error)
 	}
 	if (hdr_len > RTLS_HEADERS_MAX_BYTES) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-		             _("the message header is larger than %d bytes"), RTLS_HEADERS_MAX_BYTES);
+		             _ ("the message header is larger than %d bytes"),
+		             RTLS_HEADERS_MAX_BYTES);
 		return NULL;
 	}
 	for (gsize i = 0; i < hdr_len; i++)
@@ -540,13 +544,15 @@ rtls_message_load (int fd, GError **error)
 		guint64 pos = 0;
 		m->body_fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
 		if (m->body_fd < 0) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "dup: %s", g_strerror (errno));
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "dup: %s",
+			             g_strerror (errno));
 			return NULL;
 		}
 		m->body_offset = (goffset) start + body_start;
 		m->body_size = (guint64) MAX (st.st_size - m->body_offset, 0);
 		while (pos < m->body_size) {
-			gssize r = rtls_message_read_body (m, pos, chunk, RTLS_MESSAGE_CHUNK, error);
+			gssize r
+			        = rtls_message_read_body (m, pos, chunk, RTLS_MESSAGE_CHUNK, error);
 			if (r < 0)
 				return NULL;
 			if (r == 0)
@@ -574,8 +580,8 @@ rtls_message_load (int fd, GError **error)
 	while (!eof) {
 		gssize r = message_read (fd, chunk, RTLS_MESSAGE_CHUNK);
 		if (r < 0) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot read the message: %s"),
-			             g_strerror (errno));
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+			             _ ("cannot read the message: %s"), g_strerror (errno));
 			return NULL;
 		}
 		if (r == 0)
@@ -588,7 +594,7 @@ rtls_message_load (int fd, GError **error)
 	return g_steal_pointer (&m);
 
 spool_error:
-	g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot write the spool file: %s"),
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write the spool file: %s"),
 	             g_strerror (errno));
 	return NULL;
 }
@@ -604,8 +610,8 @@ rtls_message_read_body (const RtlsMessage *msg, guint64 pos, char *buf, gsize le
 		if (r >= 0)
 			return r;
 		if (errno != EINTR) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _("cannot read the message: %s"),
-			             g_strerror (errno));
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+			             _ ("cannot read the message: %s"), g_strerror (errno));
 			return -1;
 		}
 	}

@@ -54,9 +54,9 @@ void rtls_headers_append (RtlsHeaders *headers, const char *name, const char *va
 gchar *rtls_headers_serialize (const RtlsHeaders *headers, gsize *len);
 
 typedef enum {
-	RTLS_TLS_POLICY_DEFAULT,     /* leave TLS-Required alone */
-	RTLS_TLS_POLICY_REQUIRE,     /* REQUIRETLS: remove every TLS-Required field (RFC 8689 5) */
-	RTLS_TLS_POLICY_NO_REQUIRE,  /* exactly one "TLS-Required: No" (RFC 8689 4) */
+	RTLS_TLS_POLICY_DEFAULT,    /* leave TLS-Required alone */
+	RTLS_TLS_POLICY_REQUIRE,    /* REQUIRETLS: remove every TLS-Required field (RFC 8689 5) */
+	RTLS_TLS_POLICY_NO_REQUIRE, /* exactly one "TLS-Required: No" (RFC 8689 4) */
 } RtlsTlsPolicy;
 
 /* rtls_headers_prepare_for_submission:
@@ -79,8 +79,8 @@ gboolean rtls_address_list_parse (const char *text, GPtrArray *out, GError **err
  * Resent- fields only and *resent is set; otherwise those of To, Cc and Bcc. Duplicates
  * (case-insensitive) are removed, order kept. Appends to @out; FALSE with RTLS_ERROR_MESSAGE
  * on an unparsable field. */
-gboolean rtls_headers_recipients (const RtlsHeaders *headers, GPtrArray *out,
-                                  gboolean *resent, GError **error);
+gboolean rtls_headers_recipients (const RtlsHeaders *headers, GPtrArray *out, gboolean *resent,
+                                  GError **error);
 
 /* rtls_headers_sender: the address for the default envelope sender: Sender if present,
  * else the first mailbox of From. NULL with RTLS_ERROR_MESSAGE if neither parses. */
@@ -88,13 +88,13 @@ gchar *rtls_headers_sender (const RtlsHeaders *headers, GError **error);
 
 /* A loaded message: edited headers in memory, body left in a file. */
 typedef struct {
-	RtlsHeaders *headers; /* parsed header block */
-	int body_fd;          /* readable fd positioned anywhere; owned, closed by free */
-	goffset body_offset;  /* where the body starts in body_fd */
-	guint64 body_size;    /* raw body bytes */
-	gboolean body_8bit;   /* the body has bytes >= 0x80 */
+	RtlsHeaders *headers;  /* parsed header block */
+	int body_fd;           /* readable fd positioned anywhere; owned, closed by free */
+	goffset body_offset;   /* where the body starts in body_fd */
+	guint64 body_size;     /* raw body bytes */
+	gboolean body_8bit;    /* the body has bytes >= 0x80 */
 	gboolean headers_8bit; /* the header block has bytes >= 0x80 */
-	gboolean body_nul;    /* the body has NUL bytes */
+	gboolean body_nul;     /* the body has NUL bytes */
 } RtlsMessage;
 
 void rtls_message_free (RtlsMessage *msg);

@@ -38,7 +38,7 @@ typedef struct {
 	gchar *auth;
 	gint port;
 	gint timeout;
-	gchar *sendmail_o; /* -oi and friends */
+	gchar *sendmail_o;    /* -oi and friends */
 	gboolean ignore_dots; /* -i, accepted and ignored */
 } RtlsParseState;
 
@@ -60,8 +60,8 @@ config_parse_dsn_notify (const char *text, guint *out, GError **error)
 			flags |= RTLS_DSN_NOTIFY_DELAY;
 		else {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-			             _("--dsn-notify: unknown value “%s” (use never, or a list of "
-			               "success, failure, delay)"),
+			             _ ("--dsn-notify: unknown value “%s” (use never, or a list of "
+			                "success, failure, delay)"),
 			             w);
 			return FALSE;
 		}
@@ -69,7 +69,7 @@ config_parse_dsn_notify (const char *text, guint *out, GError **error)
 	/* RFC 3461 4.1: NEVER stands alone. */
 	if (flags == 0 || ((flags & RTLS_DSN_NOTIFY_NEVER) && flags != RTLS_DSN_NOTIFY_NEVER)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--dsn-notify: “never” cannot be combined with other values"));
+		             _ ("--dsn-notify: “never” cannot be combined with other values"));
 		return FALSE;
 	}
 	*out = flags;
@@ -82,7 +82,9 @@ config_pin_valid (const char *pin)
 	gsize len = 0;
 	g_autofree guchar *raw = NULL;
 
-	if (pin == NULL || *pin == '\0' || strspn (pin, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != strlen (pin))
+	if (pin == NULL || *pin == '\0'
+	    || strspn (pin, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+	               != strlen (pin))
 		return FALSE;
 	raw = g_base64_decode (pin, &len);
 	return len == 32;
@@ -104,78 +106,77 @@ gboolean
 rtls_params_validate (RtlsParams *p, GError **error)
 {
 	if (p->host == NULL || *p->host == '\0') {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("--host is required"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--host is required"));
 		return FALSE;
 	}
 	if (p->port == 0 || p->port > 65535) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("--port must be 1-65535"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--port must be 1-65535"));
 		return FALSE;
 	}
 	if (!p->read_recipients && (p->recipients == NULL || p->recipients[0] == NULL)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("no recipients: give them as arguments or use -t"));
+		             _ ("no recipients: give them as arguments or use -t"));
 		return FALSE;
 	}
 	if (p->password_fd >= 0 && p->user == NULL) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--password-fd needs --user"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--password-fd needs --user"));
 		return FALSE;
 	}
 	if (p->user != NULL && p->password_fd < 0) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--user needs --password-fd (passwords are never taken from "
-		               "the command line or the environment)"));
+		             _ ("--user needs --password-fd (passwords are never taken from "
+		                "the command line or the environment)"));
 		return FALSE;
 	}
 	if (p->password_fd >= 0 && p->password_fd <= 2) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--password-fd must not be 0, 1 or 2 (stdin carries the message)"));
+		             _ ("--password-fd must not be 0, 1 or 2 (stdin carries the message)"));
 		return FALSE;
 	}
 	if (p->status_fd >= 0 && p->status_fd <= 2 && p->status_fd != 1 && p->status_fd != 2) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--status-fd must not be 0 (stdin carries the message)"));
+		             _ ("--status-fd must not be 0 (stdin carries the message)"));
 		return FALSE;
 	}
 	if (p->status_fd >= 0 && p->status_fd == p->password_fd) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--status-fd and --password-fd must differ"));
+		             _ ("--status-fd and --password-fd must differ"));
 		return FALSE;
 	}
 	if (p->envid != NULL && !rtls_envid_valid (p->envid)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--envid must be 1 to 100 characters once xtext-encoded "
-		               "(RFC 3461 4.4)"));
+		             _ ("--envid must be 1 to 100 characters once xtext-encoded "
+		                "(RFC 3461 4.4)"));
 		return FALSE;
 	}
 	for (guint i = 0; p->pins != NULL && p->pins[i] != NULL; i++) {
 		if (!config_pin_valid (p->pins[i])) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-			             _("--pin-sha256: “%s” is not the base64 of a SHA-256 digest"),
+			             _ ("--pin-sha256: “%s” is not the base64 of a SHA-256 digest"),
 			             p->pins[i]);
 			return FALSE;
 		}
 	}
 	if (p->timeout == 0 || p->timeout > 3600) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--timeout must be 1-3600 seconds"));
+		             _ ("--timeout must be 1-3600 seconds"));
 		return FALSE;
 	}
 	if (!config_word_valid (p->helo)) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("--helo must be one word"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--helo must be one word"));
 		return FALSE;
 	}
 	/* Nothing from the command line may inject SMTP commands (RFC 5321 2.3.8). */
-	if ((p->from != NULL && strpbrk (p->from, "\r\n") != NULL) ||
-	    strpbrk (p->host, "\r\n\t /") != NULL) {
+	if ((p->from != NULL && strpbrk (p->from, "\r\n") != NULL)
+	    || strpbrk (p->host, "\r\n\t /") != NULL) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("control characters in an address or host name"));
+		             _ ("control characters in an address or host name"));
 		return FALSE;
 	}
 	for (guint i = 0; p->recipients != NULL && p->recipients[i] != NULL; i++) {
 		if (strpbrk (p->recipients[i], "\r\n") != NULL) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-			             _("control characters in a recipient"));
+			             _ ("control characters in a recipient"));
 			return FALSE;
 		}
 	}
@@ -187,28 +188,51 @@ config_entries (RtlsParseState *st)
 {
 	RtlsParams *p = st->params;
 	GOptionEntry entries[] = {
-		{ "host", 0, 0, G_OPTION_ARG_STRING, &p->host, N_("Submission server"), N_("HOST") },
-		{ "port", 0, 0, G_OPTION_ARG_INT, &st->port, N_("Port (465; 587 with --starttls)"), N_("N") },
-		{ "starttls", 0, 0, G_OPTION_ARG_NONE, &p->starttls, N_("Plain connect, then mandatory STARTTLS"), NULL },
-		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &p->ca_file, N_("Trust these CAs instead of the system store"), N_("PEM") },
-		{ "pin-sha256", 0, 0, G_OPTION_ARG_STRING_ARRAY, &p->pins, N_("Also require this public key (base64 SHA-256 of the SubjectPublicKeyInfo)"), N_("B64") },
-		{ "user", 0, 0, G_OPTION_ARG_STRING, &p->user, N_("AUTH user name"), N_("NAME") },
-		{ "password-fd", 0, 0, G_OPTION_ARG_INT, &p->password_fd, N_("Read the password from this inherited file descriptor"), N_("N") },
-		{ "auth", 0, 0, G_OPTION_ARG_STRING, &st->auth, N_("SASL mechanism: auto, plain or login"), N_("MECH") },
-		{ "from", 'f', 0, G_OPTION_ARG_STRING, &p->from, N_("Envelope sender"), N_("ADDR") },
-		{ "read-recipients", 't', 0, G_OPTION_ARG_NONE, &p->read_recipients, N_("Recipients from To/Cc/Bcc; Bcc is removed"), NULL },
-		{ "ignore-dots", 'i', 0, G_OPTION_ARG_NONE, &st->ignore_dots, N_("Accepted for sendmail compatibility; a lone dot is never special"), NULL },
-		{ "require-tls", 0, 0, G_OPTION_ARG_NONE, &st->require_tls, N_("RFC 8689 REQUIRETLS: verified TLS on every hop, or no delivery"), NULL },
-		{ "no-require-tls", 0, 0, G_OPTION_ARG_NONE, &st->no_require_tls, N_("Add “TLS-Required: No” (deliver even where recipient policies demand TLS)"), NULL },
-		{ "dsn-notify", 0, 0, G_OPTION_ARG_STRING, &st->dsn_notify, N_("DSN NOTIFY: never, or success,failure,delay"), N_("LIST") },
-		{ "dsn-return", 0, 0, G_OPTION_ARG_STRING, &st->dsn_return, N_("DSN RET: hdrs or full"), N_("WHAT") },
-		{ "envid", 0, 0, G_OPTION_ARG_STRING, &p->envid, N_("DSN envelope identifier"), N_("ID") },
-		{ "status-fd", 0, 0, G_OPTION_ARG_INT, &p->status_fd, N_("Write the result record to this file descriptor"), N_("N") },
-		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &p->verbose, N_("Protocol transcript on stderr (credentials and body elided)"), NULL },
-		{ "timeout", 0, 0, G_OPTION_ARG_INT, &st->timeout, N_("Seconds to wait for each network operation"), N_("S") },
-		{ "helo", 0, 0, G_OPTION_ARG_STRING, &p->helo, N_("Name sent with EHLO"), N_("NAME") },
-		{ "version", 0, 0, G_OPTION_ARG_NONE, &p->show_version, N_("Show the version"), NULL },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &p->recipients, NULL, N_("RECIPIENT…") },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &p->host, N_ ("Submission server"),
+		  N_ ("HOST") },
+		{ "port", 0, 0, G_OPTION_ARG_INT, &st->port, N_ ("Port (465; 587 with --starttls)"),
+		  N_ ("N") },
+		{ "starttls", 0, 0, G_OPTION_ARG_NONE, &p->starttls,
+		  N_ ("Plain connect, then mandatory STARTTLS"), NULL },
+		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &p->ca_file,
+		  N_ ("Trust these CAs instead of the system store"), N_ ("PEM") },
+		{ "pin-sha256", 0, 0, G_OPTION_ARG_STRING_ARRAY, &p->pins,
+		  N_ ("Also require this public key (base64 SHA-256 of the SubjectPublicKeyInfo)"),
+		  N_ ("B64") },
+		{ "user", 0, 0, G_OPTION_ARG_STRING, &p->user, N_ ("AUTH user name"), N_ ("NAME") },
+		{ "password-fd", 0, 0, G_OPTION_ARG_INT, &p->password_fd,
+		  N_ ("Read the password from this inherited file descriptor"), N_ ("N") },
+		{ "auth", 0, 0, G_OPTION_ARG_STRING, &st->auth,
+		  N_ ("SASL mechanism: auto, plain or login"), N_ ("MECH") },
+		{ "from", 'f', 0, G_OPTION_ARG_STRING, &p->from, N_ ("Envelope sender"),
+		  N_ ("ADDR") },
+		{ "read-recipients", 't', 0, G_OPTION_ARG_NONE, &p->read_recipients,
+		  N_ ("Recipients from To/Cc/Bcc; Bcc is removed"), NULL },
+		{ "ignore-dots", 'i', 0, G_OPTION_ARG_NONE, &st->ignore_dots,
+		  N_ ("Accepted for sendmail compatibility; a lone dot is never special"), NULL },
+		{ "require-tls", 0, 0, G_OPTION_ARG_NONE, &st->require_tls,
+		  N_ ("RFC 8689 REQUIRETLS: verified TLS on every hop, or no delivery"), NULL },
+		{ "no-require-tls", 0, 0, G_OPTION_ARG_NONE, &st->no_require_tls,
+		  N_ ("Add “TLS-Required: No” (deliver even where recipient policies demand TLS)"),
+		  NULL },
+		{ "dsn-notify", 0, 0, G_OPTION_ARG_STRING, &st->dsn_notify,
+		  N_ ("DSN NOTIFY: never, or success,failure,delay"), N_ ("LIST") },
+		{ "dsn-return", 0, 0, G_OPTION_ARG_STRING, &st->dsn_return,
+		  N_ ("DSN RET: hdrs or full"), N_ ("WHAT") },
+		{ "envid", 0, 0, G_OPTION_ARG_STRING, &p->envid, N_ ("DSN envelope identifier"),
+		  N_ ("ID") },
+		{ "status-fd", 0, 0, G_OPTION_ARG_INT, &p->status_fd,
+		  N_ ("Write the result record to this file descriptor"), N_ ("N") },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &p->verbose,
+		  N_ ("Protocol transcript on stderr (credentials and body elided)"), NULL },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &st->timeout,
+		  N_ ("Seconds to wait for each network operation"), N_ ("S") },
+		{ "helo", 0, 0, G_OPTION_ARG_STRING, &p->helo, N_ ("Name sent with EHLO"),
+		  N_ ("NAME") },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &p->show_version, N_ ("Show the version"),
+		  NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &p->recipients, NULL,
+		  N_ ("RECIPIENT…") },
 		{ NULL },
 	};
 	return g_memdup2 (entries, sizeof entries);
@@ -217,10 +241,11 @@ config_entries (RtlsParseState *st)
 static GOptionContext *
 config_context (RtlsParseState *st, GOptionEntry **entries_out)
 {
-	GOptionContext *ctx = g_option_context_new (_("[RECIPIENT…] < MESSAGE"));
+	GOptionContext *ctx = g_option_context_new (_ ("< MESSAGE"));
 	GOptionEntry *entries = config_entries (st);
 
-	g_option_context_set_summary (ctx, _("Submit one message, with RFC 8689 REQUIRETLS on request."));
+	g_option_context_set_summary (
+	        ctx, _ ("Submit one message, with RFC 8689 REQUIRETLS on request."));
 	g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
 	g_option_context_set_help_enabled (ctx, TRUE);
@@ -249,7 +274,8 @@ rtls_params_parse (int argc, char **argv, GError **error)
 	args = g_new0 (gchar *, argc + 1);
 	for (int i = 0, seen_dashdash = 0; i < argc; i++) {
 		seen_dashdash = seen_dashdash || strcmp (argv[i], "--") == 0;
-		if (!seen_dashdash && i > 0 && g_str_has_prefix (argv[i], "-o") && argv[i][2] != '\0') {
+		if (!seen_dashdash && i > 0 && g_str_has_prefix (argv[i], "-o")
+		    && argv[i][2] != '\0') {
 			if (strcmp (argv[i], "-oi") != 0 && st.sendmail_o == NULL)
 				st.sendmail_o = g_strdup (argv[i] + 2);
 			args[i] = g_strdup ("-i");
@@ -265,26 +291,27 @@ rtls_params_parse (int argc, char **argv, GError **error)
 	if (args != NULL && args[0] != NULL && args[1] != NULL) {
 		/* g_option_context_parse_strv leaves unknown positional words; G_OPTION_REMAINING
 		 * collected them already, so anything left here is unexpected. */
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("unexpected argument “%s”"),
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("unexpected argument “%s”"),
 		             args[1]);
 		goto fail;
 	}
 	if (p->show_version)
 		goto done;
 	if (st.sendmail_o != NULL) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("unsupported option -o%s"),
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("unsupported option -o%s"),
 		             st.sendmail_o);
 		goto fail;
 	}
 	if (st.require_tls && st.no_require_tls) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--require-tls and --no-require-tls contradict each other"));
+		             _ ("--require-tls and --no-require-tls contradict each other"));
 		goto fail;
 	}
 	p->tls_policy = st.require_tls      ? RTLS_TLS_POLICY_REQUIRE
 	                : st.no_require_tls ? RTLS_TLS_POLICY_NO_REQUIRE
 	                                    : RTLS_TLS_POLICY_DEFAULT;
-	if (st.dsn_notify != NULL && !config_parse_dsn_notify (st.dsn_notify, &p->dsn_notify, error))
+	if (st.dsn_notify != NULL
+	    && !config_parse_dsn_notify (st.dsn_notify, &p->dsn_notify, error))
 		goto fail;
 	if (st.dsn_return != NULL) {
 		if (g_ascii_strcasecmp (st.dsn_return, "hdrs") == 0)
@@ -293,7 +320,7 @@ rtls_params_parse (int argc, char **argv, GError **error)
 			p->dsn_return = g_strdup ("FULL");
 		else {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-			             _("--dsn-return must be hdrs or full"));
+			             _ ("--dsn-return must be hdrs or full"));
 			goto fail;
 		}
 	} else if (p->tls_policy == RTLS_TLS_POLICY_REQUIRE) {
@@ -309,17 +336,17 @@ rtls_params_parse (int argc, char **argv, GError **error)
 		p->auth_mech = RTLS_AUTH_LOGIN;
 	else {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--auth must be auto, plain or login"));
+		             _ ("--auth must be auto, plain or login"));
 		goto fail;
 	}
 	if (st.port != -1 && (st.port < 1 || st.port > 65535)) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _("--port must be 1-65535"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--port must be 1-65535"));
 		goto fail;
 	}
 	p->port = st.port != -1 ? (guint) st.port : (p->starttls ? 587 : 465);
 	if (st.timeout < 1) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _("--timeout must be 1-3600 seconds"));
+		             _ ("--timeout must be 1-3600 seconds"));
 		goto fail;
 	}
 	p->timeout = (guint) st.timeout;

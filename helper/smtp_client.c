@@ -96,8 +96,8 @@ smtp_client_reply_error (SmtpClient *c, const RtlsReply *reply, int code_5xx, co
 		code = code_5xx;
 	else
 		code = RTLS_ERROR_PROTOCOL;
-	g_set_error (error, RTLS_ERROR, code, _("%s: %s refused: %u%s%s %s"), c->params->host, what,
-	             reply->code, reply->enhanced[0] ? " " : "", reply->enhanced, clean);
+	g_set_error (error, RTLS_ERROR, code, _ ("%s: %s refused: %u%s%s %s"), c->params->host,
+	             what, reply->code, reply->enhanced[0] ? " " : "", reply->enhanced, clean);
 	return FALSE;
 }
 
@@ -107,7 +107,7 @@ smtp_client_check_no_more (SmtpClient *c, GError **error)
 {
 	if (rtls_stream_has_pending_input (c->st)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
-		             _("%s sent data that no command asked for"), c->params->host);
+		             _ ("%s sent data that no command asked for"), c->params->host);
 		return FALSE;
 	}
 	return TRUE;
@@ -118,8 +118,8 @@ smtp_client_command (SmtpClient *c, const char *line, const char *trace, GError 
 {
 	g_autoptr (RtlsReply) reply = NULL;
 
-	if (!rtls_stream_write_command (c->st, line, trace, error) ||
-	    !rtls_stream_flush (c->st, error))
+	if (!rtls_stream_write_command (c->st, line, trace, error)
+	    || !rtls_stream_flush (c->st, error))
 		return NULL;
 	reply = rtls_stream_read_reply (c->st, error);
 	if (reply == NULL || !smtp_client_check_no_more (c, error))
@@ -133,8 +133,8 @@ smtp_client_quit (SmtpClient *c)
 	g_autoptr (RtlsReply) reply = NULL;
 
 	rtls_stream_set_timeout (c->st, MIN (c->params->timeout * 1000, RTLS_QUIT_TIMEOUT_MS));
-	if (rtls_stream_write_command (c->st, "QUIT", NULL, NULL) &&
-	    rtls_stream_flush (c->st, NULL))
+	if (rtls_stream_write_command (c->st, "QUIT", NULL, NULL)
+	    && rtls_stream_flush (c->st, NULL))
 		reply = rtls_stream_read_reply (c->st, NULL);
 }
 
@@ -167,16 +167,16 @@ smtp_client_note_tls (SmtpClient *c)
 static gboolean
 smtp_client_starttls (SmtpClient *c, GError **error)
 {
-	RtlsTlsConfig tc = { c->params->host, c->params->ca_file,
-		             (const char *const *) c->params->pins };
+	RtlsTlsConfig tc
+	        = { c->params->host, c->params->ca_file, (const char *const *) c->params->pins };
 	g_autoptr (RtlsReply) reply = NULL;
 
 	c->out->stage = RTLS_STAGE_STARTTLS;
 	if (!(c->caps.flags & RTLS_CAP_STARTTLS)) {
 		g_strlcpy (c->out->enhanced, "5.7.10", sizeof c->out->enhanced);
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-		             _("%s does not offer STARTTLS: TLS is not possible (5.7.10); "
-		               "nothing was sent"),
+		             _ ("%s does not offer STARTTLS: TLS is not possible (5.7.10); "
+		                "nothing was sent"),
 		             c->params->host);
 		return FALSE;
 	}
@@ -184,7 +184,8 @@ smtp_client_starttls (SmtpClient *c, GError **error)
 	if (reply == NULL)
 		return FALSE;
 	if (reply->code != 220)
-		return smtp_client_reply_error (c, reply, RTLS_ERROR_UNSUPPORTED, "STARTTLS", error);
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_UNSUPPORTED, "STARTTLS",
+		                                error);
 	if (!rtls_stream_start_tls (c->st, &tc, error))
 		return FALSE;
 	smtp_client_note_tls (c);
@@ -232,14 +233,14 @@ smtp_client_auth (SmtpClient *c, GError **error)
 	g_return_val_if_fail (rtls_stream_tls (c->st) != NULL, FALSE);
 	if (!(c->caps.flags & RTLS_CAP_AUTH)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-		             _("%s does not offer authentication (AUTH)"), p->host);
+		             _ ("%s does not offer authentication (AUTH)"), p->host);
 		return FALSE;
 	}
 	if (p->auth_mech == RTLS_AUTH_PLAIN || p->auth_mech == RTLS_AUTH_LOGIN) {
 		const char *want = p->auth_mech == RTLS_AUTH_PLAIN ? "PLAIN" : "LOGIN";
 		if (!rtls_caps_has_auth (&c->caps, want)) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-			             _("%s does not offer AUTH %s"), p->host, want);
+			             _ ("%s does not offer AUTH %s"), p->host, want);
 			return FALSE;
 		}
 		plain = p->auth_mech == RTLS_AUTH_PLAIN;
@@ -249,8 +250,8 @@ smtp_client_auth (SmtpClient *c, GError **error)
 		plain = FALSE;
 	} else {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-		             _("%s offers no authentication mechanism we support "
-		               "(PLAIN, LOGIN)"),
+		             _ ("%s offers no authentication mechanism we support "
+		                "(PLAIN, LOGIN)"),
 		             p->host);
 		return FALSE;
 	}
@@ -274,14 +275,14 @@ smtp_client_auth (SmtpClient *c, GError **error)
 		gchar *user64 = g_base64_encode ((const guchar *) p->user, strlen (p->user));
 		gchar *pass64 = g_base64_encode ((const guchar *) pass, strlen (pass));
 
-		ok = smtp_client_auth_step (c, "AUTH LOGIN", NULL, 334, error) &&
-		     smtp_client_auth_step (c, user64, "[user name elided]", 334, error) &&
-		     smtp_client_auth_step (c, pass64, "[password elided]", 235, error);
+		ok = smtp_client_auth_step (c, "AUTH LOGIN", NULL, 334, error)
+		     && smtp_client_auth_step (c, user64, "[user name elided]", 334, error)
+		     && smtp_client_auth_step (c, pass64, "[password elided]", 235, error);
 		smtp_client_wipe (user64);
 		smtp_client_wipe (pass64);
 	}
 	if (!ok && *error != NULL && (*error)->code == RTLS_ERROR_AUTH) {
-		g_prefix_error (error, _("authentication as %s failed: "), p->user);
+		g_prefix_error (error, _ ("authentication as %s failed: "), p->user);
 	}
 	return ok;
 }
@@ -367,7 +368,8 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 	g_autoptr (RtlsReply) data_reply = NULL;
 	GPtrArray *rcpts = c->sub->recipients;
 	const RtlsReply *worst = NULL;
-	g_autoptr (GPtrArray) rcpt_replies = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_reply_free);
+	g_autoptr (GPtrArray) rcpt_replies
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_reply_free);
 	guint failed = 0;
 
 	*data_open = FALSE;
@@ -378,12 +380,13 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 	if (pipelining) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write; replies matched by count. */
 		for (guint i = 0; i < rcpts->len; i++) {
-			g_autofree gchar *rcpt = smtp_client_rcpt_command (c, g_ptr_array_index (rcpts, i));
+			g_autofree gchar *rcpt
+			        = smtp_client_rcpt_command (c, g_ptr_array_index (rcpts, i));
 			if (!rtls_stream_write_command (c->st, rcpt, NULL, error))
 				return FALSE;
 		}
-		if (!rtls_stream_write_command (c->st, "DATA", NULL, error) ||
-		    !rtls_stream_flush (c->st, error))
+		if (!rtls_stream_write_command (c->st, "DATA", NULL, error)
+		    || !rtls_stream_flush (c->st, error))
 			return FALSE;
 		if ((mail_reply = rtls_stream_read_reply (c->st, error)) == NULL)
 			return FALSE;
@@ -398,13 +401,14 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 		if (!smtp_client_check_no_more (c, error))
 			return FALSE;
 	} else {
-		if (!rtls_stream_flush (c->st, error) ||
-		    (mail_reply = rtls_stream_read_reply (c->st, error)) == NULL ||
-		    !smtp_client_check_no_more (c, error))
+		if (!rtls_stream_flush (c->st, error)
+		    || (mail_reply = rtls_stream_read_reply (c->st, error)) == NULL
+		    || !smtp_client_check_no_more (c, error))
 			return FALSE;
 		if (mail_reply->code == 250) {
 			for (guint i = 0; i < rcpts->len; i++) {
-				g_autofree gchar *rcpt = smtp_client_rcpt_command (c, g_ptr_array_index (rcpts, i));
+				g_autofree gchar *rcpt = smtp_client_rcpt_command (
+				        c, g_ptr_array_index (rcpts, i));
 				RtlsReply *r = smtp_client_command (c, rcpt, NULL, error);
 				if (r == NULL)
 					return FALSE;
@@ -414,7 +418,8 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 	}
 
 	if (mail_reply->code != 250)
-		return smtp_client_reply_error (c, mail_reply, RTLS_ERROR_REJECTED, "MAIL FROM", error);
+		return smtp_client_reply_error (c, mail_reply, RTLS_ERROR_REJECTED, "MAIL FROM",
+		                                error);
 
 	c->out->stage = RTLS_STAGE_RCPT;
 	for (guint i = 0; i < rcpt_replies->len; i++) {
@@ -436,14 +441,16 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 		guint idx = 0;
 
 		g_ptr_array_find (rcpt_replies, worst, &idx);
-		what = g_strdup_printf (_("recipient <%s>"),
-		                        ((RtlsRcptResult *) g_ptr_array_index (c->out->rcpts, idx))->address);
+		what = g_strdup_printf (
+		        _ ("recipient <%s>"),
+		        ((RtlsRcptResult *) g_ptr_array_index (c->out->rcpts, idx))->address);
 		*data_open = data_reply != NULL && data_reply->code == 354;
 		smtp_client_reply_error (c, worst, RTLS_ERROR_REJECTED, what, error);
 		if (error != NULL && *error != NULL) {
-			gchar *msg = g_strdup_printf (_("%s (%u of %u recipients refused: the message "
-			                                "was sent to nobody)"),
-			                              (*error)->message, failed, rcpts->len);
+			gchar *msg = g_strdup_printf (
+			        _ ("%s (%u of %u recipients refused: the message "
+			           "was sent to nobody)"),
+			        (*error)->message, failed, rcpts->len);
 			g_free ((*error)->message);
 			(*error)->message = msg;
 		}
@@ -451,7 +458,8 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 	}
 
 	c->out->stage = RTLS_STAGE_DATA;
-	if (data_reply == NULL && (data_reply = smtp_client_command (c, "DATA", NULL, error)) == NULL)
+	if (data_reply == NULL
+	    && (data_reply = smtp_client_command (c, "DATA", NULL, error)) == NULL)
 		return FALSE;
 	if (data_reply->code != 354)
 		return smtp_client_reply_error (c, data_reply, RTLS_ERROR_REJECTED, "DATA", error);
@@ -523,11 +531,11 @@ smtp_client_run (SmtpClient *c, GError **error)
 		smtp_client_note_tls (c);
 	}
 	c->out->stage = RTLS_STAGE_GREETING;
-	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL ||
-	    !smtp_client_check_no_more (c, error))
+	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL
+	    || !smtp_client_check_no_more (c, error))
 		return FALSE;
 	if (reply->code != 220)
-		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _("the connection"),
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the connection"),
 		                                error);
 
 	c->out->stage = RTLS_STAGE_EHLO;
@@ -546,34 +554,38 @@ smtp_client_run (SmtpClient *c, GError **error)
 		/* RFC 8689 4.1: REQUIRETLS only to a server that advertises it after TLS. */
 		g_strlcpy (c->out->enhanced, "5.7.30", sizeof c->out->enhanced);
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-		             _("%s does not support REQUIRETLS (RFC 8689, 5.7.30): the message "
-		               "was not sent"),
+		             _ ("%s does not support REQUIRETLS (RFC 8689, 5.7.30): the message "
+		                "was not sent"),
 		             p->host);
 		goto quit;
 	}
 	if (c->caps.size_limit > 0 && size_estimate > c->caps.size_limit) {
 		g_strlcpy (c->out->enhanced, "5.3.4", sizeof c->out->enhanced);
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_REJECTED,
-		             _("the message (%" G_GUINT64_FORMAT " bytes) is larger than %s accepts "
-		               "(%" G_GUINT64_FORMAT " bytes, 5.3.4)"),
-		             size_estimate, p->host, c->caps.size_limit);
+		/* Numbers as strings: a G_GUINT64_FORMAT inside a msgid cannot be translated. */
+		g_autofree gchar *have = g_strdup_printf ("%" G_GUINT64_FORMAT, size_estimate);
+		g_autofree gchar *limit
+		        = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) c->caps.size_limit);
+		g_set_error (
+		        error, RTLS_ERROR, RTLS_ERROR_REJECTED,
+		        _ ("the message (%s bytes) is larger than %s accepts (%s bytes, 5.3.4)"),
+		        have, p->host, limit);
 		goto quit;
 	}
 	if (!(c->caps.flags & RTLS_CAP_SMTPUTF8)) {
 		gboolean ascii = smtp_client_is_ascii (c->sub->mail_from);
 		for (guint i = 0; i < c->sub->recipients->len; i++)
-			ascii = ascii && smtp_client_is_ascii (g_ptr_array_index (c->sub->recipients, i));
+			ascii = ascii
+			        && smtp_client_is_ascii (g_ptr_array_index (c->sub->recipients, i));
 		if (!ascii) {
 			g_strlcpy (c->out->enhanced, "5.6.7", sizeof c->out->enhanced);
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-			             _("%s does not support SMTPUTF8, needed for a non-ASCII "
-			               "address (RFC 6531)"),
+			             _ ("%s does not support SMTPUTF8, needed for a non-ASCII "
+			                "address (RFC 6531)"),
 			             p->host);
 			goto quit;
 		}
 	}
-	if ((m->body_8bit || m->headers_8bit) && !(c->caps.flags & RTLS_CAP_8BITMIME) &&
-	    p->verbose)
+	if ((m->body_8bit || m->headers_8bit) && !(c->caps.flags & RTLS_CAP_8BITMIME) && p->verbose)
 		g_printerr ("--- note: 8-bit message, but %s does not offer 8BITMIME\n", p->host);
 	if (p->user != NULL && !smtp_client_auth (c, error))
 		goto quit;
@@ -595,16 +607,18 @@ smtp_client_run (SmtpClient *c, GError **error)
 	reply = rtls_stream_read_reply (c->st, &local);
 	if (reply == NULL) {
 		c->out->not_confirmed = TRUE;
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED,
-		             _("the message was sent but %s did not confirm it (%s): it may or may "
-		               "not have been accepted; check before sending it again"),
-		             p->host, local->message);
+		g_set_error (
+		        error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED,
+		        _ ("the message was sent but %s did not confirm it (%s): it may or may "
+		           "not have been accepted; check before sending it again"),
+		        p->host, local->message);
 		g_clear_error (&local);
 		return FALSE;
 	}
 	smtp_client_note_reply (c, reply);
 	if (reply->code != 250)
-		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _("the message"), error);
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the message"),
+		                                error);
 	c->out->sent = TRUE;
 	c->out->stage = RTLS_STAGE_DONE;
 	smtp_client_quit (c);

@@ -54,11 +54,11 @@ void rtls_outcome_init (RtlsOutcome *out);
 void rtls_outcome_clear (RtlsOutcome *out);
 
 typedef struct {
-	const RtlsParams *params;    /* server, TLS, DSN, policy */
-	const RtlsMessage *message;  /* headers already prepared for submission */
-	const char *mail_from;       /* envelope sender ("" for the null sender) */
-	GPtrArray *recipients;       /* gchar*: envelope recipients, at least one */
-	const char *password;        /* NULL without AUTH */
+	const RtlsParams *params;   /* server, TLS, DSN, policy */
+	const RtlsMessage *message; /* headers already prepared for submission */
+	const char *mail_from;      /* envelope sender ("" for the null sender) */
+	GPtrArray *recipients;      /* gchar*: envelope recipients, at least one */
+	const char *password;       /* NULL without AUTH */
 } RtlsSubmission;
 
 /* rtls_smtp_submit:

@@ -31,7 +31,7 @@ rtls_reply_free (RtlsReply *reply)
 static gboolean
 smtp_reply_fail (GError **error, const char *what)
 {
-	g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL, _("malformed reply: %s"), what);
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL, _ ("malformed reply: %s"), what);
 	return FALSE;
 }
 
@@ -76,25 +76,25 @@ rtls_reply_feed_line (RtlsReply *reply, const char *line, gsize len, GError **er
 
 	g_return_val_if_fail (reply != NULL && line != NULL, FALSE);
 	if (reply->complete)
-		return smtp_reply_fail (error, _("data after the final line"));
+		return smtp_reply_fail (error, _ ("data after the final line"));
 	if (len > RTLS_REPLY_MAX_LINE)
-		return smtp_reply_fail (error, _("line too long"));
+		return smtp_reply_fail (error, _ ("line too long"));
 	if (reply->lines->len >= RTLS_REPLY_MAX_LINES)
-		return smtp_reply_fail (error, _("too many lines"));
+		return smtp_reply_fail (error, _ ("too many lines"));
 	if (reply->bytes + len > RTLS_REPLY_MAX_BYTES)
-		return smtp_reply_fail (error, _("too long"));
+		return smtp_reply_fail (error, _ ("too long"));
 	/* RFC 5321 2.3.8: lines end in CRLF; no bare CR or LF anywhere. */
 	if (len < 5 || line[len - 2] != '\r' || line[len - 1] != '\n')
-		return smtp_reply_fail (error, _("line does not end in CRLF"));
+		return smtp_reply_fail (error, _ ("line does not end in CRLF"));
 	for (gsize i = 0; i < len - 2; i++) {
 		guchar ch = (guchar) line[i];
 		if ((ch < 32 && ch != '\t') || ch == 127)
-			return smtp_reply_fail (error, _("control character in line"));
+			return smtp_reply_fail (error, _ ("control character in line"));
 	}
 	/* RFC 5321 4.2: Reply-code = %x32-35 %x30-35 %x30-39 */
-	if (line[0] < '2' || line[0] > '5' || !g_ascii_isdigit (line[1]) ||
-	    !g_ascii_isdigit (line[2]))
-		return smtp_reply_fail (error, _("bad reply code"));
+	if (line[0] < '2' || line[0] > '5' || !g_ascii_isdigit (line[1])
+	    || !g_ascii_isdigit (line[2]))
+		return smtp_reply_fail (error, _ ("bad reply code"));
 	code = (guint) ((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
 	if (len == 5) {
 		last = TRUE; /* "250\r\n" */
@@ -105,15 +105,15 @@ rtls_reply_feed_line (RtlsReply *reply, const char *line, gsize len, GError **er
 		text = line + 4;
 		textlen = len - 6;
 	} else {
-		return smtp_reply_fail (error, _("bad separator after the reply code"));
+		return smtp_reply_fail (error, _ ("bad separator after the reply code"));
 	}
 	if (reply->lines->len > 0 && code != reply->code)
-		return smtp_reply_fail (error, _("different codes in one reply"));
+		return smtp_reply_fail (error, _ ("different codes in one reply"));
 	if (reply->lines->len == 0) {
 		g_autofree gchar *first = g_strndup (text, textlen);
 		reply->code = code;
-		if (!rtls_enhanced_code_parse (first, reply->enhanced, NULL) ||
-		    reply->enhanced[0] != line[0])
+		if (!rtls_enhanced_code_parse (first, reply->enhanced, NULL)
+		    || reply->enhanced[0] != line[0])
 			reply->enhanced[0] = '\0';
 	}
 	g_ptr_array_add (reply->lines, g_strndup (text, textlen));
@@ -132,8 +132,8 @@ rtls_reply_text (const RtlsReply *reply)
 		char code[16];
 		gsize used = 0;
 
-		if (reply->enhanced[0] != '\0' && rtls_enhanced_code_parse (t, code, &used) &&
-		    strcmp (code, reply->enhanced) == 0)
+		if (reply->enhanced[0] != '\0' && rtls_enhanced_code_parse (t, code, &used)
+		    && strcmp (code, reply->enhanced) == 0)
 			t += used;
 		if (s->len > 0)
 			g_string_append_c (s, ' ');
@@ -154,11 +154,16 @@ static const struct {
 	const char *keyword;
 	guint flag;
 } smtp_reply_caps[] = {
-	{ "REQUIRETLS", RTLS_CAP_REQUIRETLS },   { "PIPELINING", RTLS_CAP_PIPELINING },
-	{ "DSN", RTLS_CAP_DSN },                 { "SIZE", RTLS_CAP_SIZE },
-	{ "8BITMIME", RTLS_CAP_8BITMIME },       { "SMTPUTF8", RTLS_CAP_SMTPUTF8 },
-	{ "STARTTLS", RTLS_CAP_STARTTLS },       { "AUTH", RTLS_CAP_AUTH },
-	{ "CHUNKING", RTLS_CAP_CHUNKING },       { "ENHANCEDSTATUSCODES", RTLS_CAP_ENHANCEDSTATUSCODES },
+	{ "REQUIRETLS", RTLS_CAP_REQUIRETLS },
+	{ "PIPELINING", RTLS_CAP_PIPELINING },
+	{ "DSN", RTLS_CAP_DSN },
+	{ "SIZE", RTLS_CAP_SIZE },
+	{ "8BITMIME", RTLS_CAP_8BITMIME },
+	{ "SMTPUTF8", RTLS_CAP_SMTPUTF8 },
+	{ "STARTTLS", RTLS_CAP_STARTTLS },
+	{ "AUTH", RTLS_CAP_AUTH },
+	{ "CHUNKING", RTLS_CAP_CHUNKING },
+	{ "ENHANCEDSTATUSCODES", RTLS_CAP_ENHANCEDSTATUSCODES },
 };
 
 /* RFC 5321 4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
@@ -180,7 +185,7 @@ rtls_caps_parse_ehlo (const RtlsReply *reply, RtlsCaps *caps, GError **error)
 
 	rtls_caps_clear (caps);
 	if (!reply->complete || reply->code != 250 || reply->lines->len == 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL, _("not a valid EHLO reply"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL, _ ("not a valid EHLO reply"));
 		return FALSE;
 	}
 	{
@@ -190,7 +195,8 @@ rtls_caps_parse_ehlo (const RtlsReply *reply, RtlsCaps *caps, GError **error)
 	}
 	/* The first line is the greeting and never a capability. */
 	for (guint i = 1; i < reply->lines->len; i++) {
-		g_auto (GStrv) words = g_strsplit_set (g_ptr_array_index (reply->lines, i), " \t", -1);
+		g_auto (GStrv) words
+		        = g_strsplit_set (g_ptr_array_index (reply->lines, i), " \t", -1);
 		const char *kw = words[0];
 
 		if (kw == NULL || !smtp_reply_keyword_valid (kw))
@@ -199,23 +205,29 @@ rtls_caps_parse_ehlo (const RtlsReply *reply, RtlsCaps *caps, GError **error)
 			if (g_ascii_strcasecmp (kw, smtp_reply_caps[k].keyword) != 0)
 				continue;
 			caps->flags |= smtp_reply_caps[k].flag;
-			if (smtp_reply_caps[k].flag == RTLS_CAP_SIZE && words[1] != NULL &&
-			    words[1][0] != '\0') {
+			if (smtp_reply_caps[k].flag == RTLS_CAP_SIZE && words[1] != NULL
+			    && words[1][0] != '\0') {
 				guint64 v = 0;
 				/* RFC 1870: SIZE [limit]; junk or overflow means no known limit. */
-				if (!g_ascii_string_to_unsigned (words[1], 10, 0, G_MAXUINT64, &v, NULL))
+				if (!g_ascii_string_to_unsigned (words[1], 10, 0, G_MAXUINT64, &v,
+				                                 NULL))
 					v = 0;
 				caps->size_limit = v;
 			}
 			if (smtp_reply_caps[k].flag == RTLS_CAP_AUTH) {
 				for (guint w = 1; words[w] != NULL; w++) {
 					gboolean seen = FALSE;
-					if (words[w][0] == '\0' || !smtp_reply_keyword_valid (words[w]))
+					if (words[w][0] == '\0'
+					    || !smtp_reply_keyword_valid (words[w]))
 						continue;
 					for (guint m = 0; m < mechs->len && !seen; m++)
-						seen = g_ascii_strcasecmp (g_ptr_array_index (mechs, m), words[w]) == 0;
+						seen = g_ascii_strcasecmp (
+						               g_ptr_array_index (mechs, m),
+						               words[w])
+						       == 0;
 					if (!seen)
-						g_ptr_array_add (mechs, g_ascii_strup (words[w], -1));
+						g_ptr_array_add (mechs,
+						                 g_ascii_strup (words[w], -1));
 				}
 			}
 		}

@@ -12,16 +12,16 @@ G_BEGIN_DECLS
 
 /* Bounds on what a server may send us. RFC 5321 4.5.3.1.5 allows 512 octets per reply line;
  * real servers stay far below RTLS_REPLY_MAX_LINE, which leaves room for long AUTH/EHLO lines. */
-#define RTLS_REPLY_MAX_LINE  4096  /* bytes in one line, terminator included */
+#define RTLS_REPLY_MAX_LINE 4096   /* bytes in one line, terminator included */
 #define RTLS_REPLY_MAX_LINES 128   /* lines in one multi-line reply */
 #define RTLS_REPLY_MAX_BYTES 65536 /* bytes in one reply */
 
 typedef struct {
-	guint code;          /* 200..599 */
-	gchar enhanced[16];  /* RFC 3463 "5.7.30" taken from the first line, or "" */
-	GPtrArray *lines;    /* gchar*: text after "NNN-"/"NNN " of each line (raw, untrusted) */
-	gsize bytes;         /* bytes consumed, terminators included */
-	gboolean complete;   /* the final line ("NNN " or "NNN") has been seen */
+	guint code;         /* 200..599 */
+	gchar enhanced[16]; /* RFC 3463 "5.7.30" taken from the first line, or "" */
+	GPtrArray *lines;   /* gchar*: text after "NNN-"/"NNN " of each line (raw, untrusted) */
+	gsize bytes;        /* bytes consumed, terminators included */
+	gboolean complete;  /* the final line ("NNN " or "NNN") has been seen */
 } RtlsReply;
 
 RtlsReply *rtls_reply_new (void);
@@ -50,23 +50,23 @@ gchar *rtls_reply_text (const RtlsReply *reply);
 gboolean rtls_enhanced_code_parse (const char *text, char out[16], gsize *consumed);
 
 typedef enum {
-	RTLS_CAP_REQUIRETLS = 1 << 0,   /* RFC 8689 */
-	RTLS_CAP_PIPELINING = 1 << 1,   /* RFC 2920 */
-	RTLS_CAP_DSN = 1 << 2,          /* RFC 3461 */
-	RTLS_CAP_SIZE = 1 << 3,         /* RFC 1870 */
-	RTLS_CAP_8BITMIME = 1 << 4,     /* RFC 6152 */
-	RTLS_CAP_SMTPUTF8 = 1 << 5,     /* RFC 6531 */
-	RTLS_CAP_STARTTLS = 1 << 6,     /* RFC 3207 */
-	RTLS_CAP_AUTH = 1 << 7,         /* RFC 4954 */
-	RTLS_CAP_CHUNKING = 1 << 8,     /* RFC 3030 */
+	RTLS_CAP_REQUIRETLS = 1 << 0,          /* RFC 8689 */
+	RTLS_CAP_PIPELINING = 1 << 1,          /* RFC 2920 */
+	RTLS_CAP_DSN = 1 << 2,                 /* RFC 3461 */
+	RTLS_CAP_SIZE = 1 << 3,                /* RFC 1870 */
+	RTLS_CAP_8BITMIME = 1 << 4,            /* RFC 6152 */
+	RTLS_CAP_SMTPUTF8 = 1 << 5,            /* RFC 6531 */
+	RTLS_CAP_STARTTLS = 1 << 6,            /* RFC 3207 */
+	RTLS_CAP_AUTH = 1 << 7,                /* RFC 4954 */
+	RTLS_CAP_CHUNKING = 1 << 8,            /* RFC 3030 */
 	RTLS_CAP_ENHANCEDSTATUSCODES = 1 << 9, /* RFC 2034 */
 } RtlsCapFlags;
 
 typedef struct {
-	guint flags;          /* RtlsCapFlags */
-	guint64 size_limit;   /* the SIZE parameter; 0 when absent or 0 (no limit) */
-	gchar **auth_mechs;   /* upper-cased AUTH mechanisms, NULL-terminated; NULL if no AUTH */
-	gchar *domain;        /* first word of the first EHLO line (raw) */
+	guint flags;        /* RtlsCapFlags */
+	guint64 size_limit; /* the SIZE parameter; 0 when absent or 0 (no limit) */
+	gchar **auth_mechs; /* upper-cased AUTH mechanisms, NULL-terminated; NULL if no AUTH */
+	gchar *domain;      /* first word of the first EHLO line (raw) */
 } RtlsCaps;
 
 /* Frees the members and zeroes @caps (for "clear capabilities when TLS state changes"). */

@@ -21,8 +21,8 @@ status_add (GString *s, const char *key, const char *value)
 }
 
 gchar *
-rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
-                    const char *message_id, const GError *error)
+rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome, const char *message_id,
+                    const GError *error)
 {
 	GString *s = g_string_new (NULL);
 	int exit_code = rtls_error_to_exit_code (error);
@@ -63,14 +63,15 @@ rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
 			status_add (s, "enhanced-code", outcome->enhanced);
 		status_add (s, "server-text", outcome->server_text);
 		if (outcome->size_sent > 0) {
-			g_autofree gchar *size = g_strdup_printf ("%" G_GUINT64_FORMAT,
-			                                          outcome->size_sent);
+			g_autofree gchar *size
+			        = g_strdup_printf ("%" G_GUINT64_FORMAT, outcome->size_sent);
 			status_add (s, "size", size);
 		}
 		for (guint i = 0; outcome->rcpts != NULL && i < outcome->rcpts->len; i++) {
 			const RtlsRcptResult *r = g_ptr_array_index (outcome->rcpts, i);
-			g_autofree gchar *line = g_strdup_printf (
-			        "%u %s %s", r->code, r->enhanced[0] ? r->enhanced : "-", r->address);
+			g_autofree gchar *line
+			        = g_strdup_printf ("%u %s %s", r->code,
+			                           r->enhanced[0] ? r->enhanced : "-", r->address);
 			status_add (s, "rcpt", line);
 		}
 	}

@@ -26,13 +26,13 @@
 #define RTLS_STREAM_BUFFER (64 * 1024)
 
 struct _RtlsStream {
-	int fd;             /* the connected socket, non-blocking */
-	RtlsTls *tls;       /* NULL until TLS is up */
-	mailstream *ms;     /* buffered stream over stream_driver */
-	guint timeout_ms;   /* per read/write wait */
-	gboolean verbose;   /* transcript on stderr */
-	GError *io_error;   /* set by the low driver, taken by the caller */
-	gchar *host;        /* for messages */
+	int fd;           /* the connected socket, non-blocking */
+	RtlsTls *tls;     /* NULL until TLS is up */
+	mailstream *ms;   /* buffered stream over stream_driver */
+	guint timeout_ms; /* per read/write wait */
+	gboolean verbose; /* transcript on stderr */
+	GError *io_error; /* set by the low driver, taken by the caller */
+	gchar *host;      /* for messages */
 };
 
 static gboolean
@@ -48,7 +48,7 @@ stream_poll (RtlsStream *st, gboolean want_write)
 		if (left <= 0) {
 			g_clear_error (&st->io_error);
 			g_set_error (&st->io_error, RTLS_ERROR, RTLS_ERROR_CONNECT,
-			             _("%s did not answer within %u seconds"), st->host,
+			             _ ("%s did not answer within %u seconds"), st->host,
 			             st->timeout_ms / 1000);
 			return FALSE;
 		}
@@ -68,7 +68,7 @@ static void
 stream_set_io_error (RtlsStream *st, int code, const char *what, const char *detail)
 {
 	g_clear_error (&st->io_error);
-	g_set_error (&st->io_error, RTLS_ERROR, code, _("connection to %s: %s (%s)"), st->host,
+	g_set_error (&st->io_error, RTLS_ERROR, code, _ ("connection to %s: %s (%s)"), st->host,
 	             what, detail);
 }
 
@@ -91,7 +91,7 @@ stream_low_read (mailstream_low *low, void *buf, size_t count)
 				continue;
 			if (r == GNUTLS_E_PREMATURE_TERMINATION)
 				return 0; /* closed without close_notify: an EOF for our purposes */
-			stream_set_io_error (st, RTLS_ERROR_TLS, _("TLS read failed"),
+			stream_set_io_error (st, RTLS_ERROR_TLS, _ ("TLS read failed"),
 			                     gnutls_strerror ((int) r));
 			return -1;
 		}
@@ -102,7 +102,7 @@ stream_low_read (mailstream_low *low, void *buf, size_t count)
 			return r;
 		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 			continue;
-		stream_set_io_error (st, RTLS_ERROR_CONNECT, _("read failed"), g_strerror (errno));
+		stream_set_io_error (st, RTLS_ERROR_CONNECT, _ ("read failed"), g_strerror (errno));
 		return -1;
 	}
 }
@@ -124,7 +124,7 @@ stream_low_write (mailstream_low *low, const void *buf, size_t count)
 					return -1;
 				continue;
 			}
-			stream_set_io_error (st, RTLS_ERROR_CONNECT, _("TLS write failed"),
+			stream_set_io_error (st, RTLS_ERROR_CONNECT, _ ("TLS write failed"),
 			                     gnutls_strerror ((int) r));
 			return -1;
 		}
@@ -138,7 +138,8 @@ stream_low_write (mailstream_low *low, const void *buf, size_t count)
 				return -1;
 			continue;
 		}
-		stream_set_io_error (st, RTLS_ERROR_CONNECT, _("write failed"), g_strerror (errno));
+		stream_set_io_error (st, RTLS_ERROR_CONNECT, _ ("write failed"),
+		                     g_strerror (errno));
 		return -1;
 	}
 }
@@ -220,8 +221,8 @@ stream_connect_one (const struct addrinfo *ai, guint timeout_ms, int *err)
 RtlsStream *
 rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **error)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-		                  .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo hints
+	        = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *res = NULL;
 	g_autofree gchar *service = g_strdup_printf ("%u", port);
 	int fd = -1, err = 0, r;
@@ -241,7 +242,7 @@ rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **er
 #endif
 		        ;
 		g_set_error (error, RTLS_ERROR, nohost ? RTLS_ERROR_NOHOST : RTLS_ERROR_CONNECT,
-		             _("cannot resolve %s: %s"), host, gai_strerror (r));
+		             _ ("cannot resolve %s: %s"), host, gai_strerror (r));
 		return NULL;
 	}
 	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
@@ -249,8 +250,8 @@ rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **er
 	freeaddrinfo (res);
 	if (fd < 0) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONNECT,
-		             _("cannot connect to %s port %u: %s"), host, port,
-		             err == ETIMEDOUT ? _("timed out") : g_strerror (err));
+		             _ ("cannot connect to %s port %u: %s"), host, port,
+		             err == ETIMEDOUT ? _ ("timed out") : g_strerror (err));
 		return NULL;
 	}
 
@@ -326,8 +327,8 @@ rtls_stream_start_tls (RtlsStream *st, const RtlsTlsConfig *config, GError **err
 		/* RFC 3207 5 / CVE-2011-0411: anything after the 220 arrived in plaintext and
 		 * would be read as if it came over TLS. */
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
-		             _("%s sent data after its STARTTLS reply, before the TLS handshake "
-		               "(possible injection); giving up"),
+		             _ ("%s sent data after its STARTTLS reply, before the TLS handshake "
+		                "(possible injection); giving up"),
 		             st->host);
 		return FALSE;
 	}
@@ -357,7 +358,7 @@ gboolean
 rtls_stream_write (RtlsStream *st, const char *data, gsize len, GError **error)
 {
 	if (mailstream_write (st->ms, data, len) != (ssize_t) len)
-		return stream_take_io_error (st, error, _("write failed"));
+		return stream_take_io_error (st, error, _ ("write failed"));
 	return TRUE;
 }
 
@@ -368,15 +369,15 @@ rtls_stream_write_command (RtlsStream *st, const char *line, const char *trace, 
 		g_autofree gchar *clean = rtls_sanitize (trace != NULL ? trace : line, -1, 1000);
 		g_printerr (">>> %s\n", clean);
 	}
-	return rtls_stream_write (st, line, strlen (line), error) &&
-	       rtls_stream_write (st, "\r\n", 2, error);
+	return rtls_stream_write (st, line, strlen (line), error)
+	       && rtls_stream_write (st, "\r\n", 2, error);
 }
 
 gboolean
 rtls_stream_flush (RtlsStream *st, GError **error)
 {
 	if (mailstream_flush (st->ms) != 0)
-		return stream_take_io_error (st, error, _("write failed"));
+		return stream_take_io_error (st, error, _ ("write failed"));
 	return TRUE;
 }
 
@@ -395,10 +396,10 @@ stream_read_line (RtlsStream *st, GString *line, gsize max, GError **error)
 		if (ms->read_buffer_len == 0) {
 			ssize_t r = mailstream_feed_read_buffer (ms);
 			if (r < 0)
-				return stream_take_io_error (st, error, _("read failed"));
+				return stream_take_io_error (st, error, _ ("read failed"));
 			if (r == 0) {
 				g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONNECT,
-				             _("%s closed the connection"), st->host);
+				             _ ("%s closed the connection"), st->host);
 				return FALSE;
 			}
 		}
@@ -406,8 +407,8 @@ stream_read_line (RtlsStream *st, GString *line, gsize max, GError **error)
 		take = nl != NULL ? (gsize) (nl - ms->read_buffer) + 1 : ms->read_buffer_len;
 		if (line->len + take > max) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
-			             _("%s sent a reply line longer than %" G_GSIZE_FORMAT " bytes"),
-			             st->host, max);
+			             _ ("%s sent a reply line longer than %u bytes"), st->host,
+			             (guint) MIN (max, G_MAXUINT));
 			return FALSE;
 		}
 		g_string_append_len (line, ms->read_buffer, take);
@@ -428,11 +429,12 @@ rtls_stream_read_reply (RtlsStream *st, GError **error)
 		if (!stream_read_line (st, line, RTLS_REPLY_MAX_LINE, error))
 			return NULL;
 		if (st->verbose) {
-			g_autofree gchar *clean = rtls_sanitize (line->str, (gssize) line->len, 1000);
+			g_autofree gchar *clean
+			        = rtls_sanitize (line->str, (gssize) line->len, 1000);
 			g_printerr ("<<< %s\n", g_strchomp (clean));
 		}
 		if (!rtls_reply_feed_line (reply, line->str, line->len, error)) {
-			g_prefix_error (error, _("%s: "), st->host);
+			g_prefix_error (error, _ ("%s: "), st->host);
 			return NULL;
 		}
 	}

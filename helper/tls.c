@@ -18,13 +18,13 @@
 #include "tls.h"
 
 struct _RtlsTls {
-	int fd;                                 /* connected socket, not owned */
-	gnutls_session_t session;               /* the client session */
-	gnutls_certificate_credentials_t cred;  /* trust anchors + our verify callback */
-	gchar *host;                            /* reference identity */
-	gchar **pins;                           /* acceptable SPKI pins, may be NULL */
-	GError *verify_error;                   /* why the verify callback refused */
-	gboolean handshake_done;                /* close_notify only after a handshake */
+	int fd;                                /* connected socket, not owned */
+	gnutls_session_t session;              /* the client session */
+	gnutls_certificate_credentials_t cred; /* trust anchors + our verify callback */
+	gchar *host;                           /* reference identity */
+	gchar **pins;                          /* acceptable SPKI pins, may be NULL */
+	GError *verify_error;                  /* why the verify callback refused */
+	gboolean handshake_done;               /* close_notify only after a handshake */
 };
 
 gchar *
@@ -36,13 +36,13 @@ rtls_tls_spki_sha256 (const gnutls_datum_t *der, GError **error)
 	guchar digest[32];
 	gchar *out = NULL;
 
-	if (gnutls_x509_crt_init (&crt) < 0 ||
-	    gnutls_x509_crt_import (crt, der, GNUTLS_X509_FMT_DER) < 0 ||
-	    gnutls_pubkey_init (&key) < 0 || gnutls_pubkey_import_x509 (key, crt, 0) < 0 ||
-	    gnutls_pubkey_export2 (key, GNUTLS_X509_FMT_DER, &spki) < 0 ||
-	    gnutls_hash_fast (GNUTLS_DIG_SHA256, spki.data, spki.size, digest) < 0) {
+	if (gnutls_x509_crt_init (&crt) < 0
+	    || gnutls_x509_crt_import (crt, der, GNUTLS_X509_FMT_DER) < 0
+	    || gnutls_pubkey_init (&key) < 0 || gnutls_pubkey_import_x509 (key, crt, 0) < 0
+	    || gnutls_pubkey_export2 (key, GNUTLS_X509_FMT_DER, &spki) < 0
+	    || gnutls_hash_fast (GNUTLS_DIG_SHA256, spki.data, spki.size, digest) < 0) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED,
-		             _("cannot read the server's public key"));
+		             _ ("cannot read the server's public key"));
 	} else {
 		out = g_base64_encode (digest, sizeof digest);
 	}
@@ -74,7 +74,7 @@ tls_verify_cb (gnutls_session_t session)
 	r = gnutls_certificate_verify_peers (session, vdata, 1, &status);
 	if (r < 0) {
 		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
-		             _("cannot verify the certificate of %s: %s"), tls->host,
+		             _ ("cannot verify the certificate of %s: %s"), tls->host,
 		             gnutls_strerror (r));
 		return -1;
 	}
@@ -83,20 +83,20 @@ tls_verify_cb (gnutls_session_t session)
 		const char *why;
 
 		if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
-			why = _("the certificate is not valid for this host name");
+			why = _ ("the certificate is not valid for this host name");
 		else if (status & GNUTLS_CERT_EXPIRED)
-			why = _("the certificate has expired");
+			why = _ ("the certificate has expired");
 		else if (status & GNUTLS_CERT_NOT_ACTIVATED)
-			why = _("the certificate is not valid yet");
+			why = _ ("the certificate is not valid yet");
 		else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
-			why = _("the certificate is not signed by a trusted authority");
+			why = _ ("the certificate is not signed by a trusted authority");
 		else if (status & GNUTLS_CERT_REVOKED)
-			why = _("the certificate has been revoked");
+			why = _ ("the certificate has been revoked");
 		else
-			why = _("the certificate is not trusted");
+			why = _ ("the certificate is not trusted");
 		gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0);
 		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
-		             _("TLS certificate of %s refused: %s (%s)"), tls->host, why,
+		             _ ("TLS certificate of %s refused: %s (%s)"), tls->host, why,
 		             text.data != NULL ? (const char *) text.data : "");
 		gnutls_free (text.data);
 		return -1;
@@ -108,7 +108,7 @@ tls_verify_cb (gnutls_session_t session)
 		chain = gnutls_certificate_get_peers (session, &chain_len);
 		if (chain == NULL || chain_len == 0) {
 			g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
-			             _("%s sent no certificate"), tls->host);
+			             _ ("%s sent no certificate"), tls->host);
 			return -1;
 		}
 		have = rtls_tls_spki_sha256 (&chain[0], &tls->verify_error);
@@ -118,8 +118,8 @@ tls_verify_cb (gnutls_session_t session)
 			match = match || strcmp (tls->pins[i], have) == 0;
 		if (!match) {
 			g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
-			             _("the public key of %s (sha256 %s) does not match "
-			               "--pin-sha256"),
+			             _ ("the public key of %s (sha256 %s) does not match "
+			                "--pin-sha256"),
 			             tls->host, have);
 			return -1;
 		}
@@ -128,13 +128,13 @@ tls_verify_cb (gnutls_session_t session)
 }
 
 static gboolean
-tls_load_trust (const RtlsTlsConfig *config, gnutls_certificate_credentials_t *cred,
-                GError **error)
+tls_load_trust (const RtlsTlsConfig *config, gnutls_certificate_credentials_t *cred, GError **error)
 {
 	int r = gnutls_certificate_allocate_credentials (cred);
 
 	if (r < 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls: %s", gnutls_strerror (r));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls: %s",
+		             gnutls_strerror (r));
 		return FALSE;
 	}
 	if (config->ca_file != NULL) {
@@ -142,16 +142,16 @@ tls_load_trust (const RtlsTlsConfig *config, gnutls_certificate_credentials_t *c
 		                                            GNUTLS_X509_FMT_PEM);
 		if (r <= 0) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-			             _("cannot use CA file %s: %s"), config->ca_file,
-			             r == 0 ? _("no certificate in it") : gnutls_strerror (r));
+			             _ ("cannot use CA file %s: %s"), config->ca_file,
+			             r == 0 ? _ ("no certificate in it") : gnutls_strerror (r));
 			return FALSE;
 		}
 	} else {
 		r = gnutls_certificate_set_x509_system_trust (*cred);
 		if (r <= 0) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-			             _("no system CA certificates found (install ca-certificates "
-			               "or use --ca-file)"));
+			             _ ("no system CA certificates found (install ca-certificates "
+			                "or use --ca-file)"));
 			return FALSE;
 		}
 	}
@@ -192,8 +192,7 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 	}
 	gnutls_session_set_ptr (tls->session, tls);
 	/* The system's defaults, with everything below TLS 1.2 removed (RFC 8996, DESIGN §3). */
-	r = gnutls_set_default_priority_append (tls->session,
-	                                        "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	r = gnutls_set_default_priority_append (tls->session, "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 	                                        &err_pos, 0);
 	if (r < 0) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls priority: %s",
@@ -224,7 +223,7 @@ tls_wait (int fd, gboolean want_write, gint64 deadline, GError **error)
 
 		if (left <= 0) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONNECT,
-			             _("timed out during the TLS handshake"));
+			             _ ("timed out during the TLS handshake"));
 			return FALSE;
 		}
 		r = poll (&pfd, 1, (int) MIN (left, G_MAXINT));
@@ -261,15 +260,17 @@ rtls_tls_handshake (RtlsTls *tls, guint timeout_ms, GError **error)
 			g_propagate_error (error, g_steal_pointer (&tls->verify_error));
 			return FALSE;
 		}
-		if (r == GNUTLS_E_PUSH_ERROR || r == GNUTLS_E_PULL_ERROR ||
-		    r == GNUTLS_E_PREMATURE_TERMINATION) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_TLS,
-			             _("TLS handshake with %s failed: the connection was closed (%s)"),
-			             tls->host, gnutls_strerror (r));
+		if (r == GNUTLS_E_PUSH_ERROR || r == GNUTLS_E_PULL_ERROR
+		    || r == GNUTLS_E_PREMATURE_TERMINATION) {
+			g_set_error (
+			        error, RTLS_ERROR, RTLS_ERROR_TLS,
+			        _ ("TLS handshake with %s failed: the connection was closed (%s)"),
+			        tls->host, gnutls_strerror (r));
 			return FALSE;
 		}
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_TLS, _("TLS handshake with %s failed: %s"),
-		             tls->host, gnutls_strerror (r));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_TLS,
+		             _ ("TLS handshake with %s failed: %s"), tls->host,
+		             gnutls_strerror (r));
 		return FALSE;
 	}
 	tls->handshake_done = TRUE;
@@ -277,7 +278,7 @@ rtls_tls_handshake (RtlsTls *tls, guint timeout_ms, GError **error)
 	version = gnutls_protocol_get_version (tls->session);
 	if (version != GNUTLS_TLS1_2 && version != GNUTLS_TLS1_3) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_TLS,
-		             _("%s negotiated %s; TLS 1.2 or newer is required"), tls->host,
+		             _ ("%s negotiated %s; TLS 1.2 or newer is required"), tls->host,
 		             gnutls_protocol_get_name (version));
 		return FALSE;
 	}

@@ -20,11 +20,20 @@ typedef struct {
 static const SanCase san_cases[] = {
 	{ "ascii", "250 all fine", 100, "250 all fine" },
 	{ "utf8-kept", "Empfänger unbekannt, réessayez", 100, "Empfänger unbekannt, réessayez" },
-	{ "invalid-byte", "a\xff" "b", 100, "a?b" },
+	{ "invalid-byte",
+	  "a\xff"
+	  "b",
+	  100, "a?b" },
 	{ "escape-sequence", "\x1b[31mred", 100, "?[31mred" },
-	{ "bidi-override", "abc\xe2\x80\xae" "def", 100, "abc?def" },
+	{ "bidi-override",
+	  "abc\xe2\x80\xae"
+	  "def",
+	  100, "abc?def" },
 	{ "crlf-collapsed", "line1\r\nline2", 100, "line1 line2" },
-	{ "c1-control", "a\xc2\x85" "b", 100, "a?b" },
+	{ "c1-control",
+	  "a\xc2\x85"
+	  "b",
+	  100, "a?b" },
 	{ "truncated", "abcdefghij", 4, "abcd..." },
 	{ "empty", "", 10, "" },
 };
@@ -49,7 +58,9 @@ static void
 test_xtext (void)
 {
 	g_autoptr (GError) err = NULL;
-	struct { const char *raw, *enc; } cases[] = {
+	struct {
+		const char *raw, *enc;
+	} cases[] = {
 		{ "abc-1.2", "abc-1.2" },
 		{ "a+b=c d", "a+2Bb+3Dc+20d" },
 		{ "\x01\x7f\xc3\xa4", "+01+7F+C3+A4" },
@@ -140,7 +151,8 @@ test_encoder (gconstpointer data)
 	gsize len = strlen (c->in);
 
 	/* The same output whatever the chunking: whole, byte by byte, and in pairs. */
-	for (gsize chunk = 1; chunk <= MAX (len, 1); chunk = chunk == 1 ? 2 : (chunk == 2 ? MAX (len, 3) : chunk + len + 1)) {
+	for (gsize chunk = 1; chunk <= MAX (len, 1);
+	     chunk = chunk == 1 ? 2 : (chunk == 2 ? MAX (len, 3) : chunk + len + 1)) {
 		RtlsEncoder enc;
 		g_autofree gchar *out = encode_chunks (c->in, len, chunk, c->dot_stuff, &enc);
 		g_assert_cmpstr (out, ==, c->out);

@@ -61,7 +61,8 @@ test_every_code_covered (void)
 	/* A new error code must be added to the table above (and to the man page). */
 	g_assert_cmpuint (G_N_ELEMENTS (exit_cases), ==, RTLS_ERROR_LAST);
 	for (int i = 0; i < RTLS_ERROR_LAST; i++)
-		g_assert_cmpstr (rtls_error_code_name (i), !=, rtls_error_code_name (i == 0 ? 1 : 0));
+		g_assert_cmpstr (rtls_error_code_name (i), !=,
+		                 rtls_error_code_name (i == 0 ? 1 : 0));
 }
 
 int
@@ -69,8 +70,8 @@ main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
 	for (gsize i = 0; i < G_N_ELEMENTS (exit_cases); i++) {
-		g_autofree gchar *path = g_strdup_printf ("/errors/exit/%s",
-		                                          rtls_error_code_name (exit_cases[i].code));
+		g_autofree gchar *path = g_strdup_printf (
+		        "/errors/exit/%s", rtls_error_code_name (exit_cases[i].code));
 		g_test_add_data_func (path, &exit_cases[i], test_exit_code);
 	}
 	g_test_add_func ("/errors/success-and-foreign", test_success_and_foreign);

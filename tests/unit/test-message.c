@@ -50,7 +50,8 @@ test_bad_header (gconstpointer data)
 {
 	const BadHeader *c = data;
 	g_autoptr (GError) err = NULL;
-	g_autoptr (RtlsHeaders) h = rtls_headers_parse (c->in, c->len ? c->len : strlen (c->in), &err);
+	g_autoptr (RtlsHeaders) h
+	        = rtls_headers_parse (c->in, c->len ? c->len : strlen (c->in), &err);
 
 	g_assert_null (h);
 	g_assert_error (err, RTLS_ERROR, RTLS_ERROR_MESSAGE);
@@ -61,8 +62,8 @@ test_overlong_line (void)
 {
 	g_autoptr (GError) err = NULL;
 	g_autofree gchar *fill = g_strnfill (995, 'x');
-	g_autofree gchar *ok = g_strdup_printf ("A: %s\n", fill);      /* 998 */
-	g_autofree gchar *bad = g_strdup_printf ("A: %sy\n", fill);    /* 999 */
+	g_autofree gchar *ok = g_strdup_printf ("A: %s\n", fill);   /* 998 */
+	g_autofree gchar *bad = g_strdup_printf ("A: %sy\n", fill); /* 999 */
 	g_autoptr (RtlsHeaders) h1 = rtls_headers_parse (ok, strlen (ok), &err);
 	g_autoptr (RtlsHeaders) h2 = NULL;
 
@@ -76,8 +77,10 @@ static void
 test_parse_serialize (void)
 {
 	g_autoptr (RtlsHeaders) lf = parse_ok ("From: a@x\nSubject: hello\n  world\nTo: b@y");
-	g_autoptr (RtlsHeaders) crlf = parse_ok ("From: a@x\r\nSubject: hello\r\n  world\r\nTo: b@y\r\n");
-	g_autoptr (RtlsHeaders) mbox = parse_ok ("From alice Tue Nov 24 10:00:00 2026\nFrom: a@x\n");
+	g_autoptr (RtlsHeaders) crlf
+	        = parse_ok ("From: a@x\r\nSubject: hello\r\n  world\r\nTo: b@y\r\n");
+	g_autoptr (RtlsHeaders) mbox
+	        = parse_ok ("From alice Tue Nov 24 10:00:00 2026\nFrom: a@x\n");
 	g_autofree gchar *s1 = serialize (lf);
 	g_autofree gchar *s2 = serialize (crlf);
 	g_autofree gchar *s3 = serialize (mbox);
@@ -113,22 +116,23 @@ typedef struct {
 static const PrepCase prep_cases[] = {
 	{ "bcc-removed", "To: a@x\nBcc: b@y\nSubject: s\n", RTLS_TLS_POLICY_DEFAULT, FALSE,
 	  "To: a@x\r\nSubject: s\r\n\r\n" },
-	{ "resent-bcc-removed", "To: a@x\nResent-To: c@z\nResent-Bcc: b@y\n", RTLS_TLS_POLICY_DEFAULT, TRUE,
-	  "To: a@x\r\nResent-To: c@z\r\n\r\n" },
-	{ "resent-bcc-kept-when-not-resent", "To: a@x\nResent-Bcc: b@y\n", RTLS_TLS_POLICY_DEFAULT, FALSE,
-	  "To: a@x\r\nResent-Bcc: b@y\r\n\r\n" },
+	{ "resent-bcc-removed", "To: a@x\nResent-To: c@z\nResent-Bcc: b@y\n",
+	  RTLS_TLS_POLICY_DEFAULT, TRUE, "To: a@x\r\nResent-To: c@z\r\n\r\n" },
+	{ "resent-bcc-kept-when-not-resent", "To: a@x\nResent-Bcc: b@y\n", RTLS_TLS_POLICY_DEFAULT,
+	  FALSE, "To: a@x\r\nResent-Bcc: b@y\r\n\r\n" },
 	{ "no-require-inserted", "To: a@x\n", RTLS_TLS_POLICY_NO_REQUIRE, FALSE,
 	  "To: a@x\r\nTLS-Required: No\r\n\r\n" },
-	{ "no-require-replaces-one", "tls-required: yes\nTo: a@x\n", RTLS_TLS_POLICY_NO_REQUIRE, FALSE,
-	  "To: a@x\r\nTLS-Required: No\r\n\r\n" },
-	{ "no-require-replaces-two", "TLS-Required: No\nTo: a@x\nTLS-REQUIRED: no\n", RTLS_TLS_POLICY_NO_REQUIRE,
+	{ "no-require-replaces-one", "tls-required: yes\nTo: a@x\n", RTLS_TLS_POLICY_NO_REQUIRE,
 	  FALSE, "To: a@x\r\nTLS-Required: No\r\n\r\n" },
-	{ "require-removes-all", "TLS-Required: No\nTo: a@x\ntls-required: No\n", RTLS_TLS_POLICY_REQUIRE,
-	  FALSE, "To: a@x\r\n\r\n" },
+	{ "no-require-replaces-two", "TLS-Required: No\nTo: a@x\nTLS-REQUIRED: no\n",
+	  RTLS_TLS_POLICY_NO_REQUIRE, FALSE, "To: a@x\r\nTLS-Required: No\r\n\r\n" },
+	{ "require-removes-all", "TLS-Required: No\nTo: a@x\ntls-required: No\n",
+	  RTLS_TLS_POLICY_REQUIRE, FALSE, "To: a@x\r\n\r\n" },
 	{ "default-untouched", "TLS-Required: No\nTo: a@x\n", RTLS_TLS_POLICY_DEFAULT, FALSE,
 	  "TLS-Required: No\r\nTo: a@x\r\n\r\n" },
-	{ "marker-and-postfix-removed", "X-RequireTLS-Request: yes\nRequire-TLS-ESMTP: yes\nTo: a@x\n",
-	  RTLS_TLS_POLICY_REQUIRE, FALSE, "To: a@x\r\n\r\n" },
+	{ "marker-and-postfix-removed",
+	  "X-RequireTLS-Request: yes\nRequire-TLS-ESMTP: yes\nTo: a@x\n", RTLS_TLS_POLICY_REQUIRE,
+	  FALSE, "To: a@x\r\n\r\n" },
 };
 
 static void
@@ -154,7 +158,8 @@ static const AddrCase addr_cases[] = {
 	{ "display-name", "Bob Example <bob@example.net>", "bob@example.net" },
 	{ "quoted-name-with-comma", "\"Example, Bob\" <bob@example.net>, carol@example.net",
 	  "bob@example.net carol@example.net" },
-	{ "comments", "bob@example.net (Bob), (x) <carol@example.net>", "bob@example.net carol@example.net" },
+	{ "comments", "bob@example.net (Bob), (x) <carol@example.net>",
+	  "bob@example.net carol@example.net" },
 	{ "quoted-local-part", "\"john.doe\"@example.org", "\"john.doe\"@example.org" },
 	/* libetpan would return "johndoe"@example.org: refused rather than changed */
 	{ "quoted-local-part-space", "\"john doe\"@example.org", NULL },
@@ -212,7 +217,8 @@ static void
 test_recipients (void)
 {
 	gboolean resent = TRUE;
-	g_autofree gchar *plain = recipients ("From: a@x\nTo: B <b@y>\nCc: c@z, B@Y\nBcc: d@w\nCc:\n", &resent);
+	g_autofree gchar *plain
+	        = recipients ("From: a@x\nTo: B <b@y>\nCc: c@z, B@Y\nBcc: d@w\nCc:\n", &resent);
 	g_autofree gchar *re = NULL;
 	g_autoptr (RtlsHeaders) bad = parse_ok ("To: <broken\n");
 	g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
@@ -351,7 +357,9 @@ test_load_header_too_big (void)
 	g_autoptr (RtlsMessage) m = NULL;
 
 	for (gsize written = 0; written <= RTLS_HEADERS_MAX_BYTES + 100; written += 50) {
-		g_assert_cmpint (write (fd, "X-Filler: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", 50), ==, 50);
+		g_assert_cmpint (
+		        write (fd, "X-Filler: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", 50), ==,
+		        50);
 	}
 	g_assert_cmpint (write (fd, "\nbody\n", 6), ==, 6);
 	lseek (fd, 0, SEEK_SET);

@@ -25,19 +25,27 @@ static const ParamCase param_cases[] = {
 	{ "unknown-option", "--host=h --frobnicate bob@x", FALSE },
 	{ "bad-port", "--host=h --port=70000 bob@x", FALSE },
 	{ "zero-port", "--host=h --port=0 bob@x", FALSE },
-	{ "dsn-ok", "--host=h --dsn-notify=failure,delay --dsn-return=hdrs --envid=abc-1.2 bob@x", TRUE },
+	{ "dsn-ok", "--host=h --dsn-notify=failure,delay --dsn-return=hdrs --envid=abc-1.2 bob@x",
+	  TRUE },
 	{ "dsn-never-alone", "--host=h --dsn-notify=never bob@x", TRUE },
 	{ "dsn-never-mixed", "--host=h --dsn-notify=never,failure bob@x", FALSE },
 	{ "dsn-bad-notify", "--host=h --dsn-notify=sometimes bob@x", FALSE },
 	{ "dsn-bad-return", "--host=h --dsn-return=body bob@x", FALSE },
-	{ "envid-too-long", "--host=h --envid=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789X bob@x", FALSE },
+	{ "envid-too-long",
+	  "--host=h "
+	  "--envid="
+	  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+	  "890123456789X bob@x",
+	  FALSE },
 	{ "user-without-fd", "--host=h --user=u bob@x", FALSE },
 	{ "fd-without-user", "--host=h --password-fd=5 bob@x", FALSE },
 	{ "password-on-stdin", "--host=h --user=u --password-fd=0 bob@x", FALSE },
 	{ "user-and-fd", "--host=h --user=u --password-fd=5 bob@x", TRUE },
-	{ "status-equals-password", "--host=h --user=u --password-fd=5 --status-fd=5 bob@x", FALSE },
+	{ "status-equals-password", "--host=h --user=u --password-fd=5 --status-fd=5 bob@x",
+	  FALSE },
 	{ "bad-auth", "--host=h --auth=cram bob@x", FALSE },
-	{ "pin-ok", "--host=h --pin-sha256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= bob@x", TRUE },
+	{ "pin-ok", "--host=h --pin-sha256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= bob@x",
+	  TRUE },
 	{ "pin-short", "--host=h --pin-sha256=AAAA bob@x", FALSE },
 	{ "pin-not-base64", "--host=h --pin-sha256=not!base64 bob@x", FALSE },
 	{ "timeout-zero", "--host=h --timeout=0 bob@x", FALSE },
@@ -77,7 +85,8 @@ test_defaults (void)
 	g_autoptr (RtlsParams) p = parse ("--host=mail.example bob@x carol@y", &err);
 	g_autoptr (RtlsParams) s = parse ("--host=mail.example --starttls bob@x", &err);
 	g_autoptr (RtlsParams) r = parse ("--host=mail.example --require-tls bob@x", &err);
-	g_autoptr (RtlsParams) f = parse ("--host=mail.example --require-tls --dsn-return=full bob@x", &err);
+	g_autoptr (RtlsParams) f
+	        = parse ("--host=mail.example --require-tls --dsn-return=full bob@x", &err);
 
 	g_assert_no_error (err);
 	g_assert_cmpuint (p->port, ==, 465);

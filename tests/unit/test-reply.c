@@ -12,24 +12,27 @@
 
 typedef struct {
 	const char *name;
-	const char *lines;  /* whole reply, fed line by line (split after each '\n') */
-	gsize len;          /* 0: strlen */
+	const char *lines; /* whole reply, fed line by line (split after each '\n') */
+	gsize len;         /* 0: strlen */
 	gboolean ok;
 	guint code;
 	const char *enhanced;
-	const char *text;   /* rtls_reply_text */
+	const char *text; /* rtls_reply_text */
 } ReplyCase;
 
 static const ReplyCase reply_cases[] = {
 	{ "single", "250 ok\r\n", 0, TRUE, 250, "", "ok" },
-	{ "multi", "250-first\r\n250-second\r\n250 last\r\n", 0, TRUE, 250, "", "first second last" },
+	{ "multi", "250-first\r\n250-second\r\n250 last\r\n", 0, TRUE, 250, "",
+	  "first second last" },
 	{ "code-only", "250\r\n", 0, TRUE, 250, "", "" },
 	{ "empty-continuation", "250-\r\n250 x\r\n", 0, TRUE, 250, "", "x" },
-	{ "enhanced", "550 5.7.30 REQUIRETLS needed\r\n", 0, TRUE, 550, "5.7.30", "REQUIRETLS needed" },
+	{ "enhanced", "550 5.7.30 REQUIRETLS needed\r\n", 0, TRUE, 550, "5.7.30",
+	  "REQUIRETLS needed" },
 	{ "enhanced-multi", "550-5.7.30 a\r\n550 5.7.30 b\r\n", 0, TRUE, 550, "5.7.30", "a b" },
 	{ "enhanced-class-mismatch", "250 5.7.1 odd\r\n", 0, TRUE, 250, "", "5.7.1 odd" },
 	{ "enhanced-bad-digits", "550 5.7.3000 x\r\n", 0, TRUE, 550, "", "5.7.3000 x" },
-	{ "utf8-text", "550 5.1.1 Empfänger unbekannt\r\n", 0, TRUE, 550, "5.1.1", "Empfänger unbekannt" },
+	{ "utf8-text", "550 5.1.1 Empfänger unbekannt\r\n", 0, TRUE, 550, "5.1.1",
+	  "Empfänger unbekannt" },
 	{ "tab-in-text", "250 a\tb\r\n", 0, TRUE, 250, "", "a\tb" },
 	{ "inconsistent-codes", "250-a\r\n251 b\r\n", 0, FALSE },
 	{ "code-199", "199 x\r\n", 0, FALSE },
@@ -139,7 +142,8 @@ typedef struct {
 static const EhloCase ehlo_cases[] = {
 	{ "upper", "250-mx.example\r\n250-PIPELINING\r\n250 REQUIRETLS\r\n", TRUE },
 	{ "lower", "250-mx.example\r\n250-requiretls\r\n250 DSN\r\n", TRUE },
-	{ "mixed-case-trailing-spaces", "250-mx.example\r\n250-RequireTLS   \r\n250 DSN\r\n", TRUE },
+	{ "mixed-case-trailing-spaces", "250-mx.example\r\n250-RequireTLS   \r\n250 DSN\r\n",
+	  TRUE },
 	{ "last-line", "250-mx.example\r\n250-DSN\r\n250 REQUIRETLS\r\n", TRUE },
 	{ "x-prefix", "250-mx.example\r\n250 X-REQUIRETLS\r\n", FALSE },
 	{ "suffix", "250-mx.example\r\n250 REQUIRETLSX\r\n", FALSE },
@@ -189,9 +193,10 @@ test_ehlo_all (void)
 
 	g_assert_true (rtls_caps_parse_ehlo (r, &caps, NULL));
 	g_assert_cmpuint (caps.flags, ==,
-	                  RTLS_CAP_PIPELINING | RTLS_CAP_SIZE | RTLS_CAP_8BITMIME | RTLS_CAP_SMTPUTF8 |
-	                          RTLS_CAP_STARTTLS | RTLS_CAP_AUTH | RTLS_CAP_CHUNKING | RTLS_CAP_DSN |
-	                          RTLS_CAP_ENHANCEDSTATUSCODES);
+	                  RTLS_CAP_PIPELINING | RTLS_CAP_SIZE | RTLS_CAP_8BITMIME
+	                          | RTLS_CAP_SMTPUTF8 | RTLS_CAP_STARTTLS | RTLS_CAP_AUTH
+	                          | RTLS_CAP_CHUNKING | RTLS_CAP_DSN
+	                          | RTLS_CAP_ENHANCEDSTATUSCODES);
 	g_assert_cmpuint (caps.size_limit, ==, 10240000);
 	g_assert_cmpstr (caps.domain, ==, "smtp.example");
 	g_assert_cmpuint (g_strv_length (caps.auth_mechs), ==, 3);
@@ -208,8 +213,9 @@ test_ehlo_all (void)
 static void
 test_ehlo_size_variants (void)
 {
-	const char *replies[] = { "250-x\r\n250 SIZE\r\n", "250-x\r\n250 SIZE 99999999999999999999999\r\n",
-		                  "250-x\r\n250 SIZE junk\r\n" };
+	const char *replies[]
+	        = { "250-x\r\n250 SIZE\r\n", "250-x\r\n250 SIZE 99999999999999999999999\r\n",
+		    "250-x\r\n250 SIZE junk\r\n" };
 	for (gsize i = 0; i < G_N_ELEMENTS (replies); i++) {
 		g_autoptr (RtlsReply) r = reply_from (replies[i]);
 		RtlsCaps caps = { 0 };
@@ -248,7 +254,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/reply/bounds", test_reply_bounds);
 	g_test_add_func ("/reply/total-bytes", test_reply_total_bytes);
 	for (gsize i = 0; i < G_N_ELEMENTS (ehlo_cases); i++) {
-		g_autofree gchar *path = g_strdup_printf ("/ehlo/requiretls/%s", ehlo_cases[i].name);
+		g_autofree gchar *path
+		        = g_strdup_printf ("/ehlo/requiretls/%s", ehlo_cases[i].name);
 		g_test_add_data_func (path, &ehlo_cases[i], test_ehlo_case);
 	}
 	g_test_add_func ("/ehlo/all-capabilities", test_ehlo_all);

@@ -26,7 +26,8 @@ record_parse (const char *record, GPtrArray *rcpts)
 		if (g_str_has_prefix (lines[i], "rcpt="))
 			g_ptr_array_add (rcpts, g_strdup (eq + 1));
 		else
-			g_hash_table_insert (h, g_strndup (lines[i], eq - lines[i]), g_strdup (eq + 1));
+			g_hash_table_insert (h, g_strndup (lines[i], eq - lines[i]),
+			                     g_strdup (eq + 1));
 	}
 	return h;
 }

@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# setup.sh: install what building and testing claws-requiretls needs on Debian 12, as root.
+# Idempotent: when every package is already there, apt is not touched.
+#
+# Postfix is installed as a *program* only: debconf is told "No configuration", so no system
+# mail service is set up or started; the tests run their own Postfix from a private directory
+# on 127.0.0.1.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="
+  gcc libc6-dev pkg-config meson ninja-build git ca-certificates
+  libglib2.0-dev libgnutls28-dev libetpan-dev gnutls-bin
+  claws-mail libclaws-mail-dev libgtk-3-dev
+  postfix python3 time gettext
+  xvfb xauth xdotool imagemagick x11-utils fonts-dejavu-core locales
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+# Debian's nodejs + npm (Node 18) only when there is no node at all: a node that is already
+# there (e.g. from NodeSource, which bundles npm) is used as it is.
+if ! command -v node >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+elif ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup.sh: missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "setup.sh: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	echo "postfix postfix/mailname string localhost" | debconf-set-selections
+	# Never start a service from a package's postinst (policy-rc.d 101 = action forbidden).
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' > "$policy"
+		chmod 755 "$policy"
+		trap 'rm -f "$policy"' EXIT
+	fi
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+
+# German and French locales for the translated end-to-end runs.
+if ! locale -a 2>/dev/null | grep -qi '^de_DE.utf8$'; then
+	if [ "$(id -u)" = 0 ] && [ -f /etc/locale.gen ]; then
+		sed -i -e 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' -e 's/^# *\(fr_FR.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+		locale-gen >/dev/null
+	fi
+fi
+
+# The npm test peers, exactly as pinned in tests/package-lock.json.
+if [ ! -f tests/node_modules/.package-lock.json ] ||
+   ! cmp -s tests/package-lock.json tests/node_modules/.rtls-lock 2>/dev/null; then
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+	cp tests/package-lock.json tests/node_modules/.rtls-lock
+fi

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""tap-summary.py TESTLOG.json: count TAP subtests across a meson test run.
+
+Prints one line per failing or skipped subtest, then exactly one last line
+"N passed, N failed". A test program that crashed, timed out or printed no plan counts as one
+failure on top of its subtests. A skipped subtest counts as a failure: nothing is skipped in CI.
+Exit status 1 when anything failed.
+"""
+import json
+import re
+import sys
+
+OK = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*-?\s*(.*)$")
+
+
+def main(path):
+    passed = failed = 0
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            entries = [json.loads(line) for line in f if line.strip()]
+    except OSError as e:
+        print(f"tap-summary: {e}", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    if not entries:
+        print("tap-summary: no tests ran", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    for t in entries:
+        name = t.get("name", "?")
+        seen_plan = False
+        for line in (t.get("stdout") or "").splitlines():
+            if re.match(r"^1\.\.\d+", line):
+                seen_plan = True
+                continue
+            m = OK.match(line)
+            if not m:
+                continue
+            verdict, _num, desc = m.groups()
+            directive = desc.upper()
+            if verdict == "ok" and "# SKIP" not in directive:
+                passed += 1
+            elif verdict == "not ok" and "# TODO" in directive:
+                # An expected failure is not a pass either: report it.
+                failed += 1
+                print(f"TODO  {name}: {desc}")
+            else:
+                failed += 1
+                print(("SKIP  " if verdict == "ok" else "FAIL  ") + f"{name}: {desc}")
+        if t.get("result") not in ("OK", "EXPECTEDFAIL") or not seen_plan:
+            failed += 1
+            print(f"FAIL  {name}: test program result {t.get('result')} "
+                  f"(exit {t.get('returncode')}){'' if seen_plan else ', no TAP plan'}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build-test/meson-logs/testlog.json"))
