@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_compose.c: the choice in each composer, kept as header rows, and the before-send hook
+ * that takes REQUIRETLS messages away from Claws' own sender (DESIGN §4).
+ */
+#include "config.h"
+
+#include "rtls_plugin.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "utils.h"
+
+#include "rtls_queuefile.h"
+
+static GHashTable *composers; /* Compose* -> RtlsComposer* */
+static gulong hook_created, hook_before_send;
+
+gboolean
+rtls_compose_alive (Compose *compose)
+{
+	for (const GList *l = compose_get_compose_list (); l != NULL; l = l->next)
+		if (l->data == compose)
+			return TRUE;
+	return FALSE;
+}
+
+RtlsComposer *
+rtls_composer_find (Compose *compose)
+{
+	return composers != NULL ? g_hash_table_lookup (composers, compose) : NULL;
+}
+
+/* The header row named @name (case-insensitive), or NULL. */
+static ComposeHeaderEntry *
+find_row (Compose *compose, const char *name)
+{
+	for (GSList *l = compose->header_list; l != NULL; l = l->next) {
+		ComposeHeaderEntry *e = l->data;
+		g_autofree gchar *n = rtls_ui_row_name (e->combo);
+		if (g_ascii_strcasecmp (n, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static gchar *
+row_value (Compose *compose, const char *name)
+{
+	ComposeHeaderEntry *e = find_row (compose, name);
+
+	return e != NULL ? rtls_ui_row_value (e->entry) : NULL;
+}
+
+/* Sets the row @name to @value, adding a hidden row when there is none. An empty value
+ * leaves a hidden empty row, which Claws does not write. */
+static void
+set_row (Compose *compose, const char *name, const char *value)
+{
+	ComposeHeaderEntry *e = find_row (compose, name);
+
+	if (e == NULL) {
+		if (*value == '\0')
+			return;
+		e = compose->header_last;
+		if (e == NULL)
+			return;
+		/* Typing into the last row makes Claws add a fresh empty row after it. */
+		rtls_ui_row_set (e->combo, e->entry, name, value);
+	} else {
+		rtls_ui_row_set (e->combo, e->entry, name, value);
+	}
+	rtls_ui_row_set_visible (e->combo, e->entry, e->button, FALSE);
+}
+
+static void
+rows_for_choice (Compose *compose, RtlsChoice choice, gboolean manual)
+{
+	set_row (compose, RTLS_MARKER_HEADER,
+	         choice == RTLS_CHOICE_REQUIRE               ? "require"
+	         : (choice == RTLS_CHOICE_DEFAULT && manual) ? "default"
+	                                                     : "");
+	set_row (compose, RTLS_TLS_REQUIRED_HEADER, choice == RTLS_CHOICE_NO_REQUIRE ? "No" : "");
+}
+
+void
+rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual)
+{
+	c->choice = choice;
+	c->manual = manual;
+	rows_for_choice (c->compose, choice, manual);
+	if (c->ui != NULL)
+		rtls_compose_ui_set_choice (c->ui, choice, NULL);
+}
+
+static void
+ui_choice_cb (gpointer data, RtlsChoice choice)
+{
+	RtlsComposer *c = data;
+
+	c->choice = choice;
+	c->manual = TRUE;
+	rows_for_choice (c->compose, choice, TRUE);
+	c->compose->modified = TRUE;
+}
+
+static void send_cancel_cb (gpointer data);
+
+static void
+attach (Compose *compose)
+{
+	RtlsComposer *c;
+	g_autofree gchar *marker = NULL, *tls_required = NULL;
+	gboolean manual = FALSE;
+	RtlsChoice choice;
+
+	if (rtls_composer_find (compose) != NULL)
+		return;
+	c = g_new0 (RtlsComposer, 1);
+	c->compose = compose;
+	g_hash_table_insert (composers, compose, c);
+
+	/* A draft re-opened: Claws restored our rows from X-Claws-Manual-Headers. A queued
+	 * message re-edited: Claws restores no manual rows, so read the choice from the entry
+	 * being re-edited (compose->targetinfo). */
+	marker = row_value (compose, RTLS_MARKER_HEADER);
+	tls_required = row_value (compose, RTLS_TLS_REQUIRED_HEADER);
+	choice = rtls_choice_from_headers (marker && *marker ? marker : NULL,
+	                                   tls_required && *tls_required ? tls_required : NULL,
+	                                   &manual);
+	if (!manual && compose->mode == COMPOSE_REEDIT && compose->targetinfo != NULL) {
+		g_autofree gchar *path = procmsg_get_message_file_path (compose->targetinfo);
+		if (path == NULL || !rtls_message_file_choice (path, &choice, &manual))
+			manual = FALSE;
+	}
+	if (!manual)
+		choice = rtls_config_default_choice ();
+
+	if (compose->toolbar != NULL && compose->toolbar->toolbar != NULL
+	    && compose->ui_manager != NULL)
+		c->ui = rtls_compose_ui_attach (compose->ui_manager,
+		                                GTK_TOOLBAR (compose->toolbar->toolbar),
+		                                GTK_BOX (compose->vbox), compose->handlebox,
+		                                ui_choice_cb, send_cancel_cb, c);
+	rtls_composer_set_choice (c, choice, manual);
+	/* Re-creating our rows is not a change by the person. */
+	compose->modified = compose->mode == COMPOSE_REEDIT ? FALSE : compose->modified;
+}
+
+static void
+detach (RtlsComposer *c)
+{
+	rtls_compose_ui_detach (c->ui);
+	c->ui = NULL;
+}
+
+static gboolean
+created_hook (gpointer source, gpointer data)
+{
+	attach ((Compose *) source);
+	return FALSE;
+}
+
+/* Claws destroys composers without telling plugins; forget the dead ones lazily. */
+static void
+prune (void)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init (&it, composers);
+	while (g_hash_table_iter_next (&it, &key, &value)) {
+		RtlsComposer *c = value;
+		if (!rtls_compose_alive (key) && c->send == NULL) {
+			g_free (c);
+			g_hash_table_iter_remove (&it);
+		}
+	}
+}
+
+static gboolean
+restore_manual_default (gpointer data)
+{
+	Compose *compose = data;
+	RtlsComposer *c;
+
+	if (rtls_compose_alive (compose) && (c = rtls_composer_find (compose)) != NULL)
+		rows_for_choice (compose, c->choice, c->manual);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+start_send_idle (gpointer data)
+{
+	Compose *compose = data;
+	RtlsComposer *c;
+
+	if (rtls_compose_alive (compose) && (c = rtls_composer_find (compose)) != NULL
+	    && c->send == NULL)
+		rtls_send_from_composer (c);
+	return G_SOURCE_REMOVE;
+}
+
+/* COMPOSE_CHECK_BEFORE_SEND_HOOKLIST: runs for Send (compose->sending), Send later and the
+ * batch composers of filter actions, before Claws writes anything. TRUE cancels. */
+static gboolean
+before_send_hook (gpointer source, gpointer data)
+{
+	Compose *compose = source;
+	RtlsComposer *c;
+
+	prune ();
+	c = rtls_composer_find (compose);
+	if (c == NULL) {
+		attach (compose);
+		c = rtls_composer_find (compose);
+	}
+	if (c->send != NULL)
+		return TRUE; /* ours is already under way */
+	if (c->choice != RTLS_CHOICE_REQUIRE) {
+		/* The manual-Default marker is for drafts only: never in what is sent. */
+		if (c->choice == RTLS_CHOICE_DEFAULT && c->manual) {
+			set_row (compose, RTLS_MARKER_HEADER, "");
+			g_idle_add (restore_manual_default, compose);
+		}
+		return FALSE;
+	}
+	if (compose->newsgroup_list != NULL && compose->to_list == NULL) {
+		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: news postings cannot require TLS\n"));
+		return TRUE;
+	}
+	rows_for_choice (compose, RTLS_CHOICE_REQUIRE, TRUE);
+	if (!compose->sending) {
+		/* Send later: Claws queues it with the marker; the queue guard locks the entry
+		 * as soon as it lands (rtls_queue_guard_item), and only the plugin sends it. */
+		return FALSE;
+	}
+	/* Send: Claws' own sender must never get the message. Cancel, and take over from an
+	 * idle callback once compose_send() has unwound. */
+	g_idle_add (start_send_idle, compose);
+	return TRUE;
+}
+
+static void
+send_cancel_cb (gpointer data)
+{
+	extern void rtls_send_cancel (RtlsComposer * c);
+	rtls_send_cancel (data);
+}
+
+void
+rtls_compose_init (void)
+{
+	composers = g_hash_table_new (g_direct_hash, g_direct_equal);
+	hook_created = hooks_register_hook (COMPOSE_CREATED_HOOKLIST, created_hook, NULL);
+	hook_before_send
+	        = hooks_register_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, before_send_hook, NULL);
+	for (const GList *l = compose_get_compose_list (); l != NULL; l = l->next)
+		attach (l->data);
+}
+
+void
+rtls_compose_done (void)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	hooks_unregister_hook (COMPOSE_CREATED_HOOKLIST, hook_created);
+	hooks_unregister_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, hook_before_send);
+	if (composers == NULL)
+		return;
+	g_hash_table_iter_init (&it, composers);
+	while (g_hash_table_iter_next (&it, &key, &value)) {
+		RtlsComposer *c = value;
+		if (rtls_compose_alive (key) && c->send == NULL
+		    && c->choice == RTLS_CHOICE_REQUIRE) {
+			/* Without the plugin nothing would stop Claws from sending this composer's
+			 * message without REQUIRETLS: keep it safe in Drafts instead. */
+			log_warning (
+			        LOG_PROTOCOL,
+			        _ ("REQUIRETLS: the plugin is being unloaded; an open message with "
+			           "Require TLS was saved to Drafts and its composer closed\n"));
+			detach (c);
+			compose_draft (key, COMPOSE_QUIT_EDITING);
+		} else if (rtls_compose_alive (key)) {
+			detach (c);
+		}
+		/* A composer with a send in flight keeps its record: rtls_send_done() kept the
+		 * module loaded for it. */
+		if (c->send == NULL)
+			g_free (c);
+	}
+	g_clear_pointer (&composers, g_hash_table_unref);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_config.c: the plugin's own settings file (GKeyFile) in Claws' rc dir. Plugin data
+ * per account lives here, never in account fields (Claws copies its edited account over the
+ * real one on OK). A file that does not parse is reported once and ignored, never rewritten.
+ */
+#include "config.h"
+
+#include "rtls_plugin.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "log.h"
+#include "utils.h"
+
+static GKeyFile *config;
+
+gchar *
+rtls_rc_path (const char *name)
+{
+	return g_build_filename (get_rc_dir (), name, NULL);
+}
+
+void
+rtls_config_load (void)
+{
+	g_autofree gchar *path = rtls_rc_path (RTLS_CONFIG_FILE);
+	g_autoptr (GError) error = NULL;
+
+	rtls_config_unload ();
+	config = g_key_file_new ();
+	if (!g_key_file_load_from_file (config, path, G_KEY_FILE_NONE, &error)
+	    && !g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read %s (%s); using defaults\n"),
+		           path, error->message);
+		g_key_file_free (config);
+		config = g_key_file_new ();
+	}
+}
+
+void
+rtls_config_unload (void)
+{
+	g_clear_pointer (&config, g_key_file_free);
+}
+
+gchar *
+rtls_config_helper_path (void)
+{
+	gchar *p = config ? g_key_file_get_string (config, "general", "helper", NULL) : NULL;
+
+	if (p != NULL && *p != '\0')
+		return p;
+	g_free (p);
+	return g_build_filename (RTLS_BINDIR, "requiretls-submit", NULL);
+}
+
+RtlsChoice
+rtls_config_default_choice (void)
+{
+	g_autofree gchar *s
+	        = config ? g_key_file_get_string (config, "general", "default", NULL) : NULL;
+	RtlsChoice c = RTLS_CHOICE_DEFAULT;
+
+	if (s != NULL && !rtls_choice_from_string (s, &c))
+		c = RTLS_CHOICE_DEFAULT;
+	return c;
+}
+
+guint
+rtls_config_timeout (void)
+{
+	gint t = config ? g_key_file_get_integer (config, "general", "timeout", NULL) : 0;
+
+	return t >= 5 && t <= 3600 ? (guint) t : 120;
+}
+
+gchar *
+rtls_config_account_string (gint account_id, const char *key)
+{
+	g_autofree gchar *group = g_strdup_printf ("account-%d", account_id);
+	gchar *v = config ? g_key_file_get_string (config, group, key, NULL) : NULL;
+
+	if (v != NULL && *v == '\0')
+		g_clear_pointer (&v, g_free);
+	return v;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_journal.c: the REQUIRETLS send journal (pure logic, no GTK, no Claws).
+ */
+#include "config.h"
+
+#include "rtls_journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "errors.h"
+
+#define JOURNAL_LINE_MAX 16384
+
+void
+rtls_journal_entry_free (RtlsJournalEntry *e)
+{
+	if (e == NULL)
+		return;
+	g_free (e->envid);
+	g_free (e->message_id);
+	g_free (e->sender);
+	g_free (e->recipients);
+	g_free (e->subject);
+	g_free (e->result);
+	g_free (e->host);
+	g_free (e->tls_version);
+	g_free (e->enhanced);
+	g_free (e->explanation);
+	g_free (e);
+}
+
+gchar *
+rtls_journal_new_envid (void)
+{
+	/* DESIGN §8: Exim does not xtext-decode ENVIDs; ours never need encoding. */
+	return g_strdup_printf ("rtls-%08x%08x%08x", g_random_int (), g_random_int (),
+	                        g_random_int ());
+}
+
+static void
+put (GString *s, const char *key, const char *value)
+{
+	g_autofree gchar *clean = NULL;
+
+	if (value == NULL)
+		return;
+	/* sanitised: no control characters, so no tab and no newline can split a record */
+	clean = rtls_sanitize (value, -1, 2000);
+	g_strdelimit (clean, "\t", ' ');
+	g_string_append_printf (s, "%s%s=%s", s->len > 0 ? "\t" : "", key, clean);
+}
+
+gchar *
+rtls_journal_entry_format (const RtlsJournalEntry *e)
+{
+	GString *s = g_string_new (NULL);
+	g_autofree gchar *time = g_strdup_printf ("%" G_GINT64_FORMAT, e->time);
+	g_autofree gchar *account = g_strdup_printf ("%d", e->account_id);
+	g_autofree gchar *port = g_strdup_printf ("%u", e->port);
+
+	put (s, "time", time);
+	put (s, "envid", e->envid);
+	put (s, "message-id", e->message_id);
+	put (s, "account", account);
+	put (s, "sender", e->sender);
+	put (s, "recipients", e->recipients);
+	put (s, "subject", e->subject);
+	put (s, "result", e->result);
+	put (s, "host", e->host);
+	if (e->port != 0)
+		put (s, "port", port);
+	put (s, "tls-version", e->tls_version);
+	put (s, "enhanced-code", e->enhanced);
+	put (s, "explanation", e->explanation);
+	return g_string_free (s, FALSE);
+}
+
+RtlsJournalEntry *
+rtls_journal_entry_parse (const char *line)
+{
+	g_autoptr (RtlsJournalEntry) e = g_new0 (RtlsJournalEntry, 1);
+	g_auto (GStrv) fields = NULL;
+
+	if (line == NULL || strlen (line) > JOURNAL_LINE_MAX)
+		return NULL;
+	e->account_id = -1;
+	fields = g_strsplit (line, "\t", 64);
+	for (guint i = 0; fields[i] != NULL; i++) {
+		char *eq = strchr (fields[i], '=');
+		const char *k, *v;
+		gchar **slot = NULL;
+
+		if (eq == NULL)
+			return NULL;
+		*eq = '\0';
+		k = fields[i];
+		v = eq + 1;
+		if (strcmp (k, "time") == 0)
+			e->time = g_ascii_strtoll (v, NULL, 10);
+		else if (strcmp (k, "account") == 0)
+			e->account_id = (gint) g_ascii_strtoll (v, NULL, 10);
+		else if (strcmp (k, "port") == 0)
+			e->port = (guint) g_ascii_strtoull (v, NULL, 10);
+		else if (strcmp (k, "envid") == 0)
+			slot = &e->envid;
+		else if (strcmp (k, "message-id") == 0)
+			slot = &e->message_id;
+		else if (strcmp (k, "sender") == 0)
+			slot = &e->sender;
+		else if (strcmp (k, "recipients") == 0)
+			slot = &e->recipients;
+		else if (strcmp (k, "subject") == 0)
+			slot = &e->subject;
+		else if (strcmp (k, "result") == 0)
+			slot = &e->result;
+		else if (strcmp (k, "host") == 0)
+			slot = &e->host;
+		else if (strcmp (k, "tls-version") == 0)
+			slot = &e->tls_version;
+		else if (strcmp (k, "enhanced-code") == 0)
+			slot = &e->enhanced;
+		else if (strcmp (k, "explanation") == 0)
+			slot = &e->explanation;
+		if (slot != NULL) {
+			g_free (*slot);
+			*slot = rtls_sanitize (v, -1, 2000);
+		}
+	}
+	if (e->envid == NULL || e->result == NULL || e->time <= 0)
+		return NULL;
+	return g_steal_pointer (&e);
+}
+
+gboolean
+rtls_journal_append (const char *path, const RtlsJournalEntry *e, GError **error)
+{
+	g_autofree gchar *line = rtls_journal_entry_format (e);
+	g_autofree gchar *data = g_strconcat (line, "\n", NULL);
+	gsize len = strlen (data), done = 0;
+	int fd = g_open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		int err = errno;
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"), path,
+		             g_strerror (err));
+		return FALSE;
+	}
+	while (done < len) {
+		ssize_t n = write (fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = errno;
+			close (fd);
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"),
+			             path, g_strerror (err));
+			return FALSE;
+		}
+		done += (gsize) n;
+	}
+	if (fsync (fd) != 0 || close (fd) != 0) {
+		int err = errno;
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"), path,
+		             g_strerror (err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+GPtrArray *
+rtls_journal_load (const char *path, GError **error)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	g_autofree gchar *text = NULL;
+	g_autoptr (GError) local = NULL;
+	g_auto (GStrv) lines = NULL;
+
+	if (!g_file_get_contents (path, &text, NULL, &local)) {
+		if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return out;
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "%s", local->message);
+		g_ptr_array_unref (out);
+		return NULL;
+	}
+	lines = g_strsplit (text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		RtlsJournalEntry *e = rtls_journal_entry_parse (lines[i]);
+		if (e != NULL)
+			g_ptr_array_add (out, e);
+	}
+	return out;
+}

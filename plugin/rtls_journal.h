@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_journal.h: the record of every REQUIRETLS send attempt, in the plugin's own file under
+ * Claws' rc dir (pure logic, no GTK, no Claws). One attempt a line, tab-separated key=value
+ * pairs, appended with O_APPEND and fsync'ed; readers skip lines they cannot parse. The
+ * bounce watcher correlates DSNs with it by ENVID and Message-ID.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gint64 time;  /* seconds since the epoch */
+	gchar *envid; /* our ENVID: letters, digits, '.', '-' only (no xtext needed) */
+	gchar *message_id;
+	gint account_id;
+	gchar *sender;
+	gchar *recipients; /* comma-separated addr-specs */
+	gchar *subject;
+	gchar *result; /* sent, failed, not-confirmed, temporary, cancelled */
+	gchar *host;
+	guint port;
+	gchar *tls_version;
+	gchar *enhanced;
+	gchar *explanation;
+} RtlsJournalEntry;
+
+void rtls_journal_entry_free (RtlsJournalEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsJournalEntry, rtls_journal_entry_free)
+
+/* A fresh ENVID: "rtls-" + 24 hex digits from the system's random source. */
+gchar *rtls_journal_new_envid (void);
+
+gchar *rtls_journal_entry_format (const RtlsJournalEntry *e);
+RtlsJournalEntry *rtls_journal_entry_parse (const char *line);
+
+gboolean rtls_journal_append (const char *path, const RtlsJournalEntry *e, GError **error);
+
+/* Every entry that parses, oldest first. A missing file is an empty journal. */
+GPtrArray *rtls_journal_load (const char *path, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_main.c: the plugin's entry points.
+ */
+#include "config.h"
+
+#include "rtls_plugin.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "mainwindow.h"
+#include "plugin.h"
+#include "prefs_common.h"
+#include "version.h"
+
+static RtlsMainUi *main_ui;
+static gulong hook_offline;
+
+static void
+rtls_menu_send_queue_cb (gpointer data)
+{
+	rtls_send_queued (TRUE);
+}
+
+static gboolean
+offline_switch_hook (gpointer source, gpointer data)
+{
+	if (!prefs_common.work_offline)
+		rtls_send_queued (FALSE);
+	return FALSE;
+}
+
+gint
+plugin_init (gchar **error)
+{
+	MainWindow *mainwin;
+
+	bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+	if (!check_plugin_version (MAKE_NUMERIC_VERSION (4, 1, 0, 0), VERSION_NUMERIC,
+	                           RTLS_PLUGIN_NAME, error))
+		return -1;
+	rtls_config_load ();
+	rtls_send_init ();
+	rtls_compose_init ();
+	hook_offline = hooks_register_hook (OFFLINE_SWITCH_HOOKLIST, offline_switch_hook, NULL);
+	mainwin = mainwindow_get_mainwindow ();
+	if (mainwin != NULL && mainwin->ui_manager != NULL)
+		main_ui = rtls_main_ui_attach (mainwin->ui_manager, rtls_menu_send_queue_cb, NULL);
+	log_message (LOG_PROTOCOL, _ ("REQUIRETLS plugin loaded\n"));
+	return 0;
+}
+
+gboolean
+plugin_done (void)
+{
+	gboolean can_unload;
+
+	hooks_unregister_hook (OFFLINE_SWITCH_HOOKLIST, hook_offline);
+	if (main_ui != NULL && mainwindow_get_mainwindow () != NULL)
+		rtls_main_ui_detach (main_ui);
+	main_ui = NULL;
+	rtls_compose_done ();
+	can_unload = rtls_send_done ();
+	rtls_config_unload ();
+	return can_unload;
+}
+
+const gchar *
+plugin_name (void)
+{
+	return RTLS_PLUGIN_NAME;
+}
+
+const gchar *
+plugin_desc (void)
+{
+	return _ (
+	        "Require TLS on every hop for the messages that need it (RFC 8689 REQUIRETLS).\n\n"
+	        "The composer gets a choice in its Options menu and toolbar: Default, Require TLS, "
+	        "or Don't require TLS.\n\n"
+	        "Require TLS: the message is sent by requiretls-submit with REQUIRETLS, which asks "
+	        "every server on the way to use verified TLS, or to return the message instead of "
+	        "delivering it. If your server does not support REQUIRETLS, the message is not "
+	        "sent and stays with you. This is transport security, not end-to-end "
+	        "encryption.\n\n"
+	        "Don't require TLS: the message carries \"TLS-Required: No\" and Claws sends it as "
+	        "usual.\n\n"
+	        "Messages sent later with Require TLS wait locked in the queue; send them with "
+	        "Tools → Send queued REQUIRETLS messages (also done when going online).");
+}
+
+const gchar *
+plugin_type (void)
+{
+	return "GTK3";
+}
+
+const gchar *
+plugin_licence (void)
+{
+	return "GPL3+";
+}
+
+const gchar *
+plugin_version (void)
+{
+	return RTLS_VERSION;
+}
+
+struct PluginFeature *
+plugin_provides (void)
+{
+	static struct PluginFeature features[]
+	        = { { PLUGIN_UTILITY, N_ ("REQUIRETLS") }, { PLUGIN_NOTHING, NULL } };
+	return features;
+}

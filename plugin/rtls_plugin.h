@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_plugin.h: shared state of the Claws side of the plugin.
+ */
+#pragma once
+
+#include "claws-features.h"
+
+#include <glib.h>
+
+#include "compose.h"
+#include "folder.h"
+#include "prefs_account.h"
+#include "procmsg.h"
+
+#include "rtls_choice.h"
+#include "rtls_ui.h"
+
+#define RTLS_PLUGIN_NAME "REQUIRETLS"
+#define RTLS_CONFIG_FILE "requiretlsrc"
+#define RTLS_JOURNAL_FILE "requiretls-journal"
+
+typedef struct _RtlsSend RtlsSend;
+
+/* One per open composer. */
+typedef struct {
+	Compose *compose;
+	RtlsComposeUi *ui;
+	RtlsChoice choice;
+	gboolean manual; /* chosen by hand (beats rules and the default) */
+	RtlsSend *send;  /* the plugin's send in flight, or NULL */
+} RtlsComposer;
+
+/* config (rtls_config.c) */
+void rtls_config_load (void);
+void rtls_config_unload (void);
+gchar *rtls_config_helper_path (void);
+RtlsChoice rtls_config_default_choice (void);
+guint rtls_config_timeout (void);
+gchar *rtls_config_account_string (gint account_id, const char *key);
+gchar *rtls_rc_path (const char *name);
+
+/* composer side (rtls_compose.c) */
+void rtls_compose_init (void);
+void rtls_compose_done (void);
+RtlsComposer *rtls_composer_find (Compose *compose);
+void rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual);
+gboolean rtls_compose_alive (Compose *compose);
+
+/* sending (rtls_send.c) */
+void rtls_send_init (void);
+gboolean rtls_send_done (void); /* FALSE while a helper still runs */
+void rtls_send_from_composer (RtlsComposer *c);
+void rtls_send_queued (gboolean interactive);
+gboolean rtls_queue_guard_item (FolderItem *item);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_ui.h: every widget of the plugin (GTK only; no Claws headers here). The plugin/
+ * side hands in the composer's widgets and gets callbacks back.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "rtls_choice.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RtlsComposeUi RtlsComposeUi;
+
+typedef void (*RtlsChoiceFn) (gpointer data, RtlsChoice choice);
+typedef void (*RtlsActionFn) (gpointer data);
+
+/* Adds the three radio items to the composer's Options menu, a padlock toggle to its
+ * toolbar, and a status line under the toolbar (packed into @top_box after @after). */
+RtlsComposeUi *rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
+                                       GtkWidget *after, RtlsChoiceFn on_choice,
+                                       RtlsActionFn on_cancel, gpointer data);
+/* Shows @choice everywhere without calling back; @reason may be NULL. */
+void rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *reason);
+/* While the plugin sends: the status line shows @text and a Cancel button; the composer's
+ * own widgets (@lock, any number, NULL-terminated) are made insensitive. */
+void rtls_compose_ui_set_busy (RtlsComposeUi *ui, const char *text, GtkWidget *lock,
+                               ...) G_GNUC_NULL_TERMINATED;
+void rtls_compose_ui_set_idle (RtlsComposeUi *ui);
+/* Removes everything it added; the composer stays as it was before. */
+void rtls_compose_ui_detach (RtlsComposeUi *ui);
+
+/* The composer's header rows: read and write a row (combo with an entry, and a value entry),
+ * and hide a row that only carries our private marker. */
+gchar *rtls_ui_row_name (GtkWidget *combo);
+gchar *rtls_ui_row_value (GtkWidget *entry);
+void rtls_ui_row_set (GtkWidget *combo, GtkWidget *entry, const char *name, const char *value);
+void rtls_ui_row_set_visible (GtkWidget *combo, GtkWidget *entry, GtkWidget *button,
+                              gboolean visible);
+
+typedef enum {
+	RTLS_FAILURE_EDIT,         /* back to editing */
+	RTLS_FAILURE_KEEP_QUEUED,  /* keep it queued, retry later (temporary failures only) */
+	RTLS_FAILURE_SEND_DEFAULT, /* confirmed: send without REQUIRETLS */
+} RtlsFailureChoice;
+
+typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
+
+/* Non-modal: explains @text, offers the choices, and calls @done once. Sending with Default
+ * is offered only behind a second, explicit confirmation that names the risk. */
+void rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text,
+                             gboolean can_keep_queued, RtlsFailureFn done, gpointer data);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* The main window's Tools menu item "Send queued REQUIRETLS messages". */
+typedef struct _RtlsMainUi RtlsMainUi;
+RtlsMainUi *rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, gpointer data);
+void rtls_main_ui_detach (RtlsMainUi *ui);
+G_END_DECLS
