@@ -399,7 +399,7 @@ rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, gpointer dat
 	RtlsMainUi *ui = g_new0 (RtlsMainUi, 1);
 	GtkActionEntry entry = { "Tools/RequireTLSSendQueue",
 		                 NULL,
-		                 N_ ("Send queued _REQUIRETLS messages"),
+		                 N_ ("Send _queued REQUIRETLS messages"),
 		                 NULL,
 		                 N_ ("Send the messages waiting in the queue with Require TLS"),
 		                 G_CALLBACK (main_send_queue) };

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# clawsdriver.py: real Claws Mail 4.1.1 under a private Xvfb, driven with xdotool
+# (DESIGN §5). Everything is isolated: HOME, XDG_RUNTIME_DIR, the --alternate-config-dir
+# profile and the MH mailbox live in the test's temporary directory; every process is started
+# with a time limit and stopped at the end.
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import rtlstest as T  # noqa: E402
+
+PLUGIN = os.environ.get("RTLS_PLUGIN", "")
+SHOTS = os.environ.get("RTLS_SHOTS", os.path.join(T.BUILDDIR, "e2e-shots"))
+
+
+def _free_display():
+    for n in range(91, 250):
+        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            return n
+    raise RuntimeError("no free X display number")
+
+
+class Xvfb:
+    def __init__(self):
+        self.num = _free_display()
+        # -nolisten tcp: clients connect through the local socket only.
+        self.proc = subprocess.Popen(
+            ["timeout", "1200", "Xvfb", f":{self.num}", "-screen", "0", "1280x1024x24",
+             "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while not os.path.exists(f"/tmp/.X11-unix/X{self.num}"):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("Xvfb did not start")
+            time.sleep(0.1)
+        self.display = f":{self.num}"
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Claws:
+    """One Claws Mail instance on a throwaway profile with one SMTP account."""
+
+    def __init__(self, xvfb, smtp_port, ca, helper, default="default", plugin=True,
+                 account_extra=None, plugin_conf_extra=""):
+        self.x = xvfb
+        self.dir = os.path.join(T.tmpdir(), f"claws-{time.monotonic_ns()}")
+        self.prof = os.path.join(self.dir, "profile")
+        self.mail = os.path.join(self.dir, "Mail")
+        self.home = os.path.join(self.dir, "home")
+        self.run = os.path.join(self.dir, "run")
+        for d in (self.prof, self.mail, self.home):
+            os.makedirs(d)
+        os.makedirs(self.run, mode=0o700)
+        acc = {
+            "account_name": "Test", "is_default": "1", "name": "Alice Example",
+            "address": "alice@example.org", "protocol": "4", "smtp_server": "localhost",
+            "set_smtpport": "1", "smtp_port": str(smtp_port), "ssl_smtp": "0",
+            "use_smtp_auth": "0", "save_message": "1", "config_version": "4",
+        }
+        acc.update(account_extra or {})
+        with open(os.path.join(self.prof, "accountrc"), "w") as f:
+            f.write("[Account: 1]\n" + "".join(f"{k}={v}\n" for k, v in acc.items()))
+        with open(os.path.join(self.prof, "folderlist.xml"), "w") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n<folderlist>\n'
+                    f'<folder type="mh" name="Mailbox" path="{self.mail}" collapsed="0">\n'
+                    "</folder>\n</folderlist>\n")
+        self.plugin = plugin
+        self.write_clawsrc()
+        with open(os.path.join(self.prof, "requiretlsrc"), "w") as f:
+            f.write(f"[general]\nhelper={helper}\ndefault={default}\ntimeout=30\n\n"
+                    f"[account-1]\nca-file={ca}\n{plugin_conf_extra}")
+        self.proc = None
+        self.log = os.path.join(self.dir, "claws.log")
+        self.env = dict(os.environ, HOME=self.home, XDG_RUNTIME_DIR=self.run,
+                        DISPLAY=xvfb.display, LANG=os.environ.get("RTLS_E2E_LANG", "C.UTF-8"),
+                        NO_AT_BRIDGE="1")
+        self.env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+
+    def write_clawsrc(self):
+        with open(os.path.join(self.prof, "clawsrc"), "w") as f:
+            f.write("[Common]\nenable_aspell=0\nwarn_queued_on_exit=0\nconfirm_on_exit=0\n"
+                    "show_splash=0\ncompose_width=1000\ncompose_height=700\n"
+                    "check_while_typing=0\nautosave=0\n")
+            f.write("[Plugins_GTK3]\n" + (f"{PLUGIN}\n" if self.plugin else ""))
+
+    def start(self):
+        logf = open(self.log, "ab")
+        logf.write(b"\n=== start ===\n")
+        logf.flush()
+        self.proc = subprocess.Popen(
+            ["timeout", "900", "claws-mail", "--alternate-config-dir", self.prof, "--debug"],
+            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
+        self.wait_window("Claws Mail", 30)
+        time.sleep(1.0)
+
+    def remote(self, *args, timeout=30):
+        subprocess.run(["timeout", str(timeout), "claws-mail", "--alternate-config-dir",
+                        self.prof, *args], env=self.env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.remote("--exit", timeout=20)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def xdo(self, *args):
+        p = subprocess.run(["timeout", "20", "xdotool", *args], env=self.env,
+                           capture_output=True, text=True)
+        return p.stdout.strip()
+
+    def windows(self, name):
+        out = self.xdo("search", "--onlyvisible", "--name", name)
+        return [w for w in out.split() if w]
+
+    def wait_window(self, name, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            w = self.windows(name)
+            if w:
+                return w[0]
+            time.sleep(0.2)
+        return None
+
+    def wait_gone(self, name, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.windows(name):
+                return True
+            time.sleep(0.2)
+        return False
+
+    def keys(self, window, *keys, pause=0.6):
+        for k in keys:
+            if window:
+                self.xdo("windowfocus", "--sync", window)
+            self.xdo("key", k)
+            time.sleep(pause)
+
+    def compose(self, subject, to="bob@example.net", cc=None, bcc=None, body="Hello."):
+        q = f"mailto:{to}?subject={subject}&body={body.replace(' ', '%20')}"
+        if cc:
+            q += f"&cc={cc}"
+        if bcc:
+            q += f"&bcc={bcc}"
+        self.remote("--compose", q)
+        w = self.wait_window(subject, 20)
+        time.sleep(0.8)
+        return w
+
+    def choose(self, window, letter):
+        """Options menu → Require TLS (t) / Don't require TLS (n) / Default (f)."""
+        self.keys(window, "alt+o", letter)
+
+    def folder(self, name):
+        d = os.path.join(self.mail, name)
+        return sorted((f for f in os.listdir(d) if f.isdigit()), key=int) if os.path.isdir(d) else []
+
+    def read(self, folder, num):
+        with open(os.path.join(self.mail, folder, num), "rb") as f:
+            return f.read()
+
+    def screenshot(self, name):
+        os.makedirs(SHOTS, exist_ok=True)
+        path = os.path.join(SHOTS, f"{name}.png")
+        subprocess.run(["timeout", "20", "import", "-window", "root", path], env=self.env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        T.diag(f"screenshot: {path}")
+        return path
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
