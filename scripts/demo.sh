@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 builddir=${RTLS_BUILDDIR:-build}
 if [ -f "$builddir/build.ninja" ]; then
-	meson setup --reconfigure "$builddir" >/dev/null
+	meson setup --reconfigure "$builddir" -Dplugin=enabled >/dev/null
 else
-	meson setup "$builddir" >/dev/null
+	meson setup "$builddir" -Dplugin=enabled >/dev/null
 fi
 meson compile -C "$builddir" >/dev/null
 RTLS_HELPER="$PWD/$builddir/helper/requiretls-submit" \
