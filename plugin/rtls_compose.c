@@ -106,6 +106,8 @@ ui_choice_cb (gpointer data, RtlsChoice choice)
 	c->manual = TRUE;
 	rows_for_choice (c->compose, choice, TRUE);
 	c->compose->modified = TRUE;
+	/* not debug_print(): its expansion does not match the one Debian built Claws with */
+	g_debug ("REQUIRETLS: choice %s", rtls_choice_to_string (choice));
 }
 
 static void send_cancel_cb (gpointer data);

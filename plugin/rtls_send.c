@@ -578,11 +578,10 @@ finish (RtlsSend *s)
 			    && compose->targetinfo->folder != NULL
 			    && (compose->targetinfo->folder->stype == F_DRAFT
 			        || compose->targetinfo->folder->stype == F_QUEUE)) {
-				guard_suspended++;
-				procmsg_msginfo_unset_flags (compose->targetinfo, MSG_LOCKED, 0);
-				folder_item_remove_msg (compose->targetinfo->folder,
-				                        compose->targetinfo->msgnum);
-				guard_suspended--;
+				/* by number: targetinfo may be a copy, the lock lives in the cache
+				 */
+				remove_entry (compose->targetinfo->folder,
+				              compose->targetinfo->msgnum);
 			}
 			rtls_compose_ui_set_idle (s->composer->ui);
 			compose->sending = FALSE;

@@ -135,11 +135,11 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
 {
 	RtlsComposeUi *ui = g_new0 (RtlsComposeUi, 1);
 	GtkRadioActionEntry entries[] = {
-		{ "RequireTLS/Default", NULL, N_ ("TLS: De_fault"), NULL, N_ ("Send as usual"),
-		  RTLS_CHOICE_DEFAULT },
-		{ "RequireTLS/Require", NULL, N_ ("Require _TLS (REQUIRETLS)"), NULL,
+		{ "RequireTLS/Default", NULL, N_ ("TLS: De_fault"), "<shift><control>D",
+		  N_ ("Send as usual"), RTLS_CHOICE_DEFAULT },
+		{ "RequireTLS/Require", NULL, N_ ("Require _TLS (REQUIRETLS)"), "<shift><control>T",
 		  N_ ("Send only with REQUIRETLS, or not at all"), RTLS_CHOICE_REQUIRE },
-		{ "RequireTLS/NoRequire", NULL, N_ ("Do_n't require TLS"), NULL,
+		{ "RequireTLS/NoRequire", NULL, N_ ("Do_n't require TLS"), "<shift><control>N",
 		  N_ ("Add \"TLS-Required: No\""), RTLS_CHOICE_NO_REQUIRE },
 	};
 	GtkWidget *content, *area;

@@ -80,7 +80,7 @@ class Claws:
         self.log = os.path.join(self.dir, "claws.log")
         self.env = dict(os.environ, HOME=self.home, XDG_RUNTIME_DIR=self.run,
                         DISPLAY=xvfb.display, LANG=os.environ.get("RTLS_E2E_LANG", "C.UTF-8"),
-                        NO_AT_BRIDGE="1")
+                        NO_AT_BRIDGE="1", G_MESSAGES_DEBUG="requiretls")
         self.env.pop("DBUS_SESSION_BUS_ADDRESS", None)
 
     def write_clawsrc(self):
@@ -95,7 +95,8 @@ class Claws:
         logf.write(b"\n=== start ===\n")
         logf.flush()
         self.proc = subprocess.Popen(
-            ["timeout", "900", "claws-mail", "--alternate-config-dir", self.prof, "--debug"],
+            ["timeout", "900", "stdbuf", "-oL", "claws-mail", "--alternate-config-dir", self.prof,
+             "--debug"],
             env=self.env, stdout=logf, stderr=subprocess.STDOUT)
         self.wait_window("Claws Mail", 30)
         time.sleep(1.0)
@@ -143,9 +144,11 @@ class Claws:
         return False
 
     def keys(self, window, *keys, pause=0.6):
+        # Focus once: focusing again between keys would close a menu that a key opened.
+        if window:
+            self.xdo("windowfocus", "--sync", window)
+            time.sleep(0.2)
         for k in keys:
-            if window:
-                self.xdo("windowfocus", "--sync", window)
             self.xdo("key", k)
             time.sleep(pause)
 
@@ -161,8 +164,20 @@ class Claws:
         return w
 
     def choose(self, window, letter):
-        """Options menu → Require TLS (t) / Don't require TLS (n) / Default (f)."""
-        self.keys(window, "alt+o", letter)
+        """Require TLS (t) / Don't require TLS (n) / Default (f), by the accelerators of the
+        Options menu items (shift+ctrl+T/N/D). Waits for the plugin to log the change
+        (claws-mail --debug), and tries again if the keys were lost (a window without focus)."""
+        want = {"t": "require", "n": "no-require", "f": "default"}[letter]
+        key = {"t": "shift+ctrl+t", "n": "shift+ctrl+n", "f": "shift+ctrl+d"}[letter]
+        before = self.log_text().count(f"REQUIRETLS: choice {want}\n")
+        for _ in range(3):
+            self.keys(window, key)
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                if self.log_text().count(f"REQUIRETLS: choice {want}\n") > before:
+                    return True
+                time.sleep(0.2)
+        return False
 
     def folder(self, name):
         d = os.path.join(self.mail, name)

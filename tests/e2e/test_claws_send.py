@@ -19,7 +19,7 @@ for tool in ("claws-mail", "Xvfb", "xdotool", "import"):
 if not D.PLUGIN or not os.path.exists(D.PLUGIN):
     T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
 
-T.plan(43)
+T.plan(49)
 
 
 def wait_events(peer, kind, n, timeout=20):
@@ -139,6 +139,30 @@ try:
              (c.folder("queue"), c.folder("sent")))
         peer.clear()
 
+        # 4b. Send later, then re-edit the queued message: the choice comes back
+        w = c.compose("rtls-fourb")
+        c.choose(w, "t")
+        c.keys(w, "shift+ctrl+s")
+        c.wait_gone("rtls-fourb - Compose", 15)
+        time.sleep(1)
+        queued = c.folder("queue")
+        c.remote("--select", f"#mh/Mailbox/queue/{queued[0] if queued else 1}")
+        time.sleep(1.5)
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+m", "e")
+        w = c.wait_window("rtls-fourb", 15)
+        T.ok(w is not None and len(queued) == 1, "the queued message re-opens for editing",
+             queued)
+        if w:
+            c.keys(w, "ctrl+Return")
+        msgs = wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
+             "re-edited from the queue, it is still sent with REQUIRETLS", msgs)
+        time.sleep(1.5)
+        T.ok(c.folder("queue") == [] and len(sent_with(c, "rtls-fourb")) == 1,
+             "the queue entry is gone and Sent has one copy", (c.folder("queue"), c.folder("sent")))
+        peer.clear()
+
         # 5. Draft round-trip keeps the choice
         w = c.compose("rtls-five")
         c.choose(w, "t")
@@ -192,6 +216,34 @@ try:
              "the queued copy is dropped, the composer keeps the message", c2.folder("queue"))
         T.ok(peer.events("mail") == [] and bare.events("mail") == [],
              "nothing was sent anywhere, not even by Claws")
+
+        c2.stop()
+
+        # 6b. Cancel: a server that stalls after EHLO; the person cancels; nothing is sent
+        stall = ("send 220 stall.localhost ESMTP\nexpect ^EHLO\n"
+                 "send 250-stall.localhost\nsend 250-REQUIRETLS\nsend 250 8BITMIME\nsleep 40\n")
+        with T.hostile(certs, stall, tls="implicit", lifetime=90) as h:
+            c3 = D.Claws(x, peer.port, ca, HELPER,
+                         plugin_conf_extra=f"host=localhost\nport={h.port}\nstarttls=false\n")
+            c3.start()
+            w = c3.compose("rtls-cancel")
+            c3.choose(w, "t")
+            c3.keys(w, "ctrl+Return")
+            time.sleep(3)
+            busy = c3.screenshot("composer-sending")
+            c3.keys(w, "alt+c")  # "Cancel sending" in the status line
+            dlg = c3.wait_window("REQUIRETLS: not sent", 15)
+            T.ok(dlg is not None, "Cancel stops the helper and says so")
+            T.ok(not any(e.get("line", "").upper().startswith("MAIL") for e in h.events()),
+                 "no MAIL reached the stalling server", h.events())
+            if dlg:
+                c3.keys(dlg, "Return")
+            time.sleep(1)
+            T.ok(c3.windows("rtls-cancel") != [] and c3.folder("queue") == [],
+                 "the composer keeps the message, no queue entry is left behind",
+                 c3.folder("queue"))
+            c3.stop()
+        c2.start()
 
         # 7. Unloaded plugin: a locked REQUIRETLS entry simply stays queued
         w = c2.compose("rtls-seven")

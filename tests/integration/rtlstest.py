@@ -64,7 +64,10 @@ def skip_all_or_fail(reason):
 
 
 def done():
-    shutil.rmtree(_tmp, ignore_errors=True)
+    if os.environ.get("RTLS_KEEP_TMP"):
+        diag(f"kept {_tmp}")
+    else:
+        shutil.rmtree(_tmp, ignore_errors=True)
     sys.exit(1 if _failed else 0)
 
 
