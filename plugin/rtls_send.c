@@ -322,6 +322,10 @@ start (RtlsSend *s)
 	if (pin != NULL)
 		g_ptr_array_add (argv, g_strdup_printf ("--pin-sha256=%s", pin));
 	if (ac->use_smtp_auth) {
+		if ((ac->smtp_userid == NULL || *ac->smtp_userid == '\0') &&
+		    (ac->userid == NULL || *ac->userid == '\0'))
+			return fail_early (s, _("the account uses SMTP authentication but has no user "
+			                        "name"));
 		pass = account_password (ac, s->interactive, &user);
 		if (pass == NULL)
 			return fail_early (

@@ -19,7 +19,7 @@ for tool in ("claws-mail", "Xvfb", "xdotool", "import"):
 if not D.PLUGIN or not os.path.exists(D.PLUGIN):
     T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
 
-T.plan(49)
+T.plan(51)
 
 
 def wait_events(peer, kind, n, timeout=20):
@@ -243,6 +243,35 @@ try:
                  "the composer keeps the message, no queue entry is left behind",
                  c3.folder("queue"))
             c3.stop()
+        # 6c. AUTH: the password the person types reaches the helper through a pipe and the
+        # server accepts it; it appears in no log.
+        secret = "pw-" + os.urandom(6).hex()
+        pwfile = os.path.join(T.tmpdir(), "smtp-pass")
+        with open(pwfile, "w") as f:
+            f.write(secret)
+        with T.smtp_peer(certs, "--starttls", "--auth-user=alice",
+                         f"--auth-pass-file={pwfile}", lifetime=300) as authpeer:
+            c4 = D.Claws(x, peer.port, ca, HELPER,
+                         account_extra={"use_smtp_auth": "1", "smtp_user_id": "alice"},
+                         plugin_conf_extra=f"host=localhost\nport={authpeer.port}\n"
+                                           "starttls=true\n")
+            c4.start()
+            w = c4.compose("rtls-auth")
+            c4.choose(w, "t")
+            c4.keys(w, "ctrl+Return")
+            pw = c4.wait_window("Input password", 15)
+            if pw:
+                c4.xdo("windowfocus", "--sync", pw)
+                c4.xdo("type", "--delay", "20", secret)
+                c4.keys(None, "Return")
+            msgs = wait_events(authpeer, "message", 1)
+            auth = authpeer.events("auth")
+            T.ok(pw is not None and auth and auth[0]["ok"] and auth[0]["user"] == "alice" and
+                 len(msgs) == 1 and msgs[0]["requireTLS"] is True,
+                 "AUTH with the typed password, then REQUIRETLS", (auth, msgs))
+            c4.stop()
+            T.ok(secret not in c4.log_text() and secret not in journal(c4),
+                 "the password is in no log and not in the journal")
         c2.start()
 
         # 7. Unloaded plugin: a locked REQUIRETLS entry simply stays queued
