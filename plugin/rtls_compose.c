@@ -195,18 +195,6 @@ restore_manual_default (gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean
-start_send_idle (gpointer data)
-{
-	Compose *compose = data;
-	RtlsComposer *c;
-
-	if (rtls_compose_alive (compose) && (c = rtls_composer_find (compose)) != NULL
-	    && c->send == NULL)
-		rtls_send_from_composer (c);
-	return G_SOURCE_REMOVE;
-}
-
 /* COMPOSE_CHECK_BEFORE_SEND_HOOKLIST: runs for Send (compose->sending), Send later and the
  * batch composers of filter actions, before Claws writes anything. TRUE cancels. */
 static gboolean
@@ -241,9 +229,9 @@ before_send_hook (gpointer source, gpointer data)
 		 * as soon as it lands (rtls_queue_guard_item), and only the plugin sends it. */
 		return FALSE;
 	}
-	/* Send: Claws' own sender must never get the message. Cancel, and take over from an
-	 * idle callback once compose_send() has unwound. */
-	g_idle_add (start_send_idle, compose);
+	/* Send: Claws' own sender must never get the message. Claws writes and we lock the
+	 * queue entry now; then cancel, and the helper starts once compose_send() unwound. */
+	rtls_send_from_composer (c);
 	return TRUE;
 }
 

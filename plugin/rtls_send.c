@@ -278,7 +278,9 @@ start (RtlsSend *s)
 	s->qf = rtls_queue_file_read (path, &error);
 	if (s->qf == NULL)
 		return fail_early (s, error->message);
-	if (s->qf->choice != RTLS_CHOICE_REQUIRE)
+	/* From a composer its choice decides (a Redirect writes no manual header rows); an
+	 * entry found in the queue must carry the marker. */
+	if (s->composer == NULL && s->qf->choice != RTLS_CHOICE_REQUIRE)
 		return fail_early (s, _ ("the queue entry is not marked Require TLS"));
 	if (s->qf->recipients->len == 0)
 		return fail_early (s, _ ("REQUIRETLS applies to mail, not to news postings"));
@@ -322,10 +324,11 @@ start (RtlsSend *s)
 	if (pin != NULL)
 		g_ptr_array_add (argv, g_strdup_printf ("--pin-sha256=%s", pin));
 	if (ac->use_smtp_auth) {
-		if ((ac->smtp_userid == NULL || *ac->smtp_userid == '\0') &&
-		    (ac->userid == NULL || *ac->userid == '\0'))
-			return fail_early (s, _("the account uses SMTP authentication but has no user "
-			                        "name"));
+		if ((ac->smtp_userid == NULL || *ac->smtp_userid == '\0')
+		    && (ac->userid == NULL || *ac->userid == '\0'))
+			return fail_early (
+			        s, _ ("the account uses SMTP authentication but has no user "
+			              "name"));
 		pass = account_password (ac, s->interactive, &user);
 		if (pass == NULL)
 			return fail_early (
@@ -662,6 +665,35 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 
 /* ---------------------------------------------------------------- entry points */
 
+static gboolean
+begin_idle (gpointer data)
+{
+	RtlsSend *s = data;
+	Compose *compose = s->compose;
+
+	if (!rtls_compose_alive (compose) || rtls_composer_find (compose) != s->composer) {
+		/* The composer went away in between: the locked entry is sent like a queued one. */
+		if (s->composer != NULL)
+			s->composer->send = NULL;
+		s->composer = NULL;
+		s->compose = NULL;
+		s->interactive = FALSE;
+	} else {
+		compose->sending = TRUE; /* Claws refuses to close a composer that is sending */
+		if (compose->batch)
+			rtls_ui_window_hide (compose->window); /* compose_send() showed it */
+		if (s->composer->ui != NULL)
+			rtls_compose_ui_set_busy (s->composer->ui, _ ("Sending with REQUIRETLS…"),
+			                          compose->menubar, compose->handlebox,
+			                          compose->vbox2, NULL);
+	}
+	start (s);
+	return G_SOURCE_REMOVE;
+}
+
+/* Called from the before-send hook: Claws writes the queue entry right now (a filter's
+ * Redirect reads a file that is gone once filtering is over), and the entry is locked
+ * before anything else can run. */
 void
 rtls_send_from_composer (RtlsComposer *c)
 {
@@ -694,11 +726,9 @@ rtls_send_from_composer (RtlsComposer *c)
 	s->queue = queue;
 	s->msgnum = msgnum;
 	c->send = s;
-	compose->sending = TRUE; /* Claws refuses to close a composer that is sending */
-	if (c->ui != NULL)
-		rtls_compose_ui_set_busy (c->ui, _ ("Sending with REQUIRETLS…"), compose->menubar,
-		                          compose->handlebox, compose->vbox2, NULL);
-	start (s);
+	/* The helper starts once compose_send() has unwound (it resets the composer's state
+	 * after our hook cancelled it). */
+	g_idle_add (begin_idle, s);
 }
 
 void

@@ -430,3 +430,10 @@ rtls_main_ui_detach (RtlsMainUi *ui)
 	g_object_unref (ui->uim);
 	g_free (ui);
 }
+
+void
+rtls_ui_window_hide (GtkWidget *window)
+{
+	if (window != NULL)
+		gtk_widget_hide (window);
+}

@@ -60,4 +60,5 @@ G_BEGIN_DECLS
 typedef struct _RtlsMainUi RtlsMainUi;
 RtlsMainUi *rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, gpointer data);
 void rtls_main_ui_detach (RtlsMainUi *ui);
+void rtls_ui_window_hide (GtkWidget *window);
 G_END_DECLS

@@ -170,14 +170,16 @@ class Claws:
         want = {"t": "require", "n": "no-require", "f": "default"}[letter]
         key = {"t": "shift+ctrl+t", "n": "shift+ctrl+n", "f": "shift+ctrl+d"}[letter]
         before = self.log_text().count(f"REQUIRETLS: choice {want}\n")
-        for _ in range(3):
+        for attempt in range(5):
+            if attempt:
+                T.diag(f"choice {want}: keys lost, again (attempt {attempt + 1})")
             self.keys(window, key)
             deadline = time.monotonic() + 4
             while time.monotonic() < deadline:
                 if self.log_text().count(f"REQUIRETLS: choice {want}\n") > before:
                     return True
                 time.sleep(0.2)
-        return False
+        raise RuntimeError(f"could not set the choice {want} in window {window}")
 
     def folder(self, name):
         d = os.path.join(self.mail, name)

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: a filtering rule redirects incoming mail (a batch composer, where no dialog may
+open). With Require TLS as the plugin's default, the redirect goes out with REQUIRETLS; against
+a server without REQUIRETLS it is not sent, no dialog opens, and it waits locked in the queue."""
+import os
+import shutil
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+for tool in ("claws-mail", "Xvfb", "xdotool"):
+    if shutil.which(tool) is None:
+        T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
+if not D.PLUGIN or not os.path.exists(D.PLUGIN):
+    T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+
+T.plan(6)
+
+
+def wait_events(peer, kind, n, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ev = peer.events(kind)
+        if len(ev) >= n:
+            return ev
+        time.sleep(0.3)
+    return peer.events(kind)
+
+
+def setup_incoming(c, subject):
+    mbox = os.path.join(c.dir, "incoming.mbox")
+    with open(mbox, "w") as f:
+        f.write("From someone@example.net Tue Nov 24 10:00:00 2026\n"
+                "From: Someone <someone@example.net>\nTo: alice@example.org\n"
+                f"Subject: {subject}\nMessage-ID: <{subject}@example.net>\n"
+                "Date: Tue, 24 Nov 2026 10:00:00 +0000\n\nPlease pass this on.\n\n")
+    with open(os.path.join(c.prof, "accountrc"), "a") as f:
+        f.write("\n[Account: 2]\naccount_name=Local\nis_default=0\nname=Alice\n"
+                "address=alice@example.org\nprotocol=3\n"
+                f"local_mbox={mbox}\nconfig_version=4\n")
+    with open(os.path.join(c.prof, "matcherrc"), "w") as f:
+        f.write("[preglobal]\n\n[postglobal]\n\n[filtering]\n"
+                f'enabled rulename "pass on" subject matchcase "{subject}" '
+                'redirect 1 "carol@example.gov"\n')
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=600) as peer, \
+         T.smtp_peer(certs, "--starttls", "--hide-requiretls", lifetime=600) as bare:
+        c = D.Claws(x, peer.port, ca, T.HELPER, default="require")
+        setup_incoming(c, "rtls-redirect")
+        c.start()
+        c.remote("--receive-all")
+        msgs = wait_events(peer, "message", 1, timeout=30)
+        m = msgs[0] if msgs else {}
+        T.ok(len(msgs) == 1 and m.get("requireTLS") is True and m.get("rcpts") == ["carol@example.gov"],
+             "a filter's Redirect goes out with REQUIRETLS", msgs)
+        time.sleep(1)
+        T.ok(c.folder("queue") == [] and c.windows("Compose") == [],
+             "no queue entry and no composer left behind", c.folder("queue"))
+        c.stop()
+        peer.clear()
+
+        c2 = D.Claws(x, peer.port, ca, T.HELPER, default="require",
+                     plugin_conf_extra=f"host=localhost\nport={bare.port}\nstarttls=true\n")
+        setup_incoming(c2, "rtls-redirect-refused")
+        c2.start()
+        c2.remote("--receive-all")
+        jpath = os.path.join(c2.prof, "requiretls-journal")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if os.path.exists(jpath) and "result=failed" in open(jpath).read():
+                break
+            time.sleep(0.5)
+        time.sleep(1)
+        T.ok(bare.events("mail") == [] and peer.events("mail") == [],
+             "refused: nothing was sent anywhere", (bare.events(), peer.events()))
+        T.ok(c2.windows("REQUIRETLS: not sent") == [], "no dialog opens for a filter action")
+        T.ok(len(c2.folder("queue")) == 1, "the redirect waits in the queue", c2.folder("queue"))
+        c2.remote("--send")
+        time.sleep(3)
+        T.ok(bare.events("mail") == [] and peer.events("mail") == [] and
+             len(c2.folder("queue")) == 1, "locked: claws-mail --send leaves it alone")
+        c2.stop()
+finally:
+    x.stop()
+T.done()
