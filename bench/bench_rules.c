@@ -25,7 +25,8 @@ int
 main (int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi (argv[1]) : 21;
-	g_autoptr (GPtrArray) rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
+	g_autoptr (GPtrArray) rules
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
 	g_autoptr (GString) field = g_string_new (NULL);
 	g_autofree gint64 *t_decide = g_new (gint64, runs), *t_parse = g_new (gint64, runs);
 
@@ -33,7 +34,8 @@ main (int argc, char **argv)
 		g_autofree gchar *p = i % 3 == 0   ? g_strdup_printf ("*.agency%d.example.gov", i)
 		                      : i % 3 == 1 ? g_strdup_printf ("bank%d.example", i)
 		                                   : g_strdup_printf ("lawyer%d@firm.example", i);
-		g_ptr_array_add (rules, rtls_rule_new (p, FALSE, RTLS_CHOICE_REQUIRE, -1, TRUE, NULL));
+		g_ptr_array_add (rules,
+		                 rtls_rule_new (p, FALSE, RTLS_CHOICE_REQUIRE, -1, TRUE, NULL));
 	}
 	for (int i = 0; i < 1000; i++)
 		g_string_append_printf (field, "%sPerson %d <person%d@sub%d.elsewhere.example>",
@@ -49,7 +51,8 @@ main (int argc, char **argv)
 		rtls_rules_decide (rules, rcpts, -1, &v);
 		t2 = g_get_monotonic_time ();
 		if (rcpts->len != 1000 || v.choice != RTLS_CHOICE_DEFAULT) {
-			fprintf (stderr, "bench-rules: unexpected result (%u recipients)\n", rcpts->len);
+			fprintf (stderr, "bench-rules: unexpected result (%u recipients)\n",
+			         rcpts->len);
 			return 1;
 		}
 		t_parse[r] = t1 - t0;

@@ -29,7 +29,7 @@ rtls_choice_from_string (const char *s, RtlsChoice *out)
 	if (s == NULL)
 		return FALSE;
 	v = g_strstrip (g_ascii_strdown (s, -1));
-	if (strcmp (v, "require") == 0 || strcmp (v, "yes") == 0)
+	if (strcmp (v, "require") == 0 || strcmp (v, "yes") == 0 || strcmp (v, "auto-require") == 0)
 		*out = RTLS_CHOICE_REQUIRE;
 	else if (strcmp (v, "no-require") == 0 || strcmp (v, "no") == 0)
 		*out = RTLS_CHOICE_NO_REQUIRE;
@@ -50,8 +50,12 @@ rtls_choice_from_headers (const char *marker, const char *tls_required, gboolean
 	/* A marker asking for REQUIRETLS wins over anything else: fail closed, and never both
 	 * the parameter and the header (RFC 8689 §5). */
 	if (marker != NULL && rtls_choice_from_string (marker, &c) && c == RTLS_CHOICE_REQUIRE) {
+		/* "auto-require": set by a rule, so the rules may decide again */
+		const char *m = marker;
+		while (*m == ' ' || *m == '\t')
+			m++;
 		if (manual != NULL)
-			*manual = TRUE;
+			*manual = g_ascii_strncasecmp (m, "auto-", 5) != 0;
 		return RTLS_CHOICE_REQUIRE;
 	}
 	/* RFC 8689 §5: the only defined value is "No" (case-insensitive). */

@@ -15,8 +15,9 @@ typedef enum {
 
 /* The private marker row kept in drafts and queue entries. It never reaches a server: the
  * plugin removes it from what the helper transmits, and from Default / Don't require TLS
- * messages before Claws writes them. Its values: "require" (Require TLS) and "default" (a
- * Default chosen by hand, so that rules do not override it after a draft round-trip). */
+ * messages before Claws writes them. Its values: "require" (Require TLS by hand),
+ * "auto-require" (Require TLS because of a rule) and "default" (a Default chosen by hand, so
+ * that rules do not override it after a draft round-trip). */
 #define RTLS_MARKER_HEADER "X-RequireTLS-Request"
 #define RTLS_TLS_REQUIRED_HEADER "TLS-Required" /* RFC 8689 §5 */
 

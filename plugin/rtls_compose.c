@@ -13,9 +13,11 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "prefs_common.h"
 #include "utils.h"
 
 #include "rtls_queuefile.h"
+#include "rtls_rules.h"
 
 static GHashTable *composers; /* Compose* -> RtlsComposer* */
 static gulong hook_created, hook_before_send;
@@ -80,11 +82,113 @@ set_row (Compose *compose, const char *name, const char *value)
 static void
 rows_for_choice (Compose *compose, RtlsChoice choice, gboolean manual)
 {
-	set_row (compose, RTLS_MARKER_HEADER,
-	         choice == RTLS_CHOICE_REQUIRE               ? "require"
-	         : (choice == RTLS_CHOICE_DEFAULT && manual) ? "default"
-	                                                     : "");
+	const char *marker = "";
+
+	if (choice == RTLS_CHOICE_REQUIRE)
+		marker = manual ? "require" : "auto-require";
+	else if (choice == RTLS_CHOICE_DEFAULT && manual)
+		marker = "default";
+	set_row (compose, RTLS_MARKER_HEADER, marker);
 	set_row (compose, RTLS_TLS_REQUIRED_HEADER, choice == RTLS_CHOICE_NO_REQUIRE ? "No" : "");
+}
+
+static const char *
+choice_label (RtlsChoice c)
+{
+	switch (c) {
+	case RTLS_CHOICE_REQUIRE:
+		return _ ("Require TLS");
+	case RTLS_CHOICE_NO_REQUIRE:
+		return _ ("Don't require TLS");
+	default:
+		return _ ("Default");
+	}
+}
+
+static gboolean
+row_is_recipient (const char *name)
+{
+	static const char *const std[] = { "To:", "Cc:", "Bcc:" };
+	g_autofree gchar *with_colon = g_strconcat (name, ":", NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS (std); i++)
+		if (g_ascii_strcasecmp (with_colon, std[i]) == 0
+		    || strcmp (with_colon, prefs_common_translated_header_name (std[i])) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Applies the rules to the recipients in the composer (To, Cc, Bcc rows, parsed with
+ * libetpan). A choice made by hand stays; the status line then says what the rules ask. */
+static void
+evaluate_rules (RtlsComposer *c, gboolean force)
+{
+	Compose *compose = c->compose;
+	g_autoptr (GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) rcpts = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GString) all = g_string_new (NULL);
+	g_autofree gchar *reason = NULL, *shown = NULL;
+	RtlsVerdict v = { 0 };
+	RtlsChoice target;
+	guint hash;
+
+	for (GSList *l = compose->header_list; l != NULL; l = l->next) {
+		ComposeHeaderEntry *e = l->data;
+		g_autofree gchar *name = rtls_ui_row_name (e->combo);
+		gchar *value;
+		if (!row_is_recipient (name))
+			continue;
+		value = rtls_ui_row_value (e->entry);
+		g_string_append_printf (all, "%s\n%s\n", name, value);
+		g_ptr_array_add (fields, value);
+	}
+	g_string_append_printf (all, "%d", compose->account ? compose->account->account_id : -1);
+	hash = g_str_hash (all->str);
+	if (!force && hash == c->recipients_hash)
+		return;
+	c->recipients_hash = hash;
+	g_ptr_array_add (fields, NULL);
+	rtls_rules_recipients_from_fields ((const char *const *) fields->pdata, rcpts);
+	rtls_rules_decide (rtls_config_rules (), rcpts,
+	                   compose->account ? compose->account->account_id : -1, &v);
+	if (v.rule != NULL) {
+		shown = rtls_rule_display_pattern (v.rule);
+		reason = g_strdup_printf (_ ("%s — rule: %s (%s)"), choice_label (v.choice), shown,
+		                          v.address);
+	}
+	target = v.rule != NULL ? v.choice : rtls_config_default_choice ();
+	if (!c->manual) {
+		if (target != c->choice) {
+			c->choice = target;
+			rows_for_choice (compose, target, FALSE);
+			g_debug ("REQUIRETLS: choice %s (rules)", rtls_choice_to_string (target));
+		}
+		if (c->ui != NULL)
+			rtls_compose_ui_set_choice (c->ui, c->choice, reason);
+	} else if (c->ui != NULL) {
+		g_autofree gchar *note = NULL;
+		if (v.rule != NULL && v.choice != c->choice)
+			note = g_strdup_printf (
+			        _ ("Your choice by hand is kept, although a rule asks for "
+			           "%s (rule: %s, %s)."),
+			        choice_label (v.choice), shown, v.address);
+		rtls_compose_ui_set_choice (c->ui, c->choice, note);
+	}
+	rtls_verdict_clear (&v);
+}
+
+static gboolean
+rules_tick (gpointer data)
+{
+	RtlsComposer *c = data;
+
+	if (!rtls_compose_alive (c->compose) || rtls_composer_find (c->compose) != c) {
+		c->rules_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (c->send == NULL)
+		evaluate_rules (c, FALSE);
+	return G_SOURCE_CONTINUE;
 }
 
 void
@@ -149,6 +253,10 @@ attach (Compose *compose)
 		                                GTK_BOX (compose->vbox), compose->handlebox,
 		                                ui_choice_cb, send_cancel_cb, c);
 	rtls_composer_set_choice (c, choice, manual);
+	/* Recipients change as the person types: look again when typing pauses (a cheap hash
+	 * of the rows decides whether anything changed), never on each key press. */
+	evaluate_rules (c, TRUE);
+	c->rules_timer = g_timeout_add (600, rules_tick, c);
 	/* Re-creating our rows is not a change by the person. */
 	compose->modified = compose->mode == COMPOSE_REEDIT ? FALSE : compose->modified;
 }
@@ -156,6 +264,9 @@ attach (Compose *compose)
 static void
 detach (RtlsComposer *c)
 {
+	if (c->rules_timer != 0)
+		g_source_remove (c->rules_timer);
+	c->rules_timer = 0;
 	rtls_compose_ui_detach (c->ui);
 	c->ui = NULL;
 }
@@ -178,6 +289,8 @@ prune (void)
 	while (g_hash_table_iter_next (&it, &key, &value)) {
 		RtlsComposer *c = value;
 		if (!rtls_compose_alive (key) && c->send == NULL) {
+			if (c->rules_timer != 0)
+				g_source_remove (c->rules_timer);
 			g_free (c);
 			g_hash_table_iter_remove (&it);
 		}
@@ -211,6 +324,8 @@ before_send_hook (gpointer source, gpointer data)
 	}
 	if (c->send != NULL)
 		return TRUE; /* ours is already under way */
+	/* a recipient typed just before Send counts: evaluate now, not at the next tick */
+	evaluate_rules (c, TRUE);
 	if (c->choice != RTLS_CHOICE_REQUIRE) {
 		/* The manual-Default marker is for drafts only: never in what is sent. */
 		if (c->choice == RTLS_CHOICE_DEFAULT && c->manual) {
@@ -223,7 +338,7 @@ before_send_hook (gpointer source, gpointer data)
 		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: news postings cannot require TLS\n"));
 		return TRUE;
 	}
-	rows_for_choice (compose, RTLS_CHOICE_REQUIRE, TRUE);
+	rows_for_choice (compose, RTLS_CHOICE_REQUIRE, c->manual);
 	if (!compose->sending) {
 		/* Send later: Claws queues it with the marker; the queue guard locks the entry
 		 * as soon as it lands (rtls_queue_guard_item), and only the plugin sends it. */

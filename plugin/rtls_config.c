@@ -14,7 +14,10 @@
 #include "log.h"
 #include "utils.h"
 
+#include "rtls_rules.h"
+
 static GKeyFile *config;
+static GPtrArray *rules;
 
 gchar *
 rtls_rc_path (const char *name)
@@ -37,12 +40,27 @@ rtls_config_load (void)
 		g_key_file_free (config);
 		config = g_key_file_new ();
 	}
+	{
+		g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+		rules = rtls_rules_load (config, problems);
+		/* a hand-edited file: say what was skipped, keep every other rule */
+		for (guint i = 0; i < problems->len; i++)
+			log_error (LOG_PROTOCOL, _ ("REQUIRETLS: %s: rule skipped: %s\n"), path,
+			           (char *) g_ptr_array_index (problems, i));
+	}
+}
+
+const GPtrArray *
+rtls_config_rules (void)
+{
+	return rules;
 }
 
 void
 rtls_config_unload (void)
 {
 	g_clear_pointer (&config, g_key_file_free);
+	g_clear_pointer (&rules, g_ptr_array_unref);
 }
 
 gchar *

@@ -28,8 +28,10 @@ typedef struct {
 	Compose *compose;
 	RtlsComposeUi *ui;
 	RtlsChoice choice;
-	gboolean manual; /* chosen by hand (beats rules and the default) */
-	RtlsSend *send;  /* the plugin's send in flight, or NULL */
+	gboolean manual;       /* chosen by hand (beats rules and the default) */
+	RtlsSend *send;        /* the plugin's send in flight, or NULL */
+	guint rules_timer;     /* re-evaluates the rules while the recipients change */
+	guint recipients_hash; /* of the recipient rows last evaluated */
 } RtlsComposer;
 
 /* config (rtls_config.c) */
@@ -40,6 +42,7 @@ RtlsChoice rtls_config_default_choice (void);
 guint rtls_config_timeout (void);
 gchar *rtls_config_account_string (gint account_id, const char *key);
 gchar *rtls_rc_path (const char *name);
+const GPtrArray *rtls_config_rules (void); /* RtlsRule*, in order */
 
 /* composer side (rtls_compose.c) */
 void rtls_compose_init (void);

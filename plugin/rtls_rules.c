@@ -57,7 +57,8 @@ domain_normalise (const char *domain)
 		g_auto (GStrv) labels = g_strsplit (lower, ".", -1);
 		for (guint i = 0; labels[i] != NULL; i++) {
 			gsize len = strlen (labels[i]);
-			if (len == 0 || len > 63 || labels[i][0] == '-' || labels[i][len - 1] == '-')
+			if (len == 0 || len > 63 || labels[i][0] == '-'
+			    || labels[i][len - 1] == '-')
 				goto bad;
 			for (const char *p = labels[i]; *p; p++)
 				if (!g_ascii_isalnum (*p) && *p != '-')
@@ -93,7 +94,8 @@ local_part_ok (const char *p, gsize n)
 		guchar c = (guchar) p[i];
 		if (c == '.' && p[i + 1] == '.')
 			return FALSE;
-		if (!(g_ascii_isalnum (c) || c >= 0x80 || strchr ("!#$%&'*+/=?^_`{|}~-.", c) != NULL))
+		if (!(g_ascii_isalnum (c) || c >= 0x80
+		      || strchr ("!#$%&'*+/=?^_`{|}~-.", c) != NULL))
 			return FALSE;
 	}
 	return TRUE;
@@ -145,10 +147,9 @@ rtls_rule_new (const char *pattern, gboolean with_subdomains, RtlsChoice action,
 	r->enabled = enabled;
 	if (strchr (p, '@') != NULL) {
 		g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
-		if (with_subdomains || p[0] == '*' ||
-		    !rtls_address_list_parse (p, found, NULL) || found->len != 1 ||
-		    strcmp (g_ptr_array_index (found, 0), p) != 0 ||
-		    (r->key = rtls_address_normalise (p, NULL)) == NULL) {
+		if (with_subdomains || p[0] == '*' || !rtls_address_list_parse (p, found, NULL)
+		    || found->len != 1 || strcmp (g_ptr_array_index (found, 0), p) != 0
+		    || (r->key = rtls_address_normalise (p, NULL)) == NULL) {
 			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
 			             _ ("“%s” is not an e-mail address (like alice@example.org) "
 			                "nor a domain (like example.org or *.example.gov)"),
@@ -164,10 +165,11 @@ rtls_rule_new (const char *pattern, gboolean with_subdomains, RtlsChoice action,
 		}
 		r->key = domain_normalise (d);
 		if (r->key == NULL || strchr (d, '*') != NULL) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-			             _ ("“%s” is not a domain (like example.org or *.example.gov) nor "
-			                "an e-mail address"),
-			             p);
+			g_set_error (
+			        error, RTLS_ERROR, RTLS_ERROR_USAGE,
+			        _ ("“%s” is not a domain (like example.org or *.example.gov) nor "
+			           "an e-mail address"),
+			        p);
 			return NULL;
 		}
 		r->kind = with_subdomains ? RTLS_RULE_SUBDOMAINS : RTLS_RULE_DOMAIN;
@@ -198,8 +200,9 @@ rtls_rule_matches (const RtlsRule *r, const char *address, const char *domain)
 		dl = strlen (domain);
 		kl = strlen (r->key);
 		/* the domain itself, or ends in "." + key: never "notexample.gov" */
-		return strcmp (r->key, domain) == 0 ||
-		       (dl > kl && domain[dl - kl - 1] == '.' && strcmp (domain + dl - kl, r->key) == 0);
+		return strcmp (r->key, domain) == 0
+		       || (dl > kl && domain[dl - kl - 1] == '.'
+		           && strcmp (domain + dl - kl, r->key) == 0);
 	default:
 		return FALSE;
 	}
@@ -223,14 +226,14 @@ rtls_rules_decide (const GPtrArray *rules, const GPtrArray *recipients, gint acc
 	rtls_verdict_clear (out);
 	for (guint i = 0; recipients != NULL && i < recipients->len; i++) {
 		const char *domain = NULL;
-		g_autofree gchar *norm = rtls_address_normalise (g_ptr_array_index (recipients, i),
-		                                                 &domain);
+		g_autofree gchar *norm
+		        = rtls_address_normalise (g_ptr_array_index (recipients, i), &domain);
 		if (norm == NULL)
 			continue;
 		for (guint j = 0; rules != NULL && j < rules->len; j++) {
 			const RtlsRule *r = g_ptr_array_index (rules, j);
-			if (!r->enabled || (r->account_id >= 0 && r->account_id != account_id) ||
-			    !rtls_rule_matches (r, norm, domain))
+			if (!r->enabled || (r->account_id >= 0 && r->account_id != account_id)
+			    || !rtls_rule_matches (r, norm, domain))
 				continue;
 			/* the first matching rule decides for this recipient */
 			if (r->action == RTLS_CHOICE_REQUIRE) {
@@ -282,8 +285,9 @@ rtls_rules_load (GKeyFile *kf, GPtrArray *problems)
 		n = g_ascii_strtoll (groups[i] + 5, &end, 10);
 		if (end == groups[i] + 5 || *end != '\0' || n < 0) {
 			if (problems != NULL)
-				g_ptr_array_add (problems,
-				                 g_strdup_printf (_ ("[%s]: not a rule number"), groups[i]));
+				g_ptr_array_add (
+				        problems,
+				        g_strdup_printf (_ ("[%s]: not a rule number"), groups[i]));
 			continue;
 		}
 		g_array_append_val (order, n);
@@ -366,7 +370,8 @@ rtls_rules_parse_text (const char *text, GError **error)
 	g_auto (GStrv) lines = NULL;
 
 	if (text == NULL || !g_utf8_validate (text, -1, NULL)) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("the rules file is not UTF-8 text"));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		             _ ("the rules file is not UTF-8 text"));
 		g_ptr_array_unref (rules);
 		return NULL;
 	}
@@ -409,8 +414,8 @@ rtls_rules_parse_text (const char *text, GError **error)
 			} else if (strcmp (words[i], "disabled") == 0) {
 				enabled = FALSE;
 			} else {
-				g_set_error (&local, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("unknown word “%s”"),
-				             words[i]);
+				g_set_error (&local, RTLS_ERROR, RTLS_ERROR_USAGE,
+				             _ ("unknown word “%s”"), words[i]);
 				goto bad;
 			}
 		}

@@ -25,11 +25,11 @@ typedef enum {
 } RtlsRuleKind;
 
 typedef struct {
-	gchar *pattern;   /* as the person wrote it, trimmed */
+	gchar *pattern; /* as the person wrote it, trimmed */
 	RtlsRuleKind kind;
-	gchar *key;       /* normalised: "local@ascii-domain" (lower case) or "ascii-domain" */
+	gchar *key;        /* normalised: "local@ascii-domain" (lower case) or "ascii-domain" */
 	RtlsChoice action; /* RTLS_CHOICE_REQUIRE or RTLS_CHOICE_NO_REQUIRE */
-	gint account_id;  /* -1: every account */
+	gint account_id;   /* -1: every account */
 	gboolean enabled;
 } RtlsRule;
 
@@ -45,8 +45,7 @@ gchar *rtls_rule_display_pattern (const RtlsRule *r);
 /* "local@domain" → lower-case local part, IDNA ASCII lower-case domain. NULL if unusable. */
 gchar *rtls_address_normalise (const char *addr_spec, const char **domain_out);
 
-gboolean rtls_rule_matches (const RtlsRule *r, const char *normalised_address,
-                            const char *domain);
+gboolean rtls_rule_matches (const RtlsRule *r, const char *normalised_address, const char *domain);
 
 typedef struct {
 	RtlsChoice choice;

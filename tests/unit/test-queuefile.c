@@ -13,11 +13,11 @@
 #include "rtls_queuefile.h"
 
 /* A queue entry as compose_queue() writes it (Claws 4.1.1). */
-#define SPECIAL \
-	"AF:\nNF:0\nPS:10\nSRH:1\nSFN:\nDSR:\nMID:<a@b>\nCFG:\nPT:0\n" \
-	"S:alice@example.org\nRQ:\nSSV:smtp.example.org\nNSV:\nSSH:\n" \
-	"R:<bob@example.net>,<carol@example.gov>,<dave@example.com>\nMAID:3\n" \
-	"SCF:#mh/Mailbox/sent\nRMID:#mh/Mailbox/inbox\t7\torig@x\n" \
+#define SPECIAL                                                                                    \
+	"AF:\nNF:0\nPS:10\nSRH:1\nSFN:\nDSR:\nMID:<a@b>\nCFG:\nPT:0\n"                             \
+	"S:alice@example.org\nRQ:\nSSV:smtp.example.org\nNSV:\nSSH:\n"                             \
+	"R:<bob@example.net>,<carol@example.gov>,<dave@example.com>\nMAID:3\n"                     \
+	"SCF:#mh/Mailbox/sent\nRMID:#mh/Mailbox/inbox\t7\torig@x\n"                                \
 	"X-Claws-Auto-Wrapping:1\nX-Claws-Auto-Indent:1\nX-Claws-End-Special-Headers: 1\n"
 
 static gchar *
@@ -52,7 +52,9 @@ test_choice_headers (void)
 		{ "require", "No", RTLS_CHOICE_REQUIRE, TRUE }, /* conflict: fail closed */
 		{ "default", "No", RTLS_CHOICE_NO_REQUIRE, TRUE },
 		{ "garbage", NULL, RTLS_CHOICE_DEFAULT, FALSE },
-		{ "no-require", NULL, RTLS_CHOICE_DEFAULT, TRUE }, /* not a marker value */
+		{ "no-require", NULL, RTLS_CHOICE_DEFAULT, TRUE },    /* not a marker value */
+		{ "auto-require", NULL, RTLS_CHOICE_REQUIRE, FALSE }, /* set by a rule */
+		{ " auto-require", "No", RTLS_CHOICE_REQUIRE, FALSE },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -113,10 +115,10 @@ test_read_bad (void)
 		"S:a@b\nR:<c@d>\nFrom: x\n\nbody\n",              /* no end of special headers */
 		"R:<c@d>\nX-Claws-End-Special-Headers: 1\n\nb\n", /* no sender */
 		"S:a@b\nX-Claws-End-Special-Headers: 1\n\nb\n",   /* no recipients */
-		"S:a@b\nR:c@d\nX-Claws-End-Special-Headers: 1\n\nb\n",     /* no angle brackets */
+		"S:a@b\nR:c@d\nX-Claws-End-Special-Headers: 1\n\nb\n",      /* no angle brackets */
 		"S:a@b\nR:<c@d>,<e\nX-Claws-End-Special-Headers: 1\n\nb\n", /* unterminated */
-		"S:a@b\nR:<>\nX-Claws-End-Special-Headers: 1\n\nb\n",      /* empty address */
-		"S:a@b\nR:<c@d>x\nX-Claws-End-Special-Headers: 1\n\nb\n",  /* junk after */
+		"S:a@b\nR:<>\nX-Claws-End-Special-Headers: 1\n\nb\n",       /* empty address */
+		"S:a@b\nR:<c@d>x\nX-Claws-End-Special-Headers: 1\n\nb\n",   /* junk after */
 		"S:a@b\nR:<nodomain>\nX-Claws-End-Special-Headers: 1\n\nb\n",
 	};
 
@@ -142,8 +144,8 @@ test_recipients_quoted (void)
 	g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GError) error = NULL;
 
-	g_assert_true (rtls_queue_parse_recipients ("<\"a>b,c\"@x.example>, <d@y.example>", out,
-	                                            &error));
+	g_assert_true (
+	        rtls_queue_parse_recipients ("<\"a>b,c\"@x.example>, <d@y.example>", out, &error));
 	g_assert_no_error (error);
 	g_assert_cmpuint (out->len, ==, 2);
 	g_assert_cmpstr (g_ptr_array_index (out, 0), ==, "\"a>b,c\"@x.example");

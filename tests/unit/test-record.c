@@ -47,8 +47,10 @@ test_outcomes (void)
 		{ "result=failed\nexit=69\nerror=RTLS_ERROR_UNSUPPORTED\nhost=smtp.example.com\n"
 		  "enhanced-code=5.7.30\n",
 		  RTLS_OUTCOME_PERMANENT,
-		  "smtp.example.com does not support REQUIRETLS (5.7.30): the message was not sent" },
-		{ "result=failed\nexit=69\nerror=RTLS_ERROR_UNSUPPORTED\nhost=h\nenhanced-code=5.7.10\n",
+		  "smtp.example.com does not support REQUIRETLS (5.7.30): the message was not "
+		  "sent" },
+		{ "result=failed\nexit=69\nerror=RTLS_ERROR_UNSUPPORTED\nhost=h\nenhanced-code=5.7."
+		  "10\n",
 		  RTLS_OUTCOME_PERMANENT, "STARTTLS, 5.7.10" },
 		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\nmessage=wrong name\n",
 		  RTLS_OUTCOME_PERMANENT, "certificate of h could not be verified" },
@@ -57,12 +59,12 @@ test_outcomes (void)
 		{ "result=failed\nexit=75\nerror=RTLS_ERROR_TEMPFAIL\nhost=h\nenhanced-code=4.3.0\n"
 		  "server-text=try later\n",
 		  RTLS_OUTCOME_TEMPORARY, "4.3.0 try later" },
-		{ "result=failed\nexit=75\nerror=RTLS_ERROR_CONNECT\nhost=h\n", RTLS_OUTCOME_TEMPORARY,
-		  "could not be reached" },
+		{ "result=failed\nexit=75\nerror=RTLS_ERROR_CONNECT\nhost=h\n",
+		  RTLS_OUTCOME_TEMPORARY, "could not be reached" },
 		{ "result=not-confirmed\nexit=75\nerror=RTLS_ERROR_NOT_CONFIRMED\nhost=h\n",
 		  RTLS_OUTCOME_NOT_CONFIRMED, "may or may not have been accepted" },
-		{ "result=failed\nexit=76\nerror=RTLS_ERROR_PROTOCOL\nhost=h\n", RTLS_OUTCOME_PERMANENT,
-		  "did not follow the SMTP protocol" },
+		{ "result=failed\nexit=76\nerror=RTLS_ERROR_PROTOCOL\nhost=h\n",
+		  RTLS_OUTCOME_PERMANENT, "did not follow the SMTP protocol" },
 		{ "result=failed\nexit=78\nerror=RTLS_ERROR_CONFIG\nmessage=bad CA file\n",
 		  RTLS_OUTCOME_LOCAL, "bad CA file" },
 		{ "result=failed\nexit=69\nerror=RTLS_ERROR_REJECTED\nhost=h\nenhanced-code=5.7.1\n"
@@ -87,7 +89,10 @@ static void
 test_parse_bad (void)
 {
 	static const char *const cases[] = {
-		"", "exit=0\n", "result=maybe\nexit=0\n", "garbage without equals\n",
+		"",
+		"exit=0\n",
+		"result=maybe\nexit=0\n",
+		"garbage without equals\n",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -50,10 +50,10 @@ test_matching (void)
 		RtlsChoice want;
 	} cases[] = {
 		{ "carol@tax.example.gov", RTLS_CHOICE_REQUIRE },
-		{ "carol@example.gov", RTLS_CHOICE_REQUIRE },   /* *.x includes x itself */
-		{ "carol@a.b.example.gov", RTLS_CHOICE_REQUIRE }, /* any depth */
-		{ "CAROL@TAX.EXAMPLE.GOV", RTLS_CHOICE_REQUIRE }, /* case */
-		{ "carol@tax.example.gov.", RTLS_CHOICE_REQUIRE }, /* trailing dot */
+		{ "carol@example.gov", RTLS_CHOICE_REQUIRE },       /* *.x includes x itself */
+		{ "carol@a.b.example.gov", RTLS_CHOICE_REQUIRE },   /* any depth */
+		{ "CAROL@TAX.EXAMPLE.GOV", RTLS_CHOICE_REQUIRE },   /* case */
+		{ "carol@tax.example.gov.", RTLS_CHOICE_REQUIRE },  /* trailing dot */
 		{ "x@example.gov.evil.test", RTLS_CHOICE_DEFAULT }, /* look-alike suffix */
 		{ "x@notexample.gov", RTLS_CHOICE_DEFAULT },        /* look-alike prefix */
 		{ "x@example.org", RTLS_CHOICE_REQUIRE },
@@ -65,11 +65,12 @@ test_matching (void)
 		{ "a@BÜCHER.example", RTLS_CHOICE_REQUIRE },
 		{ "Team: a@x.test, c@tax.example.gov;", RTLS_CHOICE_REQUIRE }, /* group syntax */
 		{ "Carol (tax office) <carol@tax.example.gov>", RTLS_CHOICE_REQUIRE }, /* comment */
-		{ "\"Smith, Carol\" <carol@tax.example.gov>", RTLS_CHOICE_REQUIRE }, /* comma quoted */
+		{ "\"Smith, Carol\" <carol@tax.example.gov>",
+		  RTLS_CHOICE_REQUIRE },                                     /* comma quoted */
 		{ "\"x@example.org\" <y@other.test>", RTLS_CHOICE_DEFAULT }, /* display name */
 		{ "", RTLS_CHOICE_DEFAULT },
 		{ "not an address", RTLS_CHOICE_DEFAULT },
-		{ "a@b@example.org", RTLS_CHOICE_DEFAULT }, /* malformed: not split on '@' */
+		{ "a@b@example.org", RTLS_CHOICE_DEFAULT },        /* malformed: not split on '@' */
 		{ "<carol@tax.example.gov", RTLS_CHOICE_DEFAULT }, /* malformed */
 	};
 
@@ -112,16 +113,29 @@ static void
 test_invalid_patterns (void)
 {
 	static const char *const bad[] = {
-		"", "   ", "*", "*.", "*.*.example", "exa mple.org", "example..org", "-bad.example",
-		"bad-.example", "a@", "@example.org", "Alice <alice@example.org>",
-		"alice@example.org, bob@example.org", "*@example.org", "ex*ample.org",
-		"a@-bad.example", "\"unterminated@example.org",
+		"",
+		"   ",
+		"*",
+		"*.",
+		"*.*.example",
+		"exa mple.org",
+		"example..org",
+		"-bad.example",
+		"bad-.example",
+		"a@",
+		"@example.org",
+		"Alice <alice@example.org>",
+		"alice@example.org, bob@example.org",
+		"*@example.org",
+		"ex*ample.org",
+		"a@-bad.example",
+		"\"unterminated@example.org",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
 		g_autoptr (GError) error = NULL;
-		g_autoptr (RtlsRule) r = rtls_rule_new (bad[i], FALSE, RTLS_CHOICE_REQUIRE, -1, TRUE,
-		                                        &error);
+		g_autoptr (RtlsRule) r
+		        = rtls_rule_new (bad[i], FALSE, RTLS_CHOICE_REQUIRE, -1, TRUE, &error);
 		g_test_message ("case %u: '%s'", i, bad[i]);
 		g_assert_null (r);
 		g_assert_error (error, RTLS_ERROR, RTLS_ERROR_USAGE);
@@ -135,8 +149,8 @@ test_invalid_patterns (void)
 	}
 	{
 		/* the flag makes a plain domain a subdomain rule; shown with "*." */
-		g_autoptr (RtlsRule) r =
-		        rtls_rule_new ("Example.GOV", TRUE, RTLS_CHOICE_REQUIRE, -1, TRUE, NULL);
+		g_autoptr (RtlsRule) r
+		        = rtls_rule_new ("Example.GOV", TRUE, RTLS_CHOICE_REQUIRE, -1, TRUE, NULL);
 		g_autofree gchar *shown = rtls_rule_display_pattern (r);
 		g_assert_cmpint (r->kind, ==, RTLS_RULE_SUBDOMAINS);
 		g_assert_cmpstr (r->key, ==, "example.gov");
@@ -195,8 +209,9 @@ test_text_errors (void)
 static void
 test_keyfile (void)
 {
-	g_autoptr (GPtrArray) a = rules_from ("require *.example.gov\nno-require p.example account=2\n"
-	                                      "require l@f.example disabled\n");
+	g_autoptr (GPtrArray) a
+	        = rules_from ("require *.example.gov\nno-require p.example account=2\n"
+	                      "require l@f.example disabled\n");
 	g_autoptr (GKeyFile) kf = g_key_file_new ();
 	g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GPtrArray) b = NULL;

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: rules for sensitive recipients in real Claws Mail. A rule "*.example.gov →
+Require TLS"; addresses typed into a new composer make it follow the rule, removing them goes
+back to Default, a choice by hand wins. Asserted on what smtp-server received."""
+import os
+import shutil
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+for tool in ("claws-mail", "Xvfb", "xdotool"):
+    if shutil.which(tool) is None:
+        T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
+if not D.PLUGIN or not os.path.exists(D.PLUGIN):
+    T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+
+T.plan(9)
+
+
+def wait_events(peer, kind, n, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ev = peer.events(kind)
+        if len(ev) >= n:
+            return ev
+        time.sleep(0.3)
+    return peer.events(kind)
+
+
+def wait_log(c, needle, before, timeout=8):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if c.log_text().count(needle) > before:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def type_into(c, w, text):
+    c.xdo("windowfocus", "--sync", w)
+    c.xdo("type", "--delay", "25", text)
+
+
+RULE_REQ = "REQUIRETLS: choice require (rules)"
+RULE_DEF = "REQUIRETLS: choice default (rules)"
+
+certs = T.certs()
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=600) as peer:
+        c = D.Claws(x, peer.port, os.path.join(certs, "ca.pem"), T.HELPER,
+                    plugin_conf_extra="\n[rule 1]\npattern=*.example.gov\naction=require\n")
+        c.start()
+
+        # 1. typing a matching address makes the composer Require TLS, and Send obeys
+        c.remote("--compose", "mailto:?subject=rtls-rule-one&body=Hello.")
+        w = c.wait_window("rtls-rule-one", 20)
+        time.sleep(1)
+        n = c.log_text().count(RULE_REQ)
+        type_into(c, w, "carol@tax.example.gov")
+        T.ok(wait_log(c, RULE_REQ, n), "typing carol@tax.example.gov → Require TLS by the rule")
+        time.sleep(0.5)
+        c.screenshot("composer-rule")
+        c.keys(w, "ctrl+Return")
+        msgs = wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0]["requireTLS"] is True and
+             msgs[0]["rcpts"] == ["carol@tax.example.gov"],
+             "sent with REQUIRETLS", msgs)
+        peer.clear()
+
+        # 2. removing the address goes back to Default
+        c.remote("--compose", "mailto:?subject=rtls-rule-two&body=Hello.")
+        w = c.wait_window("rtls-rule-two", 20)
+        time.sleep(1)
+        n_req, n_def = c.log_text().count(RULE_REQ), c.log_text().count(RULE_DEF)
+        type_into(c, w, "carol@tax.example.gov")
+        T.ok(wait_log(c, RULE_REQ, n_req), "Require TLS while the address is there")
+        c.keys(w, "ctrl+a", "BackSpace")
+        T.ok(wait_log(c, RULE_DEF, n_def), "removing it → back to Default")
+        type_into(c, w, "bob@example.net")
+        time.sleep(1.5)
+        T.ok(c.log_text().count(RULE_REQ) == n_req + 1, "another address does not match")
+        c.keys(w, "ctrl+Return")
+        msgs = wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and not msgs[0]["requireTLS"] and msgs[0]["rcpts"] == ["bob@example.net"],
+             "sent as usual", msgs)
+        peer.clear()
+
+        # 3. a choice by hand wins over the rule
+        c.remote("--compose", "mailto:?subject=rtls-rule-three&body=Hello.")
+        w = c.wait_window("rtls-rule-three", 20)
+        time.sleep(1)
+        n_req = c.log_text().count(RULE_REQ)
+        type_into(c, w, "dan@tax.example.gov")
+        T.ok(wait_log(c, RULE_REQ, n_req), "the rule asks for Require TLS")
+        c.choose(w, "f")
+        time.sleep(1.5)
+        T.ok(c.log_text().count(RULE_REQ) == n_req + 1, "the rule does not take it back")
+        c.screenshot("composer-rule-overridden")
+        c.keys(w, "ctrl+Return")
+        msgs = wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and not msgs[0]["requireTLS"], "Default by hand: sent as usual", msgs)
+        c.stop()
+finally:
+    x.stop()
+T.done()
