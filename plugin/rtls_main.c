@@ -46,6 +46,7 @@ plugin_init (gchar **error)
 	rtls_config_load ();
 	rtls_send_init ();
 	rtls_compose_init ();
+	rtls_prefs_init ();
 	hook_offline = hooks_register_hook (OFFLINE_SWITCH_HOOKLIST, offline_switch_hook, NULL);
 	mainwin = mainwindow_get_mainwindow ();
 	if (mainwin != NULL && mainwin->ui_manager != NULL)
@@ -63,6 +64,7 @@ plugin_done (void)
 	if (main_ui != NULL && mainwindow_get_mainwindow () != NULL)
 		rtls_main_ui_detach (main_ui);
 	main_ui = NULL;
+	rtls_prefs_done ();
 	rtls_compose_done ();
 	can_unload = rtls_send_done ();
 	rtls_config_unload ();

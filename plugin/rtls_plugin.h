@@ -15,6 +15,7 @@
 #include "procmsg.h"
 
 #include "rtls_choice.h"
+#include "rtls_settings.h"
 #include "rtls_ui.h"
 
 #define RTLS_PLUGIN_NAME "REQUIRETLS"
@@ -40,7 +41,10 @@ void rtls_config_unload (void);
 gchar *rtls_config_helper_path (void);
 RtlsChoice rtls_config_default_choice (void);
 guint rtls_config_timeout (void);
-gchar *rtls_config_account_string (gint account_id, const char *key);
+const RtlsSettings *rtls_config_settings (void);
+gboolean rtls_config_save (RtlsSettings *new_settings, GError **error); /* takes it */
+void rtls_config_account (gint account_id, RtlsAccountSettings *out);
+gboolean rtls_config_save_account (gint account_id, const RtlsAccountSettings *a, GError **error);
 gchar *rtls_rc_path (const char *name);
 const GPtrArray *rtls_config_rules (void); /* RtlsRule*, in order */
 
@@ -50,6 +54,10 @@ void rtls_compose_done (void);
 RtlsComposer *rtls_composer_find (Compose *compose);
 void rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual);
 gboolean rtls_compose_alive (Compose *compose);
+
+/* preferences pages (rtls_prefs.c) */
+void rtls_prefs_init (void);
+void rtls_prefs_done (void);
 
 /* sending (rtls_send.c) */
 void rtls_send_init (void);

@@ -264,8 +264,8 @@ start (RtlsSend *s)
 	g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GSubprocessLauncher) l = NULL;
 	g_autofree gchar *helper = rtls_config_helper_path ();
-	g_autofree gchar *user = NULL, *ca = NULL, *pin = NULL, *host = NULL, *port_s = NULL;
-	g_autofree gchar *starttls = NULL;
+	g_autofree gchar *user = NULL;
+	RtlsAccountSettings as = { 0 };
 	gchar *pass = NULL;
 	PrefsAccount *ac;
 	int pw[2] = { -1, -1 }, st[2] = { -1, -1 }, in = -1;
@@ -299,16 +299,19 @@ start (RtlsSend *s)
 	if (!rtls_queue_file_extract_message (path, s->qf, s->msg_path, &error))
 		return fail_early (s, error->message);
 
-	host = rtls_config_account_string (ac->account_id, "host");
-	port_s = rtls_config_account_string (ac->account_id, "port");
-	ca = rtls_config_account_string (ac->account_id, "ca-file");
-	pin = rtls_config_account_string (ac->account_id, "pin-sha256");
-	starttls = rtls_config_account_string (ac->account_id, "starttls");
-	s->host = g_strdup (host != NULL ? host : ac->smtp_server);
-	s->port = port_s != NULL               ? (guint) g_ascii_strtoull (port_s, NULL, 10)
-	          : ac->set_smtpport           ? ac->smtpport
-	          : ac->ssl_smtp == SSL_TUNNEL ? 465
-	                                       : 25;
+	rtls_config_account (ac->account_id, &as);
+	if (!as.allow) {
+		rtls_account_settings_clear (&as);
+		return fail_early (s,
+		                   _ ("REQUIRETLS is turned off for this account (plugin account "
+		                      "settings)"));
+	}
+	s->host = g_strdup (as.host != NULL ? as.host : ac->smtp_server);
+	s->port = as.host != NULL && as.port != 0 ? as.port
+	          : as.host != NULL               ? (as.starttls ? 587 : 465)
+	          : ac->set_smtpport              ? ac->smtpport
+	          : ac->ssl_smtp == SSL_TUNNEL    ? 465
+	                                          : 25;
 	s->envid = rtls_journal_new_envid ();
 
 	g_ptr_array_add (argv, g_strdup (helper));
@@ -316,13 +319,13 @@ start (RtlsSend *s)
 	g_ptr_array_add (argv, g_strdup_printf ("--port=%u", s->port));
 	/* Claws' "SSL tunnel" is implicit TLS; STARTTLS and "none" both become mandatory
 	 * STARTTLS: a REQUIRETLS message never travels in the clear. */
-	if (host != NULL ? starttls != NULL && g_ascii_strcasecmp (starttls, "true") == 0
-	                 : ac->ssl_smtp != SSL_TUNNEL)
+	if (as.host != NULL ? as.starttls : ac->ssl_smtp != SSL_TUNNEL)
 		g_ptr_array_add (argv, g_strdup ("--starttls"));
-	if (ca != NULL)
-		g_ptr_array_add (argv, g_strdup_printf ("--ca-file=%s", ca));
-	if (pin != NULL)
-		g_ptr_array_add (argv, g_strdup_printf ("--pin-sha256=%s", pin));
+	if (as.ca_file != NULL)
+		g_ptr_array_add (argv, g_strdup_printf ("--ca-file=%s", as.ca_file));
+	if (as.pin_sha256 != NULL)
+		g_ptr_array_add (argv, g_strdup_printf ("--pin-sha256=%s", as.pin_sha256));
+	rtls_account_settings_clear (&as);
 	if (ac->use_smtp_auth) {
 		if ((ac->smtp_userid == NULL || *ac->smtp_userid == '\0')
 		    && (ac->userid == NULL || *ac->userid == '\0'))
@@ -506,14 +509,19 @@ entry_key (FolderItem *item, gint msgnum)
 static void
 schedule_retry (RtlsSend *s, gboolean temporary)
 {
-	static const gint64 steps[] = { 60, 300, 900, 1800, 3600 };
+	static const gint64 steps[] = { 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400 };
+	const RtlsSettings *set = rtls_config_settings ();
+	gint64 cap = set != NULL ? (gint64) set->retry_max_minutes * 60 : 3600;
 	gchar *key = entry_key (s->queue, s->msgnum);
 	gint64 *prev = g_hash_table_lookup (next_retry, key);
 	gint64 *v = g_new (gint64, 2);
 	guint n = prev != NULL && prev[0] != G_MAXINT64 ? (guint) prev[1] + 1 : 0;
 
 	n = MIN (n, G_N_ELEMENTS (steps) - 1);
-	v[0] = temporary ? g_get_monotonic_time () + steps[n] * G_USEC_PER_SEC : G_MAXINT64;
+	if (set != NULL && !set->retry)
+		temporary = FALSE; /* retries switched off: only when the person asks */
+	v[0] = temporary ? g_get_monotonic_time () + MIN (steps[n], cap) * G_USEC_PER_SEC
+	                 : G_MAXINT64;
 	v[1] = n;
 	g_hash_table_replace (next_retry, key, v);
 }

@@ -16,7 +16,7 @@ for tool in ("claws-mail", "Xvfb", "xdotool"):
 if not D.PLUGIN or not os.path.exists(D.PLUGIN):
     T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
 
-T.plan(9)
+T.plan(11)
 
 
 def wait_events(peer, kind, n, timeout=20):
@@ -102,6 +102,45 @@ try:
         c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and not msgs[0]["requireTLS"], "Default by hand: sent as usual", msgs)
+
+        # 4. the preferences page: an invalid pattern is never saved, a valid one is
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+c", "r")
+        time.sleep(1.5)
+        prefs = [w for w in c.windows("Preferences") if c.xdo("getwindowname", w) == "Preferences"]
+        p = prefs[0] if prefs else None
+        T.ok(p is not None, "Configuration → Preferences opens")
+        if p:
+            # fixed size and place, then the page index entry Plugins → REQUIRETLS
+            c.xdo("windowsize", p, "1000", "800")
+            c.xdo("windowmove", p, "0", "0")
+            time.sleep(1)
+            c.xdo("mousemove", "85", "570")
+            c.xdo("click", "1")
+            time.sleep(1)
+            c.xdo("mousemove", "512", "476")  # Pattern
+            c.xdo("click", "1")
+            c.xdo("type", "--delay", "20", "not a domain")
+            c.xdo("mousemove", "828", "476")  # Add
+            c.xdo("click", "1")
+            time.sleep(0.5)
+            c.screenshot("prefs-invalid-pattern")
+            c.xdo("mousemove", "512", "476")
+            c.xdo("click", "--repeat", "3", "1")
+            c.xdo("type", "--delay", "20", "*.courts.example")
+            c.xdo("mousemove", "828", "476")
+            c.xdo("click", "1")
+            time.sleep(0.5)
+            c.xdo("mousemove", "600", "950")
+            c.screenshot("prefs-requiretls")
+            c.xdo("mousemove", "953", "777")  # OK
+            c.xdo("click", "1")
+            time.sleep(1.5)
+        with open(os.path.join(c.prof, "requiretlsrc")) as f:
+            saved = f.read()
+        T.ok("pattern=*.courts.example" in saved and "not a domain" not in saved and
+             "pattern=*.example.gov" in saved,
+             "saved: the new rule and the old one, never the invalid pattern", saved)
         c.stop()
 finally:
     x.stop()

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_settings.c: the plugin's settings as data (pure logic, no GTK, no Claws).
+ */
+#include "config.h"
+
+#include "rtls_settings.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "rtls_rules.h"
+
+RtlsSettings *
+rtls_settings_new (void)
+{
+	RtlsSettings *s = g_new0 (RtlsSettings, 1);
+
+	s->default_choice = RTLS_CHOICE_DEFAULT;
+	s->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
+	s->timeout = 120;
+	s->retry = TRUE;
+	s->retry_max_minutes = 60;
+	return s;
+}
+
+void
+rtls_settings_free (RtlsSettings *s)
+{
+	if (s == NULL)
+		return;
+	g_ptr_array_unref (s->rules);
+	g_free (s->helper);
+	g_free (s);
+}
+
+static gint
+get_int (GKeyFile *kf, const char *key, gint def, gint lo, gint hi, GPtrArray *problems)
+{
+	g_autoptr (GError) error = NULL;
+	gint v;
+
+	if (!g_key_file_has_key (kf, "general", key, NULL))
+		return def;
+	v = g_key_file_get_integer (kf, "general", key, &error);
+	if (error != NULL || v < lo || v > hi) {
+		if (problems != NULL)
+			g_ptr_array_add (problems,
+			                 g_strdup_printf (_ ("[general] %s: not a number from "
+			                                     "%d to %d"),
+			                                  key, lo, hi));
+		return def;
+	}
+	return v;
+}
+
+RtlsSettings *
+rtls_settings_from_keyfile (GKeyFile *kf, GPtrArray *problems)
+{
+	RtlsSettings *s = rtls_settings_new ();
+	g_autofree gchar *def = g_key_file_get_string (kf, "general", "default", NULL);
+	g_autofree gchar *helper = g_key_file_get_string (kf, "general", "helper", NULL);
+
+	if (def != NULL && !rtls_choice_from_string (def, &s->default_choice)) {
+		s->default_choice = RTLS_CHOICE_DEFAULT;
+		if (problems != NULL)
+			g_ptr_array_add (problems,
+			                 g_strdup (_ ("[general] default: must be default, "
+			                              "require or no-require")));
+	}
+	if (helper != NULL && *helper != '\0')
+		s->helper = g_steal_pointer (&helper);
+	s->timeout = (guint) get_int (kf, "timeout", 120, 5, 3600, problems);
+	s->retry_max_minutes = (guint) get_int (kf, "retry-max-minutes", 60, 5, 1440, problems);
+	if (g_key_file_has_key (kf, "general", "retry", NULL)) {
+		g_autoptr (GError) error = NULL;
+		s->retry = g_key_file_get_boolean (kf, "general", "retry", &error);
+		if (error != NULL) {
+			s->retry = TRUE;
+			if (problems != NULL)
+				g_ptr_array_add (
+				        problems,
+				        g_strdup (_ ("[general] retry: must be true or false")));
+		}
+	}
+	g_ptr_array_unref (s->rules);
+	s->rules = rtls_rules_load (kf, problems);
+	return s;
+}
+
+void
+rtls_settings_to_keyfile (const RtlsSettings *s, GKeyFile *kf)
+{
+	g_key_file_set_string (kf, "general", "default", rtls_choice_to_string (s->default_choice));
+	if (s->helper != NULL)
+		g_key_file_set_string (kf, "general", "helper", s->helper);
+	else
+		g_key_file_remove_key (kf, "general", "helper", NULL);
+	g_key_file_set_integer (kf, "general", "timeout", (gint) s->timeout);
+	g_key_file_set_boolean (kf, "general", "retry", s->retry);
+	g_key_file_set_integer (kf, "general", "retry-max-minutes", (gint) s->retry_max_minutes);
+	rtls_rules_save (kf, s->rules);
+}
+
+void
+rtls_account_settings_clear (RtlsAccountSettings *a)
+{
+	g_clear_pointer (&a->host, g_free);
+	g_clear_pointer (&a->ca_file, g_free);
+	g_clear_pointer (&a->pin_sha256, g_free);
+	a->port = 0;
+	a->starttls = FALSE;
+	a->allow = TRUE;
+}
+
+static gchar *
+nonempty (GKeyFile *kf, const char *group, const char *key)
+{
+	gchar *v = g_key_file_get_string (kf, group, key, NULL);
+
+	if (v != NULL && *g_strstrip (v) == '\0')
+		g_clear_pointer (&v, g_free);
+	return v;
+}
+
+void
+rtls_account_settings_from_keyfile (GKeyFile *kf, gint account_id, RtlsAccountSettings *a)
+{
+	g_autofree gchar *g = g_strdup_printf ("account-%d", account_id);
+	gint port;
+
+	rtls_account_settings_clear (a);
+	a->host = nonempty (kf, g, "host");
+	a->ca_file = nonempty (kf, g, "ca-file");
+	a->pin_sha256 = nonempty (kf, g, "pin-sha256");
+	port = g_key_file_get_integer (kf, g, "port", NULL);
+	a->port = port > 0 && port < 65536 ? (guint) port : 0;
+	a->starttls = g_key_file_get_boolean (kf, g, "starttls", NULL);
+	if (g_key_file_has_key (kf, g, "allow", NULL))
+		a->allow = g_key_file_get_boolean (kf, g, "allow", NULL);
+}
+
+void
+rtls_account_settings_to_keyfile (const RtlsAccountSettings *a, gint account_id, GKeyFile *kf)
+{
+	g_autofree gchar *g = g_strdup_printf ("account-%d", account_id);
+
+	g_key_file_remove_group (kf, g, NULL);
+	g_key_file_set_boolean (kf, g, "allow", a->allow);
+	if (a->host != NULL) {
+		g_key_file_set_string (kf, g, "host", a->host);
+		if (a->port != 0)
+			g_key_file_set_integer (kf, g, "port", (gint) a->port);
+		g_key_file_set_boolean (kf, g, "starttls", a->starttls);
+	}
+	if (a->ca_file != NULL)
+		g_key_file_set_string (kf, g, "ca-file", a->ca_file);
+	if (a->pin_sha256 != NULL)
+		g_key_file_set_string (kf, g, "pin-sha256", a->pin_sha256);
+}
+
+gboolean
+rtls_pin_valid (const char *pin, GError **error)
+{
+	gsize n = 0;
+	g_autofree guchar *raw = NULL;
+	gsize len = pin != NULL ? strlen (pin) : 0;
+
+	/* 32 bytes in base64: 44 characters, one '=' of padding */
+	if (len != 44 || pin[43] != '='
+	    || strspn (pin, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+	               != 43
+	    || (raw = g_base64_decode (pin, &n)) == NULL || n != 32) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		             _ ("a key pin is the base64 SHA-256 of the server's public key "
+		                "(44 characters ending in “=”)"));
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_settings.h: the plugin's settings as data, read from and written to its GKeyFile
+ * (pure logic, no GTK, no Claws). Per-account data lives here, never in Claws' account
+ * fields: Claws copies its edited account over the real one on OK.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "rtls_choice.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	RtlsChoice default_choice; /* for new messages */
+	GPtrArray *rules;          /* RtlsRule*, in order */
+	gchar *helper;             /* NULL: the installed requiretls-submit */
+	guint timeout;             /* seconds per network step, 5-3600 */
+	gboolean retry;            /* retry queued messages after temporary failures */
+	guint retry_max_minutes;   /* the longest wait between retries, 5-1440 */
+} RtlsSettings;
+
+typedef struct {
+	gboolean allow;    /* REQUIRETLS at all for this account (default TRUE) */
+	gchar *host;       /* NULL: the account's SMTP server */
+	guint port;        /* 0: the account's */
+	gboolean starttls; /* with host: STARTTLS instead of implicit TLS */
+	gchar *ca_file;    /* NULL: the system trust store */
+	gchar *pin_sha256; /* NULL: no extra pin */
+} RtlsAccountSettings;
+
+RtlsSettings *rtls_settings_new (void);
+void rtls_settings_free (RtlsSettings *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsSettings, rtls_settings_free)
+
+/* Broken values fall back to defaults and are described in @problems. */
+RtlsSettings *rtls_settings_from_keyfile (GKeyFile *kf, GPtrArray *problems);
+void rtls_settings_to_keyfile (const RtlsSettings *s, GKeyFile *kf);
+
+void rtls_account_settings_clear (RtlsAccountSettings *a);
+void rtls_account_settings_from_keyfile (GKeyFile *kf, gint account_id, RtlsAccountSettings *a);
+void rtls_account_settings_to_keyfile (const RtlsAccountSettings *a, gint account_id, GKeyFile *kf);
+
+/* A pin as base64 of 32 bytes (SHA-256), else an error for the person. */
+gboolean rtls_pin_valid (const char *pin, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_prefs_ui.h: the widgets of Preferences → Plugins → REQUIRETLS and of the account page
+ * (GTK only). They edit copies of the settings; the plugin saves what they return.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "rtls_settings.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RtlsPrefsUi RtlsPrefsUi;
+
+GtkWidget *rtls_prefs_ui_new (const RtlsSettings *s, RtlsPrefsUi **out);
+RtlsSettings *rtls_prefs_ui_get (RtlsPrefsUi *ui);
+void rtls_prefs_ui_free (RtlsPrefsUi *ui);
+
+typedef struct _RtlsAccountUi RtlsAccountUi;
+
+GtkWidget *rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUi **out);
+/* FALSE (with a message for the person) when a field is invalid; nothing is saved then. */
+gboolean rtls_account_ui_get (RtlsAccountUi *ui, RtlsAccountSettings *out, GError **error);
+void rtls_account_ui_free (RtlsAccountUi *ui);
+
+G_END_DECLS
