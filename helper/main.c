@@ -239,6 +239,17 @@ main (int argc, char **argv)
 			goto out;
 	}
 
+	if (params->show_pin) {
+		g_autofree gchar *pin = NULL;
+		gboolean offers = FALSE;
+		sub.params = params;
+		if (rtls_smtp_probe (params, &outcome, &pin, &offers, &error))
+			g_print ("host=%s\nport=%u\ntls-version=%s\npin-sha256=%s\nrequiretls=%s\n",
+			         params->host, params->port,
+			         outcome.tls_version ? outcome.tls_version : "", pin,
+			         offers ? "yes" : "no");
+		goto out;
+	}
 	msg = rtls_message_load (STDIN_FILENO, &error);
 	if (msg == NULL)
 		goto out;

@@ -113,7 +113,8 @@ rtls_params_validate (RtlsParams *p, GError **error)
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--port must be 1-65535"));
 		return FALSE;
 	}
-	if (!p->read_recipients && (p->recipients == NULL || p->recipients[0] == NULL)) {
+	if (!p->show_pin && !p->read_recipients
+	    && (p->recipients == NULL || p->recipients[0] == NULL)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
 		             _ ("no recipients: give them as arguments or use -t"));
 		return FALSE;
@@ -206,6 +207,11 @@ config_entries (RtlsParseState *st)
 		  N_ ("SASL mechanism: auto, plain or login"), N_ ("MECH") },
 		{ "from", 'f', 0, G_OPTION_ARG_STRING, &p->from, N_ ("Envelope sender"),
 		  N_ ("ADDR") },
+		{ "show-pin", 0, 0, G_OPTION_ARG_NONE, &p->show_pin,
+		  N_ ("Send no message: connect, verify TLS, print the server's key pin and "
+		      "whether "
+		      "it offers REQUIRETLS"),
+		  NULL },
 		{ "read-recipients", 't', 0, G_OPTION_ARG_NONE, &p->read_recipients,
 		  N_ ("Recipients from To/Cc/Bcc; Bcc is removed"), NULL },
 		{ "ignore-dots", 'i', 0, G_OPTION_ARG_NONE, &st->ignore_dots,

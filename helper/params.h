@@ -43,6 +43,7 @@ typedef struct {
 	gchar *envid;             /* RFC 3461 ENVID (raw, encoded when sent) */
 	int status_fd;            /* -1 when not given */
 	gboolean verbose;         /* transcript on stderr */
+	gboolean show_pin;        /* no message: print the verified server's key pin and quit */
 	guint timeout;            /* seconds per network operation */
 	gchar *helo;              /* EHLO argument */
 	gboolean show_version;    /* --version */

@@ -646,3 +646,57 @@ rtls_smtp_submit (const RtlsSubmission *sub, RtlsOutcome *out, GError **error)
 	rtls_stream_free (c.st);
 	return ok;
 }
+
+gboolean
+rtls_smtp_probe (const RtlsParams *p, RtlsOutcome *out, gchar **pin, gboolean *requiretls,
+                 GError **error)
+{
+	SmtpClient c = { .sub = NULL, .params = p, .out = out };
+	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins };
+	g_autoptr (RtlsReply) reply = NULL;
+	const gnutls_datum_t *chain;
+	unsigned int n = 0;
+	gboolean ok = FALSE;
+
+	*pin = NULL;
+	*requiretls = FALSE;
+	out->stage = RTLS_STAGE_CONNECT;
+	c.st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, error);
+	if (c.st == NULL)
+		return FALSE;
+	rtls_stream_set_verbose (c.st, p->verbose);
+	if (!p->starttls) {
+		out->stage = RTLS_STAGE_TLS;
+		if (!rtls_stream_start_tls (c.st, &tc, error))
+			goto done;
+		smtp_client_note_tls (&c);
+	}
+	out->stage = RTLS_STAGE_GREETING;
+	if ((reply = rtls_stream_read_reply (c.st, error)) == NULL
+	    || !smtp_client_check_no_more (&c, error))
+		goto done;
+	if (reply->code != 220) {
+		smtp_client_reply_error (&c, reply, RTLS_ERROR_REJECTED, _ ("the connection"),
+		                         error);
+		goto done;
+	}
+	out->stage = RTLS_STAGE_EHLO;
+	if (!smtp_client_ehlo (&c, error) || (p->starttls && !smtp_client_starttls (&c, error))) {
+		smtp_client_quit (&c);
+		goto done;
+	}
+	/* The handshake verified the chain and the name (or failed): this key is trusted. */
+	chain = gnutls_certificate_get_peers (rtls_tls_session (rtls_stream_tls (c.st)), &n);
+	if (chain == NULL || n == 0 || (*pin = rtls_tls_spki_sha256 (&chain[0], error)) == NULL) {
+		smtp_client_quit (&c);
+		goto done;
+	}
+	*requiretls = (c.caps.flags & RTLS_CAP_REQUIRETLS) != 0;
+	out->stage = RTLS_STAGE_DONE;
+	smtp_client_quit (&c);
+	ok = TRUE;
+done:
+	rtls_caps_clear (&c.caps);
+	rtls_stream_free (c.st);
+	return ok;
+}

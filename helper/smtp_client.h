@@ -71,4 +71,11 @@ typedef struct {
  * when the final "." got no valid reply. */
 gboolean rtls_smtp_submit (const RtlsSubmission *sub, RtlsOutcome *out, GError **error);
 
+/* rtls_smtp_probe:
+ * Connects and establishes verified TLS exactly as rtls_smtp_submit() does, reads the EHLO
+ * after TLS, then QUIT. @pin: the base64 SHA-256 of the server's SubjectPublicKeyInfo, only
+ * ever of a certificate that passed verification. @requiretls: the post-TLS EHLO offers it. */
+gboolean rtls_smtp_probe (const RtlsParams *params, RtlsOutcome *out, gchar **pin,
+                          gboolean *requiretls, GError **error);
+
 G_END_DECLS

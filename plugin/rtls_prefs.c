@@ -10,6 +10,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <gio/gio.h>
+#include <string.h>
+
 #include "alertpanel.h"
 #include "log.h"
 #include "prefs_account.h"
@@ -27,6 +30,10 @@ typedef struct {
 	PrefsPage page;
 	RtlsAccountUi *ui;
 	gint account_id;
+	gchar *smtp_server;
+	guint smtp_port;
+	gboolean smtp_starttls;
+	GCancellable *fetching;
 } AccountPage;
 
 static GlobalPage global_page;
@@ -64,6 +71,101 @@ global_save (PrefsPage *page)
 		                  error->message);
 }
 
+typedef struct {
+	AccountPage *page;
+	GCancellable *cancel;
+	gchar *host;
+} Fetch;
+
+static void
+fetch_done (GObject *src, GAsyncResult *res, gpointer data)
+{
+	Fetch *f = data;
+	g_autofree gchar *out = NULL, *err = NULL;
+	g_autoptr (GError) error = NULL;
+	gboolean ok = g_subprocess_communicate_utf8_finish (G_SUBPROCESS (src), res, &out, &err,
+	                                                    &error);
+
+	if (!g_cancellable_is_cancelled (f->cancel) && f->page->ui != NULL) {
+		g_autofree gchar *pin = NULL, *rt = NULL, *why = NULL;
+		g_auto (GStrv) lines = g_strsplit (ok && out ? out : "", "\n", -1);
+		for (guint i = 0; lines[i] != NULL; i++) {
+			if (g_str_has_prefix (lines[i], "pin-sha256="))
+				pin = g_strdup (lines[i] + 11);
+			else if (g_str_has_prefix (lines[i], "requiretls="))
+				rt = g_strdup (lines[i] + 11);
+		}
+		if (pin == NULL) {
+			/* the helper's last stderr line explains (already sanitised by it) */
+			gchar *nl = err ? strrchr (g_strchomp (err), '\n') : NULL;
+			why = g_strdup (error ? error->message : nl ? nl + 1 : err ? err : "");
+		}
+		rtls_account_ui_set_busy (f->page->ui, FALSE);
+		rtls_account_ui_offer_pin (f->page->ui, f->host, pin,
+		                           pin == NULL ? why
+		                           : g_strcmp0 (rt, "yes") == 0
+		                                   ? _ ("The server offers REQUIRETLS.")
+		                                   : _ ("The server does not offer REQUIRETLS."));
+	}
+	if (f->page->fetching == f->cancel)
+		g_clear_object (&f->page->fetching);
+	g_object_unref (f->cancel);
+	g_free (f->host);
+	g_free (f);
+}
+
+static void
+fetch_pin_cb (gpointer data)
+{
+	AccountPage *p = data;
+	g_autofree gchar *host = NULL, *ca = NULL, *helper = rtls_config_helper_path ();
+	g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GError) error = NULL;
+	GSubprocess *proc;
+	guint port;
+	gboolean starttls;
+	Fetch *f;
+
+	rtls_account_ui_target (p->ui, &host, &port, &starttls, &ca);
+	if (host == NULL) {
+		host = g_strdup (p->smtp_server);
+		port = p->smtp_port;
+		starttls = p->smtp_starttls;
+	}
+	if (host == NULL || *host == '\0') {
+		rtls_account_ui_offer_pin (p->ui, "?", NULL, _ ("The account has no SMTP server."));
+		return;
+	}
+	g_ptr_array_add (argv, g_strdup (helper));
+	g_ptr_array_add (argv, g_strdup_printf ("--host=%s", host));
+	if (port != 0)
+		g_ptr_array_add (argv, g_strdup_printf ("--port=%u", port));
+	if (starttls)
+		g_ptr_array_add (argv, g_strdup ("--starttls"));
+	if (ca != NULL)
+		g_ptr_array_add (argv, g_strdup_printf ("--ca-file=%s", ca));
+	g_ptr_array_add (argv, g_strdup ("--timeout=20"));
+	g_ptr_array_add (argv, g_strdup ("--show-pin"));
+	g_ptr_array_add (argv, NULL);
+	proc = g_subprocess_newv ((const gchar *const *) argv->pdata,
+	                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
+	                                  | G_SUBPROCESS_FLAGS_STDIN_PIPE,
+	                          &error);
+	if (proc == NULL) {
+		rtls_account_ui_offer_pin (p->ui, host, NULL, error->message);
+		return;
+	}
+	f = g_new0 (Fetch, 1);
+	f->page = p;
+	f->cancel = g_cancellable_new ();
+	f->host = g_steal_pointer (&host);
+	p->fetching = g_object_ref (f->cancel);
+	rtls_account_ui_set_busy (p->ui, TRUE);
+	/* never blocks Claws: the answer comes back through the main loop */
+	g_subprocess_communicate_utf8_async (proc, "", NULL, fetch_done, f);
+	g_object_unref (proc);
+}
+
 static void
 account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 {
@@ -72,8 +174,15 @@ account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 	RtlsAccountSettings a = { 0 };
 
 	p->account_id = ac != NULL ? ac->account_id : -1;
+	g_free (p->smtp_server);
+	p->smtp_server = g_strdup (ac != NULL ? ac->smtp_server : NULL);
+	p->smtp_port = ac == NULL                   ? 0
+	               : ac->set_smtpport           ? ac->smtpport
+	               : ac->ssl_smtp == SSL_TUNNEL ? 465
+	                                            : 25;
+	p->smtp_starttls = ac != NULL && ac->ssl_smtp != SSL_TUNNEL;
 	rtls_config_account (p->account_id, &a);
-	page->widget = rtls_account_ui_new (&a, &p->ui);
+	page->widget = rtls_account_ui_new (&a, fetch_pin_cb, p, &p->ui);
 	rtls_account_settings_clear (&a);
 }
 
@@ -82,6 +191,9 @@ account_destroy (PrefsPage *page)
 {
 	AccountPage *p = (AccountPage *) page;
 
+	if (p->fetching != NULL)
+		g_cancellable_cancel (p->fetching); /* the answer, if it comes, is dropped */
+	g_clear_object (&p->fetching);
 	rtls_account_ui_free (p->ui);
 	p->ui = NULL;
 }

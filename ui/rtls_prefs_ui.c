@@ -489,11 +489,78 @@ rtls_prefs_ui_free (RtlsPrefsUi *ui)
 }
 
 struct _RtlsAccountUi {
-	GtkWidget *allow, *own_server, *host, *port, *starttls, *ca, *pin;
+	GtkWidget *allow, *own_server, *host, *port, *starttls, *ca, *pin, *fetch;
+	RtlsFetchPinFn fetch_pin;
+	gpointer data;
 };
 
+static void
+fetch_clicked (GtkButton *b, RtlsAccountUi *ui)
+{
+	ui->fetch_pin (ui->data);
+}
+
+void
+rtls_account_ui_target (RtlsAccountUi *ui, gchar **host, guint *port, gboolean *starttls,
+                        gchar **ca_file)
+{
+	const char *ca = gtk_entry_get_text (GTK_ENTRY (ui->ca));
+
+	*host = NULL;
+	*port = 0;
+	*starttls = FALSE;
+	if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->own_server))
+	    && *gtk_entry_get_text (GTK_ENTRY (ui->host)) != '\0') {
+		*host = g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (ui->host))));
+		*port = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->port));
+		*starttls = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->starttls));
+	}
+	*ca_file = *ca != '\0' ? g_strstrip (g_strdup (ca)) : NULL;
+}
+
+void
+rtls_account_ui_set_busy (RtlsAccountUi *ui, gboolean busy)
+{
+	gtk_widget_set_sensitive (ui->fetch, !busy);
+}
+
+void
+rtls_account_ui_offer_pin (RtlsAccountUi *ui, const char *host, const char *pin, const char *text)
+{
+	GtkWidget *top = gtk_widget_get_toplevel (ui->pin);
+	GtkWidget *d;
+
+	if (pin == NULL) {
+		d = gtk_message_dialog_new (GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL,
+		                            GTK_DIALOG_MODAL, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+		                            _ ("The key of %s could not be read"), host);
+		gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text);
+		gtk_dialog_run (GTK_DIALOG (d));
+		gtk_widget_destroy (d);
+		return;
+	}
+	d = gtk_message_dialog_new (GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL, GTK_DIALOG_MODAL,
+	                            GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+	                            _ ("Pin the key of %s?"), host);
+	gtk_message_dialog_format_secondary_text (
+	        GTK_MESSAGE_DIALOG (d),
+	        _ ("Its certificate was verified for this name. Its public key has the SHA-256 "
+	           "pin\n"
+	           "%s\n%s\nCompare it with what your provider publishes. With the pin, "
+	           "REQUIRETLS messages go only to a server with this key (and a valid "
+	           "certificate); when the provider changes its key, sending fails until you "
+	           "update the pin."),
+	        pin, text);
+	gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Cancel"), GTK_RESPONSE_CANCEL,
+	                        _ ("_Use this pin"), GTK_RESPONSE_ACCEPT, NULL);
+	if (gtk_dialog_run (GTK_DIALOG (d)) == GTK_RESPONSE_ACCEPT)
+		gtk_entry_set_text (GTK_ENTRY (ui->pin), pin);
+	gtk_widget_destroy (d);
+}
+
 GtkWidget *
-rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUi **out)
+rtls_account_ui_new (const RtlsAccountSettings *a, RtlsFetchPinFn fetch_pin, gpointer data,
+                     RtlsAccountUi **out)
 {
 	RtlsAccountUi *ui = g_new0 (RtlsAccountUi, 1);
 	GtkWidget *grid = gtk_grid_new ();
@@ -540,7 +607,12 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUi **out)
 	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Extra key pin (SHA-256):")), 0, 5, 1,
 	                 1);
 	gtk_grid_attach (GTK_GRID (grid), ui->pin, 1, 5, 3, 1);
-	gtk_grid_attach (GTK_GRID (grid), note, 0, 6, 4, 1);
+	ui->fetch_pin = fetch_pin;
+	ui->data = data;
+	ui->fetch = gtk_button_new_with_mnemonic (_ ("_Read the key from the server…"));
+	g_signal_connect (ui->fetch, "clicked", G_CALLBACK (fetch_clicked), ui);
+	gtk_grid_attach (GTK_GRID (grid), ui->fetch, 1, 6, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), note, 0, 7, 4, 1);
 	gtk_widget_show_all (grid);
 	*out = ui;
 	return grid;

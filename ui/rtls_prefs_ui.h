@@ -20,7 +20,20 @@ void rtls_prefs_ui_free (RtlsPrefsUi *ui);
 
 typedef struct _RtlsAccountUi RtlsAccountUi;
 
-GtkWidget *rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUi **out);
+typedef void (*RtlsFetchPinFn) (gpointer data);
+
+/* @fetch_pin: called by the "Read the key from the server…" button. */
+GtkWidget *rtls_account_ui_new (const RtlsAccountSettings *a, RtlsFetchPinFn fetch_pin,
+                                gpointer data, RtlsAccountUi **out);
+/* The server the button should ask: the other submission server if one is set. */
+void rtls_account_ui_target (RtlsAccountUi *ui, gchar **host, guint *port, gboolean *starttls,
+                             gchar **ca_file);
+/* Shows what was read (@pin NULL: @text says why not); the person confirms before the pin
+ * is put into the field. Never offered for a server whose certificate failed verification:
+ * the helper prints no pin then. */
+void rtls_account_ui_offer_pin (RtlsAccountUi *ui, const char *host, const char *pin,
+                                const char *text);
+void rtls_account_ui_set_busy (RtlsAccountUi *ui, gboolean busy);
 /* FALSE (with a message for the person) when a field is invalid; nothing is saved then. */
 gboolean rtls_account_ui_get (RtlsAccountUi *ui, RtlsAccountSettings *out, GError **error);
 void rtls_account_ui_free (RtlsAccountUi *ui);

@@ -16,7 +16,7 @@ for tool in ("claws-mail", "Xvfb", "xdotool"):
 if not D.PLUGIN or not os.path.exists(D.PLUGIN):
     T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
 
-T.plan(11)
+T.plan(16)
 
 
 def wait_events(peer, kind, n, timeout=20):
@@ -70,6 +70,17 @@ try:
              "sent with REQUIRETLS", msgs)
         peer.clear()
 
+        # 1b. a Cc (or Bcc) recipient counts as much as a To
+        n = c.log_text().count(RULE_REQ)
+        w = c.compose("rtls-rule-cc", to="bob@example.net", cc="frank@courts.example.gov")
+        T.ok(wait_log(c, RULE_REQ, n), "a matching Cc address → Require TLS by the rule")
+        c.keys(w, "ctrl+Return")
+        msgs = wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0]["requireTLS"] is True and
+             "\r\nCc: frank@courts.example.gov\r\n" in msgs[0]["headers"],
+             "sent with REQUIRETLS, frank in Cc", msgs)
+        peer.clear()
+
         # 2. removing the address goes back to Default
         c.remote("--compose", "mailto:?subject=rtls-rule-two&body=Hello.")
         w = c.wait_window("rtls-rule-two", 20)
@@ -102,6 +113,7 @@ try:
         c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and not msgs[0]["requireTLS"], "Default by hand: sent as usual", msgs)
+        peer.clear()
 
         # 4. the preferences page: an invalid pattern is never saved, a valid one is
         main = c.wait_window("Claws Mail", 5)
@@ -141,6 +153,44 @@ try:
         T.ok("pattern=*.courts.example" in saved and "not a domain" not in saved and
              "pattern=*.example.gov" in saved,
              "saved: the new rule and the old one, never the invalid pattern", saved)
+
+        # 5. the account page reads the key from the (verified) server; the person confirms;
+        # then a Require TLS message goes out with that pin enforced
+        import base64
+        import hashlib
+        import subprocess
+        der = subprocess.run(["certtool", "--pubkey-info", "--outder", "--load-certificate",
+                              os.path.join(certs, "server.pem")], capture_output=True).stdout
+        want = base64.b64encode(hashlib.sha256(der).digest()).decode()
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+c", "p")
+        acc = c.wait_window("Account preferences", 10)
+        T.ok(acc is not None, "the account preferences open")
+        if acc:
+            c.xdo("windowsize", acc, "1000", "800")
+            c.xdo("windowmove", acc, "0", "0")
+            time.sleep(1)
+            c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
+            c.xdo("click", "1")
+            time.sleep(1)
+            c.xdo("mousemove", "568", "257")  # Read the key from the server…
+            c.xdo("click", "1")
+            q = c.wait_window("Test - Account preferences", 2)
+            time.sleep(3)
+            c.screenshot("account-pin-confirm")
+            c.keys(None, "alt+u")  # _Use this pin
+            time.sleep(0.5)
+            c.xdo("mousemove", "953", "778")  # OK
+            c.xdo("click", "1")
+            time.sleep(1.5)
+        with open(os.path.join(c.prof, "requiretlsrc")) as f:
+            saved = f.read()
+        T.ok(f"pin-sha256={want}" in saved, "the confirmed pin is saved for the account", saved)
+        w = c.compose("rtls-pinned", to="erin@tax.example.gov")
+        c.keys(w, "ctrl+Return")
+        msgs = wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0]["requireTLS"] is True,
+             "with the pin, REQUIRETLS still goes out to the same server", msgs)
         c.stop()
 finally:
     x.stop()

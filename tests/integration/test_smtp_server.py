@@ -176,5 +176,30 @@ with t.smtp_peer(C, "--size=1000") as peer:
     t.ok(r.code == 69 and not peer.events("mail") and r.status.get("enhanced-code") == "5.3.4",
          "larger than the advertised SIZE: refused before MAIL", r)
 
+# --show-pin: the key of a verified server, for the plugin's account page; never of one
+# that failed verification.
+import base64
+import hashlib
+import subprocess as _sp
+
+def spki_pin(pem):
+    der = _sp.run(["certtool", "--pubkey-info", "--outder", "--load-certificate", pem],
+                  capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+with t.smtp_peer(C) as peer:
+    r = t.run_helper(args(peer, "--show-pin"), "")
+    want = spki_pin(f"{C}/server.pem")
+    t.ok(r.code == 0 and f"pin-sha256={want}" in r.stdout and "requiretls=yes" in r.stdout
+         and not peer.events("mail"),
+         "--show-pin prints the verified server's key pin and REQUIRETLS support, sends no MAIL", r)
+    r2 = t.run_helper(args(peer, f"--pin-sha256={want}", "--require-tls", "bob@example.net"), MSG)
+    t.ok(r2.code == 0, "that pin is accepted by --pin-sha256", r2)
+with t.smtp_peer(C, "--hide-requiretls") as peer:
+    r = t.run_helper([f"--host=localhost", f"--port={peer.port}", f"--ca-file={C}/otherca.pem",
+                      "--show-pin"], "")
+    t.ok(r.code == 69 and "pin-sha256" not in r.stdout,
+         "--show-pin offers no pin when verification fails", r)
+
 t.plan(t._count)
 t.done()
