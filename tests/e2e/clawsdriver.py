@@ -4,6 +4,7 @@
 # profile and the MH mailbox live in the test's temporary directory; every process is started
 # with a time limit and stopped at the end.
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,26 @@ import rtlstest as T  # noqa: E402
 
 PLUGIN = os.environ.get("RTLS_PLUGIN", "")
 SHOTS = os.environ.get("RTLS_SHOTS", os.path.join(T.BUILDDIR, "e2e-shots"))
+
+
+def require(*tools):
+    """Every e2e test needs these and the built plugin: skip locally, fail in CI."""
+    for tool in ("claws-mail", "Xvfb", "xdotool", *tools):
+        if shutil.which(tool) is None:
+            T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
+    if not PLUGIN or not os.path.exists(PLUGIN):
+        T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+
+
+def wait_events(peer, kind, n, timeout=20):
+    """What the peer recorded, once it has at least @n events of @kind (or the time is up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ev = peer.events(kind)
+        if len(ev) >= n:
+            return ev
+        time.sleep(0.3)
+    return peer.events(kind)
 
 
 def _free_display():

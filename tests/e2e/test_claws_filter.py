@@ -4,29 +4,17 @@
 open). With Require TLS as the plugin's default, the redirect goes out with REQUIRETLS; against
 a server without REQUIRETLS it is not sent, no dialog opens, and it waits locked in the queue."""
 import os
-import shutil
 import time
 
 import clawsdriver as D
 from clawsdriver import T
 
-for tool in ("claws-mail", "Xvfb", "xdotool"):
-    if shutil.which(tool) is None:
-        T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
-if not D.PLUGIN or not os.path.exists(D.PLUGIN):
-    T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+D.require()
 
 T.plan(6)
 
 
-def wait_events(peer, kind, n, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ev = peer.events(kind)
-        if len(ev) >= n:
-            return ev
-        time.sleep(0.3)
-    return peer.events(kind)
+wait_events = D.wait_events
 
 
 def setup_incoming(c, subject):

@@ -4,29 +4,17 @@
 Require TLS"; addresses typed into a new composer make it follow the rule, removing them goes
 back to Default, a choice by hand wins. Asserted on what smtp-server received."""
 import os
-import shutil
 import time
 
 import clawsdriver as D
 from clawsdriver import T
 
-for tool in ("claws-mail", "Xvfb", "xdotool"):
-    if shutil.which(tool) is None:
-        T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
-if not D.PLUGIN or not os.path.exists(D.PLUGIN):
-    T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+D.require()
 
 T.plan(16)
 
 
-def wait_events(peer, kind, n, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ev = peer.events(kind)
-        if len(ev) >= n:
-            return ev
-        time.sleep(0.3)
-    return peer.events(kind)
+wait_events = D.wait_events
 
 
 def wait_log(c, needle, before, timeout=8):

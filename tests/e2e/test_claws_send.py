@@ -5,7 +5,6 @@ smtp-server (STARTTLS on 127.0.0.1). Assertions are on what the server received 
 MH folders, never on the plugin's own word."""
 import os
 import re
-import shutil
 import time
 
 import clawsdriver as D
@@ -13,23 +12,12 @@ from clawsdriver import T
 
 HELPER = T.HELPER
 
-for tool in ("claws-mail", "Xvfb", "xdotool", "import"):
-    if shutil.which(tool) is None:
-        T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
-if not D.PLUGIN or not os.path.exists(D.PLUGIN):
-    T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+D.require("import")
 
 T.plan(51)
 
 
-def wait_events(peer, kind, n, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ev = peer.events(kind)
-        if len(ev) >= n:
-            return ev
-        time.sleep(0.3)
-    return peer.events(kind)
+wait_events = D.wait_events
 
 
 def field_count(headers, name):
