@@ -22,14 +22,14 @@ static gulong hook_offline;
 static void
 rtls_menu_send_queue_cb (gpointer data)
 {
-	rtls_send_queued (TRUE);
+	rtls_send_queued (RTLS_RUN_ASKED);
 }
 
 static gboolean
 offline_switch_hook (gpointer source, gpointer data)
 {
 	if (!prefs_common.work_offline)
-		rtls_send_queued (FALSE);
+		rtls_send_queued (RTLS_RUN_ONLINE);
 	return FALSE;
 }
 

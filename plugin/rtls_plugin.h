@@ -63,5 +63,10 @@ void rtls_prefs_done (void);
 void rtls_send_init (void);
 gboolean rtls_send_done (void); /* FALSE while a helper still runs */
 void rtls_send_from_composer (RtlsComposer *c);
-void rtls_send_queued (gboolean interactive);
+typedef enum {
+	RTLS_RUN_ASKED,   /* the menu item: every queued REQUIRETLS entry */
+	RTLS_RUN_ONLINE,  /* Claws went online: all but those that failed for good */
+	RTLS_RUN_RETRIES, /* the timer: only temporary failures whose back-off is over */
+} RtlsQueueRun;
+void rtls_send_queued (RtlsQueueRun mode);
 gboolean rtls_queue_guard_item (FolderItem *item);

@@ -748,15 +748,24 @@ rtls_send_cancel (RtlsComposer *c)
 	}
 }
 
+/* ASKED: everything (the person chose the menu item). ONLINE: everything but entries that
+ * failed for good. RETRIES: only entries whose back-off after a temporary failure is over;
+ * a message put off with "Send later" is never sent by the timer. */
 static gboolean
-entry_due (FolderItem *item, gint msgnum, gboolean interactive)
+entry_due (FolderItem *item, gint msgnum, RtlsQueueRun mode)
 {
 	g_autofree gchar *key = entry_key (item, msgnum);
 	gint64 *v = g_hash_table_lookup (next_retry, key);
 
-	if (interactive || v == NULL)
+	switch (mode) {
+	case RTLS_RUN_ASKED:
 		return TRUE;
-	return v[0] != G_MAXINT64 && g_get_monotonic_time () >= v[0];
+	case RTLS_RUN_ONLINE:
+		return v == NULL || v[0] != G_MAXINT64;
+	case RTLS_RUN_RETRIES:
+	default:
+		return v != NULL && v[0] != G_MAXINT64 && g_get_monotonic_time () >= v[0];
+	}
 }
 
 static gboolean
@@ -792,12 +801,14 @@ queue_run_next (void)
 	}
 }
 
-/* Sends the REQUIRETLS entries waiting in every queue folder, one at a time. @interactive:
- * the person asked (retry everything now); else only entries whose back-off is over. */
+/* Sends the REQUIRETLS entries waiting in every queue folder, one at a time (see entry_due
+ * for which). */
 void
-rtls_send_queued (gboolean interactive)
+rtls_send_queued (RtlsQueueRun mode)
 {
-	if (prefs_common.work_offline && !interactive)
+	if (prefs_common.work_offline && mode != RTLS_RUN_ASKED)
+		return;
+	if (mode == RTLS_RUN_RETRIES && g_hash_table_size (next_retry) == 0)
 		return;
 	for (GList *f = folder_get_list (); f != NULL; f = f->next) {
 		Folder *folder = f->data;
@@ -816,7 +827,7 @@ rtls_send_queued (gboolean interactive)
 			for (GList *p = pending_queue.head; p != NULL && !listed; p = p->next)
 				listed = strcmp (p->data, key) == 0;
 			if (listed || entry_in_flight (q, mi->msgnum) || !MSG_IS_LOCKED (mi->flags)
-			    || !is_require_entry (mi) || !entry_due (q, mi->msgnum, interactive))
+			    || !is_require_entry (mi) || !entry_due (q, mi->msgnum, mode))
 				continue;
 			g_queue_push_tail (&pending_queue, g_steal_pointer (&key));
 		}
@@ -828,7 +839,7 @@ rtls_send_queued (gboolean interactive)
 static gboolean
 retry_tick (gpointer data)
 {
-	rtls_send_queued (FALSE);
+	rtls_send_queued (RTLS_RUN_RETRIES);
 	return G_SOURCE_CONTINUE;
 }
 
