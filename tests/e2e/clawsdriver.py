@@ -119,7 +119,9 @@ class Claws:
             ["timeout", "900", "stdbuf", "-oL", "claws-mail", "--alternate-config-dir", self.prof,
              "--debug"],
             env=self.env, stdout=logf, stderr=subprocess.STDOUT)
-        self.wait_window("Claws Mail", 30)
+        # A slow machine may take a while; a Claws that never shows its window is an error.
+        if self.wait_window("Claws Mail", 90) is None:
+            raise RuntimeError("Claws Mail did not start (see " + self.log + ")")
         time.sleep(1.0)
 
     def remote(self, *args, timeout=30):
@@ -180,7 +182,9 @@ class Claws:
         if bcc:
             q += f"&bcc={bcc}"
         self.remote("--compose", q)
-        w = self.wait_window(subject, 20)
+        w = self.wait_window(subject, 60)
+        if w is None:
+            raise RuntimeError(f"no composer for {subject} (see {self.log})")
         time.sleep(0.8)
         return w
 

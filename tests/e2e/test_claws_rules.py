@@ -44,7 +44,7 @@ try:
 
         # 1. typing a matching address makes the composer Require TLS, and Send obeys
         c.remote("--compose", "mailto:?subject=rtls-rule-one&body=Hello.")
-        w = c.wait_window("rtls-rule-one", 20)
+        w = c.wait_window("rtls-rule-one", 60)
         time.sleep(1)
         n = c.log_text().count(RULE_REQ)
         type_into(c, w, "carol@tax.example.gov")
@@ -71,7 +71,7 @@ try:
 
         # 2. removing the address goes back to Default
         c.remote("--compose", "mailto:?subject=rtls-rule-two&body=Hello.")
-        w = c.wait_window("rtls-rule-two", 20)
+        w = c.wait_window("rtls-rule-two", 60)
         time.sleep(1)
         n_req, n_def = c.log_text().count(RULE_REQ), c.log_text().count(RULE_DEF)
         type_into(c, w, "carol@tax.example.gov")
@@ -89,7 +89,7 @@ try:
 
         # 3. a choice by hand wins over the rule
         c.remote("--compose", "mailto:?subject=rtls-rule-three&body=Hello.")
-        w = c.wait_window("rtls-rule-three", 20)
+        w = c.wait_window("rtls-rule-three", 60)
         time.sleep(1)
         n_req = c.log_text().count(RULE_REQ)
         type_into(c, w, "dan@tax.example.gov")
