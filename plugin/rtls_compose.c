@@ -182,7 +182,7 @@ rules_tick (gpointer data)
 {
 	RtlsComposer *c = data;
 
-	if (!rtls_compose_alive (c->compose) || rtls_composer_find (c->compose) != c) {
+	if (c->gone) {
 		c->rules_timer = 0;
 		return G_SOURCE_REMOVE;
 	}
@@ -216,6 +216,35 @@ ui_choice_cb (gpointer data, RtlsChoice choice)
 
 static void send_cancel_cb (gpointer data);
 
+/* The composer's window is being destroyed. Claws tells plugins nothing else, and the next
+ * composer may well be allocated at the same address: its record must never be this one. */
+static void
+composer_gone (gpointer data)
+{
+	RtlsComposer *c = data;
+
+	c->gone = TRUE;
+	c->destroy_id = 0;
+	if (c->rules_timer != 0)
+		g_source_remove (c->rules_timer);
+	c->rules_timer = 0;
+	rtls_compose_ui_forget (c->ui);
+	c->ui = NULL;
+	if (composers != NULL && g_hash_table_lookup (composers, c->compose) == c)
+		g_hash_table_remove (composers, c->compose);
+	c->compose = NULL;
+	if (c->send == NULL)
+		g_free (c);
+}
+
+void
+rtls_composer_send_over (RtlsComposer *c)
+{
+	c->send = NULL;
+	if (c->gone)
+		g_free (c);
+}
+
 static void
 attach (Compose *compose)
 {
@@ -229,6 +258,8 @@ attach (Compose *compose)
 	c = g_new0 (RtlsComposer, 1);
 	c->compose = compose;
 	g_hash_table_insert (composers, compose, c);
+	if (compose->window != NULL)
+		c->destroy_id = rtls_ui_on_destroy (compose->window, composer_gone, c);
 
 	/* A draft re-opened: Claws restored our rows from X-Claws-Manual-Headers. A queued
 	 * message re-edited: Claws restores no manual rows, so read the choice from the entry
@@ -253,6 +284,8 @@ attach (Compose *compose)
 		                                GTK_BOX (compose->vbox), compose->handlebox,
 		                                ui_choice_cb, send_cancel_cb, c);
 	rtls_composer_set_choice (c, choice, manual);
+	g_debug ("REQUIRETLS: new composer, choice %s%s", rtls_choice_to_string (choice),
+	         manual ? " (kept)" : "");
 	/* Recipients change as the person types: look again when typing pauses (a cheap hash
 	 * of the rows decides whether anything changed), never on each key press. */
 	evaluate_rules (c, TRUE);
@@ -264,6 +297,8 @@ attach (Compose *compose)
 static void
 detach (RtlsComposer *c)
 {
+	rtls_ui_disconnect (c->compose->window, c->destroy_id);
+	c->destroy_id = 0;
 	if (c->rules_timer != 0)
 		g_source_remove (c->rules_timer);
 	c->rules_timer = 0;
@@ -276,25 +311,6 @@ created_hook (gpointer source, gpointer data)
 {
 	attach ((Compose *) source);
 	return FALSE;
-}
-
-/* Claws destroys composers without telling plugins; forget the dead ones lazily. */
-static void
-prune (void)
-{
-	GHashTableIter it;
-	gpointer key, value;
-
-	g_hash_table_iter_init (&it, composers);
-	while (g_hash_table_iter_next (&it, &key, &value)) {
-		RtlsComposer *c = value;
-		if (!rtls_compose_alive (key) && c->send == NULL) {
-			if (c->rules_timer != 0)
-				g_source_remove (c->rules_timer);
-			g_free (c);
-			g_hash_table_iter_remove (&it);
-		}
-	}
 }
 
 static gboolean
@@ -316,7 +332,6 @@ before_send_hook (gpointer source, gpointer data)
 	Compose *compose = source;
 	RtlsComposer *c;
 
-	prune ();
 	c = rtls_composer_find (compose);
 	if (c == NULL) {
 		attach (compose);
@@ -394,10 +409,12 @@ rtls_compose_done (void)
 		} else if (rtls_compose_alive (key)) {
 			detach (c);
 		}
-		/* A composer with a send in flight keeps its record: rtls_send_done() kept the
-		 * module loaded for it. */
+		/* A composer with a send in flight keeps its record until the send is over:
+		 * rtls_send_done() kept the module loaded for it. */
 		if (c->send == NULL)
 			g_free (c);
+		else
+			c->gone = TRUE;
 	}
 	g_clear_pointer (&composers, g_hash_table_unref);
 }

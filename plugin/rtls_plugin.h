@@ -33,6 +33,8 @@ typedef struct {
 	RtlsSend *send;        /* the plugin's send in flight, or NULL */
 	guint rules_timer;     /* re-evaluates the rules while the recipients change */
 	guint recipients_hash; /* of the recipient rows last evaluated */
+	gulong destroy_id;     /* watches the composer's window */
+	gboolean gone;         /* the composer was destroyed; kept only for its send */
 } RtlsComposer;
 
 /* config (rtls_config.c) */
@@ -54,6 +56,8 @@ void rtls_compose_done (void);
 RtlsComposer *rtls_composer_find (Compose *compose);
 void rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual);
 gboolean rtls_compose_alive (Compose *compose);
+/* The send of @c is over: forgets it, and frees @c when its composer is gone. */
+void rtls_composer_send_over (RtlsComposer *c);
 
 /* preferences pages (rtls_prefs.c) */
 void rtls_prefs_init (void);

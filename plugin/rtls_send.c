@@ -173,9 +173,29 @@ msginfo_update_hook (gpointer source, gpointer data)
 
 /* ---------------------------------------------------------------- the helper */
 
+/* The composer this send came from is still open and still the same composer (it may have
+ * been closed meanwhile, and another opened at the same address). */
+static gboolean
+composer_alive (RtlsSend *s)
+{
+	return s->composer != NULL && !s->composer->gone && s->composer->compose == s->compose
+	       && !unloading;
+}
+
+static void
+release_composer (RtlsSend *s)
+{
+	RtlsComposer *c = s->composer;
+
+	s->composer = NULL;
+	if (c != NULL)
+		rtls_composer_send_over (c);
+}
+
 static void
 send_free (RtlsSend *s)
 {
+	release_composer (s);
 	if (s->msg_path != NULL) {
 		g_unlink (s->msg_path);
 		g_free (s->msg_path);
@@ -564,10 +584,7 @@ finish (RtlsSend *s)
 		explanation = g_strdup_printf (_ ("requiretls-submit ended without a result: %s"),
 		                               tail != NULL && *tail ? tail : _ ("no message"));
 	}
-	alive = s->compose != NULL && rtls_compose_alive (s->compose)
-	        && rtls_composer_find (s->compose) == s->composer && !unloading;
-	if (s->composer != NULL)
-		s->composer->send = NULL;
+	alive = composer_alive (s);
 
 	journal (s, r,
 	         kind == RTLS_OUTCOME_SENT            ? "sent"
@@ -640,7 +657,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 	RtlsSend *s = data;
 	Compose *compose = s->compose;
 	RtlsComposer *c = s->composer;
-	gboolean alive = rtls_compose_alive (compose) && rtls_composer_find (compose) == c;
+	gboolean alive = composer_alive (s);
 
 	switch (choice) {
 	case RTLS_FAILURE_KEEP_QUEUED:
@@ -652,6 +669,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 		break;
 	case RTLS_FAILURE_SEND_DEFAULT:
 		remove_entry (s->queue, s->msgnum);
+		release_composer (s); /* our send is over: Claws' own may begin */
 		if (alive) {
 			rtls_composer_set_choice (c, RTLS_CHOICE_DEFAULT, TRUE);
 			log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending with Default after "
@@ -679,11 +697,9 @@ begin_idle (gpointer data)
 	RtlsSend *s = data;
 	Compose *compose = s->compose;
 
-	if (!rtls_compose_alive (compose) || rtls_composer_find (compose) != s->composer) {
+	if (!composer_alive (s)) {
 		/* The composer went away in between: the locked entry is sent like a queued one. */
-		if (s->composer != NULL)
-			s->composer->send = NULL;
-		s->composer = NULL;
+		release_composer (s);
 		s->compose = NULL;
 		s->interactive = FALSE;
 	} else {

@@ -246,6 +246,24 @@ rtls_compose_ui_set_idle (RtlsComposeUi *ui)
 }
 
 void
+rtls_compose_ui_forget (RtlsComposeUi *ui)
+{
+	if (ui == NULL)
+		return;
+	/* The window is being destroyed and takes our widgets with it; only let go of them. */
+	g_signal_handlers_disconnect_by_data (ui->tool, ui);
+	g_signal_handlers_disconnect_by_data (ui->cancel, ui);
+	g_signal_handlers_disconnect_by_data (ui->group, ui);
+	gtk_ui_manager_remove_action_group (ui->uim, ui->group);
+	g_object_unref (ui->group);
+	g_object_unref (ui->uim);
+	for (guint i = 0; i < ui->locked->len; i++)
+		g_object_unref (g_ptr_array_index (ui->locked, i));
+	g_ptr_array_unref (ui->locked);
+	g_free (ui);
+}
+
+void
 rtls_compose_ui_detach (RtlsComposeUi *ui)
 {
 	if (ui == NULL)
@@ -436,4 +454,17 @@ rtls_ui_window_hide (GtkWidget *window)
 {
 	if (window != NULL)
 		gtk_widget_hide (window);
+}
+
+gulong
+rtls_ui_on_destroy (GtkWidget *widget, RtlsActionFn fn, gpointer data)
+{
+	return g_signal_connect_swapped (widget, "destroy", G_CALLBACK (fn), data);
+}
+
+void
+rtls_ui_disconnect (GtkWidget *widget, gulong id)
+{
+	if (widget != NULL && id != 0)
+		g_signal_handler_disconnect (widget, id);
 }

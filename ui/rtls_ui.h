@@ -31,6 +31,8 @@ void rtls_compose_ui_set_busy (RtlsComposeUi *ui, const char *text, GtkWidget *l
 void rtls_compose_ui_set_idle (RtlsComposeUi *ui);
 /* Removes everything it added; the composer stays as it was before. */
 void rtls_compose_ui_detach (RtlsComposeUi *ui);
+/* The composer's window is being destroyed (and our widgets with it): frees @ui only. */
+void rtls_compose_ui_forget (RtlsComposeUi *ui);
 
 /* The composer's header rows: read and write a row (combo with an entry, and a value entry),
  * and hide a row that only carries our private marker. */
@@ -61,4 +63,7 @@ typedef struct _RtlsMainUi RtlsMainUi;
 RtlsMainUi *rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, gpointer data);
 void rtls_main_ui_detach (RtlsMainUi *ui);
 void rtls_ui_window_hide (GtkWidget *window);
+/* Calls @fn (@data) when @widget is destroyed; the id is for rtls_ui_disconnect(). */
+gulong rtls_ui_on_destroy (GtkWidget *widget, RtlsActionFn fn, gpointer data);
+void rtls_ui_disconnect (GtkWidget *widget, gulong id);
 G_END_DECLS

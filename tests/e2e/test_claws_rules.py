@@ -11,7 +11,7 @@ from clawsdriver import T
 
 D.require()
 
-T.plan(16)
+T.plan(19)
 
 
 wait_events = D.wait_events
@@ -179,6 +179,40 @@ try:
         msgs = wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and msgs[0]["requireTLS"] is True,
              "with the pin, REQUIRETLS still goes out to the same server", msgs)
+        peer.clear()
+
+        # 6. a composer never inherits the choice of one closed before it (Claws often
+        # allocates the next composer at the same address as the last one)
+        NEW = "REQUIRETLS: new composer, choice default\n"
+        fresh, by_hand, plain = True, True, True
+        for i, letter in enumerate("tnt"):
+            n = c.log_text().count(NEW)
+            w = c.compose(f"rtls-fresh-{i}a", to="bob@example.net")
+            fresh = fresh and wait_log(c, NEW, n)
+            c.choose(w, letter)
+            c.keys(w, "ctrl+Return")
+            msgs = wait_events(peer, "message", 1)
+            by_hand = by_hand and len(msgs) == 1 and (
+                msgs[0]["requireTLS"] is True if letter == "t"
+                else "\r\nTLS-Required: No\r\n" in msgs[0]["headers"])
+            peer.clear()
+            c.wait_gone(f"rtls-fresh-{i}a", 20)
+            n = c.log_text().count(NEW)
+            w = c.compose(f"rtls-fresh-{i}b", to="bob@example.net")
+            fresh = fresh and wait_log(c, NEW, n)
+            c.keys(w, "ctrl+Return")
+            msgs = wait_events(peer, "message", 1)
+            ok = (len(msgs) == 1 and not msgs[0]["requireTLS"]
+                  and "TLS-Required" not in msgs[0]["headers"]
+                  and "X-RequireTLS" not in msgs[0]["headers"])
+            if not ok:
+                T.diag(f"round {i}: {msgs}")
+            plain = plain and ok
+            peer.clear()
+            c.wait_gone(f"rtls-fresh-{i}b", 20)
+        T.ok(fresh, "every new composer starts afresh with Default")
+        T.ok(by_hand, "Require TLS / Don't require TLS by hand: obeyed each time")
+        T.ok(plain, "the next composer sends as usual, nothing inherited")
         c.stop()
 finally:
     x.stop()
