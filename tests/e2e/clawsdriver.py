@@ -46,10 +46,12 @@ def _free_display():
 class Xvfb:
     def __init__(self):
         self.num = _free_display()
-        # -nolisten tcp: clients connect through the local socket only.
+        # -nolisten tcp: clients connect through the local socket only. -noreset: without it
+        # the server resets when its last client leaves, and a Claws started in that moment
+        # finds no display (seen in CI between two Claws instances of one test).
         self.proc = subprocess.Popen(
             ["timeout", "1200", "Xvfb", f":{self.num}", "-screen", "0", "1280x1024x24",
-             "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "-nolisten", "tcp", "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while not os.path.exists(f"/tmp/.X11-unix/X{self.num}"):
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -120,8 +122,11 @@ class Claws:
              "--debug"],
             env=self.env, stdout=logf, stderr=subprocess.STDOUT)
         # A slow machine may take a while; a Claws that never shows its window is an error.
-        if self.wait_window("Claws Mail", 90) is None:
-            raise RuntimeError("Claws Mail did not start (see " + self.log + ")")
+        deadline = time.monotonic() + 90
+        while self.wait_window("Claws Mail", 1) is None:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Claws Mail did not start (see " + self.log + "):\n"
+                                   + self.log_text()[-1500:])
         time.sleep(1.0)
 
     def remote(self, *args, timeout=30):
