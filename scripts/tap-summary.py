@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""tap-summary.py TESTLOG.json: count TAP subtests across a meson test run.
+"""tap-summary.py [PREFIX:]TESTLOG.json...: count TAP subtests across meson test runs.
+
+A PREFIX names the run in what is printed (e.g. "asan:build-asan/meson-logs/testlog.json").
 
 Prints one line per failing or skipped subtest, then exactly one last line
 "N passed, N failed". A test program that crashed, timed out or printed no plan counts as one
@@ -14,21 +16,28 @@ import sys
 OK = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*-?\s*(.*)$")
 
 
-def main(path):
+def load(arg):
+    prefix, _, path = arg.rpartition(":") if ":" in arg and not arg.startswith("/") else ("", "", arg)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [(prefix, json.loads(line)) for line in f if line.strip()]
+
+
+def main(args):
     passed = failed = 0
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            entries = [json.loads(line) for line in f if line.strip()]
-    except OSError as e:
-        print(f"tap-summary: {e}", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    if not entries:
-        print("tap-summary: no tests ran", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    for t in entries:
-        name = t.get("name", "?")
+    entries = []
+    for arg in args:
+        try:
+            got = load(arg)
+        except OSError as e:
+            print(f"tap-summary: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        if not got:
+            print(f"tap-summary: no tests ran in {arg}", file=sys.stderr)
+            failed += 1
+        entries += got
+    for prefix, t in entries:
+        name = (prefix + ":" if prefix else "") + t.get("name", "?")
         seen_plan = False
         for line in (t.get("stdout") or "").splitlines():
             if re.match(r"^1\.\.\d+", line):
@@ -57,4 +66,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build-test/meson-logs/testlog.json"))
+    sys.exit(main(sys.argv[1:] or ["build-test/meson-logs/testlog.json"]))

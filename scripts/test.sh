@@ -15,8 +15,24 @@ else
 fi
 meson compile -C "$builddir"
 
+# The unit tests once more, built with AddressSanitizer and UndefinedBehaviorSanitizer: the
+# parsers of untrusted input (replies, queue files, bounces) must never read out of bounds.
+asandir="$builddir-asan"
+if [ -f "$asandir/build.ninja" ]; then
+	meson setup --reconfigure "$asandir" -Dplugin=enabled -Dtests=true \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+else
+	meson setup "$asandir" -Dplugin=enabled -Dtests=true \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+meson compile -C "$asandir" >/dev/null
+
 rc=0
 # One job at a time for the suites that start servers and Claws; unit tests are quick anyway.
 meson test -C "$builddir" --num-processes 2 --print-errorlogs "$@" || rc=$?
-python3 scripts/tap-summary.py "$builddir/meson-logs/testlog.json" || rc=$?
+ASAN_OPTIONS=detect_leaks=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C "$asandir" --no-rebuild --suite unit --print-errorlogs || rc=$?
+python3 scripts/tap-summary.py "$builddir/meson-logs/testlog.json" \
+	"asan:$asandir/meson-logs/testlog.json" || rc=$?
 exit "$rc"

@@ -353,7 +353,6 @@ test_load_header_too_big (void)
 	g_autoptr (GError) err = NULL;
 	g_autofree gchar *path = NULL;
 	int fd = g_file_open_tmp ("rtls-big-XXXXXX", &path, &err);
-	g_autofree gchar *line = g_strdup_printf ("X-Filler: %s\n", g_strnfill (0, 'x'));
 	g_autoptr (RtlsMessage) m = NULL;
 
 	for (gsize written = 0; written <= RTLS_HEADERS_MAX_BYTES + 100; written += 50) {

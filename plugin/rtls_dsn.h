@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_dsn.h: delivery status notifications read back (pure logic, no GTK, no Claws).
+ * RFC 6522 multipart/report, RFC 3464 message/delivery-status (and RFC 6533's
+ * message/global-delivery-status), RFC 3463 enhanced status codes. The MIME structure and
+ * the returned headers are parsed by libetpan; everything a bounce says is untrusted and
+ * comes out sanitised.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define RTLS_DSN_ERROR (rtls_dsn_error_quark ())
+GQuark rtls_dsn_error_quark (void);
+
+typedef enum {
+	RTLS_DSN_ERROR_NOT_DSN,   /* not a delivery report at all: nothing to say */
+	RTLS_DSN_ERROR_MALFORMED, /* claims to be one, but cannot be read */
+	RTLS_DSN_ERROR_TOO_LARGE, /* a part we must read is beyond the limits below */
+} RtlsDsnError;
+
+/* Input larger than this is refused before parsing (a headers-only bounce is a few KB; a
+ * full one carries the whole message). */
+#define RTLS_DSN_MAX_INPUT (64 * 1024 * 1024)
+/* The delivery-status part itself: a report for thousands of recipients still fits. */
+#define RTLS_DSN_MAX_STATUS_PART (1024 * 1024)
+#define RTLS_DSN_MAX_RECIPIENTS 10000
+
+typedef enum {
+	RTLS_DSN_ACTION_UNKNOWN,
+	RTLS_DSN_ACTION_FAILED,
+	RTLS_DSN_ACTION_DELAYED,
+	RTLS_DSN_ACTION_DELIVERED,
+	RTLS_DSN_ACTION_RELAYED,
+	RTLS_DSN_ACTION_EXPANDED,
+} RtlsDsnAction;
+
+typedef struct {
+	gchar *final_recipient;    /* the address, type ("rfc822;") removed */
+	gchar *original_recipient; /* likewise, or NULL */
+	RtlsDsnAction action;
+	gchar *status;     /* normalised "class.subject.detail", or NULL if missing/invalid */
+	gchar *remote_mta; /* "dns; mx.example.net" → "mx.example.net" */
+	gchar *diagnostic; /* unfolded, e.g. "smtp; 550 5.7.30 REQUIRETLS not supported" */
+	gchar *diagnostic_status; /* the enhanced code inside an smtp Diagnostic-Code, or NULL */
+	/* What the failure was: Status, unless it says nothing beyond its class (X.0.0, as Exim
+	 * writes) and the server's own reply in Diagnostic-Code is more precise. */
+	gchar *effective_status;
+	gchar *last_attempt; /* as written */
+	gchar *will_retry_until;
+} RtlsDsnRecipient;
+
+typedef struct {
+	gchar *envid; /* Original-Envelope-Id, or NULL */
+	gchar *reporting_mta;
+	gchar *arrival_date;
+	GPtrArray *recipients; /* RtlsDsnRecipient*, at least one */
+
+	/* The third part: the original's headers (text/rfc822-headers) or the whole original
+	 * (message/rfc822). Either may be missing; RFC 8689 §5 bounces carry headers only. */
+	gboolean returned;
+	gboolean returned_full;
+	gchar *orig_message_id; /* without the angle brackets */
+	gchar *orig_subject;    /* RFC 2047 decoded to UTF-8 */
+	gchar *orig_from;
+	gchar *orig_to;
+	gchar *orig_date;
+	gchar *orig_tls_required; /* the original's TLS-Required header, e.g. "No" */
+
+	GPtrArray *warnings; /* what was odd but readable, in plain words (untranslated) */
+} RtlsDsn;
+
+void rtls_dsn_free (RtlsDsn *dsn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsDsn, rtls_dsn_free)
+
+/* Cheap first look at a message's header block only: TRUE if its Content-Type is
+ * multipart/report. The filtering hook calls this for every incoming message. */
+gboolean rtls_dsn_looks_like_report (const char *data, gsize len);
+
+/* Parses a whole message (CRLF or LF line ends). NULL with RTLS_DSN_ERROR_NOT_DSN when it
+ * is not a delivery report, RTLS_DSN_ERROR_MALFORMED/TOO_LARGE when it cannot be read. */
+RtlsDsn *rtls_dsn_parse (const char *data, gsize len, GError **error);
+
+/* "5.7.030" → "5.7.30"; NULL unless class is 2, 4 or 5 and subject and detail are 0..999
+ * (RFC 3463 §2). Trailing text after the code (a comment) is ignored. */
+gchar *rtls_dsn_normalise_status (const char *text);
+
+/* The message in plain words for @status ("5.7.30", a reply code such as "550", or NULL),
+ * by subject and class when the detail is not known (RFC 3463 §3). Translated. */
+gchar *rtls_dsn_explain_status (const char *status);
+
+/* TRUE for the two codes that mean REQUIRETLS itself could not be honoured on the way:
+ * 5.7.30 (RFC 8689 §5, a server on the path does not support REQUIRETLS) and 5.7.10
+ * (RFC 7672 / RFC 8689, TLS could not be established or verified). */
+gboolean rtls_dsn_status_is_requiretls (const char *status);
+
+const char *rtls_dsn_action_to_string (RtlsDsnAction a);
+
+G_END_DECLS
