@@ -34,6 +34,12 @@ rtls_journal_entry_free (RtlsJournalEntry *e)
 	g_free (e->tls_version);
 	g_free (e->enhanced);
 	g_free (e->explanation);
+	g_free (e->recipient);
+	g_free (e->reporting_mta);
+	g_free (e->remote_mta);
+	g_free (e->diagnostic);
+	g_free (e->bounce_id);
+	g_free (e->reason);
 	g_free (e);
 }
 
@@ -80,6 +86,12 @@ rtls_journal_entry_format (const RtlsJournalEntry *e)
 	put (s, "tls-version", e->tls_version);
 	put (s, "enhanced-code", e->enhanced);
 	put (s, "explanation", e->explanation);
+	put (s, "recipient", e->recipient);
+	put (s, "reporting-mta", e->reporting_mta);
+	put (s, "remote-mta", e->remote_mta);
+	put (s, "diagnostic", e->diagnostic);
+	put (s, "bounce-id", e->bounce_id);
+	put (s, "reason", e->reason);
 	return g_string_free (s, FALSE);
 }
 
@@ -129,12 +141,28 @@ rtls_journal_entry_parse (const char *line)
 			slot = &e->enhanced;
 		else if (strcmp (k, "explanation") == 0)
 			slot = &e->explanation;
+		else if (strcmp (k, "recipient") == 0)
+			slot = &e->recipient;
+		else if (strcmp (k, "reporting-mta") == 0)
+			slot = &e->reporting_mta;
+		else if (strcmp (k, "remote-mta") == 0)
+			slot = &e->remote_mta;
+		else if (strcmp (k, "diagnostic") == 0)
+			slot = &e->diagnostic;
+		else if (strcmp (k, "bounce-id") == 0)
+			slot = &e->bounce_id;
+		else if (strcmp (k, "reason") == 0)
+			slot = &e->reason;
 		if (slot != NULL) {
 			g_free (*slot);
 			*slot = rtls_sanitize (v, -1, 2000);
 		}
 	}
-	if (e->envid == NULL || e->result == NULL || e->time <= 0)
+	if (e->result == NULL || e->time <= 0)
+		return NULL;
+	/* every record names what it is about: a send by its ENVID, an unverified bounce by
+	 * its own Message-ID */
+	if (e->envid == NULL && e->bounce_id == NULL && e->message_id == NULL)
 		return NULL;
 	return g_steal_pointer (&e);
 }

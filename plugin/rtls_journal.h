@@ -20,12 +20,24 @@ typedef struct {
 	gchar *sender;
 	gchar *recipients; /* comma-separated addr-specs */
 	gchar *subject;
-	gchar *result; /* sent, failed, not-confirmed, temporary, cancelled */
+	/* A send attempt: sent, failed, not-confirmed, temporary, cancelled. What came back
+	 * later (one record a DSN recipient): bounced, delayed, delivered (matched to a send
+	 * by ENVID), unverified (a REQUIRETLS-looking DSN that matches nothing of ours).
+	 * forgotten: the person removed a row from the delivery window. */
+	gchar *result;
 	gchar *host;
 	guint port;
 	gchar *tls_version;
 	gchar *enhanced;
 	gchar *explanation;
+
+	/* DSN records only */
+	gchar *recipient;     /* the one recipient the record is about */
+	gchar *reporting_mta; /* who wrote the bounce */
+	gchar *remote_mta;    /* who refused */
+	gchar *diagnostic;    /* the remote server's words, sanitised */
+	gchar *bounce_id;     /* Message-ID of the bounce message itself, to open it */
+	gchar *reason;        /* why an unverified bounce was not believed */
 } RtlsJournalEntry;
 
 void rtls_journal_entry_free (RtlsJournalEntry *e);

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_delivery.c: DSN correlation and the delivery rows (pure logic, no GTK, no Claws).
+ */
+#include "config.h"
+
+#include "rtls_delivery.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+static gchar *
+bare_id (const char *id)
+{
+	gchar *s;
+
+	if (id == NULL)
+		return NULL;
+	s = g_strstrip (g_strdup (id));
+	if (s[0] == '<' && strlen (s) >= 2 && s[strlen (s) - 1] == '>') {
+		gchar *t = g_strndup (s + 1, strlen (s) - 2);
+		g_free (s);
+		s = t;
+	}
+	return s;
+}
+
+gboolean
+rtls_delivery_same_message_id (const char *a, const char *b)
+{
+	g_autofree gchar *x = bare_id (a);
+	g_autofree gchar *y = bare_id (b);
+
+	/* RFC 5322 §3.6.4: compared as written; only the brackets are not part of it */
+	return x != NULL && y != NULL && *x != '\0' && g_str_equal (x, y);
+}
+
+static gboolean
+is_send (const RtlsJournalEntry *e)
+{
+	static const char *const sends[]
+	        = { "sent", "failed", "not-confirmed", "temporary", "cancelled", NULL };
+
+	return e->result != NULL && g_strv_contains (sends, e->result);
+}
+
+/* A send the server took: only these can bounce later. */
+static gboolean
+is_accepted (const RtlsJournalEntry *e)
+{
+	return e->result != NULL
+	       && (g_str_equal (e->result, "sent") || g_str_equal (e->result, "not-confirmed"));
+}
+
+static gboolean
+any_requiretls_status (const RtlsDsn *dsn)
+{
+	for (guint i = 0; i < dsn->recipients->len; i++) {
+		const RtlsDsnRecipient *r = g_ptr_array_index (dsn->recipients, i);
+		if (rtls_dsn_status_is_requiretls (r->effective_status))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+RtlsBounceMatch
+rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal, const RtlsJournalEntry **entry,
+                         gchar **reason)
+{
+	const RtlsJournalEntry *by_envid = NULL, *refused = NULL, *by_msgid = NULL;
+
+	*entry = NULL;
+	*reason = NULL;
+	for (guint i = 0; journal != NULL && i < journal->len; i++) {
+		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
+		if (!is_send (e))
+			continue;
+		if (dsn->envid != NULL && e->envid != NULL && g_str_equal (dsn->envid, e->envid)) {
+			if (is_accepted (e))
+				by_envid = e;
+			else
+				refused = e;
+		}
+		if (is_accepted (e)
+		    && rtls_delivery_same_message_id (dsn->orig_message_id, e->message_id))
+			by_msgid = e;
+	}
+	if (by_envid != NULL) {
+		if (dsn->orig_message_id != NULL && by_envid->message_id != NULL
+		    && !rtls_delivery_same_message_id (dsn->orig_message_id,
+		                                       by_envid->message_id)) {
+			*reason = g_strdup (_ ("its envelope ID is one of ours, but the headers it "
+			                       "returns are of another message"));
+			return RTLS_BOUNCE_UNVERIFIED;
+		}
+		*entry = by_envid;
+		return RTLS_BOUNCE_OURS;
+	}
+	if (refused != NULL) {
+		*reason = g_strdup (
+		        _ ("its envelope ID is of a message your server never accepted, "
+		           "so it cannot have bounced later"));
+		return RTLS_BOUNCE_UNVERIFIED;
+	}
+	if (by_msgid != NULL) {
+		*reason = g_strdup (
+		        dsn->envid != NULL ? _ (
+		                "it returns the headers of a message you sent with REQUIRETLS, "
+		                "but its envelope ID is not that message's; a Message-ID alone "
+		                "can be known to anyone who received the message")
+		                           : _ ("it returns the headers of a message you sent with "
+		                                "REQUIRETLS, "
+		                                "but carries no envelope ID; a Message-ID alone "
+		                                "can be known to "
+		                                "anyone who received the message"));
+		return RTLS_BOUNCE_UNVERIFIED;
+	}
+	if ((dsn->envid != NULL && g_str_has_prefix (dsn->envid, "rtls-"))
+	    || any_requiretls_status (dsn)) {
+		*reason = g_strdup (dsn->envid != NULL
+		                            ? _ ("its envelope ID matches no message you sent with "
+		                                 "REQUIRETLS")
+		                            : _ ("it carries no envelope ID and matches no message "
+		                                 "you sent with REQUIRETLS"));
+		return RTLS_BOUNCE_UNVERIFIED;
+	}
+	return RTLS_BOUNCE_NOT_OURS;
+}
+
+static const char *
+record_result (RtlsDsnAction a)
+{
+	switch (a) {
+	case RTLS_DSN_ACTION_FAILED:
+		return "bounced";
+	case RTLS_DSN_ACTION_DELAYED:
+		return "delayed";
+	case RTLS_DSN_ACTION_DELIVERED:
+	case RTLS_DSN_ACTION_RELAYED:
+		return "delivered";
+	default:
+		return NULL; /* "expanded", or unreadable: nothing to record */
+	}
+}
+
+GPtrArray *
+rtls_delivery_records (const RtlsDsn *dsn, RtlsBounceMatch match, const RtlsJournalEntry *entry,
+                       const char *reason, const char *bounce_id, gint64 now)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+
+	if (match == RTLS_BOUNCE_NOT_OURS || (match == RTLS_BOUNCE_OURS && entry == NULL))
+		return out;
+	for (guint i = 0; i < dsn->recipients->len && i < 100; i++) {
+		const RtlsDsnRecipient *r = g_ptr_array_index (dsn->recipients, i);
+		const char *result = record_result (r->action);
+		RtlsJournalEntry *e;
+		if (result == NULL)
+			continue;
+		e = g_new0 (RtlsJournalEntry, 1);
+		e->time = now;
+		e->account_id = entry != NULL ? entry->account_id : -1;
+		e->recipient = g_strdup (r->final_recipient);
+		e->enhanced = g_strdup (r->effective_status);
+		e->explanation = rtls_dsn_explain_status (r->effective_status);
+		e->reporting_mta = g_strdup (dsn->reporting_mta);
+		e->remote_mta = g_strdup (r->remote_mta);
+		e->diagnostic = g_strdup (r->diagnostic);
+		e->bounce_id = bare_id (bounce_id);
+		if (match == RTLS_BOUNCE_OURS) {
+			e->result = g_strdup (result);
+			e->envid = g_strdup (entry->envid);
+			e->message_id = g_strdup (entry->message_id);
+			e->subject = g_strdup (entry->subject);
+		} else {
+			e->result = g_strdup ("unverified");
+			e->envid = g_strdup (dsn->envid);
+			e->message_id = g_strdup (dsn->orig_message_id);
+			e->subject = g_strdup (dsn->orig_subject);
+			e->reason = g_strdup (reason);
+		}
+		g_ptr_array_add (out, e);
+	}
+	return out;
+}
+
+void
+rtls_delivery_row_free (RtlsDeliveryRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free (row->key);
+	g_free (row->message_id);
+	g_free (row->envid);
+	g_free (row->subject);
+	g_free (row->recipient);
+	g_free (row->status);
+	g_free (row->explanation);
+	g_free (row->reporting_mta);
+	g_free (row->remote_mta);
+	g_free (row->diagnostic);
+	g_free (row->bounce_id);
+	g_free (row->reason);
+	g_free (row);
+}
+
+const char *
+rtls_delivery_state_name (RtlsRowState state)
+{
+	switch (state) {
+	case RTLS_ROW_SENT:
+		return _ ("sent");
+	case RTLS_ROW_NOT_CONFIRMED:
+		return _ ("not confirmed");
+	case RTLS_ROW_WAITING:
+		return _ ("waiting to retry");
+	case RTLS_ROW_FAILED:
+		return _ ("not sent");
+	case RTLS_ROW_BOUNCED:
+		return _ ("failed");
+	case RTLS_ROW_DELAYED:
+		return _ ("delayed");
+	case RTLS_ROW_DELIVERED:
+		return _ ("delivered");
+	case RTLS_ROW_UNVERIFIED:
+		return _ ("unverified bounce");
+	}
+	return "";
+}
+
+gboolean
+rtls_delivery_state_is_problem (RtlsRowState state)
+{
+	return state == RTLS_ROW_FAILED || state == RTLS_ROW_BOUNCED || state == RTLS_ROW_DELAYED
+	       || state == RTLS_ROW_NOT_CONFIRMED;
+}
+
+static gchar *
+key_of (const RtlsJournalEntry *e)
+{
+	if (g_strcmp0 (e->result, "unverified") == 0
+	    || (g_strcmp0 (e->result, "forgotten") == 0 && e->message_id == NULL
+	        && e->bounce_id != NULL))
+		return g_strconcat ("bounce:", e->bounce_id ? e->bounce_id : "",
+		                    e->bounce_id ? "" : e->envid, NULL);
+	if (e->message_id != NULL && *e->message_id != '\0')
+		return bare_id (e->message_id);
+	return g_strdup (e->envid != NULL ? e->envid : "");
+}
+
+static void
+set (gchar **slot, const char *v)
+{
+	if (v != NULL) {
+		g_free (*slot);
+		*slot = g_strdup (v);
+	}
+}
+
+/* How final a state is: a DSN that says less never overrides one that said more, whatever
+ * the order they arrived in. */
+static int
+rank (RtlsRowState s)
+{
+	switch (s) {
+	case RTLS_ROW_DELAYED:
+		return 1;
+	case RTLS_ROW_BOUNCED:
+	case RTLS_ROW_DELIVERED:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+GPtrArray *
+rtls_delivery_rows (GPtrArray *journal)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_delivery_row_free);
+
+	for (guint i = 0; journal != NULL && i < journal->len; i++) {
+		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
+		g_autofree gchar *key = key_of (e);
+		g_auto (GStrv) rcpts = NULL;
+		RtlsRowState state;
+		gboolean dsn = FALSE;
+
+		if (e->result == NULL)
+			continue;
+		if (g_str_equal (e->result, "forgotten")) {
+			for (guint j = rows->len; j-- > 0;) {
+				RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
+				if (g_str_equal (r->key, key)
+				    && (e->recipient == NULL
+				        || g_ascii_strcasecmp (r->recipient, e->recipient) == 0))
+					g_ptr_array_remove_index (rows, j);
+			}
+			continue;
+		}
+		if (g_str_equal (e->result, "sent"))
+			state = RTLS_ROW_SENT;
+		else if (g_str_equal (e->result, "not-confirmed"))
+			state = RTLS_ROW_NOT_CONFIRMED;
+		else if (g_str_equal (e->result, "temporary"))
+			state = RTLS_ROW_WAITING;
+		else if (g_str_equal (e->result, "failed"))
+			state = RTLS_ROW_FAILED;
+		else if ((dsn = g_str_equal (e->result, "bounced")))
+			state = RTLS_ROW_BOUNCED;
+		else if ((dsn = g_str_equal (e->result, "delayed")))
+			state = RTLS_ROW_DELAYED;
+		else if ((dsn = g_str_equal (e->result, "delivered")))
+			state = RTLS_ROW_DELIVERED;
+		else if ((dsn = g_str_equal (e->result, "unverified")))
+			state = RTLS_ROW_UNVERIFIED;
+		else
+			continue; /* cancelled by the person, or a result of a later version */
+
+		if (dsn)
+			rcpts = g_strsplit (e->recipient ? e->recipient : "", ",", 2);
+		else
+			rcpts = g_strsplit (e->recipients ? e->recipients : "", ",", 1000);
+		for (guint k = 0; rcpts[k] != NULL; k++) {
+			RtlsDeliveryRow *row = NULL;
+			const char *rcpt = g_strstrip (rcpts[k]);
+			if (*rcpt == '\0' && rcpts[1] != NULL)
+				continue;
+			for (guint j = 0; j < rows->len && row == NULL; j++) {
+				RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
+				if (g_str_equal (r->key, key)
+				    && g_ascii_strcasecmp (r->recipient, rcpt) == 0)
+					row = r;
+			}
+			if (row == NULL) {
+				row = g_new0 (RtlsDeliveryRow, 1);
+				row->key = g_strdup (key);
+				row->recipient = g_strdup (rcpt);
+				row->state = state;
+				row->account_id = -1;
+				/* a DSN for a recipient the send did not list (an alias expanded on
+				 * the way): its subject is the message's */
+				for (guint j = 0; j < rows->len && row->subject == NULL; j++) {
+					RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
+					if (g_str_equal (r->key, key))
+						row->subject = g_strdup (r->subject);
+				}
+				g_ptr_array_add (rows, row);
+			} else if (dsn && rank (state) < rank (row->state)) {
+				continue;
+			}
+			row->state = state;
+			row->time = e->time;
+			set (&row->message_id, e->message_id);
+			set (&row->envid, e->envid);
+			set (&row->subject, e->subject);
+			if (e->account_id >= 0)
+				row->account_id = e->account_id;
+			/* what a send said is replaced whole by the next send or DSN */
+			g_free (row->status);
+			row->status = g_strdup (e->enhanced);
+			g_free (row->explanation);
+			row->explanation = g_strdup (e->explanation);
+			g_free (row->diagnostic);
+			row->diagnostic = g_strdup (e->diagnostic);
+			g_free (row->reporting_mta);
+			row->reporting_mta = g_strdup (e->reporting_mta);
+			g_free (row->remote_mta);
+			row->remote_mta
+			        = g_strdup (e->remote_mta != NULL ? e->remote_mta : e->host);
+			g_free (row->reason);
+			row->reason = g_strdup (e->reason);
+			if (dsn)
+				set (&row->bounce_id, e->bounce_id);
+		}
+	}
+	/* newest first; rows of one time keep their order */
+	for (guint i = 0; i < rows->len / 2; i++) {
+		gpointer t = rows->pdata[i];
+		rows->pdata[i] = rows->pdata[rows->len - 1 - i];
+		rows->pdata[rows->len - 1 - i] = t;
+	}
+	{
+		/* stable sort by time, descending */
+		GPtrArray *sorted = rows;
+		for (guint i = 1; i < sorted->len; i++) {
+			gpointer x = sorted->pdata[i];
+			guint j = i;
+			while (j > 0
+			       && ((RtlsDeliveryRow *) sorted->pdata[j - 1])->time
+			                  < ((RtlsDeliveryRow *) x)->time) {
+				sorted->pdata[j] = sorted->pdata[j - 1];
+				j--;
+			}
+			sorted->pdata[j] = x;
+		}
+	}
+	return rows;
+}
+
+RtlsJournalEntry *
+rtls_delivery_forget_record (const RtlsDeliveryRow *row, gboolean whole_message, gint64 now)
+{
+	RtlsJournalEntry *e = g_new0 (RtlsJournalEntry, 1);
+
+	e->time = now;
+	e->account_id = -1;
+	e->result = g_strdup ("forgotten");
+	if (row->state == RTLS_ROW_UNVERIFIED) {
+		/* the key of an unverified row is the bounce's id: keep it recognisable */
+		e->bounce_id = g_strdup (row->bounce_id);
+		e->envid = g_strdup (row->envid);
+	} else {
+		e->message_id = g_strdup (row->message_id);
+		e->envid = g_strdup (row->envid);
+	}
+	if (!whole_message)
+		e->recipient = g_strdup (row->recipient);
+	return e;
+}
+
+static const char *
+domain_of (const char *addr)
+{
+	const char *at = addr != NULL ? strrchr (addr, '@') : NULL;
+
+	return at != NULL ? at + 1 : NULL;
+}
+
+const RtlsDeliveryRow *
+rtls_delivery_domain_warning (GPtrArray *rows, const char *domain, gint64 now, gint64 max_age)
+{
+	const RtlsDeliveryRow *found = NULL;
+	gint64 delivered = 0;
+
+	if (domain == NULL || *domain == '\0')
+		return NULL;
+	for (guint i = 0; i < rows->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
+		const char *d = domain_of (r->recipient);
+		if (d == NULL || g_ascii_strcasecmp (d, domain) != 0)
+			continue;
+		if (r->state == RTLS_ROW_DELIVERED && r->time > delivered)
+			delivered = r->time;
+		if (r->state == RTLS_ROW_BOUNCED && rtls_dsn_status_is_requiretls (r->status)
+		    && r->time >= now - max_age && (found == NULL || r->time > found->time))
+			found = r;
+	}
+	if (found != NULL && delivered > found->time)
+		return NULL;
+	return found;
+}

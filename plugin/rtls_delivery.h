@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_delivery.h: what became of each REQUIRETLS message (pure logic, no GTK, no Claws).
+ * Correlates a parsed DSN with the send journal, turns it into journal records, and folds
+ * the whole journal into the rows of the REQUIRETLS delivery window: one per message and
+ * recipient. The window, the tags and the composer's warning are all built from this.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "rtls_dsn.h"
+#include "rtls_journal.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	RTLS_BOUNCE_NOT_OURS,   /* an ordinary bounce of something else: not our business */
+	RTLS_BOUNCE_UNVERIFIED, /* about REQUIRETLS or one of our messages, but not proven ours */
+	RTLS_BOUNCE_OURS,       /* its ENVID is one we sent, and nothing contradicts it */
+} RtlsBounceMatch;
+
+/* Decides whether @dsn is about a message in @journal (RtlsJournalEntry*). Our ENVIDs are
+ * random and travel only in the envelope (RFC 3461 §4.4), so the ENVID is the proof; the
+ * returned Message-ID, when present, must agree. A Message-ID alone is never proof: anyone
+ * who got the message knows it. On OURS, *@entry is the send it matched; on UNVERIFIED,
+ * *@reason says why in plain words (translated). */
+RtlsBounceMatch rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal,
+                                         const RtlsJournalEntry **entry, gchar **reason);
+
+/* The journal records for @dsn: one per recipient it reports on (at most 100). @match,
+ * @entry and @reason as rtls_delivery_correlate() gave them; @bounce_id is the bounce's own
+ * Message-ID; @now the time to stamp. NOT_OURS gives none. */
+GPtrArray *rtls_delivery_records (const RtlsDsn *dsn, RtlsBounceMatch match,
+                                  const RtlsJournalEntry *entry, const char *reason,
+                                  const char *bounce_id, gint64 now);
+
+typedef enum {
+	RTLS_ROW_SENT,          /* accepted by the submission server; nothing heard since */
+	RTLS_ROW_NOT_CONFIRMED, /* the connection was lost after the final "." */
+	RTLS_ROW_WAITING,       /* a temporary failure; the plugin retries */
+	RTLS_ROW_FAILED,        /* refused before it left (the helper's own result) */
+	RTLS_ROW_BOUNCED,       /* a DSN of ours says failed */
+	RTLS_ROW_DELAYED,       /* a DSN of ours says delayed, still trying */
+	RTLS_ROW_DELIVERED,     /* a DSN of ours says delivered or relayed */
+	RTLS_ROW_UNVERIFIED,    /* a bounce we could not tie to a message of ours */
+} RtlsRowState;
+
+typedef struct {
+	gchar *key; /* the message: its Message-ID, else its ENVID, else the bounce's id */
+	gint64 time;
+	gchar *message_id;
+	gchar *envid;
+	gchar *subject;
+	gchar *recipient;
+	RtlsRowState state;
+	gchar *status;      /* enhanced code, e.g. "5.7.30" */
+	gchar *explanation; /* plain words */
+	gchar *reporting_mta;
+	gchar *remote_mta;
+	gchar *diagnostic;
+	gchar *bounce_id;
+	gchar *reason;
+	gint account_id;
+} RtlsDeliveryRow;
+
+void rtls_delivery_row_free (RtlsDeliveryRow *row);
+
+/* Folds the journal (oldest first) into rows, newest first. */
+GPtrArray *rtls_delivery_rows (GPtrArray *journal);
+
+const char *rtls_delivery_state_name (RtlsRowState state); /* translated */
+gboolean rtls_delivery_state_is_problem (RtlsRowState state);
+
+/* The record that removes a row (recipient given) or a whole message (recipient NULL). */
+RtlsJournalEntry *rtls_delivery_forget_record (const RtlsDeliveryRow *row, gboolean whole_message,
+                                               gint64 now);
+
+/* The newest bounce of a REQUIRETLS message to @domain for the reason REQUIRETLS itself
+ * (5.7.30 or 5.7.10), within @max_age seconds before @now and with no later delivery to that
+ * domain confirmed; NULL when there is none. Points into @rows. */
+const RtlsDeliveryRow *rtls_delivery_domain_warning (GPtrArray *rows, const char *domain,
+                                                     gint64 now, gint64 max_age);
+
+/* "<a@b>" and "a@b" compare equal. */
+gboolean rtls_delivery_same_message_id (const char *a, const char *b);
+
+G_END_DECLS

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * test-delivery.c: DSN correlation with the send journal and the delivery rows
+ * (plugin/rtls_delivery.c), over the bounces in tests/data/dsn/.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "rtls_delivery.h"
+
+static RtlsJournalEntry *
+send_entry (gint64 time, const char *envid, const char *msgid, const char *rcpts,
+            const char *result)
+{
+	RtlsJournalEntry *e = g_new0 (RtlsJournalEntry, 1);
+
+	e->time = time;
+	e->envid = g_strdup (envid);
+	e->message_id = g_strdup (msgid);
+	e->recipients = g_strdup (rcpts);
+	e->result = g_strdup (result);
+	e->subject = g_strdup ("Board minutes");
+	e->account_id = 1;
+	e->host = g_strdup ("smtp.sender.test");
+	return e;
+}
+
+/* The journal a user would have: the sends the corpus bounces are about, one refused. */
+static GPtrArray *
+journal (void)
+{
+	GPtrArray *j = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+
+	g_ptr_array_add (j, send_entry (1000, "rtls-aaaaaaaabbbbbbbbcccccccc",
+	                                "<rtls-aaaaaaaabbbbbbbbcccccccc@sender.test>",
+	                                "bob@example.org,carol@example.com", "sent"));
+	g_ptr_array_add (j, send_entry (1100, "rtls-0123456789abcdef01234567",
+	                                "<rtls-0123456789abcdef01234567@sender.test>",
+	                                "norequiretls@example.net", "not-confirmed"));
+	g_ptr_array_add (j, send_entry (1200, "rtls-fedcba9876543210fedcba98",
+	                                "<rtls-fedcba9876543210fedcba98@sender.test>",
+	                                "norequiretls@example.net", "sent"));
+	/* refused by the submission server: a later bounce about it is impossible */
+	g_ptr_array_add (j, send_entry (1300, "rtls-0a0b0c0d0e0f101112131415",
+	                                "<rtls-0a0b0c0d0e0f101112131415@sender.test>",
+	                                "erin@example.org", "failed"));
+	/* sent, but the bounce about it comes with another ENVID */
+	g_ptr_array_add (j, send_entry (1400, "rtls-99999999999999999999999a",
+	                                "<rtls-161718191a1b1c1d1e1f2021@sender.test>",
+	                                "frank@example.org", "sent"));
+	/* the envelope matches but the returned headers are of another message */
+	g_ptr_array_add (j,
+	                 send_entry (1500, "rtls-11111111222222223333333",
+	                             "<something-else@sender.test>", "dave@example.net", "sent"));
+	return j;
+}
+
+static RtlsDsn *
+parse (const char *name)
+{
+	g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "dsn", name, NULL);
+	g_autofree gchar *data = NULL;
+	gsize len = 0;
+	g_autoptr (GError) error = NULL;
+	RtlsDsn *dsn;
+
+	g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+	dsn = rtls_dsn_parse (data, len, &error);
+	g_assert_no_error (error);
+	return dsn;
+}
+
+static void
+test_correlate (void)
+{
+	static const struct {
+		const char *file;
+		RtlsBounceMatch want;
+		const char *envid;  /* of the matched send */
+		const char *reason; /* in the reason of an unverified one */
+	} t[] = {
+		{ "postfix311-5.7.30.eml", RTLS_BOUNCE_OURS, "rtls-aaaaaaaabbbbbbbbcccccccc" },
+		/* not-confirmed sends may have gone out: their bounces are believed */
+		{ "postfix-5.7.30-remote.eml", RTLS_BOUNCE_OURS, "rtls-0123456789abcdef01234567" },
+		{ "exim-5.7.30-remote.eml", RTLS_BOUNCE_OURS, "rtls-fedcba9876543210fedcba98" },
+		{ "mox-5.7.30.eml", RTLS_BOUNCE_UNVERIFIED, NULL, "never accepted" },
+		{ "mox-5.7.10.eml", RTLS_BOUNCE_UNVERIFIED, NULL, "Message-ID alone" },
+		{ "postfix311-4.7.30-delayed.eml", RTLS_BOUNCE_UNVERIFIED, NULL,
+		  "another message" },
+		{ "forged-unknown-envid.eml", RTLS_BOUNCE_UNVERIFIED, NULL, "matches no message" },
+		{ "malformed-no-third-part.eml", RTLS_BOUNCE_UNVERIFIED, NULL,
+		  "matches no message" },
+		/* ordinary bounces of other mail are none of our business */
+		{ "postfix-unknown-user.eml", RTLS_BOUNCE_NOT_OURS },
+		{ "exim-unknown-user.eml", RTLS_BOUNCE_NOT_OURS },
+		{ "postfix-relay-refused.eml", RTLS_BOUNCE_NOT_OURS },
+	};
+	g_autoptr (GPtrArray) j = journal ();
+
+	for (gsize i = 0; i < G_N_ELEMENTS (t); i++) {
+		g_autoptr (RtlsDsn) dsn = parse (t[i].file);
+		const RtlsJournalEntry *e = NULL;
+		g_autofree gchar *reason = NULL;
+		RtlsBounceMatch m = rtls_delivery_correlate (dsn, j, &e, &reason);
+		if (m != t[i].want)
+			g_error ("%s: match %d, want %d (%s)", t[i].file, m, t[i].want,
+			         reason ? reason : "");
+		if (t[i].envid != NULL) {
+			g_assert_nonnull (e);
+			g_assert_cmpstr (e->envid, ==, t[i].envid);
+			g_assert_null (reason);
+		} else {
+			g_assert_null (e);
+		}
+		if (t[i].reason != NULL && (reason == NULL || strstr (reason, t[i].reason) == NULL))
+			g_error ("%s: reason \"%s\", want \"%s\" in it", t[i].file, reason,
+			         t[i].reason);
+		if (m == RTLS_BOUNCE_NOT_OURS)
+			g_assert_null (reason);
+	}
+}
+
+/* journal → records → journal lines → rows: what the window shows after a restart */
+static GPtrArray *
+roundtrip (GPtrArray *entries)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+
+	for (guint i = 0; i < entries->len; i++) {
+		g_autofree gchar *line = rtls_journal_entry_format (g_ptr_array_index (entries, i));
+		RtlsJournalEntry *e = rtls_journal_entry_parse (line);
+		g_assert_nonnull (e);
+		g_ptr_array_add (out, e);
+	}
+	return out;
+}
+
+static void
+add_dsn (GPtrArray *j, const char *file, gint64 now)
+{
+	g_autoptr (RtlsDsn) dsn = parse (file);
+	const RtlsJournalEntry *e = NULL;
+	g_autofree gchar *reason = NULL;
+	RtlsBounceMatch m = rtls_delivery_correlate (dsn, j, &e, &reason);
+	g_autofree gchar *bounce_id = g_strdup_printf ("<bounce-%s@relay.test>", file);
+	g_autoptr (GPtrArray) recs = rtls_delivery_records (dsn, m, e, reason, bounce_id, now);
+
+	for (guint i = 0; i < recs->len; i++)
+		g_ptr_array_add (j, g_steal_pointer (&recs->pdata[i]));
+	g_ptr_array_set_size (recs, 0);
+}
+
+static const RtlsDeliveryRow *
+find_row (GPtrArray *rows, const char *rcpt, const char *key_part)
+{
+	for (guint i = 0; i < rows->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
+		if (g_ascii_strcasecmp (r->recipient, rcpt) == 0
+		    && strstr (r->key, key_part) != NULL)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+test_rows (void)
+{
+	g_autoptr (GPtrArray) j = journal ();
+	g_autoptr (GPtrArray) back = NULL;
+	g_autoptr (GPtrArray) rows = NULL;
+	const RtlsDeliveryRow *r;
+
+	add_dsn (j, "postfix311-5.7.30.eml", 2000);    /* bob: failed 5.7.30 */
+	add_dsn (j, "exim-5.7.30-remote.eml", 2100);   /* 5.0.0 made 5.7.30 */
+	add_dsn (j, "forged-unknown-envid.eml", 2200); /* unverified, never a failure */
+	add_dsn (j, "postfix-unknown-user.eml", 2300); /* not ours: no record at all */
+	back = roundtrip (j);
+	rows = rtls_delivery_rows (back);
+
+	/* bob bounced; carol of the same message is still just "sent" */
+	r = find_row (rows, "bob@example.org", "rtls-aaaaaaaabbbbbbbbcccccccc");
+	g_assert_nonnull (r);
+	g_assert_cmpint (r->state, ==, RTLS_ROW_BOUNCED);
+	g_assert_cmpstr (r->status, ==, "5.7.30");
+	g_assert_cmpstr (r->subject, ==, "Board minutes");
+	g_assert_cmpstr (r->remote_mta, ==, "mx1.example.org");
+	g_assert_cmpstr (r->reporting_mta, ==, "mx.sender.test");
+	g_assert_true (g_str_has_prefix (r->diagnostic, "X-Postfix; REQUIRETLS support"));
+	g_assert_nonnull (strstr (r->explanation, "does not support REQUIRETLS"));
+	g_assert_cmpstr (r->bounce_id, ==, "bounce-postfix311-5.7.30.eml@relay.test");
+	r = find_row (rows, "carol@example.com", "rtls-aaaaaaaabbbbbbbbcccccccc");
+	g_assert_nonnull (r);
+	g_assert_cmpint (r->state, ==, RTLS_ROW_SENT);
+
+	r = find_row (rows, "norequiretls@example.net", "rtls-fedcba98");
+	g_assert_cmpint (r->state, ==, RTLS_ROW_BOUNCED);
+	g_assert_cmpstr (r->status, ==, "5.7.30");
+	r = find_row (rows, "norequiretls@example.net", "rtls-0123456789");
+	g_assert_cmpint (r->state, ==, RTLS_ROW_NOT_CONFIRMED);
+	r = find_row (rows, "erin@example.org", "rtls-0a0b");
+	g_assert_cmpint (r->state, ==, RTLS_ROW_FAILED);
+
+	/* the forged one is listed as unverified, with its reason, under its own key */
+	r = find_row (rows, "bob@example.org", "bounce:");
+	g_assert_nonnull (r);
+	g_assert_cmpint (r->state, ==, RTLS_ROW_UNVERIFIED);
+	g_assert_false (rtls_delivery_state_is_problem (r->state));
+	g_assert_nonnull (strstr (r->reason, "matches no message"));
+	g_assert_cmpstr (r->subject, ==, "Urgent: resend without TLS");
+	g_assert_null (find_row (rows, "unknown@example.net", ""));
+
+	/* newest first */
+	for (guint i = 1; i < rows->len; i++)
+		g_assert_cmpint (((RtlsDeliveryRow *) rows->pdata[i - 1])->time, >=,
+		                 ((RtlsDeliveryRow *) rows->pdata[i])->time);
+}
+
+/* A delayed DSN arriving after the failure does not make the failure "delayed" again. */
+static void
+test_order (void)
+{
+	g_autoptr (GPtrArray) j = journal ();
+	g_autoptr (GPtrArray) rows = NULL;
+	RtlsJournalEntry *later;
+
+	add_dsn (j, "postfix311-5.7.30.eml", 2000);
+	later = g_new0 (RtlsJournalEntry, 1);
+	later->time = 3000;
+	later->result = g_strdup ("delayed");
+	later->envid = g_strdup ("rtls-aaaaaaaabbbbbbbbcccccccc");
+	later->message_id = g_strdup ("<rtls-aaaaaaaabbbbbbbbcccccccc@sender.test>");
+	later->recipient = g_strdup ("BOB@example.org");
+	later->enhanced = g_strdup ("4.7.30");
+	g_ptr_array_add (j, later);
+	rows = rtls_delivery_rows (j);
+	g_assert_cmpint (find_row (rows, "bob@example.org", "rtls-aaaa")->state, ==,
+	                 RTLS_ROW_BOUNCED);
+	g_assert_cmpstr (find_row (rows, "bob@example.org", "rtls-aaaa")->status, ==, "5.7.30");
+}
+
+static void
+test_forget (void)
+{
+	g_autoptr (GPtrArray) j = journal ();
+	g_autoptr (GPtrArray) rows = NULL;
+	g_autoptr (GPtrArray) after = NULL;
+	g_autoptr (GPtrArray) back = NULL;
+	const RtlsDeliveryRow *r;
+	guint before;
+
+	add_dsn (j, "postfix311-5.7.30.eml", 2000);
+	add_dsn (j, "forged-unknown-envid.eml", 2200);
+	rows = rtls_delivery_rows (j);
+	before = rows->len;
+	/* forget one recipient's row, and the unverified bounce */
+	r = find_row (rows, "bob@example.org", "rtls-aaaa");
+	g_ptr_array_add (j, rtls_delivery_forget_record (r, FALSE, 3000));
+	r = find_row (rows, "bob@example.org", "bounce:");
+	g_ptr_array_add (j, rtls_delivery_forget_record (r, FALSE, 3001));
+	back = roundtrip (j);
+	after = rtls_delivery_rows (back);
+	g_assert_cmpuint (after->len, ==, before - 2);
+	g_assert_null (find_row (after, "bob@example.org", "rtls-aaaa"));
+	g_assert_null (find_row (after, "bob@example.org", "bounce:"));
+	g_assert_nonnull (find_row (after, "carol@example.com", "rtls-aaaa"));
+	/* and the whole message */
+	r = find_row (after, "carol@example.com", "rtls-aaaa");
+	g_ptr_array_add (j, rtls_delivery_forget_record (r, TRUE, 3002));
+	g_ptr_array_unref (after);
+	after = rtls_delivery_rows (j);
+	g_assert_null (find_row (after, "carol@example.com", "rtls-aaaa"));
+	g_assert_cmpuint (after->len, ==, before - 3);
+}
+
+static void
+test_domain_warning (void)
+{
+	g_autoptr (GPtrArray) j = journal ();
+	g_autoptr (GPtrArray) rows = NULL;
+	const gint64 day = 24 * 3600;
+	const RtlsDeliveryRow *w;
+	RtlsJournalEntry *ok;
+
+	add_dsn (j, "postfix311-5.7.30.eml", 10 * day);
+	rows = rtls_delivery_rows (j);
+	w = rtls_delivery_domain_warning (rows, "example.org", 11 * day, 90 * day);
+	g_assert_nonnull (w);
+	g_assert_cmpstr (w->recipient, ==, "bob@example.org");
+	g_assert_nonnull (rtls_delivery_domain_warning (rows, "EXAMPLE.ORG", 11 * day, 90 * day));
+	/* other domains, old bounces and bounces for other reasons say nothing */
+	g_assert_null (rtls_delivery_domain_warning (rows, "example.com", 11 * day, 90 * day));
+	g_assert_null (rtls_delivery_domain_warning (rows, "sub.example.org", 11 * day, 90 * day));
+	g_assert_null (rtls_delivery_domain_warning (rows, "example.org", 101 * day, 90 * day));
+	g_assert_null (rtls_delivery_domain_warning (rows, NULL, 11 * day, 90 * day));
+	/* a delivery confirmed later to that domain clears it */
+	ok = send_entry (12 * day, "rtls-aaaaaaaabbbbbbbbcccccccc",
+	                 "<rtls-aaaaaaaabbbbbbbbcccccccc@sender.test>", NULL, "delivered");
+	ok->recipient = g_strdup ("zoe@example.org");
+	g_ptr_array_add (j, ok);
+	g_ptr_array_unref (rows);
+	rows = rtls_delivery_rows (j);
+	g_assert_null (rtls_delivery_domain_warning (rows, "example.org", 13 * day, 90 * day));
+}
+
+static void
+test_message_id (void)
+{
+	g_assert_true (rtls_delivery_same_message_id ("<a@b>", "a@b"));
+	g_assert_true (rtls_delivery_same_message_id (" <a@b> ", "<a@b>"));
+	g_assert_false (rtls_delivery_same_message_id ("<a@b>", "<A@b>"));
+	g_assert_false (rtls_delivery_same_message_id ("<>", ""));
+	g_assert_false (rtls_delivery_same_message_id (NULL, NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+	g_test_init (&argc, &argv, NULL);
+	g_test_add_func ("/delivery/correlate", test_correlate);
+	g_test_add_func ("/delivery/rows", test_rows);
+	g_test_add_func ("/delivery/order", test_order);
+	g_test_add_func ("/delivery/forget", test_forget);
+	g_test_add_func ("/delivery/domain-warning", test_domain_warning);
+	g_test_add_func ("/delivery/message-id", test_message_id);
+	return g_test_run ();
+}
