@@ -118,6 +118,41 @@ row_is_recipient (const char *name)
 	return FALSE;
 }
 
+static void
+composer_free (RtlsComposer *c)
+{
+	g_free (c->domain_warning);
+	g_free (c);
+}
+
+/* The status line: the choice, why, and with Require TLS the memory of the last bounce for
+ * a recipient's domain (at most one, the newest: useful, not noisy). */
+static void
+show_choice (RtlsComposer *c, const char *reason)
+{
+	g_autofree gchar *text = NULL;
+
+	if (c->ui == NULL)
+		return;
+	if (c->choice == RTLS_CHOICE_REQUIRE && c->domain_warning != NULL)
+		text = reason != NULL ? g_strdup_printf ("%s\n%s", reason, c->domain_warning)
+		                      : g_strdup (c->domain_warning);
+	rtls_compose_ui_set_choice (c->ui, c->choice, text != NULL ? text : reason);
+}
+
+static void
+update_domain_warning (RtlsComposer *c, GPtrArray *rcpts)
+{
+	g_clear_pointer (&c->domain_warning, g_free);
+	for (guint i = 0; i < rcpts->len && c->domain_warning == NULL; i++) {
+		const char *at = strrchr (g_ptr_array_index (rcpts, i), '@');
+		if (at != NULL)
+			c->domain_warning = rtls_bounce_domain_warning (at + 1);
+	}
+	if (c->domain_warning != NULL)
+		g_debug ("REQUIRETLS: domain warning: %s", c->domain_warning);
+}
+
 /* Applies the rules to the recipients in the composer (To, Cc, Bcc rows, parsed with
  * libetpan). A choice made by hand stays; the status line then says what the rules ask. */
 static void
@@ -149,6 +184,7 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 	c->recipients_hash = hash;
 	g_ptr_array_add (fields, NULL);
 	rtls_rules_recipients_from_fields ((const char *const *) fields->pdata, rcpts);
+	update_domain_warning (c, rcpts);
 	rtls_rules_decide (rtls_config_rules (), rcpts,
 	                   compose->account ? compose->account->account_id : -1, &v);
 	if (v.rule != NULL) {
@@ -163,8 +199,7 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 			rows_for_choice (compose, target, FALSE);
 			g_debug ("REQUIRETLS: choice %s (rules)", rtls_choice_to_string (target));
 		}
-		if (c->ui != NULL)
-			rtls_compose_ui_set_choice (c->ui, c->choice, reason);
+		show_choice (c, reason);
 	} else if (c->ui != NULL) {
 		g_autofree gchar *note = NULL;
 		if (v.rule != NULL && v.choice != c->choice)
@@ -172,7 +207,7 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 			        _ ("Your choice by hand is kept, although a rule asks for "
 			           "%s (rule: %s, %s)."),
 			        choice_label (v.choice), shown, v.address);
-		rtls_compose_ui_set_choice (c->ui, c->choice, note);
+		show_choice (c, note);
 	}
 	rtls_verdict_clear (&v);
 }
@@ -197,8 +232,7 @@ rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual)
 	c->choice = choice;
 	c->manual = manual;
 	rows_for_choice (c->compose, choice, manual);
-	if (c->ui != NULL)
-		rtls_compose_ui_set_choice (c->ui, choice, NULL);
+	show_choice (c, NULL);
 }
 
 static void
@@ -210,6 +244,7 @@ ui_choice_cb (gpointer data, RtlsChoice choice)
 	c->manual = TRUE;
 	rows_for_choice (c->compose, choice, TRUE);
 	c->compose->modified = TRUE;
+	show_choice (c, NULL);
 	/* not debug_print(): its expansion does not match the one Debian built Claws with */
 	g_debug ("REQUIRETLS: choice %s", rtls_choice_to_string (choice));
 }
@@ -234,7 +269,7 @@ composer_gone (gpointer data)
 		g_hash_table_remove (composers, c->compose);
 	c->compose = NULL;
 	if (c->send == NULL)
-		g_free (c);
+		composer_free (c);
 }
 
 void
@@ -242,7 +277,7 @@ rtls_composer_send_over (RtlsComposer *c)
 {
 	c->send = NULL;
 	if (c->gone)
-		g_free (c);
+		composer_free (c);
 }
 
 static void
@@ -412,7 +447,7 @@ rtls_compose_done (void)
 		/* A composer with a send in flight keeps its record until the send is over:
 		 * rtls_send_done() kept the module loaded for it. */
 		if (c->send == NULL)
-			g_free (c);
+			composer_free (c);
 		else
 			c->gone = TRUE;
 	}

@@ -450,3 +450,63 @@ rtls_delivery_domain_warning (GPtrArray *rows, const char *domain, gint64 now, g
 		return NULL;
 	return found;
 }
+
+gchar *
+rtls_delivery_advice (const RtlsDeliveryRow *row)
+{
+	const char *rcpt = row->recipient != NULL ? row->recipient : "";
+
+	switch (row->state) {
+	case RTLS_ROW_BOUNCED:
+		if (g_strcmp0 (row->status, "5.7.30") == 0)
+			return g_strdup_printf (
+			        _ ("A server on the way to %s does not support REQUIRETLS, so it "
+			           "returned the message instead of passing it on. You can ask the "
+			           "recipient whether their provider supports REQUIRETLS, send the "
+			           "content another way, or, only if it may cross a hop without "
+			           "TLS, "
+			           "edit and resend it with Require TLS off."),
+			        rcpt);
+		if (g_strcmp0 (row->status, "5.7.10") == 0)
+			return g_strdup_printf (
+			        _ ("TLS with a server on the way to %s could not be set up or its "
+			           "certificate could not be verified, so the message was "
+			           "returned. "
+			           "The recipient's domain may need to publish DANE or MTA-STS; "
+			           "you "
+			           "can ask them, or send the content another way."),
+			        rcpt);
+		return g_strdup_printf (
+		        _ ("The message was not delivered to %s. Check the address, "
+		           "then edit and resend it."),
+		        rcpt);
+	case RTLS_ROW_DELAYED:
+		return g_strdup (_ ("Servers on the way are still trying. Nothing needs doing yet; "
+		                    "a final report may follow, or may never arrive."));
+	case RTLS_ROW_NOT_CONFIRMED:
+		return g_strdup (
+		        _ ("The connection was lost after the message was handed over, so "
+		           "it may or may not have been accepted. Ask the recipient before "
+		           "resending, or it may arrive twice."));
+	case RTLS_ROW_WAITING:
+		return g_strdup (_ ("Your server could not take it for now. It waits locked in the "
+		                    "queue and is retried with REQUIRETLS."));
+	case RTLS_ROW_FAILED:
+		return g_strdup (_ ("It never left: the message stayed with you (in the composer, "
+		                    "Drafts or the queue)."));
+	case RTLS_ROW_SENT:
+		return g_strdup (
+		        _ ("Your server accepted it with REQUIRETLS. If a server further on "
+		           "cannot honour it, a bounce comes back, though bounces can be "
+		           "lost."));
+	case RTLS_ROW_DELIVERED:
+		return g_strdup (_ ("A server on the way reported it delivered."));
+	case RTLS_ROW_UNVERIFIED:
+		return g_strdup_printf (
+		        _ ("This bounce could not be tied to a message you sent with REQUIRETLS: "
+		           "%s. It may be forged. Do not act on what it says, and never resend "
+		           "anything without TLS because of it."),
+		        row->reason != NULL ? row->reason : "");
+	}
+	return g_strdup ("");
+}

@@ -83,6 +83,9 @@ RtlsJournalEntry *rtls_delivery_forget_record (const RtlsDeliveryRow *row, gbool
 const RtlsDeliveryRow *rtls_delivery_domain_warning (GPtrArray *rows, const char *domain,
                                                      gint64 now, gint64 max_age);
 
+/* What the row means for the person and what they can do, in plain words (translated). */
+gchar *rtls_delivery_advice (const RtlsDeliveryRow *row);
+
 /* "<a@b>" and "a@b" compare equal. */
 gboolean rtls_delivery_same_message_id (const char *a, const char *b);
 

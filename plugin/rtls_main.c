@@ -25,6 +25,12 @@ rtls_menu_send_queue_cb (gpointer data)
 	rtls_send_queued (RTLS_RUN_ASKED);
 }
 
+static void
+rtls_menu_delivery_cb (gpointer data)
+{
+	rtls_bounce_show_window ();
+}
+
 static gboolean
 offline_switch_hook (gpointer source, gpointer data)
 {
@@ -47,10 +53,12 @@ plugin_init (gchar **error)
 	rtls_send_init ();
 	rtls_compose_init ();
 	rtls_prefs_init ();
+	rtls_bounce_init ();
 	hook_offline = hooks_register_hook (OFFLINE_SWITCH_HOOKLIST, offline_switch_hook, NULL);
 	mainwin = mainwindow_get_mainwindow ();
 	if (mainwin != NULL && mainwin->ui_manager != NULL)
-		main_ui = rtls_main_ui_attach (mainwin->ui_manager, rtls_menu_send_queue_cb, NULL);
+		main_ui = rtls_main_ui_attach (mainwin->ui_manager, rtls_menu_send_queue_cb,
+		                               rtls_menu_delivery_cb, NULL);
 	log_message (LOG_PROTOCOL, _ ("REQUIRETLS plugin loaded\n"));
 	return 0;
 }
@@ -61,6 +69,7 @@ plugin_done (void)
 	gboolean can_unload;
 
 	hooks_unregister_hook (OFFLINE_SWITCH_HOOKLIST, hook_offline);
+	rtls_bounce_done ();
 	if (main_ui != NULL && mainwindow_get_mainwindow () != NULL)
 		rtls_main_ui_detach (main_ui);
 	main_ui = NULL;

@@ -35,6 +35,7 @@ typedef struct {
 	guint recipients_hash; /* of the recipient rows last evaluated */
 	gulong destroy_id;     /* watches the composer's window */
 	gboolean gone;         /* the composer was destroyed; kept only for its send */
+	gchar *domain_warning; /* the last REQUIRETLS bounce for a recipient's domain, or NULL */
 } RtlsComposer;
 
 /* config (rtls_config.c) */
@@ -60,6 +61,11 @@ gboolean rtls_compose_alive (Compose *compose);
 void rtls_composer_send_over (RtlsComposer *c);
 
 /* preferences pages (rtls_prefs.c) */
+void rtls_bounce_init (void);
+void rtls_bounce_done (void);
+void rtls_bounce_show_window (void);
+gchar *rtls_bounce_domain_warning (const char *domain); /* NULL: nothing to say */
+
 void rtls_prefs_init (void);
 void rtls_prefs_done (void);
 

@@ -401,6 +401,7 @@ struct _RtlsMainUi {
 	GtkActionGroup *group;
 	guint merge_id;
 	RtlsActionFn cb;
+	RtlsActionFn delivery_cb;
 	gpointer data;
 };
 
@@ -411,27 +412,40 @@ main_send_queue (GtkAction *a, gpointer data)
 	ui->cb (ui->data);
 }
 
+static void
+main_delivery (GtkAction *a, gpointer data)
+{
+	RtlsMainUi *ui = data;
+	ui->delivery_cb (ui->data);
+}
+
 RtlsMainUi *
-rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, gpointer data)
+rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, RtlsActionFn on_delivery,
+                     gpointer data)
 {
 	RtlsMainUi *ui = g_new0 (RtlsMainUi, 1);
-	GtkActionEntry entry = { "Tools/RequireTLSSendQueue",
-		                 NULL,
-		                 N_ ("Send _queued REQUIRETLS messages"),
-		                 NULL,
-		                 N_ ("Send the messages waiting in the queue with Require TLS"),
-		                 G_CALLBACK (main_send_queue) };
+	GtkActionEntry entries[] = {
+		{ "Tools/RequireTLSSendQueue", NULL, N_ ("Send _queued REQUIRETLS messages"), NULL,
+		  N_ ("Send the messages waiting in the queue with Require TLS"),
+		  G_CALLBACK (main_send_queue) },
+		{ "Tools/RequireTLSDelivery", NULL, N_ ("REQUIRETLS _delivery"), NULL,
+		  N_ ("What became of the messages sent with Require TLS, and the bounces"),
+		  G_CALLBACK (main_delivery) },
+	};
 
 	ui->uim = g_object_ref (uim);
 	ui->cb = on_send_queue;
+	ui->delivery_cb = on_delivery;
 	ui->data = data;
 	ui->group = gtk_action_group_new ("RequireTLSMain");
 	gtk_action_group_set_translation_domain (ui->group, GETTEXT_PACKAGE);
-	gtk_action_group_add_actions (ui->group, &entry, 1, ui);
+	gtk_action_group_add_actions (ui->group, entries, G_N_ELEMENTS (entries), ui);
 	gtk_ui_manager_insert_action_group (uim, ui->group, 0);
 	ui->merge_id = gtk_ui_manager_new_merge_id (uim);
 	gtk_ui_manager_add_ui (uim, ui->merge_id, "/Menu/Tools", "RequireTLSSendQueue",
 	                       "Tools/RequireTLSSendQueue", GTK_UI_MANAGER_MENUITEM, FALSE);
+	gtk_ui_manager_add_ui (uim, ui->merge_id, "/Menu/Tools", "RequireTLSDelivery",
+	                       "Tools/RequireTLSDelivery", GTK_UI_MANAGER_MENUITEM, FALSE);
 	gtk_ui_manager_ensure_update (uim);
 	return ui;
 }

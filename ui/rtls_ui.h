@@ -60,7 +60,8 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* The main window's Tools menu item "Send queued REQUIRETLS messages". */
 typedef struct _RtlsMainUi RtlsMainUi;
-RtlsMainUi *rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, gpointer data);
+RtlsMainUi *rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue,
+                                 RtlsActionFn on_delivery, gpointer data);
 void rtls_main_ui_detach (RtlsMainUi *ui);
 void rtls_ui_window_hide (GtkWidget *window);
 /* Calls @fn (@data) when @widget is destroyed; the id is for rtls_ui_disconnect(). */

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_bounce.c: bounces back in the mail client. Every incoming message passes through
+ * Claws' filtering hook (POP, local mbox, and IMAP inboxes with filtering on receive); a
+ * delivery report is parsed (rtls_dsn.c), tied to the send journal by its ENVID
+ * (rtls_delivery.c) and recorded there. A failure or delay of ours tags the bounce and the
+ * Sent copy, shows a note that does not take the focus, and a row in the REQUIRETLS
+ * delivery window. Nothing is ever resent by itself; unverified bounces are never shown as
+ * failures of ours.
+ */
+#include "config.h"
+
+#include "rtls_plugin.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "alertpanel.h"
+#include "common/tags.h"
+#include "compose.h"
+#include "folder.h"
+#include "hooks.h"
+#include "log.h"
+#include "mainwindow.h"
+#include "messageview.h"
+#include "procmsg.h"
+
+#include "rtls_delivery.h"
+#include "rtls_delivery_ui.h"
+#include "rtls_dsn.h"
+#include "rtls_journal.h"
+
+#define DOMAIN_WARNING_AGE (90 * 24 * 3600) /* a bounce older than this says nothing now */
+
+static gulong hook_filtering;
+
+static const char *
+tag_failed (void)
+{
+	return _ ("REQUIRETLS failed");
+}
+
+static const char *
+tag_delayed (void)
+{
+	return _ ("REQUIRETLS delayed");
+}
+
+static const char *
+tag_unverified (void)
+{
+	return _ ("REQUIRETLS unverified");
+}
+
+static GPtrArray *
+load_journal (void)
+{
+	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
+	g_autoptr (GError) error = NULL;
+	GPtrArray *j = rtls_journal_load (path, &error);
+
+	if (j == NULL) {
+		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read the journal: %s\n"),
+		             error->message);
+		j = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	}
+	return j;
+}
+
+static void
+tag (MsgInfo *msginfo, const char *name)
+{
+	gint id = tags_get_id_for_str (name);
+
+	if (id == -1) {
+		id = tags_add_tag (name);
+		tags_write_tags ();
+	}
+	if (id > 0)
+		procmsg_msginfo_update_tags (msginfo, TRUE, id);
+}
+
+/* A message by Message-ID in @item, or NULL. */
+static MsgInfo *
+find_in (FolderItem *item, const char *msgid)
+{
+	g_autofree gchar *bare = NULL;
+
+	if (item == NULL || msgid == NULL)
+		return NULL;
+	bare = g_strdup (msgid);
+	g_strstrip (bare);
+	if (bare[0] == '<') {
+		memmove (bare, bare + 1, strlen (bare));
+		if (bare[0] != '\0' && bare[strlen (bare) - 1] == '>')
+			bare[strlen (bare) - 1] = '\0';
+	}
+	return folder_item_get_msginfo_by_msgid (item, bare);
+}
+
+/* The Sent copy: the account's Sent folder, the default one, then every mailbox's. */
+static MsgInfo *
+find_sent (gint account_id, const char *msgid)
+{
+	PrefsAccount *ac = account_id >= 0 ? account_find_from_id (account_id) : NULL;
+	MsgInfo *m = NULL;
+
+	if (ac != NULL)
+		m = find_in (account_get_special_folder (ac, F_OUTBOX), msgid);
+	if (m == NULL)
+		m = find_in (folder_get_default_outbox (), msgid);
+	for (GList *l = folder_get_list (); l != NULL && m == NULL; l = l->next)
+		m = find_in (FOLDER (l->data)->outbox, msgid);
+	return m;
+}
+
+/* The bounce: every mailbox's Inbox, then every folder of the local mailboxes (a filter
+ * rule may have moved it). IMAP folders other than the Inbox are not searched: that would
+ * mean going online for every folder. */
+static void
+search_item (FolderItem *item, gpointer data)
+{
+	gpointer *ctx = data;
+
+	if (ctx[1] != NULL || item == NULL || item->folder == NULL || item->no_select)
+		return;
+	if (FOLDER_TYPE (item->folder) != F_MH && FOLDER_TYPE (item->folder) != F_MBOX)
+		return;
+	ctx[1] = find_in (item, ctx[0]);
+}
+
+static MsgInfo *
+find_bounce (const char *msgid)
+{
+	gpointer ctx[2] = { (gpointer) msgid, NULL };
+
+	for (GList *l = folder_get_list (); l != NULL && ctx[1] == NULL; l = l->next)
+		ctx[1] = find_in (FOLDER (l->data)->inbox, msgid);
+	if (ctx[1] == NULL)
+		folder_func_to_all_folders (search_item, ctx);
+	return ctx[1];
+}
+
+static void
+show_window_cb (gpointer data)
+{
+	rtls_bounce_show_window ();
+}
+
+/* The note: one line a recipient, at most three, then "and N more". */
+static void
+notify (GPtrArray *records)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	g_autoptr (GString) text = g_string_new (NULL);
+	guint shown = 0, problems = 0;
+
+	for (guint i = 0; i < records->len; i++) {
+		const RtlsJournalEntry *e = g_ptr_array_index (records, i);
+		if (!g_str_equal (e->result, "bounced") && !g_str_equal (e->result, "delayed"))
+			continue;
+		problems++;
+		if (shown >= 3)
+			continue;
+		if (text->len > 0)
+			g_string_append_c (text, '\n');
+		g_string_append_printf (
+		        text,
+		        g_str_equal (e->result, "bounced")
+		                ? _ ("A message sent with Require TLS bounced: “%s” to %s — %s "
+		                     "(%s).")
+		                : _ ("A message sent with Require TLS is delayed: “%s” to %s — %s "
+		                     "(%s)."),
+		        e->subject != NULL ? e->subject : _ ("(no subject)"), e->recipient,
+		        e->explanation, e->enhanced != NULL ? e->enhanced : "?");
+		shown++;
+	}
+	if (problems == 0)
+		return;
+	if (problems > shown)
+		g_string_append_printf (
+		        text, ngettext ("\nAnd %u more.", "\nAnd %u more.", problems - shown),
+		        problems - shown);
+	rtls_ui_notify (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, text->str,
+	                show_window_cb, NULL);
+}
+
+static gboolean
+already_recorded (GPtrArray *journal, const char *bounce_id)
+{
+	for (guint i = 0; bounce_id != NULL && i < journal->len; i++) {
+		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
+		if (e->bounce_id != NULL && rtls_delivery_same_message_id (e->bounce_id, bounce_id))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Reads at most @max bytes of the message file: a delivery report is recognised by its
+ * header before the whole is read. */
+static gchar *
+read_message (MsgInfo *msginfo, gsize *len)
+{
+	g_autofree gchar *path = procmsg_get_message_file (msginfo);
+	g_autoptr (GError) error = NULL;
+	GStatBuf st;
+	gchar *data = NULL;
+
+	if (path == NULL || g_stat (path, &st) != 0)
+		return NULL;
+	if ((guint64) st.st_size > RTLS_DSN_MAX_INPUT) {
+		/* not read at all: a bounce with the whole of a huge message returned */
+		g_debug ("REQUIRETLS: %s is too large to read as a bounce", path);
+		return NULL;
+	}
+	{
+		char head[8192];
+		FILE *f = g_fopen (path, "rb");
+		size_t n;
+		if (f == NULL)
+			return NULL;
+		n = fread (head, 1, sizeof head, f);
+		fclose (f);
+		if (!rtls_dsn_looks_like_report (head, n) && n == sizeof head) {
+			/* a long header: look at up to 256 KB of it */
+			if (!g_file_get_contents (path, &data, len, &error))
+				return NULL;
+			if (rtls_dsn_looks_like_report (data, *len))
+				return data;
+			g_free (data);
+			return NULL;
+		}
+		if (!rtls_dsn_looks_like_report (head, n))
+			return NULL;
+	}
+	if (!g_file_get_contents (path, &data, len, &error)) {
+		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read a bounce: %s\n"),
+		             error->message);
+		return NULL;
+	}
+	return data;
+}
+
+static void
+handle (MsgInfo *msginfo)
+{
+	g_autofree gchar *data = NULL;
+	gsize len = 0;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsDsn) dsn = NULL;
+	g_autoptr (GPtrArray) journal = NULL;
+	g_autoptr (GPtrArray) records = NULL;
+	g_autofree gchar *reason = NULL;
+	g_autofree gchar *jpath = NULL;
+	const RtlsJournalEntry *entry = NULL;
+	RtlsBounceMatch match;
+	gboolean failed = FALSE, delayed = FALSE;
+
+	data = read_message (msginfo, &len);
+	if (data == NULL)
+		return;
+	dsn = rtls_dsn_parse (data, len, &error);
+	if (dsn == NULL) {
+		if (!g_error_matches (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_NOT_DSN))
+			g_debug ("REQUIRETLS: a delivery report that cannot be read: %s",
+			         error->message);
+		return;
+	}
+	journal = load_journal ();
+	if (already_recorded (journal, msginfo->msgid))
+		return; /* the same bounce filtered again: recorded once */
+	match = rtls_delivery_correlate (dsn, journal, &entry, &reason);
+	g_debug ("REQUIRETLS: bounce %s: %s%s%s", msginfo->msgid ? msginfo->msgid : "(no id)",
+	         match == RTLS_BOUNCE_OURS         ? "ours"
+	         : match == RTLS_BOUNCE_UNVERIFIED ? "unverified"
+	                                           : "not ours",
+	         reason ? ": " : "", reason ? reason : "");
+	if (match == RTLS_BOUNCE_NOT_OURS)
+		return;
+	records = rtls_delivery_records (dsn, match, entry, reason, msginfo->msgid,
+	                                 g_get_real_time () / G_USEC_PER_SEC);
+	jpath = rtls_rc_path (RTLS_JOURNAL_FILE);
+	for (guint i = 0; i < records->len; i++) {
+		const RtlsJournalEntry *e = g_ptr_array_index (records, i);
+		g_autoptr (GError) werr = NULL;
+		if (!rtls_journal_append (jpath, e, &werr))
+			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", werr->message);
+		failed |= g_str_equal (e->result, "bounced");
+		delayed |= g_str_equal (e->result, "delayed");
+	}
+	if (match == RTLS_BOUNCE_UNVERIFIED) {
+		/* listed, tagged so the person can tell it apart, never a failure of ours */
+		tag (msginfo, tag_unverified ());
+		log_message (LOG_PROTOCOL,
+		             _ ("REQUIRETLS: a bounce that could not be tied to a message of yours "
+		                "(%s) is listed as unverified\n"),
+		             reason);
+	} else if (failed || delayed) {
+		MsgInfo *sent = find_sent (entry->account_id, entry->message_id);
+		const char *t = failed ? tag_failed () : tag_delayed ();
+		tag (msginfo, t);
+		if (sent != NULL) {
+			tag (sent, t);
+			g_debug ("REQUIRETLS: tagged the Sent copy %s/%d \"%s\"",
+			         sent->folder ? sent->folder->path : "?", sent->msgnum, t);
+			procmsg_msginfo_free (&sent);
+		}
+		g_debug ("REQUIRETLS: tagged the bounce \"%s\"", t);
+		log_message (LOG_PROTOCOL, _ ("REQUIRETLS: a bounce for “%s” was recorded\n"),
+		             entry->subject ? entry->subject : "");
+		notify (records);
+	}
+	rtls_delivery_ui_refresh ();
+}
+
+static gboolean
+filtering_hook (gpointer source, gpointer data)
+{
+	MailFilteringData *d = source;
+
+	if (d != NULL && d->msginfo != NULL)
+		handle (d->msginfo);
+	return FALSE; /* never takes the message: Claws' own filtering goes on */
+}
+
+/* ------------------------------------------------------------------ the window */
+
+static GPtrArray *
+ops_load (gpointer data)
+{
+	g_autoptr (GPtrArray) journal = load_journal ();
+
+	return rtls_delivery_rows (journal);
+}
+
+static void
+open_message (MsgInfo *m, const char *what)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	MessageView *mv;
+
+	if (m == NULL) {
+		alertpanel_error (_ ("The %s is no longer in any folder the plugin looks in."),
+		                  what);
+		return;
+	}
+	mv = messageview_create_with_new_window (mainwin);
+	messageview_show (mv, m, FALSE);
+	procmsg_msginfo_free (&m);
+}
+
+static void
+ops_open_bounce (gpointer data, const RtlsDeliveryRow *row)
+{
+	open_message (find_bounce (row->bounce_id), _ ("bounce"));
+}
+
+static void
+ops_open_sent (gpointer data, const RtlsDeliveryRow *row)
+{
+	open_message (find_sent (row->account_id, row->message_id), _ ("Sent copy"));
+}
+
+static void
+ops_resend (gpointer data, const RtlsDeliveryRow *row)
+{
+	MsgInfo *m = find_sent (row->account_id, row->message_id);
+	Compose *compose;
+	RtlsComposer *c;
+
+	if (m == NULL) {
+		alertpanel_error (_ ("The Sent copy of “%s” is no longer in the Sent folder, so it "
+		                     "cannot be edited and resent."),
+		                  row->subject ? row->subject : "");
+		return;
+	}
+	/* Like "Re-edit" of a sent message: a new message with the same content. The Sent
+	 * copy stays where it is (only Drafts and queue entries are removed after sending). */
+	compose = compose_reedit (m, FALSE);
+	procmsg_msginfo_free (&m);
+	if (compose == NULL)
+		return;
+	/* the new Sent copy must not inherit our tags from the old one */
+	if (compose->targetinfo != NULL) {
+		const char *names[] = { tag_failed (), tag_delayed (), tag_unverified () };
+		for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+			compose->targetinfo->tags
+			        = g_slist_remove (compose->targetinfo->tags,
+			                          GINT_TO_POINTER (tags_get_id_for_str (names[i])));
+	}
+	c = rtls_composer_find (compose);
+	if (c != NULL)
+		rtls_composer_set_choice (c, RTLS_CHOICE_REQUIRE, TRUE);
+	g_debug ("REQUIRETLS: edit and resend: composer opened with Require TLS");
+}
+
+static void
+ops_forget (gpointer data, const RtlsDeliveryRow *row)
+{
+	g_autoptr (RtlsJournalEntry) e
+	        = rtls_delivery_forget_record (row, FALSE, g_get_real_time () / G_USEC_PER_SEC);
+	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
+	g_autoptr (GError) error = NULL;
+
+	if (!rtls_journal_append (path, e, &error)) {
+		alertpanel_error ("%s", error->message);
+		return;
+	}
+	rtls_delivery_ui_refresh ();
+}
+
+static const RtlsDeliveryUiOps ops = {
+	.load = ops_load,
+	.open_bounce = ops_open_bounce,
+	.open_sent = ops_open_sent,
+	.resend = ops_resend,
+	.forget = ops_forget,
+};
+
+void
+rtls_bounce_show_window (void)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+
+	rtls_delivery_ui_show (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, &ops, NULL);
+}
+
+gchar *
+rtls_bounce_domain_warning (const char *domain)
+{
+	g_autoptr (GPtrArray) journal = load_journal ();
+	g_autoptr (GPtrArray) rows = rtls_delivery_rows (journal);
+	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+	const RtlsDeliveryRow *r
+	        = rtls_delivery_domain_warning (rows, domain, now, DOMAIN_WARNING_AGE);
+	g_autoptr (GDateTime) dt = NULL;
+	g_autofree gchar *when = NULL;
+
+	if (r == NULL)
+		return NULL;
+	dt = g_date_time_new_from_unix_local (r->time);
+	/* TRANSLATORS: a day and month, e.g. "3 Nov" */
+	when = dt != NULL ? g_date_time_format (dt, _ ("%e %b")) : g_strdup ("?");
+	g_strstrip (when);
+	return g_strdup_printf (_ ("The last REQUIRETLS message to %s bounced on %s: %s."), domain,
+	                        when, r->explanation ? r->explanation : r->status);
+}
+
+void
+rtls_bounce_init (void)
+{
+	hook_filtering = hooks_register_hook (MAIL_FILTERING_HOOKLIST, filtering_hook, NULL);
+}
+
+void
+rtls_bounce_done (void)
+{
+	hooks_unregister_hook (MAIL_FILTERING_HOOKLIST, hook_filtering);
+	rtls_ui_notify_close ();
+	rtls_delivery_ui_close ();
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: a bounce comes back into real Claws Mail. A message is sent with Require TLS
+through nodemailer's smtp-server; a matching 5.7.30 bounce (the Postfix 3.11 format from the
+corpus, with this send's ENVID and Message-ID), a forged one and an ordinary message are put
+into a local mbox account; "claws-mail --receive-all" fetches them. The real bounce is tagged,
+the Sent copy too, a note appears without taking the focus, the REQUIRETLS delivery window
+lists it (also after a restart), the next composer to that domain warns; the forged bounce is
+listed as unverified and never shown as a failure."""
+import os
+import re
+import subprocess
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+D.require()
+
+T.plan(15)
+
+CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
+
+
+def journal(c):
+    try:
+        with open(os.path.join(c.prof, "requiretls-journal")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def records(c, result):
+    out = []
+    for line in journal(c).splitlines():
+        kv = dict(f.split("=", 1) for f in line.split("\t") if "=" in f)
+        if kv.get("result") == result:
+            out.append(kv)
+    return out
+
+
+def mbox_entry(raw):
+    # mboxrd: a "From " line first, body lines starting "From " quoted
+    body = re.sub(rb"^(>*From )", rb">\1", raw.replace(b"\r\n", b"\n"), flags=re.M)
+    return b"From MAILER-DAEMON Wed Nov 25 08:00:05 2026\n" + body.rstrip(b"\n") + b"\n\n"
+
+
+def bounce_for(envid, msgid, subject):
+    with open(os.path.join(CORPUS, "postfix311-5.7.30.eml"), "rb") as f:
+        raw = f.read()
+    raw = raw.replace(b"rtls-aaaaaaaabbbbbbbbcccccccc@sender.test", msgid.strip("<>").encode())
+    raw = raw.replace(b"rtls-aaaaaaaabbbbbbbbcccccccc", envid.encode())
+    raw = raw.replace(b"Board minutes (REQUIRETLS)", subject.encode())
+    raw = raw.replace(b"alice@sender.test", b"alice@example.org")
+    return raw
+
+
+def open_delivery_window(c):
+    """Tools → REQUIRETLS delivery, by keyboard: F10 opens the menu bar, four steps right is
+    Tools, Up wraps to its last item, which is ours."""
+    main = c.wait_window("Claws Mail", 5)
+    for attempt in range(3):
+        c.keys(main, "Escape", "F10", "Right", "Right", "Right", "Right", "Up", "Return")
+        w = c.wait_window("REQUIRETLS delivery", 8)
+        if w is not None:
+            return w
+        T.diag(f"delivery window: menu keys lost, again (attempt {attempt + 2})")
+    return None
+
+
+def last_row_count(c):
+    counts = re.findall(r"REQUIRETLS: delivery window shows (\d+) rows", c.log_text())
+    return int(counts[-1]) if counts else -1
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=600) as peer:
+        c = D.Claws(x, peer.port, ca, T.HELPER)
+        mbox = os.path.join(c.dir, "incoming.mbox")
+        open(mbox, "wb").close()
+        with open(os.path.join(c.prof, "accountrc"), "a") as f:
+            f.write("\n[Account: 2]\naccount_name=Local\nis_default=0\nname=Alice\n"
+                    "address=alice@example.org\nprotocol=3\n"
+                    f"local_mbox={mbox}\nfilter_on_receive=1\nconfig_version=4\n")
+        c.start()
+
+        # 1. a message with Require TLS, accepted by the submission server
+        w = c.compose("rtls-bounce-me", to="bob@example.org")
+        c.choose(w, "t")
+        c.keys(w, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 1)
+        m = msgs[0] if msgs else {}
+        envid = str(m.get("mailArgs", {}).get("ENVID", ""))
+        mid = re.search(r"(?im)^Message-ID:\s*(<[^>]+>)", m.get("headers", ""))
+        mid = mid.group(1) if mid else ""
+        T.ok(m.get("requireTLS") is True and envid.startswith("rtls-") and mid,
+             "sent with REQUIRETLS, our ENVID and a Message-ID", (envid, mid))
+        time.sleep(1.5)
+
+        # 2. the bounce, a forged one and an ordinary message arrive in the local mbox
+        with open(os.path.join(CORPUS, "forged-unknown-envid.eml"), "rb") as f:
+            forged = f.read()
+        ordinary = (b"From: Bob <bob@example.org>\nTo: alice@example.org\n"
+                    b"Subject: lunch?\nMessage-ID: <lunch@example.org>\n"
+                    b"Date: Wed, 25 Nov 2026 09:00:00 +0000\n\nAt noon?\n")
+        with open(mbox, "wb") as f:
+            f.write(mbox_entry(bounce_for(envid, mid, "rtls-bounce-me")))
+            f.write(mbox_entry(forged))
+            f.write(mbox_entry(ordinary))
+        main = c.wait_window("Claws Mail", 5)
+        c.xdo("windowfocus", "--sync", main)
+        c.remote("--receive-all")
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and not (records(c, "bounced")
+                                                   and records(c, "unverified")):
+            time.sleep(0.5)
+        time.sleep(2)
+        b = records(c, "bounced")
+        T.ok(len(b) == 1 and b[0].get("envid") == envid and
+             b[0].get("recipient") == "bob@example.org" and
+             b[0].get("enhanced-code") == "5.7.30",
+             "the bounce is recorded against this send, recipient and 5.7.30", journal(c))
+        u = records(c, "unverified")
+        T.ok(len(u) == 1 and "deadbeef" in u[0].get("envid", "") and
+             not any("deadbeef" in r.get("envid", "") for r in b),
+             "the forged bounce is recorded only as unverified", u)
+        inbox = [c.read("inbox", n).split(b"\n\n")[0] for n in c.folder("inbox")]
+        subjects = sorted(re.search(rb"(?m)^Subject: (.*)$", h).group(1).decode()
+                          for h in inbox)
+        T.ok(len(inbox) == 3, "the three messages arrived once each in the Inbox", subjects)
+        log = c.log_text()
+        T.ok('tagged the bounce "REQUIRETLS failed"' in log and
+             'tagged the Sent copy' in log,
+             "the bounce and the Sent copy are tagged \"REQUIRETLS failed\"",
+             [line for line in log.splitlines() if "tagged" in line])
+
+        # 3. a note that does not take the focus, about ours only
+        notes = c.windows("REQUIRETLS delivery problem")
+        T.ok(len(notes) == 1, "a note appears in the main window", notes)
+        focus = c.xdo("getwindowfocus").strip()
+        T.ok(focus not in notes, "the note did not take the keyboard focus", (focus, notes))
+        note_lines = [line for line in log.splitlines() if "REQUIRETLS: notification:" in line]
+        T.ok(len(note_lines) == 1 and "rtls-bounce-me" in note_lines[0] and
+             "5.7.30" in note_lines[0] and "bob@example.org" in note_lines[0] and
+             "Urgent" not in log.split("notification:")[-1],
+             "it names the subject, the recipient and 5.7.30; the forged one is not in it",
+             note_lines)
+        shot = c.screenshot("bounce-notification")
+
+        # 4. the REQUIRETLS delivery window
+        w = open_delivery_window(c)
+        time.sleep(1)
+        c.screenshot("delivery-window")
+        log = c.log_text()
+        T.ok(w is not None and re.search(r"delivery row: state=failed status=5\.7\.30 "
+                                         r"recipient=bob@example.org subject=rtls-bounce-me",
+                                         log),
+             "the delivery window lists the failure with its status")
+        T.ok(re.search(r"delivery row: state=unverified bounce status=5\.7\.30 "
+                       r"recipient=bob@example.org subject=Urgent", log) and
+             not re.search(r"state=failed .*subject=Urgent", log),
+             "the forged bounce is listed as unverified, never as failed")
+        if w:
+            c.keys(w, "Escape")
+            c.xdo("windowclose", w)
+
+        # 5. the next composer to that domain with Require TLS warns
+        w = c.compose("rtls-next", to="carol@example.org")
+        c.choose(w, "t")
+        time.sleep(2.5)
+        c.screenshot("composer-domain-warning")
+        T.ok(re.search(r"domain warning: The last REQUIRETLS message to example\.org bounced "
+                       r"on .*does not support REQUIRETLS", c.log_text()),
+             "the composer warns about example.org's last REQUIRETLS bounce")
+        c.xdo("windowclose", w)
+        time.sleep(1)
+        for d in c.windows("Save"):
+            c.keys(d, "Escape")
+        T.ok(peer.events("mail")[1:] == [], "nothing was resent by itself",
+             peer.events("mail"))
+
+        # 6. the same mbox delivered again: the bounce is recorded once
+        with open(mbox, "wb") as f:
+            f.write(mbox_entry(bounce_for(envid, mid, "rtls-bounce-me")))
+        c.remote("--receive-all")
+        time.sleep(5)
+        T.ok(len(records(c, "bounced")) == 1, "a bounce seen twice is recorded once",
+             records(c, "bounced"))
+
+        # 7. after a restart the window still knows
+        c.stop()
+        c.start()
+        w = open_delivery_window(c)
+        time.sleep(1)
+        log = c.log_text().split("=== start ===")[-1]
+        T.ok(w is not None and "state=failed status=5.7.30 recipient=bob@example.org" in log,
+             "after a restart the delivery window lists the failure again")
+        T.ok(last_row_count(c) >= 2, "and the unverified one", last_row_count(c))
+        c.stop()
+finally:
+    x.stop()
+T.done()

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_delivery_ui.h: the REQUIRETLS delivery window and the bounce notification (GTK only;
+ * no Claws headers). The plugin gives the rows and carries out the actions.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "rtls_delivery.h"
+#include "rtls_ui.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	GPtrArray *(*load) (gpointer data); /* RtlsDeliveryRow*, newest first; the window owns it */
+	void (*open_bounce) (gpointer data, const RtlsDeliveryRow *row);
+	void (*open_sent) (gpointer data, const RtlsDeliveryRow *row);
+	void (*resend) (gpointer data, const RtlsDeliveryRow *row);
+	void (*forget) (gpointer data, const RtlsDeliveryRow *row);
+} RtlsDeliveryUiOps;
+
+/* Opens the window (or raises it), rows loaded through @ops. */
+void rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer data);
+/* Reloads the rows if the window is open. */
+void rtls_delivery_ui_refresh (void);
+void rtls_delivery_ui_close (void);
+/* How many rows the open window shows, or -1 when it is closed. */
+gint rtls_delivery_ui_row_count (void);
+
+/* A small note at the main window's corner that never takes the keyboard focus: @text, a
+ * "Show details" button calling @on_details, and a close button. A second call replaces it. */
+void rtls_ui_notify (GtkWindow *parent, const char *text, RtlsActionFn on_details, gpointer data);
+void rtls_ui_notify_close (void);
+
+G_END_DECLS
