@@ -3,9 +3,14 @@
  *
  * rtls_main.c: the plugin's entry points.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr */
+#endif
 #include "config.h"
 
 #include "rtls_plugin.h"
+
+#include <dlfcn.h>
 
 #include <glib/gi18n-lib.h>
 
@@ -39,12 +44,30 @@ offline_switch_hook (gpointer source, gpointer data)
 	return FALSE;
 }
 
+/* Translations beside the module (a "locale" directory next to requiretls.so, as a user
+ * install under ~/.claws-mail/plugins has it), else the installed ones. */
+static void
+bind_translations (void)
+{
+	Dl_info info;
+
+	if (dladdr ((void *) plugin_init, &info) != 0 && info.dli_fname != NULL) {
+		g_autofree gchar *dir = g_path_get_dirname (info.dli_fname);
+		g_autofree gchar *loc = g_build_filename (dir, "locale", NULL);
+		if (g_file_test (loc, G_FILE_TEST_IS_DIR)) {
+			bindtextdomain (GETTEXT_PACKAGE, loc);
+			return;
+		}
+	}
+	bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+}
+
 gint
 plugin_init (gchar **error)
 {
 	MainWindow *mainwin;
 
-	bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+	bind_translations ();
 	bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 	if (!check_plugin_version (MAKE_NUMERIC_VERSION (4, 1, 0, 0), VERSION_NUMERIC,
 	                           RTLS_PLUGIN_NAME, error))

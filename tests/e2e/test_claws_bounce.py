@@ -6,7 +6,11 @@ corpus, with this send's ENVID and Message-ID), a forged one and an ordinary mes
 into a local mbox account; "claws-mail --receive-all" fetches them. The real bounce is tagged,
 the Sent copy too, a note appears without taking the focus, the REQUIRETLS delivery window
 lists it (also after a restart), the next composer to that domain warns; the forged bounce is
-listed as unverified and never shown as a failure."""
+listed as unverified and never shown as a failure.
+
+With RTLS_E2E_LANG=de_DE.UTF-8 (the claws-bounce-de test) the same run is in German: the
+plugin's translations are compiled from po/de.po beside a copy of the module, and the
+composer's status line, the note and the delivery window must speak German."""
 import os
 import re
 import subprocess
@@ -20,6 +24,37 @@ D.require()
 T.plan(15)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
+LANG = os.environ.get("RTLS_E2E_LANG", "C.UTF-8")
+GERMAN = LANG.startswith("de")
+SHOT = "-de" if GERMAN else ""
+# what the person sees, in the language of the run
+W = {
+    "note": "REQUIRETLS-Zustellproblem" if GERMAN else "REQUIRETLS delivery problem",
+    "window": "REQUIRETLS-Zustellung" if GERMAN else "REQUIRETLS delivery",
+    "failed": "fehlgeschlagen" if GERMAN else "failed",
+    "unverified": ("unbestätigte Unzustellbarkeitsmeldung" if GERMAN
+                   else "unverified bounce"),
+    "bounced": "kam zurück" if GERMAN else "bounced",
+    "warning": (r"Die letzte REQUIRETLS-Nachricht an example\.org kam am .* zurück: .*"
+                r"unterstützt REQUIRETLS nicht" if GERMAN else
+                r"The last REQUIRETLS message to example\.org bounced on .*does not support "
+                r"REQUIRETLS"),
+    "tag": "REQUIRETLS fehlgeschlagen" if GERMAN else "REQUIRETLS failed",
+}
+
+
+def localised_plugin():
+    """A copy of the module with its translations beside it (plugin/rtls_main.c looks for a
+    "locale" directory next to the module), built from the po file of the run's language."""
+    lang = LANG.split("_")[0]
+    d = os.path.join(T.tmpdir(), "plugin-" + lang)
+    mo = os.path.join(d, "locale", lang, "LC_MESSAGES")
+    os.makedirs(mo, exist_ok=True)
+    dst = os.path.join(d, os.path.basename(D.PLUGIN))
+    subprocess.run(["cp", D.PLUGIN, dst], check=True)
+    subprocess.run(["msgfmt", "-o", os.path.join(mo, "claws-requiretls.mo"),
+                    os.path.join(os.path.dirname(T.SRCDIR), "po", lang + ".po")], check=True)
+    return dst
 
 
 def journal(c):
@@ -61,7 +96,7 @@ def open_delivery_window(c):
     main = c.wait_window("Claws Mail", 5)
     for attempt in range(3):
         c.keys(main, "Escape", "F10", "Right", "Right", "Right", "Right", "Up", "Return")
-        w = c.wait_window("REQUIRETLS delivery", 8)
+        w = c.wait_window(W["window"], 8)
         if w is not None:
             return w
         T.diag(f"delivery window: menu keys lost, again (attempt {attempt + 2})")
@@ -75,6 +110,8 @@ def last_row_count(c):
 
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
+if GERMAN:
+    D.PLUGIN = localised_plugin()
 x = D.Xvfb()
 try:
     with T.smtp_peer(certs, "--starttls", lifetime=600) as peer:
@@ -132,36 +169,37 @@ try:
                           for h in inbox)
         T.ok(len(inbox) == 3, "the three messages arrived once each in the Inbox", subjects)
         log = c.log_text()
-        T.ok('tagged the bounce "REQUIRETLS failed"' in log and
+        T.ok(f'tagged the bounce "{W["tag"]}"' in log and
              'tagged the Sent copy' in log,
              "the bounce and the Sent copy are tagged \"REQUIRETLS failed\"",
              [line for line in log.splitlines() if "tagged" in line])
 
         # 3. a note that does not take the focus, about ours only
-        notes = c.windows("REQUIRETLS delivery problem")
+        notes = c.windows(W["note"])
         T.ok(len(notes) == 1, "a note appears in the main window", notes)
         focus = c.xdo("getwindowfocus").strip()
         T.ok(focus not in notes, "the note did not take the keyboard focus", (focus, notes))
         note_lines = [line for line in log.splitlines() if "REQUIRETLS: notification:" in line]
         T.ok(len(note_lines) == 1 and "rtls-bounce-me" in note_lines[0] and
+             W["bounced"] in note_lines[0] and
              "5.7.30" in note_lines[0] and "bob@example.org" in note_lines[0] and
              "Urgent" not in log.split("notification:")[-1],
              "it names the subject, the recipient and 5.7.30; the forged one is not in it",
              note_lines)
-        shot = c.screenshot("bounce-notification")
+        shot = c.screenshot("bounce-notification" + SHOT)
 
         # 4. the REQUIRETLS delivery window
         w = open_delivery_window(c)
         time.sleep(1)
-        c.screenshot("delivery-window")
+        c.screenshot("delivery-window" + SHOT)
         log = c.log_text()
-        T.ok(w is not None and re.search(r"delivery row: state=failed status=5\.7\.30 "
+        T.ok(w is not None and re.search(rf"delivery row: state={W['failed']} status=5\.7\.30 "
                                          r"recipient=bob@example.org subject=rtls-bounce-me",
                                          log),
              "the delivery window lists the failure with its status")
-        T.ok(re.search(r"delivery row: state=unverified bounce status=5\.7\.30 "
+        T.ok(re.search(rf"delivery row: state={W['unverified']} status=5\.7\.30 "
                        r"recipient=bob@example.org subject=Urgent", log) and
-             not re.search(r"state=failed .*subject=Urgent", log),
+             not re.search(rf"state={W['failed']} .*subject=Urgent", log),
              "the forged bounce is listed as unverified, never as failed")
         if w:
             c.keys(w, "Escape")
@@ -171,9 +209,8 @@ try:
         w = c.compose("rtls-next", to="carol@example.org")
         c.choose(w, "t")
         time.sleep(2.5)
-        c.screenshot("composer-domain-warning")
-        T.ok(re.search(r"domain warning: The last REQUIRETLS message to example\.org bounced "
-                       r"on .*does not support REQUIRETLS", c.log_text()),
+        c.screenshot("composer-domain-warning" + SHOT)
+        T.ok(re.search(r"domain warning: " + W["warning"], c.log_text()),
              "the composer warns about example.org's last REQUIRETLS bounce")
         c.xdo("windowclose", w)
         time.sleep(1)
@@ -196,7 +233,8 @@ try:
         w = open_delivery_window(c)
         time.sleep(1)
         log = c.log_text().split("=== start ===")[-1]
-        T.ok(w is not None and "state=failed status=5.7.30 recipient=bob@example.org" in log,
+        T.ok(w is not None and
+             f"state={W['failed']} status=5.7.30 recipient=bob@example.org" in log,
              "after a restart the delivery window lists the failure again")
         T.ok(last_row_count(c) >= 2, "and the unverified one", last_row_count(c))
         c.stop()
