@@ -199,15 +199,19 @@ already_recorded (GPtrArray *journal, const char *bounce_id)
 	return FALSE;
 }
 
-/* Reads at most @max bytes of the message file: a delivery report is recognised by its
- * header before the whole is read. */
+/* The message file, when it is a delivery report: its header block is looked at first (at
+ * most 256 KB read), and only a report is read whole. */
 static gchar *
 read_message (MsgInfo *msginfo, gsize *len)
 {
+	const gsize head_max = 256 * 1024;
 	g_autofree gchar *path = procmsg_get_message_file (msginfo);
+	g_autofree gchar *head = NULL;
 	g_autoptr (GError) error = NULL;
 	GStatBuf st;
 	gchar *data = NULL;
+	FILE *f;
+	size_t n;
 
 	if (path == NULL || g_stat (path, &st) != 0)
 		return NULL;
@@ -216,26 +220,14 @@ read_message (MsgInfo *msginfo, gsize *len)
 		g_debug ("REQUIRETLS: %s is too large to read as a bounce", path);
 		return NULL;
 	}
-	{
-		char head[8192];
-		FILE *f = g_fopen (path, "rb");
-		size_t n;
-		if (f == NULL)
-			return NULL;
-		n = fread (head, 1, sizeof head, f);
-		fclose (f);
-		if (!rtls_dsn_looks_like_report (head, n) && n == sizeof head) {
-			/* a long header: look at up to 256 KB of it */
-			if (!g_file_get_contents (path, &data, len, &error))
-				return NULL;
-			if (rtls_dsn_looks_like_report (data, *len))
-				return data;
-			g_free (data);
-			return NULL;
-		}
-		if (!rtls_dsn_looks_like_report (head, n))
-			return NULL;
-	}
+	f = g_fopen (path, "rb");
+	if (f == NULL)
+		return NULL;
+	head = g_malloc (head_max);
+	n = fread (head, 1, head_max, f);
+	fclose (f);
+	if (!rtls_dsn_looks_like_report (head, n))
+		return NULL;
 	if (!g_file_get_contents (path, &data, len, &error)) {
 		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read a bounce: %s\n"),
 		             error->message);

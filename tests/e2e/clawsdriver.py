@@ -227,6 +227,14 @@ class Claws:
         T.diag(f"screenshot: {path}")
         return path
 
+    def journal(self):
+        """The plugin's send journal, as text ("" before the first send)."""
+        try:
+            with open(os.path.join(self.prof, "requiretls-journal")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
     def log_text(self):
         try:
             with open(self.log, errors="replace") as f:

@@ -57,17 +57,9 @@ def localised_plugin():
     return dst
 
 
-def journal(c):
-    try:
-        with open(os.path.join(c.prof, "requiretls-journal")) as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
 def records(c, result):
     out = []
-    for line in journal(c).splitlines():
+    for line in c.journal().splitlines():
         kv = dict(f.split("=", 1) for f in line.split("\t") if "=" in f)
         if kv.get("result") == result:
             out.append(kv)
@@ -159,7 +151,7 @@ try:
         T.ok(len(b) == 1 and b[0].get("envid") == envid and
              b[0].get("recipient") == "bob@example.org" and
              b[0].get("enhanced-code") == "5.7.30",
-             "the bounce is recorded against this send, recipient and 5.7.30", journal(c))
+             "the bounce is recorded against this send, recipient and 5.7.30", c.journal())
         u = records(c, "unverified")
         T.ok(len(u) == 1 and "deadbeef" in u[0].get("envid", "") and
              not any("deadbeef" in r.get("envid", "") for r in b),

@@ -28,14 +28,6 @@ def sent_with(c, subject):
     return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
 
 
-def journal(c):
-    try:
-        with open(os.path.join(c.prof, "requiretls-journal")) as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
 x = D.Xvfb()
@@ -72,8 +64,8 @@ try:
              "the Sent copy carries no marker")
         T.ok(c.folder("queue") == [], "the queue is empty", c.folder("queue"))
         envid = m.get("mailArgs", {}).get("ENVID", "?")
-        T.ok("result=sent" in journal(c) and f"envid={envid}" in journal(c),
-             "the send journal records the attempt with its ENVID", journal(c))
+        T.ok("result=sent" in c.journal() and f"envid={envid}" in c.journal(),
+             "the send journal records the attempt with its ENVID", c.journal())
         peer.clear()
 
         # 2. Don't require TLS: Claws sends, with exactly one TLS-Required: No
@@ -194,8 +186,8 @@ try:
         T.ok(c2.windows("rtls-six") != [], "the composer is still open")
         T.ok(len(c2.folder("queue")) == 1, "meanwhile the message is held in the queue",
              c2.folder("queue"))
-        T.ok("5.7.30" in journal(c2) and "result=failed" in journal(c2),
-             "the journal records the failure with 5.7.30", journal(c2))
+        T.ok("5.7.30" in c2.journal() and "result=failed" in c2.journal(),
+             "the journal records the failure with 5.7.30", c2.journal())
         if dlg:
             c2.keys(dlg, "Return")  # the default: back to editing
         T.ok(c2.wait_gone("REQUIRETLS: not sent", 10), "back to editing closes the dialog")
@@ -258,7 +250,7 @@ try:
                  len(msgs) == 1 and msgs[0]["requireTLS"] is True,
                  "AUTH with the typed password, then REQUIRETLS", (auth, msgs))
             c4.stop()
-            T.ok(secret not in c4.log_text() and secret not in journal(c4),
+            T.ok(secret not in c4.log_text() and secret not in c4.journal(),
                  "the password is in no log and not in the journal")
         c2.start()
 

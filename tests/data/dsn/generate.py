@@ -95,6 +95,15 @@ def free_port():
     return p
 
 
+def wait_port(port):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def original(subject, to, msgid):
     return (f"From: Alice Example <alice@sender.test>\r\nTo: {to}\r\nSubject: {subject}\r\n"
             f"Message-ID: <{msgid}>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
@@ -161,12 +170,7 @@ smtputf8_enable = no
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     master = subprocess.Popen(["/usr/lib/postfix/sbin/master", "-c", etc, "-d"], env=env)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_port(port)
         cases = [
             ("postfix-unknown-user.eml", "unknown@example.net", "HDRS", "pf-env-1"),
             ("postfix-relay-refused.eml", "relay@example.net", "FULL", "pf-env-2"),
@@ -245,12 +249,7 @@ begin retry
             daemon = subprocess.Popen([exim_bin, "-C", conf, "-bd", "-odi", "-oX",
                                        f"127.0.0.1.{port}", "-oP", os.path.join(d, "pid")])
             try:
-                for _ in range(100):
-                    try:
-                        socket.create_connection(("127.0.0.1", port), 1).close()
-                        break
-                    except OSError:
-                        time.sleep(0.1)
+                wait_port(port)
                 with smtplib.SMTP("127.0.0.1", port) as s:
                     s.ehlo("client.test")
                     s.sendmail("alice@sender.test", [rcpt],
