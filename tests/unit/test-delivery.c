@@ -96,6 +96,7 @@ test_correlate (void)
 		{ "postfix-unknown-user.eml", RTLS_BOUNCE_NOT_OURS },
 		{ "exim-unknown-user.eml", RTLS_BOUNCE_NOT_OURS },
 		{ "postfix-relay-refused.eml", RTLS_BOUNCE_NOT_OURS },
+		{ "exim-relay-refused.eml", RTLS_BOUNCE_NOT_OURS },
 	};
 	g_autoptr (GPtrArray) j = journal ();
 

@@ -73,6 +73,9 @@ static const Case cases[] = {
 	{ "exim-unknown-user.eml", -1, "ex-env-1", "mx.exim.test", TRUE, FALSE,
 	  "ex-env-1@sender.test", "*", 1, "unknown@example.net", RTLS_DSN_ACTION_FAILED, "5.0.0",
 	  "5.1.1", "127.0.0.1", "smtp; 550 5.1.1", "made precise", FALSE },
+	{ "exim-relay-refused.eml", -1, "ex-env-2", "mx.exim.test", TRUE, TRUE,
+	  "ex-env-2@sender.test", "*", 1, "relay@example.net", RTLS_DSN_ACTION_FAILED, "5.0.0",
+	  "5.7.1", "127.0.0.1", "smtp; 554 5.7.1", "made precise", FALSE },
 	/* REQUIRETLS bounces as Postfix 3.11 and mox write them */
 	{ "postfix311-5.7.30.eml", -1, "rtls-aaaaaaaabbbbbbbbcccccccc", "mx.sender.test", TRUE,
 	  FALSE, "rtls-aaaaaaaabbbbbbbbcccccccc@sender.test", "Board minutes (REQUIRETLS)", 1,

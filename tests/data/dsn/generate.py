@@ -240,6 +240,7 @@ begin retry
     try:
         cases = [
             ("exim-unknown-user.eml", "unknown@example.net", "HDRS", "ex-env-1"),
+            ("exim-relay-refused.eml", "relay@example.net", "FULL", "ex-env-2"),
             ("exim-5.7.30-remote.eml", "norequiretls@example.net", "HDRS",
              "rtls-fedcba9876543210fedcba98"),
         ]
