@@ -64,6 +64,9 @@ update_buttons (void)
 	gtk_widget_set_sensitive (dw->forget, r != NULL);
 	gtk_label_set_text (GTK_LABEL (dw->details),
 	                    advice != NULL ? advice : _ ("Select a row to see what it means."));
+	if (r != NULL)
+		g_debug ("REQUIRETLS: delivery row selected: state=%s subject=%s",
+		         rtls_delivery_state_name (r->state), r->subject ? r->subject : "");
 }
 
 static gchar *

@@ -21,7 +21,7 @@ from clawsdriver import T
 
 D.require()
 
-T.plan(15)
+T.plan(19)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
 LANG = os.environ.get("RTLS_E2E_LANG", "C.UTF-8")
@@ -40,6 +40,11 @@ W = {
                 r"The last REQUIRETLS message to example\.org bounced on .*does not support "
                 r"REQUIRETLS"),
     "tag": "REQUIRETLS fehlgeschlagen" if GERMAN else "REQUIRETLS failed",
+    # the window's buttons by their mnemonics
+    "open_bounce": "alt+m" if GERMAN else "alt+b",
+    "open_sent": "alt+k" if GERMAN else "alt+s",
+    "resend": "alt+b" if GERMAN else "alt+e",
+    "forget": "alt+v" if GERMAN else "alt+f",
 }
 
 
@@ -93,6 +98,30 @@ def open_delivery_window(c):
             return w
         T.diag(f"delivery window: menu keys lost, again (attempt {attempt + 2})")
     return None
+
+
+def select_row(c, w, state, subject):
+    """Moves the list's cursor until the plugin logs the row with @state and @subject."""
+    def selected():
+        parts = c.log_text().split("delivery row selected: ")
+        return len(parts) > 1 and parts[-1].split("\n")[0] == f"state={state} subject={subject}"
+    for key in ["Down"] * 6 + ["Up"] * 8:
+        if selected():
+            return True
+        c.keys(w, key, pause=0.8)
+    return selected()
+
+
+def last_fill_rows(c):
+    """The rows the window logged when it was last filled."""
+    lines = c.log_text().splitlines()
+    end = max(i for i, line in enumerate(lines) if "delivery window shows" in line)
+    rows = []
+    for line in reversed(lines[:end]):
+        if "delivery row: " not in line:
+            break
+        rows.append(line)
+    return rows
 
 
 def last_row_count(c):
@@ -229,6 +258,46 @@ try:
              f"state={W['failed']} status=5.7.30 recipient=bob@example.org" in log,
              "after a restart the delivery window lists the failure again")
         T.ok(last_row_count(c) >= 2, "and the unverified one", last_row_count(c))
+
+        # 8. the window's actions: open the bounce, open the Sent copy, edit and resend, forget
+        ok = w is not None and select_row(c, w, W["failed"], "rtls-bounce-me")
+        if ok:
+            c.keys(w, W["open_bounce"])
+        b = c.wait_window("Undelivered Mail Returned to Sender", 10) if ok else None
+        T.ok(b is not None, "Open bounce shows the report that came back")
+        if b:
+            c.xdo("windowclose", b)
+        if ok:
+            c.keys(w, W["open_sent"])
+        s_ = c.wait_window("^rtls-bounce-me$", 10) if ok else None
+        T.ok(s_ is not None, "Open Sent copy shows the message as it was sent")
+        if s_:
+            c.xdo("windowclose", s_)
+        peer.clear()
+        if ok:
+            c.keys(w, W["resend"])
+        comp = c.wait_window("rtls-bounce-me", 20) if ok else None
+        if comp:
+            time.sleep(1)
+            c.screenshot("resend-composer" + SHOT)
+            c.keys(comp, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 1) if comp else []
+        m = msgs[0] if msgs else {}
+        T.ok(len(msgs) == 1 and m.get("requireTLS") is True and
+             "rtls-bounce-me" in m.get("headers", "") and m.get("rcpts") == ["bob@example.org"],
+             "Edit and resend: a composer with the same content goes out with REQUIRETLS",
+             (len(msgs), m.get("requireTLS"), m.get("rcpts")))
+        time.sleep(1.5)
+        before = last_row_count(c)
+        ok = w is not None and select_row(c, w, W["failed"], "rtls-bounce-me")
+        if ok:
+            c.keys(w, W["forget"])
+            time.sleep(1.5)
+        rows = last_fill_rows(c)
+        T.ok(ok and last_row_count(c) == before - 1 and
+             not any(f"state={W['failed']} " in r for r in rows) and
+             any("subject=rtls-bounce-me" in r for r in rows),
+             "Forget removes the row, and only it", (before, last_row_count(c), rows))
         c.stop()
 finally:
     x.stop()
