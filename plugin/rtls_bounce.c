@@ -36,6 +36,10 @@
 #define DOMAIN_WARNING_AGE (90 * 24 * 3600) /* a bounce older than this says nothing now */
 
 static gulong hook_filtering;
+/* The delivery rows of the journal as last read, for the window and the composers' domain
+ * warning; NULL: read it again. Every write of the plugin's goes through
+ * rtls_bounce_journal_changed() (a hand edit of the file shows after the next one). */
+static GPtrArray *rows_cache;
 
 static const char *
 tag_failed (void)
@@ -70,6 +74,23 @@ load_journal (void)
 	return j;
 }
 
+static GPtrArray *
+delivery_rows (void)
+{
+	if (rows_cache == NULL) {
+		g_autoptr (GPtrArray) journal = load_journal ();
+		rows_cache = rtls_delivery_rows (journal);
+	}
+	return rows_cache;
+}
+
+void
+rtls_bounce_journal_changed (void)
+{
+	g_clear_pointer (&rows_cache, g_ptr_array_unref);
+	rtls_delivery_ui_refresh ();
+}
+
 static void
 tag (MsgInfo *msginfo, const char *name)
 {
@@ -87,17 +108,11 @@ tag (MsgInfo *msginfo, const char *name)
 static MsgInfo *
 find_in (FolderItem *item, const char *msgid)
 {
-	g_autofree gchar *bare = NULL;
+	g_autofree gchar *bare = rtls_dsn_strip_brackets (msgid);
 
-	if (item == NULL || msgid == NULL)
+	if (item == NULL || bare == NULL)
 		return NULL;
-	bare = g_strdup (msgid);
-	g_strstrip (bare);
-	if (bare[0] == '<') {
-		memmove (bare, bare + 1, strlen (bare));
-		if (bare[0] != '\0' && bare[strlen (bare) - 1] == '>')
-			bare[strlen (bare) - 1] = '\0';
-	}
+	/* Claws keeps Message-IDs without their brackets */
 	return folder_item_get_msginfo_by_msgid (item, bare);
 }
 
@@ -305,7 +320,7 @@ handle (MsgInfo *msginfo)
 		             entry->subject ? entry->subject : "");
 		notify (records);
 	}
-	rtls_delivery_ui_refresh ();
+	rtls_bounce_journal_changed ();
 }
 
 static gboolean
@@ -323,9 +338,7 @@ filtering_hook (gpointer source, gpointer data)
 static GPtrArray *
 ops_load (gpointer data)
 {
-	g_autoptr (GPtrArray) journal = load_journal ();
-
-	return rtls_delivery_rows (journal);
+	return g_ptr_array_ref (delivery_rows ());
 }
 
 static void
@@ -401,7 +414,7 @@ ops_forget (gpointer data, const RtlsDeliveryRow *row)
 		alertpanel_error ("%s", error->message);
 		return;
 	}
-	rtls_delivery_ui_refresh ();
+	rtls_bounce_journal_changed ();
 }
 
 static const RtlsDeliveryUiOps ops = {
@@ -423,11 +436,9 @@ rtls_bounce_show_window (void)
 gchar *
 rtls_bounce_domain_warning (const char *domain)
 {
-	g_autoptr (GPtrArray) journal = load_journal ();
-	g_autoptr (GPtrArray) rows = rtls_delivery_rows (journal);
 	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 	const RtlsDeliveryRow *r
-	        = rtls_delivery_domain_warning (rows, domain, now, DOMAIN_WARNING_AGE);
+	        = rtls_delivery_domain_warning (delivery_rows (), domain, now, DOMAIN_WARNING_AGE);
 	g_autoptr (GDateTime) dt = NULL;
 	g_autofree gchar *when = NULL;
 
@@ -453,4 +464,5 @@ rtls_bounce_done (void)
 	hooks_unregister_hook (MAIL_FILTERING_HOOKLIST, hook_filtering);
 	rtls_ui_notify_close ();
 	rtls_delivery_ui_close ();
+	g_clear_pointer (&rows_cache, g_ptr_array_unref);
 }

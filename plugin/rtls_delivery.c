@@ -10,27 +10,11 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-static gchar *
-bare_id (const char *id)
-{
-	gchar *s;
-
-	if (id == NULL)
-		return NULL;
-	s = g_strstrip (g_strdup (id));
-	if (s[0] == '<' && strlen (s) >= 2 && s[strlen (s) - 1] == '>') {
-		gchar *t = g_strndup (s + 1, strlen (s) - 2);
-		g_free (s);
-		s = t;
-	}
-	return s;
-}
-
 gboolean
 rtls_delivery_same_message_id (const char *a, const char *b)
 {
-	g_autofree gchar *x = bare_id (a);
-	g_autofree gchar *y = bare_id (b);
+	g_autofree gchar *x = rtls_dsn_strip_brackets (a);
+	g_autofree gchar *y = rtls_dsn_strip_brackets (b);
 
 	/* RFC 5322 §3.6.4: compared as written; only the brackets are not part of it */
 	return x != NULL && y != NULL && *x != '\0' && g_str_equal (x, y);
@@ -167,7 +151,7 @@ rtls_delivery_records (const RtlsDsn *dsn, RtlsBounceMatch match, const RtlsJour
 		e->reporting_mta = g_strdup (dsn->reporting_mta);
 		e->remote_mta = g_strdup (r->remote_mta);
 		e->diagnostic = g_strdup (r->diagnostic);
-		e->bounce_id = bare_id (bounce_id);
+		e->bounce_id = rtls_dsn_strip_brackets (bounce_id);
 		if (match == RTLS_BOUNCE_OURS) {
 			e->result = g_strdup (result);
 			e->envid = g_strdup (entry->envid);
@@ -245,7 +229,7 @@ key_of (const RtlsJournalEntry *e)
 		return g_strconcat ("bounce:", e->bounce_id ? e->bounce_id : "",
 		                    e->bounce_id ? "" : e->envid, NULL);
 	if (e->message_id != NULL && *e->message_id != '\0')
-		return bare_id (e->message_id);
+		return rtls_dsn_strip_brackets (e->message_id);
 	return g_strdup (e->envid != NULL ? e->envid : "");
 }
 
@@ -274,10 +258,31 @@ rank (RtlsRowState s)
 	}
 }
 
+/* Where a message's row for a recipient is: "key" NUL-free, then the address in lower case. */
+static gchar *
+row_index_key (const char *key, const char *rcpt)
+{
+	g_autofree gchar *lower = g_ascii_strdown (rcpt, -1);
+
+	return g_strconcat (key, "\n", lower, NULL);
+}
+
+static gint
+newer_first (gconstpointer a, gconstpointer b)
+{
+	const RtlsDeliveryRow *x = *(const RtlsDeliveryRow *const *) a;
+	const RtlsDeliveryRow *y = *(const RtlsDeliveryRow *const *) b;
+
+	return x->time < y->time ? 1 : x->time > y->time ? -1 : 0;
+}
+
 GPtrArray *
 rtls_delivery_rows (GPtrArray *journal)
 {
 	GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_delivery_row_free);
+	/* (message, recipient) → its row, so that a long journal folds in linear time */
+	g_autoptr (GHashTable) index
+	        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
 	for (guint i = 0; journal != NULL && i < journal->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
@@ -293,8 +298,11 @@ rtls_delivery_rows (GPtrArray *journal)
 				RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
 				if (g_str_equal (r->key, key)
 				    && (e->recipient == NULL
-				        || g_ascii_strcasecmp (r->recipient, e->recipient) == 0))
+				        || g_ascii_strcasecmp (r->recipient, e->recipient) == 0)) {
+					g_autofree gchar *ik = row_index_key (r->key, r->recipient);
+					g_hash_table_remove (index, ik);
 					g_ptr_array_remove_index (rows, j);
+				}
 			}
 			continue;
 		}
@@ -322,16 +330,13 @@ rtls_delivery_rows (GPtrArray *journal)
 		else
 			rcpts = g_strsplit (e->recipients ? e->recipients : "", ",", 1000);
 		for (guint k = 0; rcpts[k] != NULL; k++) {
-			RtlsDeliveryRow *row = NULL;
 			const char *rcpt = g_strstrip (rcpts[k]);
+			gchar *ik;
+			RtlsDeliveryRow *row;
 			if (*rcpt == '\0' && rcpts[1] != NULL)
 				continue;
-			for (guint j = 0; j < rows->len && row == NULL; j++) {
-				RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
-				if (g_str_equal (r->key, key)
-				    && g_ascii_strcasecmp (r->recipient, rcpt) == 0)
-					row = r;
-			}
+			ik = row_index_key (key, rcpt);
+			row = g_hash_table_lookup (index, ik);
 			if (row == NULL) {
 				row = g_new0 (RtlsDeliveryRow, 1);
 				row->key = g_strdup (key);
@@ -340,14 +345,18 @@ rtls_delivery_rows (GPtrArray *journal)
 				row->account_id = -1;
 				/* a DSN for a recipient the send did not list (an alias expanded on
 				 * the way): its subject is the message's */
-				for (guint j = 0; j < rows->len && row->subject == NULL; j++) {
+				for (guint j = 0; dsn && j < rows->len && row->subject == NULL;
+				     j++) {
 					RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
 					if (g_str_equal (r->key, key))
 						row->subject = g_strdup (r->subject);
 				}
 				g_ptr_array_add (rows, row);
-			} else if (dsn && rank (state) < rank (row->state)) {
-				continue;
+				g_hash_table_insert (index, ik, row);
+			} else {
+				g_free (ik);
+				if (dsn && rank (state) < rank (row->state))
+					continue;
 			}
 			row->state = state;
 			row->time = e->time;
@@ -374,27 +383,14 @@ rtls_delivery_rows (GPtrArray *journal)
 				set (&row->bounce_id, e->bounce_id);
 		}
 	}
-	/* newest first; rows of one time keep their order */
+	/* newest first; of rows with the same time, the one written later first (reversed,
+	 * then a stable sort) */
 	for (guint i = 0; i < rows->len / 2; i++) {
 		gpointer t = rows->pdata[i];
 		rows->pdata[i] = rows->pdata[rows->len - 1 - i];
 		rows->pdata[rows->len - 1 - i] = t;
 	}
-	{
-		/* stable sort by time, descending */
-		GPtrArray *sorted = rows;
-		for (guint i = 1; i < sorted->len; i++) {
-			gpointer x = sorted->pdata[i];
-			guint j = i;
-			while (j > 0
-			       && ((RtlsDeliveryRow *) sorted->pdata[j - 1])->time
-			                  < ((RtlsDeliveryRow *) x)->time) {
-				sorted->pdata[j] = sorted->pdata[j - 1];
-				j--;
-			}
-			sorted->pdata[j] = x;
-		}
-	}
+	g_ptr_array_sort (rows, newer_first); /* stable since GLib 2.32 */
 	return rows;
 }
 

@@ -102,22 +102,32 @@ clean_value (const char *v, gssize len)
 	return g_string_free (out, FALSE);
 }
 
+gchar *
+rtls_dsn_strip_brackets (const char *s)
+{
+	gchar *t;
+	gsize n;
+
+	if (s == NULL)
+		return NULL;
+	t = g_strstrip (g_strdup (s));
+	n = strlen (t);
+	if (n >= 2 && t[0] == '<' && t[n - 1] == '>') {
+		memmove (t, t + 1, n - 2);
+		t[n - 2] = '\0';
+	}
+	return t;
+}
+
 /* "rfc822; carol@example.gov" → "carol@example.gov" (RFC 3464 §2.3.2 address-type ";"
- * generic-address); a value without a type is taken whole. */
+ * generic-address); a value without a type is taken whole. A few MTAs write <addr>: the
+ * brackets are not part of the address. */
 static gchar *
 typed_value (const char *v)
 {
 	const char *semi = strchr (v, ';');
-	gchar *s = g_strdup (semi != NULL ? semi + 1 : v);
 
-	g_strstrip (s);
-	/* a few MTAs write <addr>; the brackets are not part of the address */
-	if (s[0] == '<' && strlen (s) > 2 && s[strlen (s) - 1] == '>') {
-		gchar *t = g_strndup (s + 1, strlen (s) - 2);
-		g_free (s);
-		s = t;
-	}
-	return s;
+	return rtls_dsn_strip_brackets (semi != NULL ? semi + 1 : v);
 }
 
 static void warn (RtlsDsn *dsn, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

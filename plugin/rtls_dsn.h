@@ -99,4 +99,8 @@ gboolean rtls_dsn_status_is_requiretls (const char *status);
 
 const char *rtls_dsn_action_to_string (RtlsDsnAction a);
 
+/* " <a@b> " → "a@b": blanks and one pair of angle brackets around a Message-ID or an
+ * address removed. NULL for NULL. */
+gchar *rtls_dsn_strip_brackets (const char *s);
+
 G_END_DECLS

@@ -60,12 +60,14 @@ gboolean rtls_compose_alive (Compose *compose);
 /* The send of @c is over: forgets it, and frees @c when its composer is gone. */
 void rtls_composer_send_over (RtlsComposer *c);
 
-/* preferences pages (rtls_prefs.c) */
+/* bounces and the delivery window (rtls_bounce.c) */
 void rtls_bounce_init (void);
 void rtls_bounce_done (void);
 void rtls_bounce_show_window (void);
 gchar *rtls_bounce_domain_warning (const char *domain); /* NULL: nothing to say */
+void rtls_bounce_journal_changed (void);                /* after every write to the journal */
 
+/* preferences pages (rtls_prefs.c) */
 void rtls_prefs_init (void);
 void rtls_prefs_done (void);
 

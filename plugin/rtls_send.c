@@ -31,7 +31,6 @@
 #include "prefs_common.h"
 #include "utils.h"
 
-#include "rtls_delivery_ui.h"
 #include "rtls_journal.h"
 #include "rtls_queuefile.h"
 #include "rtls_record.h"
@@ -516,7 +515,7 @@ journal (RtlsSend *s, const RtlsRecord *r, const char *result, const char *expla
 	if (!rtls_journal_append (path, &e, &error))
 		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: cannot write the send journal: %s\n"),
 		           error->message);
-	rtls_delivery_ui_refresh (); /* an open delivery window shows the attempt at once */
+	rtls_bounce_journal_changed (); /* an open delivery window shows the attempt at once */
 }
 
 static gchar *
