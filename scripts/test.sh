@@ -17,14 +17,12 @@ meson compile -C "$builddir"
 
 # The unit tests once more, built with AddressSanitizer and UndefinedBehaviorSanitizer: the
 # parsers of untrusted input (replies, queue files, bounces) must never read out of bounds.
+# Only the unit tests run there, so the Claws module is not built there.
 asandir="$builddir-asan"
-if [ -f "$asandir/build.ninja" ]; then
-	meson setup --reconfigure "$asandir" -Dplugin=enabled -Dtests=true \
-		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-else
-	meson setup "$asandir" -Dplugin=enabled -Dtests=true \
-		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-fi
+reconf=
+[ -f "$asandir/build.ninja" ] && reconf=--reconfigure
+meson setup $reconf "$asandir" -Dplugin=disabled -Dtests=true \
+	-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 meson compile -C "$asandir" >/dev/null
 
 rc=0
