@@ -69,8 +69,8 @@ plugin_init (gchar **error)
 
 	bind_translations ();
 	bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-	if (!check_plugin_version (MAKE_NUMERIC_VERSION (4, 1, 0, 0), VERSION_NUMERIC,
-	                           RTLS_PLUGIN_NAME, error))
+	if (!check_plugin_version (RTLS_CLAWS_BUILT_FOR, RTLS_CLAWS_BUILT_FOR, RTLS_PLUGIN_NAME,
+	                           error))
 		return -1;
 	rtls_config_load ();
 	rtls_send_init ();

@@ -14,6 +14,7 @@
 #include "prefs_account.h"
 #include "procmsg.h"
 
+#include "rtls_compat.h"
 #include "rtls_choice.h"
 #include "rtls_settings.h"
 #include "rtls_ui.h"

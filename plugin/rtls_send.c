@@ -475,7 +475,7 @@ file_sent_copy (RtlsSend *s)
 	outbox = folder_find_item_from_identifier (s->qf->save_copy_folder);
 	if (outbox == NULL)
 		outbox = folder_get_default_outbox ();
-	if (outbox == NULL || procmsg_save_to_outbox (outbox, s->msg_path, FALSE) != 0) {
+	if (outbox == NULL || rtls_save_to_outbox (outbox, s->msg_path) != 0) {
 		log_error (
 		        LOG_PROTOCOL,
 		        _ ("REQUIRETLS: the message was sent, but its copy could not be saved in "
