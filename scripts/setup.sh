@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# setup.sh: install what building and testing claws-requiretls needs on Debian 12, as root.
+# setup.sh: install what building and testing claws-requiretls needs, as root, on Debian 12
+# (bookworm, Claws Mail 4.1.1) or Debian 13 (trixie, Claws Mail 4.3.1).
 # Idempotent: when every package is already there, apt is not touched.
 #
 # Postfix is installed as a *program* only: debconf is told "No configuration", so no system
@@ -9,13 +10,53 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+release=unknown
+if [ -r /etc/os-release ]; then
+	# shellcheck disable=SC1091
+	release=$(. /etc/os-release && echo "${ID:-}-${VERSION_ID:-${VERSION_CODENAME:-}}")
+fi
+
+# One package a line: add yours where it belongs.
 PACKAGES="
-  gcc libc6-dev pkg-config meson ninja-build git ca-certificates
-  libglib2.0-dev libgnutls28-dev libetpan-dev gnutls-bin
-  claws-mail libclaws-mail-dev libgtk-3-dev
-  postfix python3 time gettext
-  xvfb xauth xdotool imagemagick x11-utils fonts-dejavu-core locales
+	gcc
+	libc6-dev
+	pkg-config
+	meson
+	ninja-build
+	git
+	ca-certificates
+	libglib2.0-dev
+	libgnutls28-dev
+	libetpan-dev
+	gnutls-bin
+	claws-mail
+	claws-mail-i18n
+	libclaws-mail-dev
+	libgtk-3-dev
+	postfix
+	python3
+	time
+	gettext
+	xvfb
+	xauth
+	xdotool
+	imagemagick
+	x11-utils
+	fonts-dejavu-core
+	locales
+	debootstrap
+	debian-archive-keyring
 "
+# claws-mail-i18n: GLib's g_dgettext() translates the plugin's own domain only when the
+# program's domain (claws-mail) has a catalogue for the locale; without it Claws and the
+# plugin stay English under LANG=de_DE.UTF-8.
+# debootstrap, debian-archive-keyring: scripts/test.sh also runs the end-to-end suite in a root
+# of the other Debian release (scripts/release-root.sh).
+
+case $release in
+debian-12 | debian-13) ;;
+*) echo "setup.sh: $release is neither Debian 12 nor Debian 13; trying the same packages" >&2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
@@ -23,8 +64,8 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
-# Debian's nodejs + npm (Node 18) only when there is no node at all: a node that is already
-# there (e.g. from NodeSource, which bundles npm) is used as it is.
+# Debian's nodejs + npm (Node 18 in Debian 12, Node 20 in Debian 13) only when there is no node
+# at all: a node that is already there (e.g. from NodeSource, which bundles npm) is used as it is.
 if ! command -v node >/dev/null 2>&1; then
 	missing="$missing nodejs npm"
 elif ! command -v npm >/dev/null 2>&1; then
@@ -47,16 +88,25 @@ if [ -n "$missing" ]; then
 		chmod 755 "$policy"
 		trap 'rm -f "$policy"' EXIT
 	fi
-	apt-get update -q
+	# Another apt run on the machine (unattended-upgrades) holds the lock for a while.
+	apt-get -o DPkg::Lock::Timeout=600 update -q
 	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 fi
 
 # German and French locales for the translated end-to-end runs.
-if ! locale -a 2>/dev/null | grep -qi '^de_DE.utf8$'; then
+need_locales=
+for l in de_DE fr_FR; do
+	locale -a 2>/dev/null | grep -qix "$l.utf8" || need_locales=1
+done
+if [ -n "$need_locales" ]; then
 	if [ "$(id -u)" = 0 ] && [ -f /etc/locale.gen ]; then
 		sed -i -e 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' -e 's/^# *\(fr_FR.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+		grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen
+		grep -q '^fr_FR.UTF-8 UTF-8' /etc/locale.gen || echo 'fr_FR.UTF-8 UTF-8' >> /etc/locale.gen
 		locale-gen >/dev/null
+	else
+		echo "setup.sh: the de_DE.UTF-8 and fr_FR.UTF-8 locales are missing (run as root)" >&2
 	fi
 fi
 
