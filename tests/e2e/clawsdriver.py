@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# clawsdriver.py: real Claws Mail 4.1.1 under a private Xvfb, driven with xdotool
-# (DESIGN §5). Everything is isolated: HOME, XDG_RUNTIME_DIR, the --alternate-config-dir
+# clawsdriver.py: real Claws Mail (4.1.1 in Debian 12, 4.3.1 in Debian 13) under a private
+# Xvfb, driven with xdotool (DESIGN §5). Everything is isolated: HOME, XDG_RUNTIME_DIR, the --alternate-config-dir
 # profile and the MH mailbox live in the test's temporary directory; every process is started
 # with a time limit and stopped at the end.
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -36,27 +37,40 @@ def wait_events(peer, kind, n, timeout=20):
     return peer.events(kind)
 
 
-def _free_display():
-    for n in range(91, 250):
-        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-            return n
-    raise RuntimeError("no free X display number")
-
-
 class Xvfb:
     def __init__(self):
-        self.num = _free_display()
+        # -displayfd: the server picks a free display itself and writes its number to the pipe
+        # once it accepts clients. A picker that looks at /tmp/.X*-lock cannot see a server
+        # in another mount namespace (a chroot, a container) whose abstract socket
+        # @/tmp/.X11-unix/XN is shared with us; the server itself does see it.
         # -nolisten tcp: clients connect through the local socket only. -noreset: without it
         # the server resets when its last client leaves, and a Claws started in that moment
         # finds no display (seen in CI between two Claws instances of one test).
-        self.proc = subprocess.Popen(
-            ["timeout", "1200", "Xvfb", f":{self.num}", "-screen", "0", "1280x1024x24",
-             "-nolisten", "tcp", "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(f"/tmp/.X11-unix/X{self.num}"):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("Xvfb did not start")
-            time.sleep(0.1)
+        rfd, wfd = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                ["timeout", "1200", "Xvfb", "-displayfd", str(wfd), "-screen", "0",
+                 "1280x1024x24", "-nolisten", "tcp", "-noreset"], pass_fds=(wfd,),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            os.close(wfd)
+        got = b""
+        deadline = time.monotonic() + 30
+        try:
+            while not got.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([rfd], [], [], left)[0]:
+                    break
+                chunk = os.read(rfd, 64)
+                if not chunk:  # the server exited before it named a display
+                    break
+                got += chunk
+        finally:
+            os.close(rfd)
+        if not got.strip().isdigit():
+            self.stop()
+            raise RuntimeError("Xvfb did not start (no display number from -displayfd)")
+        self.num = int(got)
         self.display = f":{self.num}"
 
     def stop(self):
