@@ -3,6 +3,7 @@
 """The demo behind scripts/demo.sh: real servers on 127.0.0.1, a throwaway CA, the built helper."""
 import os
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["RTLS_TESTS_SRCDIR"], "integration"))
@@ -70,7 +71,15 @@ with T.smtp_peer(certs, "--hide-requiretls") as peer:
         print("UNEXPECTED: the helper did not fail closed")
         failures += 1
 
-banner("3. The same message, to Debian's Postfix 3.7 (implicit TLS, no REQUIRETLS)")
+def postfix_version():
+    try:
+        return subprocess.run(["/usr/sbin/postconf", "-dh", "mail_version"], capture_output=True,
+                              text=True, timeout=20).stdout.strip()
+    except OSError:
+        return ""
+
+
+banner(f"3. The same message, to Debian's Postfix {postfix_version()} (implicit TLS, no REQUIRETLS)")
 if os.path.exists("/usr/lib/postfix/sbin/master"):
     with T.postfix(certs) as pf:
         res = submit(pf.port)

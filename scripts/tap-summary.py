@@ -4,8 +4,8 @@
 
 A PREFIX names the run in what is printed (e.g. "asan:build-asan/meson-logs/testlog.json").
 
-Prints one line per failing or skipped subtest, then exactly one last line
-"N passed, N failed". A test program that crashed, timed out or printed no plan counts as one
+Prints one line per failing or skipped subtest, a subtotal per PREFIX when there are several
+runs, then exactly one last line "N passed, N failed" over all of them. A test program that crashed, timed out or printed no plan counts as one
 failure on top of its subtests. A skipped subtest counts as a failure: nothing is skipped in CI.
 Exit status 1 when anything failed.
 """
@@ -25,18 +25,24 @@ def load(arg):
 def main(args):
     passed = failed = 0
     entries = []
+    runs = {}  # prefix -> [passed, failed]
     for arg in args:
+        prefix = arg.rpartition(":")[0] if ":" in arg and not arg.startswith("/") else ""
+        runs.setdefault(prefix, [0, 0])
         try:
             got = load(arg)
         except OSError as e:
             print(f"tap-summary: {e}", file=sys.stderr)
             failed += 1
+            runs[prefix][1] += 1
             continue
         if not got:
             print(f"tap-summary: no tests ran in {arg}", file=sys.stderr)
             failed += 1
+            runs[prefix][1] += 1
         entries += got
     for prefix, t in entries:
+        p0, f0 = passed, failed
         name = (prefix + ":" if prefix else "") + t.get("name", "?")
         seen_plan = False
         for line in (t.get("stdout") or "").splitlines():
@@ -61,6 +67,11 @@ def main(args):
             failed += 1
             print(f"FAIL  {name}: test program result {t.get('result')} "
                   f"(exit {t.get('returncode')}){'' if seen_plan else ', no TAP plan'}")
+        runs[prefix][0] += passed - p0
+        runs[prefix][1] += failed - f0
+    if len(runs) > 1:
+        for prefix, (p, f) in runs.items():
+            print(f"  {prefix or 'host'}: {p} passed, {f} failed")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
