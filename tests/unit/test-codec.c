@@ -228,7 +228,9 @@ test_mailbox (void)
 		{ "user@[192.0.2.1]", TRUE, FALSE },
 		{ "user@[IPv6:2001:db8::1]", TRUE, FALSE },
 		{ "user@[x-tag:stuff]", TRUE, FALSE },
-		{ "j\xc3\xb6rg@b\xc3\xbc" "cher.example", TRUE, TRUE },
+		{ "j\xc3\xb6rg@b\xc3\xbc"
+		  "cher.example",
+		  TRUE, TRUE },
 		{ "!#$%&'*+-/=?^_`{|}~@x.example", TRUE, FALSE },
 		{ "bad@@example.org", FALSE, FALSE },
 		{ "\"bad@\"@@example.org", FALSE, FALSE },
@@ -254,7 +256,9 @@ test_mailbox (void)
 		{ "bob@example.org\r\nRCPT TO:<x@y>", FALSE, FALSE },
 		{ "\"unterminated@example.org", FALSE, FALSE },
 		{ "\"ctl\x01\"@example.org", FALSE, FALSE },
-		{ "bad\xff" "@example.org", FALSE, FALSE }, /* not UTF-8 */
+		{ "bad\xff"
+		  "@example.org",
+		  FALSE, FALSE }, /* not UTF-8 */
 		{ "a(comment)@example.org", FALSE, FALSE },
 		{ "", FALSE, FALSE },
 	};
