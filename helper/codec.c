@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "codec.h"
@@ -202,4 +203,169 @@ rtls_encoder_finish (RtlsEncoder *enc, char *out)
 	}
 	enc->bytes_out += (guint64) (o - out);
 	return (gsize) (o - out);
+}
+
+/* RFC 5321 4.1.2 / RFC 6531 3.3 atext: ALPHA DIGIT and "!#$%&'*+-/=?^_`{|}~", or any byte of a
+ * non-ASCII UTF-8 sequence (validated as a whole by the caller). */
+static gboolean
+codec_atext (guchar c)
+{
+	return g_ascii_isalnum (c) || (c != 0 && strchr ("!#$%&'*+-/=?^_`{|}~", c) != NULL)
+	       || c >= 0x80;
+}
+
+static gboolean
+codec_local_part_valid (const char *p, const char *end)
+{
+	if (p == end)
+		return FALSE;
+	if (*p == '"') {
+		/* Quoted-string = DQUOTE *QcontentSMTP DQUOTE */
+		if (end - p < 2 || end[-1] != '"')
+			return FALSE;
+		for (p++; p < end - 1; p++) {
+			guchar c = (guchar) *p;
+			if (c == '\\') {
+				/* quoted-pairSMTP = %d92 %d32-126 */
+				if (p + 1 >= end - 1 || (guchar) p[1] < 32 || (guchar) p[1] > 126)
+					return FALSE;
+				p++;
+			} else if (c == '"' || (c < 32) || c == 127) {
+				return FALSE; /* qtextSMTP = %d32-33 / %d35-91 / %d93-126 */
+			}
+		}
+		return TRUE;
+	}
+	/* Dot-string = Atom *("." Atom) */
+	for (gboolean need_atext = TRUE; p < end; p++) {
+		if (*p == '.') {
+			if (need_atext)
+				return FALSE;
+			need_atext = TRUE;
+		} else if (codec_atext ((guchar) *p)) {
+			need_atext = FALSE;
+		} else {
+			return FALSE;
+		}
+		if (p + 1 == end && need_atext)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+codec_domain_valid (const char *p, const char *end)
+{
+	if (p == end || end - p > 255)
+		return FALSE;
+	if (*p == '[') {
+		/* address-literal = "[" ( IPv4 / "IPv6:" IPv6 / tag ":" 1*dcontent ) "]" */
+		g_autofree gchar *lit = NULL;
+		const char *colon;
+		if (end[-1] != ']' || end - p < 3)
+			return FALSE;
+		lit = g_strndup (p + 1, (gsize) (end - p - 2));
+		colon = strchr (lit, ':');
+		if (colon == NULL) {
+			/* IPv4-address-literal: Snum 3("." Snum), no leading junk */
+			int a, b, c, d;
+			char tail;
+			return sscanf (lit, "%3d.%3d.%3d.%3d%c", &a, &b, &c, &d, &tail) == 4
+			       && a >= 0 && a <= 255 && b >= 0 && b <= 255 && c >= 0 && c <= 255
+			       && d >= 0 && d <= 255 && strspn (lit, "0123456789.") == strlen (lit);
+		}
+		if (g_ascii_strncasecmp (lit, "IPv6:", 5) == 0)
+			return strspn (lit + 5, "0123456789abcdefABCDEF:.") == strlen (lit + 5)
+			       && g_hostname_is_ip_address (lit + 5)
+			       && strchr (lit + 5, ':') != NULL;
+		/* General-address-literal: Standardized-tag = Ldh-str */
+		for (const char *t = lit; t < colon; t++)
+			if (!g_ascii_isalnum (*t) && *t != '-')
+				return FALSE;
+		if (colon == lit || colon[-1] == '-' || colon[1] == '\0')
+			return FALSE;
+		for (const char *t = colon + 1; *t; t++) /* dcontent = %d33-90 / %d94-126 */
+			if ((guchar) *t < 33 || (guchar) *t > 126 || *t == '[' || *t == '\\'
+			    || *t == ']')
+				return FALSE;
+		return TRUE;
+	}
+	/* Domain = sub-domain *("." sub-domain); sub-domain = Let-dig [Ldh-str] (RFC 6531:
+	 * or a U-label, whose non-ASCII bytes count as letters here). */
+	for (const char *label = p; label < end;) {
+		const char *dot = memchr (label, '.', (gsize) (end - label));
+		const char *lend = dot != NULL ? dot : end;
+
+		if (lend == label || lend - label > 63)
+			return FALSE;
+		for (const char *t = label; t < lend; t++)
+			if (!g_ascii_isalnum (*t) && (guchar) *t < 0x80 && *t != '-')
+				return FALSE;
+		if (*label == '-' || lend[-1] == '-')
+			return FALSE;
+		if (dot == NULL)
+			break;
+		label = dot + 1;
+		if (label == end)
+			return FALSE; /* a trailing dot is not a Domain */
+	}
+	return TRUE;
+}
+
+gboolean
+rtls_mailbox_valid (const char *mailbox, gboolean *non_ascii)
+{
+	gsize len;
+	const char *at, *end;
+	gboolean wide = FALSE;
+
+	if (non_ascii != NULL)
+		*non_ascii = FALSE;
+	if (mailbox == NULL)
+		return FALSE;
+	len = strlen (mailbox);
+	/* RFC 5321 4.5.3.1.3: a Path is at most 256 octets with its angle brackets. */
+	if (len == 0 || len > 254 || !g_utf8_validate (mailbox, (gssize) len, NULL))
+		return FALSE;
+	for (const char *c = mailbox; *c; c++)
+		wide = wide || (guchar) *c >= 0x80;
+	end = mailbox + len;
+	/* The "@" that separates is the last one outside a quoted local part. */
+	if (*mailbox == '"') {
+		const char *q = mailbox + 1;
+		while (q < end && *q != '"') {
+			if (*q == '\\' && q + 1 < end)
+				q++;
+			q++;
+		}
+		if (q >= end || q[1] != '@')
+			return FALSE;
+		at = q + 1;
+	} else {
+		at = memchr (mailbox, '@', len);
+		if (at == NULL || memchr (at + 1, '@', (gsize) (end - at - 1)) != NULL)
+			return FALSE;
+	}
+	if (!codec_local_part_valid (mailbox, at) || !codec_domain_valid (at + 1, end))
+		return FALSE;
+	if (non_ascii != NULL)
+		*non_ascii = wide;
+	return TRUE;
+}
+
+static gboolean
+smtp_codec_ascii (const char *s)
+{
+	for (; *s; s++)
+		if ((guchar) *s >= 0x80)
+			return FALSE;
+	return TRUE;
+}
+
+gboolean
+rtls_domain_valid (const char *domain)
+{
+	if (domain == NULL || !smtp_codec_ascii (domain))
+		return FALSE;
+	return codec_domain_valid (domain, domain + strlen (domain));
 }

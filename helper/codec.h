@@ -30,6 +30,16 @@ gchar *rtls_xtext_decode (const char *xtext, GError **error);
  * (RFC 3461 4.4 limits ENVID to 100 characters). */
 gboolean rtls_envid_valid (const char *envid);
 
+/* rtls_mailbox_valid:
+ * TRUE if @mailbox is an RFC 5321 4.1.2 Mailbox: Local-part (Dot-string or Quoted-string)
+ * "@" Domain or address-literal ([IPv4], [IPv6:...], [tag:...]), at most 254 octets, valid
+ * UTF-8. Non-ASCII is allowed where RFC 6531 3.3 allows it (atext, qtext, U-labels) and
+ * reported in *@non_ascii (when not NULL): such an address needs SMTPUTF8. */
+gboolean rtls_mailbox_valid (const char *mailbox, gboolean *non_ascii);
+
+/* TRUE if @domain is an RFC 5321 Domain of ASCII labels (letters, digits, inner hyphens). */
+gboolean rtls_domain_valid (const char *domain);
+
 /* Streaming encoder for message content sent after DATA (RFC 5321 4.5.2 dot-stuffing,
  * 2.3.8 CRLF) or BDAT (CRLF only). Constant memory: state carries across chunks.
  * Line ends: CRLF stays CRLF; a bare LF and a bare CR each become CRLF. */

@@ -127,6 +127,27 @@ main_add_recipients (GPtrArray *rcpts, const char *text, GError **error)
 	return TRUE;
 }
 
+static gboolean
+main_check_mailbox (gboolean sender, const char *address, GError **error)
+{
+	g_autofree gchar *clean = NULL;
+
+	if (rtls_mailbox_valid (address, NULL))
+		return TRUE;
+	clean = rtls_sanitize (address, -1, 300);
+	if (sender)
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _ ("the envelope sender “%s” is not a valid address (RFC 5321 "
+		                "4.1.2): nothing was sent"),
+		             clean);
+	else
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _ ("the recipient “%s” is not a valid address (RFC 5321 4.1.2): "
+		                "nothing was sent"),
+		             clean);
+	return FALSE;
+}
+
 /* "--status-fd=N" or "--status-fd N" in an argv that did not parse; -1 if absent. */
 static int
 main_find_status_fd (int argc, char **argv)
@@ -282,7 +303,7 @@ main (int argc, char **argv)
 			g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func (g_free);
 			if (!rtls_address_list_parse (f, one, &error) || one->len != 1) {
 				g_clear_error (&error);
-				g_set_error (&error, RTLS_ERROR, RTLS_ERROR_USAGE,
+				g_set_error (&error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
 				             _ ("-f: “%s” is not one address"), f);
 				goto out;
 			}
@@ -295,6 +316,15 @@ main (int argc, char **argv)
 			goto out;
 		}
 	}
+
+	/* RFC 5321 4.1.2: every envelope address is a Mailbox, checked before connecting, so
+	 * that a server never rewrites a bad one into another address (Postfix turns
+	 * "bad@@example.org" into "\"bad@\"@example.org"). */
+	if (*sender != '\0' && !main_check_mailbox (TRUE, sender, &error))
+		goto out;
+	for (guint i = 0; i < rcpts->len; i++)
+		if (!main_check_mailbox (FALSE, g_ptr_array_index (rcpts, i), &error))
+			goto out;
 
 	rtls_headers_prepare_for_submission (msg->headers, params->tls_policy, resent);
 	main_complete_headers (msg->headers, sender);

@@ -398,15 +398,44 @@ rtls_message_free (RtlsMessage *msg)
 	g_free (msg);
 }
 
+/* One pass over body bytes: 8-bit, NUL, and the line ends the encoder will rewrite. Plain
+ * counting loops the compiler vectorises; the CR of a CR LF pair split across two calls is
+ * remembered in body_last. */
 static void
 message_scan (RtlsMessage *m, const guchar *p, gsize len)
 {
+	guint64 lf = 0, cr = 0, crlf = 0;
+	guchar hi = 0, nul = 0;
+
+	if (len == 0)
+		return;
+	if (m->body_last == '\r' && p[0] == '\n')
+		crlf++;
 	for (gsize i = 0; i < len; i++) {
-		if (p[i] & 0x80)
-			m->body_8bit = TRUE;
-		else if (p[i] == 0)
-			m->body_nul = TRUE;
+		guchar ch = p[i];
+		hi |= ch;
+		nul |= ch == 0;
+		lf += ch == '\n';
+		cr += ch == '\r';
 	}
+	for (gsize i = 0; i + 1 < len; i++)
+		crlf += (p[i] == '\r') & (p[i + 1] == '\n');
+	m->body_8bit = m->body_8bit || (hi & 0x80) != 0;
+	m->body_nul = m->body_nul || nul;
+	m->body_lf += lf;
+	m->body_cr += cr;
+	m->body_crlf += crlf;
+	m->body_last = p[len - 1];
+}
+
+guint64
+rtls_message_body_size_crlf (const RtlsMessage *m)
+{
+	guint64 n = m->body_size + (m->body_lf - m->body_crlf) + (m->body_cr - m->body_crlf);
+
+	if (m->body_last >= 0 && m->body_last != '\n' && m->body_last != '\r')
+		n += 2;
+	return n;
 }
 
 static gssize
@@ -494,6 +523,7 @@ rtls_message_load (int fd, GError **error)
 	gboolean eof = FALSE;
 
 	m->body_fd = -1;
+	m->body_last = -1;
 	if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
 		start = lseek (fd, 0, SEEK_CUR);
 

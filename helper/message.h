@@ -95,6 +95,10 @@ typedef struct {
 	gboolean body_8bit;    /* the body has bytes >= 0x80 */
 	gboolean headers_8bit; /* the header block has bytes >= 0x80 */
 	gboolean body_nul;     /* the body has NUL bytes */
+	guint64 body_lf;       /* LF bytes in the body */
+	guint64 body_cr;       /* CR bytes in the body */
+	guint64 body_crlf;     /* CR LF pairs in the body */
+	int body_last;         /* the body's last byte, -1 when empty */
 } RtlsMessage;
 
 void rtls_message_free (RtlsMessage *msg);
@@ -108,6 +112,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsMessage, rtls_message_free)
  * Errors: RTLS_ERROR_IO (read/spool failure), RTLS_ERROR_MESSAGE (empty input, header block
  * larger than RTLS_HEADERS_MAX_BYTES, or rtls_headers_parse() errors). */
 RtlsMessage *rtls_message_load (int fd, GError **error);
+
+/* The body's length once every line ends in CRLF (RFC 5321 2.3.8), as the DATA/BDAT
+ * encoder makes it: bare LF and bare CR become CRLF, and a last line without one gets it.
+ * Exact for BDAT (no dot-stuffing). */
+guint64 rtls_message_body_size_crlf (const RtlsMessage *msg);
 
 /* rtls_message_read_body: reads up to @len body bytes at body position @pos (0-based) into
  * @buf with pread(); returns bytes read (0 at end) or -1 with RTLS_ERROR_IO. */

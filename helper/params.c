@@ -38,8 +38,11 @@ typedef struct {
 	gchar *auth;
 	gint port;
 	gint timeout;
-	gchar *sendmail_o;    /* -oi and friends */
-	gboolean ignore_dots; /* -i, accepted and ignored */
+	gint max_time;
+	gchar **sendmail_big_o;   /* -O name=value (Postfix) */
+	gchar *sendmail_o;        /* -oi and friends */
+	gboolean ignore_dots;     /* -i, accepted and ignored */
+	gboolean o_requiretls_no; /* -O requiretls=no */
 } RtlsParseState;
 
 static gboolean
@@ -163,7 +166,12 @@ rtls_params_validate (RtlsParams *p, GError **error)
 		             _ ("--timeout must be 1-3600 seconds"));
 		return FALSE;
 	}
-	if (!config_word_valid (p->helo)) {
+	if (p->max_time > 7 * 24 * 3600) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		             _ ("--max-time must be 0 (no limit) to 604800 seconds"));
+		return FALSE;
+	}
+	if (p->helo != NULL && !config_word_valid (p->helo)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("--helo must be one word"));
 		return FALSE;
 	}
@@ -221,20 +229,29 @@ config_entries (RtlsParseState *st)
 		{ "no-require-tls", 0, 0, G_OPTION_ARG_NONE, &st->no_require_tls,
 		  N_ ("Add “TLS-Required: No” (deliver even where recipient policies demand TLS)"),
 		  NULL },
-		{ "dsn-notify", 0, 0, G_OPTION_ARG_STRING, &st->dsn_notify,
+		{ "dsn-notify", 'N', 0, G_OPTION_ARG_STRING, &st->dsn_notify,
 		  N_ ("DSN NOTIFY: never, or success,failure,delay"), N_ ("LIST") },
-		{ "dsn-return", 0, 0, G_OPTION_ARG_STRING, &st->dsn_return,
+		{ "dsn-return", 'R', 0, G_OPTION_ARG_STRING, &st->dsn_return,
 		  N_ ("DSN RET: hdrs or full"), N_ ("WHAT") },
-		{ "envid", 0, 0, G_OPTION_ARG_STRING, &p->envid, N_ ("DSN envelope identifier"),
+		{ "envid", 'V', 0, G_OPTION_ARG_STRING, &p->envid, N_ ("DSN envelope identifier"),
 		  N_ ("ID") },
 		{ "status-fd", 0, 0, G_OPTION_ARG_INT, &p->status_fd,
 		  N_ ("Write the result record to this file descriptor"), N_ ("N") },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &p->verbose,
 		  N_ ("Protocol transcript on stderr (credentials and body elided)"), NULL },
 		{ "timeout", 0, 0, G_OPTION_ARG_INT, &st->timeout,
-		  N_ ("Seconds to wait for each network operation"), N_ ("S") },
-		{ "helo", 0, 0, G_OPTION_ARG_STRING, &p->helo, N_ ("Name sent with EHLO"),
+		  N_ ("Seconds for each reply, write or TLS handshake (the whole of it)"),
+		  N_ ("S") },
+		{ "max-time", 0, 0, G_OPTION_ARG_INT, &st->max_time,
+		  N_ ("Seconds for the whole submission (0: no limit)"), N_ ("S") },
+		{ "sendmail-option", 'O', 0, G_OPTION_ARG_STRING_ARRAY, &st->sendmail_big_o,
+		  N_ ("Postfix sendmail option: requiretls, requiretls=yes or requiretls=no"),
+		  N_ ("NAME=VALUE") },
+		{ "helo", 0, 0, G_OPTION_ARG_STRING, &p->helo,
+		  N_ ("Name sent with EHLO (default: this machine's FQDN, else its address)"),
 		  N_ ("NAME") },
+		{ "no-chunking", 0, 0, G_OPTION_ARG_NONE, &p->no_chunking,
+		  N_ ("Send the message with DATA even when the server offers CHUNKING"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &p->show_version, N_ ("Show the version"),
 		  NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &p->recipients, NULL,
@@ -308,6 +325,27 @@ rtls_params_parse (int argc, char **argv, GError **error)
 		             st.sendmail_o);
 		goto fail;
 	}
+	for (guint i = 0; st.sendmail_big_o != NULL && st.sendmail_big_o[i] != NULL; i++) {
+		/* Postfix 3.11 sendmail: "-O requiretls" asks for REQUIRETLS. "=no" asks for
+		 * nothing: it never adds "TLS-Required: No" (that weakens the recipients'
+		 * MTA-STS and DANE, and takes --no-require-tls). */
+		const char *o = st.sendmail_big_o[i];
+		if (g_ascii_strcasecmp (o, "requiretls") == 0
+		    || g_ascii_strcasecmp (o, "requiretls=yes") == 0) {
+			st.require_tls = TRUE;
+		} else if (g_ascii_strcasecmp (o, "requiretls=no") == 0) {
+			st.o_requiretls_no = TRUE;
+		} else {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+			             _ ("unsupported option -O %s"), o);
+			goto fail;
+		}
+	}
+	if (st.o_requiretls_no && st.require_tls) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		             _ ("-O requiretls=no and --require-tls contradict each other"));
+		goto fail;
+	}
 	if (st.require_tls && st.no_require_tls) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
 		             _ ("--require-tls and --no-require-tls contradict each other"));
@@ -356,17 +394,23 @@ rtls_params_parse (int argc, char **argv, GError **error)
 		goto fail;
 	}
 	p->timeout = (guint) st.timeout;
-	if (p->helo == NULL)
-		p->helo = g_strdup ("localhost");
+	if (st.max_time < 0) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		             _ ("--max-time must be 0 (no limit) to 604800 seconds"));
+		goto fail;
+	}
+	p->max_time = (guint) st.max_time;
 	if (!rtls_params_validate (p, error))
 		goto fail;
 done:
+	g_strfreev (st.sendmail_big_o);
 	g_free (st.dsn_notify);
 	g_free (st.dsn_return);
 	g_free (st.auth);
 	g_free (st.sendmail_o);
 	return g_steal_pointer (&p);
 fail:
+	g_strfreev (st.sendmail_big_o);
 	g_free (st.dsn_notify);
 	g_free (st.dsn_return);
 	g_free (st.auth);

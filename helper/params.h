@@ -44,8 +44,10 @@ typedef struct {
 	int status_fd;            /* -1 when not given */
 	gboolean verbose;         /* transcript on stderr */
 	gboolean show_pin;        /* no message: print the verified server's key pin and quit */
-	guint timeout;            /* seconds per network operation */
-	gchar *helo;              /* EHLO argument */
+	guint timeout;            /* seconds for each reply, write, handshake (not per byte) */
+	guint max_time;           /* seconds for the whole submission, 0 for no limit */
+	gchar *helo;              /* EHLO argument, NULL: the FQDN or the address literal */
+	gboolean no_chunking;     /* DATA even when CHUNKING is offered */
 	gboolean show_version;    /* --version */
 } RtlsParams;
 

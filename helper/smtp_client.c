@@ -68,6 +68,11 @@ typedef struct {
 	RtlsOutcome *out;          /* what happened */
 	RtlsStream *st;            /* the connection */
 	RtlsCaps caps;             /* from the latest EHLO (after TLS) */
+	gchar *helo;               /* the EHLO name */
+	gsize header_len;          /* bytes of the header block as sent */
+	gboolean quit_sent;        /* QUIT went out (pipelined after the data) */
+	gboolean data_sent;        /* the end of the data went out */
+	gboolean no_quit;          /* out of step: close without QUIT */
 } SmtpClient;
 
 static void
@@ -141,7 +146,7 @@ smtp_client_quit (SmtpClient *c)
 static gboolean
 smtp_client_ehlo (SmtpClient *c, GError **error)
 {
-	g_autofree gchar *line = g_strdup_printf ("EHLO %s", c->params->helo);
+	g_autofree gchar *line = g_strdup_printf ("EHLO %s", c->helo);
 	g_autoptr (RtlsReply) reply = smtp_client_command (c, line, NULL, error);
 
 	if (reply == NULL)
@@ -303,7 +308,8 @@ smtp_client_mail_command (SmtpClient *c, guint64 size_estimate)
 	const RtlsMessage *m = c->sub->message;
 	GString *s = g_string_new (NULL);
 	gboolean dsn = (c->caps.flags & RTLS_CAP_DSN) != 0;
-	gboolean utf8 = !smtp_client_is_ascii (c->sub->mail_from);
+	/* RFC 6531 3.4, RFC 6532 3.5: non-ASCII addresses or header fields need SMTPUTF8. */
+	gboolean utf8 = !smtp_client_is_ascii (c->sub->mail_from) || m->headers_8bit;
 
 	for (guint i = 0; i < c->sub->recipients->len; i++)
 		utf8 = utf8 || !smtp_client_is_ascii (g_ptr_array_index (c->sub->recipients, i));
@@ -357,38 +363,364 @@ smtp_client_rcpt_command (SmtpClient *c, const char *rcpt)
 	return g_string_free (s, FALSE);
 }
 
-/* Reads the replies to MAIL, every RCPT and (when pipelined) DATA, all of them even after
- * a failure (RFC 2920 3.1), and decides. *data_open is set when DATA got 354. */
 static gboolean
-smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open, GError **error)
+smtp_client_content_write (SmtpClient *c, const RtlsEncoder *enc, gboolean bdat, guint64 announced,
+                           gboolean watch, const char *data, gsize len, GError **error)
 {
+	if (bdat && enc->bytes_out > announced) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+		             _ ("the message changed while it was being sent; it was not "
+		                "completed"));
+		return FALSE;
+	}
+	if (watch && rtls_stream_has_pending_input (c->st)) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
+		             _ ("%s sent data while the message was being transmitted, before its "
+		                "end (protocol violation): the message was not completed and "
+		                "cannot have been accepted"),
+		             c->params->host);
+		return FALSE;
+	}
+	return rtls_stream_write (c->st, data, len, error);
+}
+
+/* The reply to the end of the data never came: the data went out, so the message may or may
+ * not have been accepted (DESIGN §3). Takes @local. */
+static gboolean
+smtp_client_not_confirmed (SmtpClient *c, GError *local, GError **error)
+{
+	c->out->not_confirmed = TRUE;
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED,
+	             _ ("the message was sent but %s did not confirm it (%s): it may or may "
+	                "not have been accepted; check before sending it again"),
+	             c->params->host, local != NULL ? local->message : "?");
+	g_clear_error (&local);
+	return FALSE;
+}
+
+/* The last write (the end of the data, perhaps with QUIT) failed: some or all of it may have
+ * reached the server. */
+static gboolean
+smtp_client_lost_in_data (SmtpClient *c, GError **error)
+{
+	GError *local = NULL;
+
+	c->no_quit = TRUE;
+	if (error != NULL && *error != NULL) {
+		local = *error;
+		*error = NULL;
+	}
+	return smtp_client_not_confirmed (c, local, error);
+}
+
+/* Writes the message content: the header block, then the body, through the encoder
+ * (RFC 5321 4.5.2 dot-stuffing and ".\r\n" for DATA; CRLF only for BDAT, exactly @announced
+ * bytes). With @watch, any byte from the server before the content is complete is a
+ * protocol violation: no reply is due while it goes out. Not flushed. On failure the
+ * connection is out of step and must be closed without QUIT. */
+static gboolean
+smtp_client_content (SmtpClient *c, gboolean bdat, guint64 announced, gboolean watch,
+                     GError **error)
+{
+	const RtlsMessage *m = c->sub->message;
+	g_autofree char *in = g_malloc (RTLS_BODY_CHUNK);
+	g_autofree char *out = g_malloc (RTLS_ENCODER_OUT_MAX (RTLS_BODY_CHUNK));
+	RtlsEncoder enc;
+	gsize hlen = 0, n;
+	g_autofree gchar *headers = rtls_headers_serialize (m->headers, &hlen);
+	guint64 pos = 0;
+
+	c->no_quit = TRUE;
+	rtls_encoder_init (&enc, !bdat);
+	n = rtls_encoder_feed (&enc, headers, hlen, out);
+	if (!smtp_client_content_write (c, &enc, bdat, announced, watch, out, n, error))
+		return FALSE;
+	for (;;) {
+		gssize got = rtls_message_read_body (m, pos, in, RTLS_BODY_CHUNK, error);
+		if (got < 0)
+			return FALSE;
+		if (got == 0)
+			break;
+		pos += (guint64) got;
+		n = rtls_encoder_feed (&enc, in, (gsize) got, out);
+		if (!smtp_client_content_write (c, &enc, bdat, announced, watch, out, n, error))
+			return FALSE;
+	}
+	n = rtls_encoder_finish (&enc, out);
+	if (!smtp_client_content_write (c, &enc, bdat, announced, watch, out, n, error))
+		return FALSE;
+	if (pos != m->body_size || (bdat && enc.bytes_out != announced)) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+		             _ ("the message changed while it was being sent; it was not "
+		                "completed"));
+		return FALSE;
+	}
+	c->out->size_sent = enc.bytes_out;
+	if (c->params->verbose)
+		g_printerr (bdat ? "--- [message: %" G_GUINT64_FORMAT " bytes elided]\n"
+		                 : "--- [message: %" G_GUINT64_FORMAT " bytes elided]\n>>> .\n",
+		            enc.bytes_out);
+	c->no_quit = FALSE;
+	return TRUE;
+}
+
+/* The EHLO name (RFC 5321 4.1.4): --helo; else this machine's fully qualified name when it
+ * has one (Postfix's reject_non_fqdn_helo_hostname refuses "localhost"); else the address
+ * literal of our end of the connection. */
+static gchar *
+smtp_client_helo_name (SmtpClient *c)
+{
+	if (c->params->helo != NULL)
+		return g_strdup (c->params->helo);
+	return rtls_stream_default_helo (c->st);
+}
+
+/* Connects, starts implicit TLS when asked, reads the greeting. */
+static gboolean
+smtp_client_connect (SmtpClient *c, GError **error)
+{
+	const RtlsParams *p = c->params;
+	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins };
+	g_autoptr (RtlsReply) reply = NULL;
+	gint64 hard = p->max_time > 0
+	                      ? g_get_monotonic_time () + (gint64) p->max_time * G_USEC_PER_SEC
+	                      : 0;
+
+	c->out->stage = RTLS_STAGE_CONNECT;
+	c->st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, p->max_time, hard, error);
+	if (c->st == NULL)
+		return FALSE;
+	rtls_stream_set_verbose (c->st, p->verbose);
+	g_free (c->helo);
+	c->helo = smtp_client_helo_name (c);
+	if (!p->starttls) {
+		/* RFC 8314 3.3: implicit TLS, verified before any SMTP is read. */
+		c->out->stage = RTLS_STAGE_TLS;
+		if (!rtls_stream_start_tls (c->st, &tc, error))
+			return FALSE;
+		smtp_client_note_tls (c);
+	}
+	c->out->stage = RTLS_STAGE_GREETING;
+	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL
+	    || !smtp_client_check_no_more (c, error))
+		return FALSE;
+	if (reply->code != 220)
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the connection"),
+		                                error);
+	return TRUE;
+}
+
+/* Records the RCPT replies in the outcome; returns the worst refusal (5xx before 4xx) with
+ * *failed set to the number of refused recipients, or NULL when all were accepted. */
+static const RtlsReply *
+smtp_client_rcpt_verdict (SmtpClient *c, GPtrArray *rcpt_replies, guint *failed)
+{
+	const RtlsReply *worst = NULL;
+
+	*failed = 0;
+	for (guint i = 0; i < rcpt_replies->len; i++) {
+		RtlsReply *r = g_ptr_array_index (rcpt_replies, i);
+		RtlsRcptResult *res = g_ptr_array_index (c->out->rcpts, i);
+
+		res->code = r->code;
+		g_strlcpy (res->enhanced, r->enhanced, sizeof res->enhanced);
+		g_free (res->text);
+		res->text = rtls_reply_text (r);
+		/* RFC 5321 4.2.5: 251 and 252 accept too. */
+		if (r->code != 250 && r->code != 251) {
+			(*failed)++;
+			if (worst == NULL || (r->code >= 500 && worst->code < 500))
+				worst = r;
+		}
+	}
+	return worst;
+}
+
+static gboolean
+smtp_client_rcpt_error (SmtpClient *c, GPtrArray *rcpt_replies, const RtlsReply *worst,
+                        guint failed, GError **error)
+{
+	g_autofree gchar *what = NULL;
+	guint idx = 0;
+
+	c->out->stage = RTLS_STAGE_RCPT;
+	g_ptr_array_find (rcpt_replies, worst, &idx);
+	what = g_strdup_printf (
+	        _ ("recipient <%s>"),
+	        ((RtlsRcptResult *) g_ptr_array_index (c->out->rcpts, idx))->address);
+	smtp_client_reply_error (c, worst, RTLS_ERROR_REJECTED, what, error);
+	if (error != NULL && *error != NULL) {
+		gchar *msg = g_strdup_printf (_ ("%s (%u of %u recipients refused: the message "
+		                                 "was sent to nobody)"),
+		                              (*error)->message, failed, c->sub->recipients->len);
+		g_free ((*error)->message);
+		(*error)->message = msg;
+	}
+	return FALSE;
+}
+
+/* After the final reply said 250: the reply to QUIT must be the next thing the server sends
+ * and must be 221; anything else means the replies did not pair with our commands (say, an
+ * unsolicited 250 during the body, and the real reply to the end of the data after it). A
+ * server that closes without answering QUIT leaves the 250 standing. */
+static gboolean
+smtp_client_confirm (SmtpClient *c, GError **error)
+{
+	const RtlsParams *p = c->params;
+	g_autoptr (RtlsReply) quit = NULL;
+	g_autoptr (GError) local = NULL;
+
+	rtls_stream_set_timeout (c->st, MIN (p->timeout * 1000, RTLS_QUIT_TIMEOUT_MS));
+	if (!c->quit_sent) {
+		if (rtls_stream_has_pending_input (c->st))
+			goto violation;
+		c->quit_sent = TRUE;
+		if (!rtls_stream_write_command (c->st, "QUIT", NULL, NULL)
+		    || !rtls_stream_flush (c->st, NULL))
+			return TRUE;
+	}
+	quit = rtls_stream_read_reply (c->st, &local);
+	if (quit == NULL) {
+		/* Closed, silent, or malformed after the 250 (verbose shows what). A malformed
+		 * line is still a byte no command asked for. */
+		if (local != NULL && local->code == RTLS_ERROR_PROTOCOL)
+			goto violation;
+		return TRUE;
+	}
+	if (quit->code != 221 || rtls_stream_has_pending_input (c->st))
+		goto violation;
+	return TRUE;
+
+violation:
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
+	             _ ("%s sent replies that do not match the commands (protocol violation): "
+	                "its 250 cannot be taken as acceptance; the message may or may not have "
+	                "been accepted; check before sending it again"),
+	             p->host);
+	return FALSE;
+}
+
+/* Reads the reply to the end of the data ("." or BDAT LAST) and decides. */
+static gboolean
+smtp_client_final (SmtpClient *c, GError **error)
+{
+	const RtlsParams *p = c->params;
+	g_autoptr (RtlsReply) reply = NULL;
+	GError *local = NULL;
+
+	/* RFC 5321 4.5.3.2.6: the final reply may take long; wait twice the timeout. */
+	rtls_stream_set_timeout (c->st, p->timeout * 2000);
+	reply = rtls_stream_read_reply (c->st, &local);
+	rtls_stream_set_timeout (c->st, p->timeout * 1000);
+	if (reply == NULL)
+		return smtp_client_not_confirmed (c, local, error);
+	smtp_client_note_reply (c, reply);
+	if (reply->code != 250)
+		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the message"),
+		                                error);
+	if (!smtp_client_confirm (c, error))
+		return FALSE;
+	c->out->sent = TRUE;
+	c->out->stage = RTLS_STAGE_DONE;
+	return TRUE;
+}
+
+/* The transaction when MAIL, RCPT, "BDAT n LAST" with the whole message and QUIT all go in
+ * one flight (RFC 3030 with RFC 2920; one recipient only, so that "all or nothing" holds:
+ * a refused recipient leaves no recipient for the data). */
+static gboolean
+smtp_client_early_replies (SmtpClient *c, GError **error)
+{
+	const RtlsParams *p = c->params;
+	RtlsReply *r[3] = { NULL, NULL, NULL };
+	g_autoptr (GPtrArray) rcpt_replies = g_ptr_array_new ();
+	GError *lost = NULL;
+	const RtlsReply *worst;
+	guint got, failed = 0;
+	gboolean ok = FALSE;
+
+	for (got = 0; got < 3; got++) {
+		rtls_stream_set_timeout (c->st, p->timeout * (got == 2 ? 2000 : 1000));
+		if ((r[got] = rtls_stream_read_reply (c->st, &lost)) == NULL)
+			break;
+	}
+	rtls_stream_set_timeout (c->st, p->timeout * 1000);
+	if (got >= 2)
+		g_ptr_array_add (rcpt_replies, r[1]);
+	if (got >= 1 && r[0]->code != 250) {
+		c->out->stage = RTLS_STAGE_MAIL;
+		smtp_client_reply_error (c, r[0], RTLS_ERROR_REJECTED, "MAIL FROM", error);
+	} else if (got >= 2 && (worst = smtp_client_rcpt_verdict (c, rcpt_replies, &failed))) {
+		smtp_client_rcpt_error (c, rcpt_replies, worst, failed, error);
+	} else if (got < 3) {
+		smtp_client_not_confirmed (c, g_steal_pointer (&lost), error);
+	} else {
+		smtp_client_note_reply (c, r[2]);
+		if (r[2]->code != 250)
+			smtp_client_reply_error (c, r[2], RTLS_ERROR_REJECTED, _ ("the message"),
+			                         error);
+		else if (smtp_client_confirm (c, error)) {
+			c->out->sent = TRUE;
+			c->out->stage = RTLS_STAGE_DONE;
+			ok = TRUE;
+		}
+	}
+	g_clear_error (&lost);
+	for (guint i = 0; i < 3; i++)
+		rtls_reply_free (r[i]);
+	return ok;
+}
+
+/* MAIL, RCPT..., then DATA or BDAT, the message, and QUIT; pipelined as far as the server
+ * allows (RFC 2920, RFC 3030): with CHUNKING and one recipient everything after AUTH is one
+ * round trip. Replies are matched to commands by count, and every byte that is not an
+ * awaited reply is a protocol violation. */
+static gboolean
+smtp_client_transaction (SmtpClient *c, GError **error)
+{
+	const RtlsMessage *m = c->sub->message;
+	GPtrArray *rcpts = c->sub->recipients;
 	gboolean pipelining = (c->caps.flags & RTLS_CAP_PIPELINING) != 0;
-	g_autofree gchar *mail = smtp_client_mail_command (c, size_estimate);
+	gboolean bdat = (c->caps.flags & RTLS_CAP_CHUNKING) != 0 && !c->params->no_chunking;
+	gboolean early = bdat && pipelining && rcpts->len == 1;
+	guint64 size = c->header_len + rtls_message_body_size_crlf (m);
+	g_autofree gchar *mail = smtp_client_mail_command (c, size);
+	g_autofree gchar *bdat_cmd = g_strdup_printf ("BDAT %" G_GUINT64_FORMAT " LAST", size);
 	g_autoptr (RtlsReply) mail_reply = NULL;
 	g_autoptr (RtlsReply) data_reply = NULL;
-	GPtrArray *rcpts = c->sub->recipients;
-	const RtlsReply *worst = NULL;
 	g_autoptr (GPtrArray) rcpt_replies
 	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_reply_free);
+	const RtlsReply *worst;
 	guint failed = 0;
 
-	*data_open = FALSE;
 	c->out->stage = RTLS_STAGE_MAIL;
 	c->out->requiretls_sent = c->params->tls_policy == RTLS_TLS_POLICY_REQUIRE;
 	if (!rtls_stream_write_command (c->st, mail, NULL, error))
 		return FALSE;
 	if (pipelining) {
-		/* RFC 2920: MAIL, every RCPT and DATA in one write; replies matched by count. */
 		for (guint i = 0; i < rcpts->len; i++) {
 			g_autofree gchar *rcpt
 			        = smtp_client_rcpt_command (c, g_ptr_array_index (rcpts, i));
 			if (!rtls_stream_write_command (c->st, rcpt, NULL, error))
 				return FALSE;
 		}
-		if (!rtls_stream_write_command (c->st, "DATA", NULL, error)
-		    || !rtls_stream_flush (c->st, error))
+		if (early) {
+			/* Replies to MAIL and RCPT may arrive while the data goes out. */
+			c->out->stage = RTLS_STAGE_DATA;
+			if (!rtls_stream_write_command (c->st, bdat_cmd, NULL, error)
+			    || !smtp_client_content (c, TRUE, size, FALSE, error))
+				return FALSE;
+			c->quit_sent = TRUE;
+			if (!rtls_stream_write_command (c->st, "QUIT", NULL, error)
+			    || !rtls_stream_flush (c->st, error))
+				return smtp_client_lost_in_data (c, error);
+			c->data_sent = TRUE;
+			return smtp_client_early_replies (c, error);
+		}
+		if (!bdat && !rtls_stream_write_command (c->st, "DATA", NULL, error))
 			return FALSE;
-		if ((mail_reply = rtls_stream_read_reply (c->st, error)) == NULL)
+		if (!rtls_stream_flush (c->st, error)
+		    || (mail_reply = rtls_stream_read_reply (c->st, error)) == NULL)
 			return FALSE;
 		for (guint i = 0; i < rcpts->len; i++) {
 			RtlsReply *r = rtls_stream_read_reply (c->st, error);
@@ -396,7 +728,7 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 				return FALSE;
 			g_ptr_array_add (rcpt_replies, r);
 		}
-		if ((data_reply = rtls_stream_read_reply (c->st, error)) == NULL)
+		if (!bdat && (data_reply = rtls_stream_read_reply (c->st, error)) == NULL)
 			return FALSE;
 		if (!smtp_client_check_no_more (c, error))
 			return FALSE;
@@ -417,91 +749,46 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 		}
 	}
 
-	if (mail_reply->code != 250)
+	if (mail_reply->code != 250) {
+		if (data_reply != NULL && data_reply->code == 354)
+			c->no_quit = TRUE; /* DATA is open: abandon by closing (RFC 5321 3.3) */
 		return smtp_client_reply_error (c, mail_reply, RTLS_ERROR_REJECTED, "MAIL FROM",
 		                                error);
-
-	c->out->stage = RTLS_STAGE_RCPT;
-	for (guint i = 0; i < rcpt_replies->len; i++) {
-		RtlsReply *r = g_ptr_array_index (rcpt_replies, i);
-		RtlsRcptResult *res = g_ptr_array_index (c->out->rcpts, i);
-
-		res->code = r->code;
-		g_strlcpy (res->enhanced, r->enhanced, sizeof res->enhanced);
-		res->text = rtls_reply_text (r);
-		/* RFC 5321 4.2.5: 251 and 252 accept too. */
-		if (r->code != 250 && r->code != 251) {
-			failed++;
-			if (worst == NULL || (r->code >= 500 && worst->code < 500))
-				worst = r;
-		}
 	}
-	if (failed > 0) {
-		g_autofree gchar *what = NULL;
-		guint idx = 0;
-
-		g_ptr_array_find (rcpt_replies, worst, &idx);
-		what = g_strdup_printf (
-		        _ ("recipient <%s>"),
-		        ((RtlsRcptResult *) g_ptr_array_index (c->out->rcpts, idx))->address);
-		*data_open = data_reply != NULL && data_reply->code == 354;
-		smtp_client_reply_error (c, worst, RTLS_ERROR_REJECTED, what, error);
-		if (error != NULL && *error != NULL) {
-			gchar *msg = g_strdup_printf (
-			        _ ("%s (%u of %u recipients refused: the message "
-			           "was sent to nobody)"),
-			        (*error)->message, failed, rcpts->len);
-			g_free ((*error)->message);
-			(*error)->message = msg;
-		}
-		return FALSE;
+	c->out->stage = RTLS_STAGE_RCPT;
+	if ((worst = smtp_client_rcpt_verdict (c, rcpt_replies, &failed)) != NULL) {
+		/* DATA was accepted although a recipient was refused: abandon the transaction
+		 * by closing without the final "." (RFC 5321 3.3). */
+		if (data_reply != NULL && data_reply->code == 354)
+			c->no_quit = TRUE;
+		return smtp_client_rcpt_error (c, rcpt_replies, worst, failed, error);
 	}
 
 	c->out->stage = RTLS_STAGE_DATA;
-	if (data_reply == NULL
-	    && (data_reply = smtp_client_command (c, "DATA", NULL, error)) == NULL)
-		return FALSE;
-	if (data_reply->code != 354)
-		return smtp_client_reply_error (c, data_reply, RTLS_ERROR_REJECTED, "DATA", error);
-	*data_open = TRUE;
-	return TRUE;
-}
-
-/* Streams headers and body through the DATA encoder in constant memory. */
-static gboolean
-smtp_client_body (SmtpClient *c, GError **error)
-{
-	const RtlsMessage *m = c->sub->message;
-	g_autofree char *in = g_malloc (RTLS_BODY_CHUNK);
-	g_autofree char *out = g_malloc (RTLS_ENCODER_OUT_MAX (RTLS_BODY_CHUNK));
-	RtlsEncoder enc;
-	gsize hlen = 0, n;
-	g_autofree gchar *headers = rtls_headers_serialize (m->headers, &hlen);
-	guint64 pos = 0;
-
-	rtls_encoder_init (&enc, TRUE);
-	n = rtls_encoder_feed (&enc, headers, hlen, out);
-	if (!rtls_stream_write (c->st, out, n, error))
-		return FALSE;
-	for (;;) {
-		gssize got = rtls_message_read_body (m, pos, in, RTLS_BODY_CHUNK, error);
-		if (got < 0)
+	if (bdat) {
+		if (!rtls_stream_write_command (c->st, bdat_cmd, NULL, error))
 			return FALSE;
-		if (got == 0)
-			break;
-		pos += (guint64) got;
-		n = rtls_encoder_feed (&enc, in, (gsize) got, out);
-		if (!rtls_stream_write (c->st, out, n, error))
+	} else {
+		if (data_reply == NULL
+		    && (data_reply = smtp_client_command (c, "DATA", NULL, error)) == NULL)
 			return FALSE;
+		if (data_reply->code != 354)
+			return smtp_client_reply_error (c, data_reply, RTLS_ERROR_REJECTED, "DATA",
+			                                error);
 	}
-	n = rtls_encoder_finish (&enc, out);
-	if (!rtls_stream_write (c->st, out, n, error) || !rtls_stream_flush (c->st, error))
+	/* From here no reply is due until the data is complete. */
+	if (!smtp_client_content (c, bdat, size, TRUE, error))
 		return FALSE;
-	c->out->size_sent = enc.bytes_out;
-	if (c->params->verbose)
-		g_printerr ("--- [message: %" G_GUINT64_FORMAT " bytes elided]\n>>> .\n",
-		            enc.bytes_out);
-	return TRUE;
+	if (pipelining) {
+		/* RFC 2920 3.1: QUIT may end the last group of commands. */
+		c->quit_sent = TRUE;
+		if (!rtls_stream_write_command (c->st, "QUIT", NULL, error))
+			return smtp_client_lost_in_data (c, error);
+	}
+	if (!rtls_stream_flush (c->st, error))
+		return smtp_client_lost_in_data (c, error);
+	c->data_sent = TRUE;
+	return smtp_client_final (c, error);
 }
 
 static gboolean
@@ -509,34 +796,12 @@ smtp_client_run (SmtpClient *c, GError **error)
 {
 	const RtlsParams *p = c->params;
 	const RtlsMessage *m = c->sub->message;
-	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins };
-	g_autoptr (RtlsReply) reply = NULL;
-	gboolean data_open = FALSE;
-	gsize hlen = 0;
-	g_autofree gchar *hdr = rtls_headers_serialize (m->headers, &hlen);
-	guint64 size_estimate = hlen + m->body_size;
-	GError *local = NULL;
+	g_autofree gchar *hdr = rtls_headers_serialize (m->headers, &c->header_len);
+	guint64 size_estimate = c->header_len + rtls_message_body_size_crlf (m);
+	gboolean utf8 = m->headers_8bit;
 
-	c->out->stage = RTLS_STAGE_CONNECT;
-	c->st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, error);
-	if (c->st == NULL)
+	if (!smtp_client_connect (c, error))
 		return FALSE;
-	rtls_stream_set_verbose (c->st, p->verbose);
-
-	if (!p->starttls) {
-		/* RFC 8314 3.3: implicit TLS, verified before any SMTP is read. */
-		c->out->stage = RTLS_STAGE_TLS;
-		if (!rtls_stream_start_tls (c->st, &tc, error))
-			return FALSE;
-		smtp_client_note_tls (c);
-	}
-	c->out->stage = RTLS_STAGE_GREETING;
-	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL
-	    || !smtp_client_check_no_more (c, error))
-		return FALSE;
-	if (reply->code != 220)
-		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the connection"),
-		                                error);
 
 	c->out->stage = RTLS_STAGE_EHLO;
 	if (!smtp_client_ehlo (c, error))
@@ -576,54 +841,33 @@ smtp_client_run (SmtpClient *c, GError **error)
 		for (guint i = 0; i < c->sub->recipients->len; i++)
 			ascii = ascii
 			        && smtp_client_is_ascii (g_ptr_array_index (c->sub->recipients, i));
-		if (!ascii) {
+		if (!ascii || utf8) {
 			g_strlcpy (c->out->enhanced, "5.6.7", sizeof c->out->enhanced);
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
-			             _ ("%s does not support SMTPUTF8, needed for a non-ASCII "
-			                "address (RFC 6531)"),
-			             p->host);
+			if (!ascii)
+				g_set_error (
+				        error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+				        _ ("%s does not support SMTPUTF8, needed for a non-ASCII "
+				           "address (RFC 6531)"),
+				        p->host);
+			else
+				g_set_error (
+				        error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
+				        _ ("%s does not support SMTPUTF8, needed for header fields "
+				           "that are not ASCII (RFC 6532): the message was not "
+				           "sent"),
+				        p->host);
 			goto quit;
 		}
 	}
-	if ((m->body_8bit || m->headers_8bit) && !(c->caps.flags & RTLS_CAP_8BITMIME) && p->verbose)
+	if (m->body_8bit && !(c->caps.flags & RTLS_CAP_8BITMIME) && p->verbose)
 		g_printerr ("--- note: 8-bit message, but %s does not offer 8BITMIME\n", p->host);
 	if (p->user != NULL && !smtp_client_auth (c, error))
 		goto quit;
 
-	if (!smtp_client_envelope (c, size_estimate, &data_open, error)) {
-		if (data_open) {
-			/* DATA was accepted although a recipient was refused: abandon the
-			 * transaction by closing without the final "." (RFC 5321 3.3). */
-			return FALSE;
-		}
-		goto quit;
-	}
-
-	if (!smtp_client_body (c, error))
-		return FALSE; /* the final "." never left: nothing was accepted */
-
-	/* RFC 5321 4.5.3.2.6: the final reply may take long; wait twice the timeout. */
-	rtls_stream_set_timeout (c->st, p->timeout * 2000);
-	reply = rtls_stream_read_reply (c->st, &local);
-	if (reply == NULL) {
-		c->out->not_confirmed = TRUE;
-		g_set_error (
-		        error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED,
-		        _ ("the message was sent but %s did not confirm it (%s): it may or may "
-		           "not have been accepted; check before sending it again"),
-		        p->host, local->message);
-		g_clear_error (&local);
+	if (smtp_client_transaction (c, error))
+		return TRUE;
+	if (c->no_quit || c->quit_sent)
 		return FALSE;
-	}
-	smtp_client_note_reply (c, reply);
-	if (reply->code != 250)
-		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the message"),
-		                                error);
-	c->out->sent = TRUE;
-	c->out->stage = RTLS_STAGE_DONE;
-	smtp_client_quit (c);
-	return TRUE;
-
 quit:
 	smtp_client_quit (c);
 	return FALSE;
@@ -642,6 +886,7 @@ rtls_smtp_submit (const RtlsSubmission *sub, RtlsOutcome *out, GError **error)
 		g_ptr_array_add (out->rcpts, r);
 	}
 	ok = smtp_client_run (&c, error);
+	g_free (c.helo);
 	rtls_caps_clear (&c.caps);
 	rtls_stream_free (c.st);
 	return ok;
@@ -652,34 +897,14 @@ rtls_smtp_probe (const RtlsParams *p, RtlsOutcome *out, gchar **pin, gboolean *r
                  GError **error)
 {
 	SmtpClient c = { .sub = NULL, .params = p, .out = out };
-	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins };
-	g_autoptr (RtlsReply) reply = NULL;
 	const gnutls_datum_t *chain;
 	unsigned int n = 0;
 	gboolean ok = FALSE;
 
 	*pin = NULL;
 	*requiretls = FALSE;
-	out->stage = RTLS_STAGE_CONNECT;
-	c.st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, error);
-	if (c.st == NULL)
-		return FALSE;
-	rtls_stream_set_verbose (c.st, p->verbose);
-	if (!p->starttls) {
-		out->stage = RTLS_STAGE_TLS;
-		if (!rtls_stream_start_tls (c.st, &tc, error))
-			goto done;
-		smtp_client_note_tls (&c);
-	}
-	out->stage = RTLS_STAGE_GREETING;
-	if ((reply = rtls_stream_read_reply (c.st, error)) == NULL
-	    || !smtp_client_check_no_more (&c, error))
+	if (!smtp_client_connect (&c, error))
 		goto done;
-	if (reply->code != 220) {
-		smtp_client_reply_error (&c, reply, RTLS_ERROR_REJECTED, _ ("the connection"),
-		                         error);
-		goto done;
-	}
 	out->stage = RTLS_STAGE_EHLO;
 	if (!smtp_client_ehlo (&c, error) || (p->starttls && !smtp_client_starttls (&c, error))) {
 		smtp_client_quit (&c);
@@ -696,6 +921,7 @@ rtls_smtp_probe (const RtlsParams *p, RtlsOutcome *out, gchar **pin, gboolean *r
 	smtp_client_quit (&c);
 	ok = TRUE;
 done:
+	g_free (c.helo);
 	rtls_caps_clear (&c.caps);
 	rtls_stream_free (c.st);
 	return ok;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <libetpan/libetpan.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,30 +27,59 @@
 #define RTLS_STREAM_BUFFER (64 * 1024)
 
 struct _RtlsStream {
-	int fd;           /* the connected socket, non-blocking */
-	RtlsTls *tls;     /* NULL until TLS is up */
-	mailstream *ms;   /* buffered stream over stream_driver */
-	guint timeout_ms; /* per read/write wait */
-	gboolean verbose; /* transcript on stderr */
-	GError *io_error; /* set by the low driver, taken by the caller */
-	gchar *host;      /* for messages */
+	int fd;               /* the connected socket, non-blocking */
+	RtlsTls *tls;         /* NULL until TLS is up */
+	mailstream *ms;       /* buffered stream over stream_driver */
+	guint timeout_ms;     /* budget of one operation: a whole reply, one write, a handshake */
+	gint64 op_deadline;   /* monotonic µs: end of the current operation */
+	gint64 hard_deadline; /* monotonic µs: end of the whole submission (0: none) */
+	guint max_time;       /* seconds, for the message (0: none) */
+	gboolean verbose;     /* transcript on stderr */
+	GError *io_error;     /* set by the low driver, taken by the caller */
+	gchar *host;          /* for messages */
 };
+
+/* Starts one operation: it must end within the timeout (and the whole submission within
+ * --max-time). The clock does not restart with each byte: a server that drips a reply one
+ * byte a second is cut off as surely as one that sends nothing. */
+static void
+stream_begin (RtlsStream *st)
+{
+	st->op_deadline = g_get_monotonic_time () + (gint64) st->timeout_ms * 1000;
+}
+
+static gint64
+stream_deadline (const RtlsStream *st)
+{
+	if (st->hard_deadline != 0 && st->hard_deadline < st->op_deadline)
+		return st->hard_deadline;
+	return st->op_deadline;
+}
 
 static gboolean
 stream_poll (RtlsStream *st, gboolean want_write)
 {
-	gint64 deadline = g_get_monotonic_time () + (gint64) st->timeout_ms * 1000;
-
 	for (;;) {
+		gint64 deadline = stream_deadline (st);
 		gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
 		struct pollfd pfd = { .fd = st->fd, .events = want_write ? POLLOUT : POLLIN };
 		int r;
 
 		if (left <= 0) {
 			g_clear_error (&st->io_error);
-			g_set_error (&st->io_error, RTLS_ERROR, RTLS_ERROR_CONNECT,
-			             _ ("%s did not answer within %u seconds"), st->host,
-			             st->timeout_ms / 1000);
+			if (st->hard_deadline != 0 && deadline == st->hard_deadline)
+				g_set_error (&st->io_error, RTLS_ERROR, RTLS_ERROR_CONNECT,
+				             _ ("the submission to %s took longer than %u seconds "
+				                "(--max-time)"),
+				             st->host, st->max_time);
+			else if (want_write)
+				g_set_error (&st->io_error, RTLS_ERROR, RTLS_ERROR_CONNECT,
+				             _ ("%s did not accept data within %u seconds"),
+				             st->host, st->timeout_ms / 1000);
+			else
+				g_set_error (&st->io_error, RTLS_ERROR, RTLS_ERROR_CONNECT,
+				             _ ("%s did not answer within %u seconds"), st->host,
+				             st->timeout_ms / 1000);
 			return FALSE;
 		}
 		r = poll (&pfd, 1, (int) MIN (left, G_MAXINT));
@@ -178,7 +208,7 @@ static mailstream_low_driver stream_driver = {
 };
 
 static int
-stream_connect_one (const struct addrinfo *ai, guint timeout_ms, int *err)
+stream_connect_one (const struct addrinfo *ai, gint64 deadline, int *err)
 {
 	int fd = socket (ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	                 ai->ai_protocol);
@@ -201,9 +231,10 @@ stream_connect_one (const struct addrinfo *ai, guint timeout_ms, int *err)
 	}
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
-	do
-		r = poll (&pfd, 1, (int) timeout_ms);
-	while (r < 0 && errno == EINTR);
+	do {
+		gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+		r = left > 0 ? poll (&pfd, 1, (int) MIN (left, G_MAXINT)) : 0;
+	} while (r < 0 && errno == EINTR);
 	if (r == 0) {
 		*err = ETIMEDOUT;
 		close (fd);
@@ -219,7 +250,8 @@ stream_connect_one (const struct addrinfo *ai, guint timeout_ms, int *err)
 }
 
 RtlsStream *
-rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **error)
+rtls_stream_connect (const char *host, guint port, guint timeout_ms, guint max_time,
+                     gint64 hard_deadline, GError **error)
 {
 	struct addrinfo hints
 	        = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
@@ -245,8 +277,12 @@ rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **er
 		             _ ("cannot resolve %s: %s"), host, gai_strerror (r));
 		return NULL;
 	}
-	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-		fd = stream_connect_one (ai, timeout_ms, &err);
+	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+		if (hard_deadline != 0 && hard_deadline < deadline)
+			deadline = hard_deadline;
+		fd = stream_connect_one (ai, deadline, &err);
+	}
 	freeaddrinfo (res);
 	if (fd < 0) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONNECT,
@@ -258,6 +294,8 @@ rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **er
 	st = g_new0 (RtlsStream, 1);
 	st->fd = fd;
 	st->timeout_ms = timeout_ms;
+	st->hard_deadline = hard_deadline;
+	st->max_time = max_time;
 	st->host = g_strdup (host);
 	low = mailstream_low_new (st, &stream_driver);
 	st->ms = low != NULL ? mailstream_new (low, RTLS_STREAM_BUFFER) : NULL;
@@ -307,14 +345,40 @@ rtls_stream_tls (RtlsStream *st)
 gboolean
 rtls_stream_has_pending_input (RtlsStream *st)
 {
-	struct pollfd pfd = { .fd = st->fd, .events = POLLIN };
+	mailstream *ms = st->ms;
 
-	if (st->ms->read_buffer_len > 0)
+	if (ms->read_buffer_len > 0)
 		return TRUE;
 	if (st->tls != NULL && gnutls_record_check_pending (rtls_tls_session (st->tls)) > 0)
 		return TRUE;
-	/* Bytes already on the socket (before TLS these would be injected plaintext). */
-	return st->tls == NULL && poll (&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+	/* The socket itself: bytes may be waiting that no TLS record has yet been read from.
+	 * Read what is there without waiting, into the stream's buffer (the data stays for
+	 * the transcript). Through TLS only application data counts: a TLS 1.3 session ticket
+	 * or key update is consumed by GnuTLS and reads as "nothing yet". */
+	for (int round = 0; round < 64; round++) {
+		struct pollfd pfd = { .fd = st->fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll (&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			return FALSE;
+		if (st->tls != NULL) {
+			r = gnutls_record_recv (rtls_tls_session (st->tls), ms->read_buffer,
+			                        ms->buffer_max_size);
+			if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED
+			    || r == GNUTLS_E_REHANDSHAKE)
+				continue;
+		} else {
+			r = read (st->fd, ms->read_buffer, ms->buffer_max_size);
+			if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+		}
+		if (r > 0) {
+			ms->read_buffer_len = (size_t) r;
+			return TRUE;
+		}
+		return FALSE; /* closed or failed: the next read reports it */
+	}
+	return FALSE;
 }
 
 gboolean
@@ -335,7 +399,8 @@ rtls_stream_start_tls (RtlsStream *st, const RtlsTlsConfig *config, GError **err
 	tls = rtls_tls_new (st->fd, config, error);
 	if (tls == NULL)
 		return FALSE;
-	if (!rtls_tls_handshake (tls, st->timeout_ms, error))
+	stream_begin (st);
+	if (!rtls_tls_handshake (tls, stream_deadline (st), error))
 		return FALSE;
 	st->tls = g_steal_pointer (&tls);
 	if (st->verbose)
@@ -357,6 +422,7 @@ stream_take_io_error (RtlsStream *st, GError **error, const char *fallback)
 gboolean
 rtls_stream_write (RtlsStream *st, const char *data, gsize len, GError **error)
 {
+	stream_begin (st);
 	if (mailstream_write (st->ms, data, len) != (ssize_t) len)
 		return stream_take_io_error (st, error, _ ("write failed"));
 	return TRUE;
@@ -376,6 +442,7 @@ rtls_stream_write_command (RtlsStream *st, const char *line, const char *trace, 
 gboolean
 rtls_stream_flush (RtlsStream *st, GError **error)
 {
+	stream_begin (st);
 	if (mailstream_flush (st->ms) != 0)
 		return stream_take_io_error (st, error, _ ("write failed"));
 	return TRUE;
@@ -425,6 +492,7 @@ rtls_stream_read_reply (RtlsStream *st, GError **error)
 	g_autoptr (RtlsReply) reply = rtls_reply_new ();
 	g_autoptr (GString) line = g_string_sized_new (128);
 
+	stream_begin (st); /* one deadline for the whole reply, however it trickles in */
 	while (!reply->complete) {
 		if (!stream_read_line (st, line, RTLS_REPLY_MAX_LINE, error))
 			return NULL;
@@ -439,4 +507,57 @@ rtls_stream_read_reply (RtlsStream *st, GError **error)
 		}
 	}
 	return g_steal_pointer (&reply);
+}
+
+gchar *
+rtls_stream_default_helo (RtlsStream *st)
+{
+	char name[256] = "";
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char addr[INET6_ADDRSTRLEN] = "";
+	gchar *fqdn = NULL;
+
+	/* This machine's fully qualified name, from its host name or the resolver's canonical
+	 * name for it (/etc/hosts first, usually). "localhost" and its kin do not count. */
+	if (gethostname (name, sizeof name - 1) == 0 && name[0] != '\0') {
+		if (strchr (name, '.') != NULL) {
+			fqdn = g_strdup (name);
+		} else {
+			struct addrinfo hints
+			        = { .ai_family = AF_UNSPEC, .ai_flags = AI_CANONNAME };
+			struct addrinfo *res = NULL;
+			if (getaddrinfo (name, NULL, &hints, &res) == 0 && res != NULL
+			    && res->ai_canonname != NULL)
+				fqdn = g_strdup (res->ai_canonname);
+			if (res != NULL)
+				freeaddrinfo (res);
+		}
+	}
+	if (fqdn != NULL) {
+		gchar *lower = g_ascii_strdown (fqdn, -1);
+		gboolean good = strchr (lower, '.') != NULL
+		                && !g_str_has_prefix (lower, "localhost")
+		                && !g_hostname_is_ip_address (lower) && rtls_domain_valid (lower);
+		g_free (lower);
+		if (good)
+			return fqdn;
+		g_free (fqdn);
+	}
+	/* RFC 5321 4.1.4: without a name, the address literal of our end of the connection. */
+	if (getsockname (st->fd, (struct sockaddr *) &ss, &len) == 0) {
+		if (ss.ss_family == AF_INET
+		    && inet_ntop (AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, addr,
+		                  sizeof addr))
+			return g_strdup_printf ("[%s]", addr);
+		if (ss.ss_family == AF_INET6) {
+			struct in6_addr *a6 = &((struct sockaddr_in6 *) &ss)->sin6_addr;
+			if (IN6_IS_ADDR_V4MAPPED (a6)
+			    && inet_ntop (AF_INET, &a6->s6_addr[12], addr, sizeof addr))
+				return g_strdup_printf ("[%s]", addr);
+			if (inet_ntop (AF_INET6, a6, addr, sizeof addr))
+				return g_strdup_printf ("[IPv6:%s]", addr);
+		}
+	}
+	return g_strdup ("[127.0.0.1]");
 }

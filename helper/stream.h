@@ -18,13 +18,17 @@ typedef struct _RtlsStream RtlsStream;
 /* rtls_stream_connect:
  * Resolves @host and connects to each address in turn within @timeout_ms each, with
  * TCP_NODELAY (the body is written in large records, so Nagle only adds stalls).
+ * @hard_deadline (monotonic µs, 0 for none) bounds everything done on the stream, the
+ * connect included; @max_time is the number of seconds it stands for, for messages.
  * Errors: RTLS_ERROR_NOHOST (name does not exist), RTLS_ERROR_CONNECT. */
-RtlsStream *rtls_stream_connect (const char *host, guint port, guint timeout_ms, GError **error);
+RtlsStream *rtls_stream_connect (const char *host, guint port, guint timeout_ms, guint max_time,
+                                 gint64 hard_deadline, GError **error);
 
 void rtls_stream_free (RtlsStream *stream);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsStream, rtls_stream_free)
 
-/* The timeout for each later read or write wait. */
+/* The budget of each later operation: one complete reply, one write (a command or a body
+ * chunk), one flush, one TLS handshake. It does not restart with each byte. */
 void rtls_stream_set_timeout (RtlsStream *stream, guint timeout_ms);
 
 /* Prints "<<< line" / ">>> line" on stderr (sanitised) when on. */
@@ -54,7 +58,13 @@ gboolean rtls_stream_flush (RtlsStream *stream, GError **error);
  * (malformed, oversize), RTLS_ERROR_CONNECT (closed, timed out, I/O), RTLS_ERROR_TLS. */
 RtlsReply *rtls_stream_read_reply (RtlsStream *stream, GError **error);
 
-/* TRUE if bytes the server sent are waiting unread (buffered or in the TLS layer). */
+/* TRUE if bytes the server sent are waiting unread: in our buffer, in the TLS layer or on
+ * the socket itself (read without waiting; through TLS, application data only). */
 gboolean rtls_stream_has_pending_input (RtlsStream *stream);
+
+/* The EHLO name when none is configured (RFC 5321 4.1.4): this machine's fully qualified
+ * domain name when it has one, else the address literal of the local end of the connection
+ * ("[192.0.2.1]", "[IPv6:2001:db8::1]"). Caller frees. */
+gchar *rtls_stream_default_helo (RtlsStream *stream);
 
 G_END_DECLS

@@ -238,9 +238,8 @@ tls_wait (int fd, gboolean want_write, gint64 deadline, GError **error)
 }
 
 gboolean
-rtls_tls_handshake (RtlsTls *tls, guint timeout_ms, GError **error)
+rtls_tls_handshake (RtlsTls *tls, gint64 deadline, GError **error)
 {
-	gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
 	gnutls_protocol_t version;
 	int r;
 

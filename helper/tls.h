@@ -31,10 +31,10 @@ RtlsTls *rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error);
  * configuration is reported before any network activity. RTLS_ERROR_CONFIG. */
 gboolean rtls_tls_check_config (const RtlsTlsConfig *config, GError **error);
 
-/* rtls_tls_handshake: runs the handshake within @timeout_ms.
+/* rtls_tls_handshake: runs the whole handshake before @deadline (monotonic µs).
  * Errors: RTLS_ERROR_CERT (verification failed: untrusted, wrong name, expired, pin),
  * RTLS_ERROR_TLS (handshake failure, version below 1.2), RTLS_ERROR_CONNECT (timeout, I/O). */
-gboolean rtls_tls_handshake (RtlsTls *tls, guint timeout_ms, GError **error);
+gboolean rtls_tls_handshake (RtlsTls *tls, gint64 deadline, GError **error);
 
 gnutls_session_t rtls_tls_session (RtlsTls *tls);
 

@@ -91,39 +91,164 @@ bad:
 	return FALSE;
 }
 
-static gchar *
-chomp_dup (const char *s)
-{
-	gchar *v = g_strdup (s);
-	gsize n = strlen (v);
+/* The queue entry's prefix in memory: Claws' special headers and the message's header block,
+ * read with read(2) so that every byte counts (fgets() would stop a line at a NUL and lose
+ * the rest of it, and a shortened line can turn body lines into header fields). */
+typedef struct {
+	GByteArray *buf;      /* the first bytes of the file */
+	gboolean eof;         /* buf holds the whole file */
+	gsize special_len;    /* bytes of Claws' special headers, end line included (0: none) */
+	gboolean has_special; /* the end line of the special headers was found */
+	gsize header_len;     /* bytes of the message's header block, from special_len */
+	gsize body_start;     /* offset of the first body byte (after the empty line) */
+} QueuePrefix;
 
-	while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r'))
-		v[--n] = '\0';
-	return v;
+#define QUEUE_PREFIX_MAX (QUEUE_SPECIAL_MAX + RTLS_HEADERS_MAX_BYTES + 8)
+
+static void
+queue_prefix_clear (QueuePrefix *qp)
+{
+	if (qp->buf != NULL)
+		g_byte_array_unref (qp->buf);
+	memset (qp, 0, sizeof *qp);
 }
 
-/* Reads the header block of the message starting at @offset (bounded). */
-static RtlsHeaders *
-read_header_block (FILE *fp, goffset offset, GError **error)
+static gboolean
+queue_fail_line (GError **error, const char *path, guint lineno, const char *what)
 {
-	g_autoptr (GString) block = g_string_new (NULL);
-	char line[4096];
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE, _ ("%s, line %u: %s"), path, lineno,
+	             what);
+	return FALSE;
+}
 
-	if (fseeko (fp, offset, SEEK_SET) != 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "%s", g_strerror (errno));
-		return NULL;
+/* Checks one line [p, p+len) (line end excluded): no NUL, no CR but as the last byte. */
+static gboolean
+queue_line_clean (const char *p, gsize len, const char *path, guint lineno, GError **error)
+{
+	const char *cr;
+
+	if (memchr (p, '\0', len) != NULL)
+		return queue_fail_line (error, path, lineno, _ ("NUL byte"));
+	cr = memchr (p, '\r', len);
+	if (cr != NULL && cr != p + len - 1)
+		return queue_fail_line (error, path, lineno, _ ("bare CR"));
+	return TRUE;
+}
+
+/* Reads the prefix of @path and splits it. With @want_special, Claws' special headers must
+ * come first (a queue entry); otherwise they are skipped when present (drafts, plain
+ * messages). Every line of both blocks is checked byte for byte. */
+static gboolean
+queue_prefix_read (const char *path, gboolean want_special, QueuePrefix *qp, GError **error)
+{
+	int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+	const char *data, *p, *end;
+	guint lineno = 0;
+	gboolean found_end = FALSE, in_special;
+
+	memset (qp, 0, sizeof *qp);
+	if (fd < 0) {
+		int e = errno;
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot open %s: %s"), path,
+		             g_strerror (e));
+		return FALSE;
 	}
-	while (fgets (line, sizeof line, fp) != NULL) {
-		if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-			break;
-		g_string_append (block, line);
-		if (block->len > RTLS_HEADERS_MAX_BYTES) {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-			             _ ("the message's header block is larger than 1 MiB"));
-			return NULL;
+	qp->buf = g_byte_array_sized_new (16 * 1024);
+	while (qp->buf->len < QUEUE_PREFIX_MAX) {
+		guint8 chunk[16 * 1024];
+		ssize_t r = read (fd, chunk, MIN (sizeof chunk, QUEUE_PREFIX_MAX - qp->buf->len));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close (fd);
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot read %s: %s"),
+			             path, g_strerror (e));
+			return FALSE;
 		}
+		if (r == 0) {
+			qp->eof = TRUE;
+			break;
+		}
+		g_byte_array_append (qp->buf, chunk, (guint) r);
 	}
-	return rtls_headers_parse (block->str, block->len, error);
+	close (fd);
+
+	data = (const char *) qp->buf->data;
+	end = data + qp->buf->len;
+	/* Does the file start with Claws' special headers? Look for the end line. */
+	for (p = data; p < end && (gsize) (p - data) < QUEUE_SPECIAL_MAX;) {
+		const char *nl = memchr (p, '\n', (gsize) (end - p));
+		if (nl == NULL)
+			break;
+		if ((gsize) (end - p) >= strlen (QUEUE_END)
+		    && memcmp (p, QUEUE_END, strlen (QUEUE_END)) == 0) {
+			found_end = TRUE;
+			qp->special_len = (gsize) (nl + 1 - data);
+			break;
+		}
+		p = nl + 1;
+	}
+	qp->has_special = found_end;
+	if (want_special && !found_end) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _ ("%s is not a complete Claws Mail queue entry"), path);
+		return FALSE;
+	}
+
+	/* Every line, special headers and message header block, byte for byte. */
+	in_special = found_end;
+	for (p = data;;) {
+		const char *nl, *eol;
+		gsize len;
+
+		if (!in_special && p == end) {
+			if (!qp->eof) {
+				g_set_error (
+				        error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+				        _ ("%s: the message's header block is larger than 1 MiB"),
+				        path);
+				return FALSE;
+			}
+			/* A message that is all header. */
+			qp->header_len = (gsize) (p - data) - qp->special_len;
+			qp->body_start = (gsize) (p - data);
+			return TRUE;
+		}
+		lineno++;
+		nl = memchr (p, '\n', (gsize) (end - p));
+		eol = nl != NULL ? nl : end;
+		len = (gsize) (eol - p);
+		if (nl == NULL && !qp->eof) {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+			             _ ("%s: the message's header block is larger than 1 MiB"),
+			             path);
+			return FALSE;
+		}
+		if (!queue_line_clean (p, len, path, lineno, error))
+			return FALSE;
+		if (!in_special && (len == 0 || (len == 1 && *p == '\r'))) {
+			/* The empty line that ends the header block. */
+			qp->header_len = (gsize) (p - data) - qp->special_len;
+			qp->body_start = (gsize) (eol - data) + (nl != NULL ? 1 : 0);
+			return TRUE;
+		}
+		p = nl != NULL ? nl + 1 : end;
+		if (in_special && (gsize) (p - data) == qp->special_len)
+			in_special = FALSE;
+	}
+}
+
+/* The value of a special header line [p, p+len) after its key, line end removed. */
+static gchar *
+queue_value (const char *p, gsize len, gsize keylen)
+{
+	gsize n = len - keylen;
+	const char *v = p + keylen;
+
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n'))
+		n--;
+	return g_strndup (v, n);
 }
 
 static void
@@ -137,51 +262,54 @@ take_choice_fields (RtlsHeaders *h, gchar **marker, gchar **tls_required)
 		*tls_required = g_strstrip (g_strdup (v));
 }
 
+static RtlsHeaders *
+queue_prefix_headers (const QueuePrefix *qp, const char *path, GError **error)
+{
+	RtlsHeaders *h = rtls_headers_parse ((const char *) qp->buf->data + qp->special_len,
+	                                     qp->header_len, error);
+	if (h == NULL)
+		g_prefix_error (error, "%s: ", path);
+	return h;
+}
+
 RtlsQueueFile *
 rtls_queue_file_read (const char *path, GError **error)
 {
 	g_autoptr (RtlsQueueFile) qf = g_new0 (RtlsQueueFile, 1);
 	g_autoptr (RtlsHeaders) h = NULL;
-	FILE *fp;
-	char line[8192];
-	gsize total = 0;
-	gboolean ended = FALSE;
+	QueuePrefix qp;
+	const char *data, *p, *end;
 	const char *v;
 
 	qf->account_id = -1;
 	qf->recipients = g_ptr_array_new_with_free_func (g_free);
-	fp = g_fopen (path, "rb");
-	if (fp == NULL) {
-		int e = errno;
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
-		             _ ("cannot open the queue entry %s: %s"), path, g_strerror (e));
+	if (!queue_prefix_read (path, TRUE, &qp, error)) {
+		queue_prefix_clear (&qp);
 		return NULL;
 	}
-	while (fgets (line, sizeof line, fp) != NULL) {
-		gsize n = strlen (line);
+	data = (const char *) qp.buf->data;
+	end = data + qp.special_len;
+	for (p = data; p < end;) {
+		const char *nl = memchr (p, '\n', (gsize) (end - p));
+		gsize len = (gsize) (nl + 1 - p);
 		g_autofree gchar *value = NULL;
 
-		total += n;
-		if (total > QUEUE_SPECIAL_MAX || (n == sizeof line - 1 && line[n - 1] != '\n'))
-			break;
-		if (g_str_has_prefix (line, QUEUE_END)) {
-			ended = TRUE;
-			break;
-		}
 #define KEY(k)                                                                                     \
-	(g_str_has_prefix (line, k) ? (value = chomp_dup (line + strlen (k))) != NULL : FALSE)
+	(len >= strlen (k) && memcmp (p, k, strlen (k)) == 0                                       \
+	         ? (value = queue_value (p, len, strlen (k))) != NULL                              \
+	         : FALSE)
 		if (KEY ("S:")) {
 			if (qf->sender == NULL)
 				qf->sender = g_steal_pointer (&value);
 		} else if (KEY ("R:")) {
 			if (!rtls_queue_parse_recipients (value, qf->recipients, error)) {
-				fclose (fp);
+				queue_prefix_clear (&qp);
 				return NULL;
 			}
 		} else if (KEY ("MAID:")) {
-			gchar *end = NULL;
-			gint64 id = g_ascii_strtoll (value, &end, 10);
-			if (end != value && *end == '\0' && id >= 0 && id < G_MAXINT)
+			gchar *e = NULL;
+			gint64 id = g_ascii_strtoll (value, &e, 10);
+			if (e != value && *e == '\0' && id >= 0 && id < G_MAXINT)
 				qf->account_id = (gint) id;
 		} else if (KEY ("SCF:")) {
 			if (qf->save_copy_folder == NULL && *value != '\0')
@@ -198,16 +326,11 @@ rtls_queue_file_read (const char *path, GError **error)
 			qf->encrypted = g_strcmp0 (g_strstrip (value), "1") == 0;
 		}
 #undef KEY
+		p = nl + 1;
 	}
-	if (!ended) {
-		fclose (fp);
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
-		             _ ("%s is not a complete Claws Mail queue entry"), path);
-		return NULL;
-	}
-	qf->message_offset = ftello (fp);
-	h = read_header_block (fp, qf->message_offset, error);
-	fclose (fp);
+	qf->message_offset = (goffset) qp.special_len;
+	h = queue_prefix_headers (&qp, path, error);
+	queue_prefix_clear (&qp);
 	if (h == NULL)
 		return NULL;
 	if (qf->sender == NULL || *qf->sender == '\0') {
@@ -234,23 +357,12 @@ rtls_message_file_choice (const char *path, RtlsChoice *choice, gboolean *manual
 {
 	g_autoptr (RtlsHeaders) h = NULL;
 	g_autofree gchar *marker = NULL, *tls_required = NULL;
-	FILE *fp = g_fopen (path, "rb");
-	char line[8192];
-	goffset offset = 0;
+	QueuePrefix qp;
+	gboolean ok = queue_prefix_read (path, FALSE, &qp, NULL);
 
-	if (fp == NULL)
-		return FALSE;
-	/* Skip Claws' special headers when this is a queue entry or a draft. */
-	while (fgets (line, sizeof line, fp) != NULL) {
-		if (g_str_has_prefix (line, QUEUE_END)) {
-			offset = ftello (fp);
-			break;
-		}
-		if (ftello (fp) > QUEUE_SPECIAL_MAX)
-			break;
-	}
-	h = read_header_block (fp, offset, NULL);
-	fclose (fp);
+	if (ok)
+		h = queue_prefix_headers (&qp, path, NULL);
+	queue_prefix_clear (&qp);
 	if (h == NULL)
 		return FALSE;
 	take_choice_fields (h, &marker, &tls_required);
@@ -259,77 +371,97 @@ rtls_message_file_choice (const char *path, RtlsChoice *choice, gboolean *manual
 }
 
 static gboolean
-field_is_marker (const char *line)
+field_is_marker (const char *line, gsize len)
 {
 	gsize n = strlen (RTLS_MARKER_HEADER);
-	const char *p;
+	const char *p, *end = line + len;
 
-	if (g_ascii_strncasecmp (line, RTLS_MARKER_HEADER, n) != 0)
+	if (len < n || g_ascii_strncasecmp (line, RTLS_MARKER_HEADER, n) != 0)
 		return FALSE;
-	for (p = line + n; *p == ' ' || *p == '\t'; p++)
+	for (p = line + n; p < end && (*p == ' ' || *p == '\t'); p++)
 		;
-	return *p == ':';
+	return p < end && *p == ':';
+}
+
+static gboolean
+queue_write_all (int fd, const char *buf, gsize len)
+{
+	while (len > 0) {
+		ssize_t w = write (fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FALSE;
+		buf += w;
+		len -= (gsize) w;
+	}
+	return TRUE;
 }
 
 gboolean
 rtls_queue_file_extract_message (const char *path, const RtlsQueueFile *qf, const char *out_path,
                                  GError **error)
 {
-	FILE *in = NULL, *out = NULL;
-	char buf[65536];
-	gboolean in_headers = TRUE, skipping = FALSE, ok = FALSE;
-	size_t n;
+	QueuePrefix qp;
+	const char *data, *p, *hend;
+	gboolean skipping = FALSE, ok = FALSE;
+	int in = -1, out = -1;
+	off_t pos;
 
-	in = g_fopen (path, "rb");
-	if (in == NULL || fseeko (in, qf->message_offset, SEEK_SET) != 0) {
+	/* Read and check the entry again: it is what goes out, byte for byte. */
+	if (!queue_prefix_read (path, TRUE, &qp, error))
+		goto out;
+	if ((goffset) qp.special_len != qf->message_offset) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+		             _ ("the queue entry %s changed while it was being sent"), path);
+		goto out;
+	}
+	out = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		goto write_error;
+	/* The header block, line by line, without the private marker (and its continuation
+	 * lines); then the empty line and the body, byte for byte. */
+	data = (const char *) qp.buf->data;
+	hend = data + qp.special_len + qp.header_len;
+	for (p = data + qp.special_len; p < hend;) {
+		const char *nl = memchr (p, '\n', (gsize) (hend - p));
+		gsize len = (gsize) ((nl != NULL ? nl + 1 : hend) - p);
+
+		if (*p != ' ' && *p != '\t')
+			skipping = field_is_marker (p, len);
+		if (!skipping && !queue_write_all (out, p, len))
+			goto write_error;
+		p += len;
+	}
+	if (!queue_write_all (out, hend, qp.body_start - (gsize) (hend - data)))
+		goto write_error;
+	pos = (off_t) qp.body_start;
+	in = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+	if (in < 0) {
 		int e = errno;
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
 		             _ ("cannot read the queue entry %s: %s"), path, g_strerror (e));
 		goto out;
 	}
-	{
-		int fd = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || (out = fdopen (fd, "wb")) == NULL) {
+	for (;;) {
+		char buf[65536];
+		ssize_t r = pread (in, buf, sizeof buf, pos);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
 			int e = errno;
-			if (fd >= 0)
-				close (fd);
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"),
-			             out_path, g_strerror (e));
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+			             _ ("cannot read the queue entry %s: %s"), path,
+			             g_strerror (e));
 			goto out;
 		}
-	}
-	/* Header block: line by line (lines longer than the buffer continue the same line). */
-	while (in_headers) {
-		gboolean at_line_start = TRUE;
-		if (fgets (buf, sizeof buf, in) == NULL)
+		if (r == 0)
 			break;
-		do {
-			gsize len = strlen (buf);
-			gboolean complete = len > 0 && buf[len - 1] == '\n';
-			if (at_line_start) {
-				if (buf[0] == '\n' || (buf[0] == '\r' && buf[1] == '\n')) {
-					in_headers = FALSE;
-					skipping = FALSE;
-				} else if (buf[0] != ' ' && buf[0] != '\t') {
-					skipping = field_is_marker (buf);
-				}
-			}
-			if (!skipping && fwrite (buf, 1, len, out) != len)
-				goto write_error;
-			if (complete)
-				break;
-			at_line_start = FALSE;
-		} while (fgets (buf, sizeof buf, in) != NULL);
-	}
-	while ((n = fread (buf, 1, sizeof buf, in)) > 0)
-		if (fwrite (buf, 1, n, out) != n)
+		if (!queue_write_all (out, buf, (gsize) r))
 			goto write_error;
-	if (ferror (in)) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot read the queue entry %s"),
-		             path);
-		goto out;
+		pos += r;
 	}
-	if (fflush (out) != 0 || fsync (fileno (out)) != 0)
+	if (fsync (out) != 0)
 		goto write_error;
 	ok = TRUE;
 	goto out;
@@ -339,13 +471,16 @@ write_error : {
 	             g_strerror (e));
 }
 out:
-	if (in != NULL)
-		fclose (in);
-	if (out != NULL && fclose (out) != 0 && ok) {
+	queue_prefix_clear (&qp);
+	if (in >= 0)
+		close (in);
+	if (out >= 0 && close (out) != 0 && ok) {
+		int e = errno;
 		ok = FALSE;
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s"), out_path);
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"), out_path,
+		             g_strerror (e));
 	}
-	if (!ok)
+	if (!ok && out >= 0)
 		g_unlink (out_path);
 	return ok;
 }

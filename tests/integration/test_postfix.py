@@ -20,8 +20,8 @@ with t.postfix(C) as pf:
     t.ok(r.code == 0 and r.status.get("result") == "sent", "plain submission to Postfix: exit 0", r)
     t.ok(any("status=sent" in l and "bob@example.net" in l for l in log),
          "Postfix accepted and delivered (discard) the message", "\n".join(log[-10:]))
-    t.ok(disconnects(log) and re.search(r"\bmail=1\b.*\bdata=1\b", disconnects(log)[-1]),
-         "Postfix saw MAIL and DATA for the plain submission", disconnects(log))
+    t.ok(disconnects(log) and re.search(r"\bmail=1\b.*\bbdat=1\b.*\bquit=1\b", disconnects(log)[-1]),
+         "Postfix saw MAIL, BDAT (CHUNKING) and QUIT for the plain submission", disconnects(log))
 
     r = t.run_helper(base + ["--require-tls", "bob@example.net"], t.SAMPLE)
     log = t.postfix_log(pf)

@@ -7,11 +7,15 @@
 # Script commands, one a line ("#" comments):
 #   send TEXT          send TEXT + CRLF
 #   send-raw PYBYTES   send a Python bytes literal as is, e.g. b'220 a\r\n250 b\r\n'
+#   drip SECONDS TEXT  send TEXT + CRLF one byte at a time, SECONDS between bytes
 #   expect REGEX       read one line; record it; if it does not match (case-insensitive),
 #                      record "unexpected" and end the script
 #   starttls           server side of the TLS upgrade
 #   sleep SECONDS
 #   read-data          read message content up to CRLF.CRLF (recorded as one "data" event)
+#   read-bdat          read "BDAT n [LAST]" (recorded as a line) and its n bytes (one "bdat"
+#                      event: size, last, and the content when it is under 64 KiB)
+#   read-bytes N       read N bytes of whatever comes (one "bytes" event)
 #   flood-line N       send one reply line of N bytes, without line end, then wait
 #   flood-endless      send "250-xxx..." lines until the client goes away (max 60 s)
 #   recv-all           record everything until the client closes
@@ -81,6 +85,18 @@ class Conn:
         line, sep, self.buf = self.buf.partition(b"\n")
         return line + sep
 
+    def readexact(self, n):
+        while len(self.buf) < n:
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except (OSError, ssl.SSLError):
+                chunk = b""
+            if not chunk:
+                return None
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
     def send(self, data):
         try:
             self.sock.sendall(data)
@@ -137,16 +153,67 @@ def main():
             except (ssl.SSLError, OSError) as e:
                 record(event="handshake-failed", error=str(e))
                 return
+        elif verb == "drip":
+            delay, _, text = arg.partition(" ")
+            gone = False
+            for b in text.encode() + b"\r\n":
+                if not conn.send(bytes([b])):
+                    gone = True
+                    break
+                time.sleep(float(delay))
+            if gone:
+                break
+        elif verb == "read-bdat":
+            line = conn.readline()
+            if line is None:
+                record(event="eof")
+                return
+            text = line.decode("latin-1").rstrip("\r\n")
+            record(event="line", data=text)
+            m = re.match(r"^BDAT ([0-9]+)( LAST)?$", text)
+            if not m:
+                record(event="unexpected", expected="BDAT n [LAST]")
+                break
+            data = conn.readexact(int(m.group(1)))
+            if data is None:
+                record(event="eof")
+                return
+            ev = {"event": "bdat", "size": len(data), "last": bool(m.group(2))}
+            if len(data) < 65536:
+                ev["content"] = data.decode("latin-1")
+            record(**ev)
+        elif verb == "read-bytes":
+            data = conn.readexact(int(arg))
+            if data is None:
+                record(event="eof")
+                return
+            record(event="bytes", size=len(data))
         elif verb == "sleep":
             time.sleep(float(arg))
         elif verb == "read-data":
-            data = b""
-            while not data.endswith(b"\r\n.\r\n"):
-                line = conn.readline()
-                if line is None:
+            # Up to and including CRLF.CRLF; the search restarts near the end only, so a
+            # large message costs linear time.
+            data = conn.buf
+            conn.buf = b""
+            start = 0
+            ended = False
+            while True:
+                i = data.find(b"\r\n.\r\n", start)
+                if i >= 0 or data == b".\r\n":
+                    end = i + 5 if i >= 0 else 3
+                    conn.buf = data[end:]
+                    data = data[:end]
+                    ended = True
                     break
-                data += line
-            record(event="data", size=len(data))
+                start = max(0, len(data) - 4)
+                try:
+                    chunk = conn.sock.recv(1 << 20)
+                except (OSError, ssl.SSLError):
+                    chunk = b""
+                if not chunk:
+                    break
+                data += chunk
+            record(event="data", size=len(data), ended=ended)
         elif verb == "flood-line":
             conn.send(b"250-" + b"x" * int(arg))
             time.sleep(3)

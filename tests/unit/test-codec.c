@@ -213,6 +213,77 @@ test_encoder_random (void)
 	}
 }
 
+/* RFC 5321 4.1.2 Mailbox, with RFC 6531's non-ASCII. */
+static void
+test_mailbox (void)
+{
+	static const struct {
+		const char *addr;
+		gboolean ok, wide;
+	} cases[] = {
+		{ "bob@example.net", TRUE, FALSE },
+		{ "a.b+tag@sub.example-1.org", TRUE, FALSE },
+		{ "\"john doe\"@example.org", TRUE, FALSE },
+		{ "\"a\\\"b@c\"@example.org", TRUE, FALSE },
+		{ "user@[192.0.2.1]", TRUE, FALSE },
+		{ "user@[IPv6:2001:db8::1]", TRUE, FALSE },
+		{ "user@[x-tag:stuff]", TRUE, FALSE },
+		{ "j\xc3\xb6rg@b\xc3\xbc"
+		  "cher.example",
+		  TRUE, TRUE },
+		{ "!#$%&'*+-/=?^_`{|}~@x.example", TRUE, FALSE },
+		{ "bad@@example.org", FALSE, FALSE },
+		{ "\"bad@\"@@example.org", FALSE, FALSE },
+		{ "@example.org", FALSE, FALSE },
+		{ "bob@", FALSE, FALSE },
+		{ "bob", FALSE, FALSE },
+		{ ".bob@example.org", FALSE, FALSE },
+		{ "bob.@example.org", FALSE, FALSE },
+		{ "b..ob@example.org", FALSE, FALSE },
+		{ "bo b@example.org", FALSE, FALSE },
+		{ "bob@exa mple.org", FALSE, FALSE },
+		{ "bob@example..org", FALSE, FALSE },
+		{ "bob@example.org.", FALSE, FALSE },
+		{ "bob@-example.org", FALSE, FALSE },
+		{ "bob@example-.org", FALSE, FALSE },
+		{ "bob@exa_mple.org", FALSE, FALSE },
+		{ "bob@[300.1.1.1]", FALSE, FALSE },
+		{ "bob@[1.2.3]", FALSE, FALSE },
+		{ "bob@[IPv6:zz::1]", FALSE, FALSE },
+		{ "bob@[1.2.3.4", FALSE, FALSE },
+		{ "<bob@example.org>", FALSE, FALSE },
+		{ "bob@example.org>", FALSE, FALSE },
+		{ "bob@example.org\r\nRCPT TO:<x@y>", FALSE, FALSE },
+		{ "\"unterminated@example.org", FALSE, FALSE },
+		{ "\"ctl\x01\"@example.org", FALSE, FALSE },
+		{ "bad\xff"
+		  "@example.org",
+		  FALSE, FALSE }, /* not UTF-8 */
+		{ "a(comment)@example.org", FALSE, FALSE },
+		{ "", FALSE, FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		gboolean wide = !cases[i].wide;
+		g_test_message ("mailbox case %u", i);
+		g_assert_cmpint (rtls_mailbox_valid (cases[i].addr, &wide), ==, cases[i].ok);
+		if (cases[i].ok)
+			g_assert_cmpint (wide, ==, cases[i].wide);
+	}
+	{
+		/* 254 octets at most */
+		g_autofree gchar *local = g_strnfill (60, 'a');
+		g_autofree gchar *label = g_strnfill (63, 'b');
+		g_autofree gchar *ok
+		        = g_strdup_printf ("%s@%s.%s.%s.c", local, label, label, label);
+		g_autofree gchar *big
+		        = g_strdup_printf ("%s@%s.%s.%s.cc", local, label, label, label);
+		g_assert_cmpuint (strlen (ok), ==, 254);
+		g_assert_true (rtls_mailbox_valid (ok, NULL));
+		g_assert_false (rtls_mailbox_valid (big, NULL));
+	}
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,6 +295,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/sanitize/nul", test_sanitize_nul);
 	g_test_add_func ("/xtext/round-trip-and-errors", test_xtext);
 	g_test_add_func ("/xtext/envid", test_envid);
+	g_test_add_func ("/mailbox/rfc5321", test_mailbox);
 	for (gsize i = 0; i < G_N_ELEMENTS (enc_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf ("/encoder/%s", enc_cases[i].name);
 		g_test_add_data_func (path, &enc_cases[i], test_encoder);

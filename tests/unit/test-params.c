@@ -51,6 +51,18 @@ static const ParamCase param_cases[] = {
 	{ "timeout-zero", "--host=h --timeout=0 bob@x", FALSE },
 	{ "helo-control-char", "--host=h --helo=a\001b bob@x", FALSE },
 	{ "unsupported-o", "--host=h -oX bob@x", FALSE },
+	{ "max-time", "--host=h --max-time=600 bob@x", TRUE },
+	{ "max-time-negative", "--host=h --max-time=-1 bob@x", FALSE },
+	{ "max-time-huge", "--host=h --max-time=999999999 bob@x", FALSE },
+	{ "sendmail-N-R-V", "--host=h -N failure,delay -R hdrs -V env-1 bob@x", TRUE },
+	{ "sendmail-N-bad", "--host=h -N sometimes bob@x", FALSE },
+	{ "postfix-O-requiretls", "--host=h -O requiretls bob@x", TRUE },
+	{ "postfix-O-yes", "--host=h -O requiretls=yes bob@x", TRUE },
+	{ "postfix-O-no", "--host=h -O requiretls=no bob@x", TRUE },
+	{ "postfix-O-no-vs-require", "--host=h -O requiretls=no --require-tls bob@x", FALSE },
+	{ "postfix-O-yes-vs-no-require", "--host=h -O requiretls=yes --no-require-tls bob@x",
+	  FALSE },
+	{ "postfix-O-unknown", "--host=h -O smtputf8 bob@x", FALSE },
 };
 
 static RtlsParams *
@@ -92,7 +104,8 @@ test_defaults (void)
 	g_assert_cmpuint (p->port, ==, 465);
 	g_assert_false (p->starttls);
 	g_assert_cmpuint (p->timeout, ==, 300);
-	g_assert_cmpstr (p->helo, ==, "localhost");
+	g_assert_null (p->helo); /* chosen at connect time: FQDN or address literal */
+	g_assert_cmpuint (p->max_time, ==, 0);
 	g_assert_cmpint (p->tls_policy, ==, RTLS_TLS_POLICY_DEFAULT);
 	g_assert_null (p->dsn_return);
 	g_assert_cmpuint (g_strv_length (p->recipients), ==, 2);
@@ -129,6 +142,29 @@ test_dsn_flags (void)
 	g_assert_cmpuint (p->dsn_notify, ==, RTLS_DSN_NOTIFY_FAILURE | RTLS_DSN_NOTIFY_DELAY);
 }
 
+/* sendmail -N/-R/-V (Postfix, mutt) and Postfix 3.11's -O requiretls. */
+static void
+test_sendmail_compat (void)
+{
+	g_autoptr (GError) err = NULL;
+	g_autoptr (RtlsParams) d = parse ("--host=h -N success,failure -R full -V e-1 bob@x", &err);
+	g_autoptr (RtlsParams) y = parse ("--host=h -O requiretls=yes bob@x", &err);
+	g_autoptr (RtlsParams) b = parse ("--host=h -O REQUIRETLS bob@x", &err);
+	g_autoptr (RtlsParams) n = parse ("--host=h -O requiretls=no bob@x", &err);
+	g_autoptr (RtlsParams) m = parse ("--host=h --max-time=90 --helo=me.example bob@x", &err);
+
+	g_assert_no_error (err);
+	g_assert_cmpuint (d->dsn_notify, ==, RTLS_DSN_NOTIFY_SUCCESS | RTLS_DSN_NOTIFY_FAILURE);
+	g_assert_cmpstr (d->dsn_return, ==, "FULL");
+	g_assert_cmpstr (d->envid, ==, "e-1");
+	g_assert_cmpint (y->tls_policy, ==, RTLS_TLS_POLICY_REQUIRE);
+	g_assert_cmpint (b->tls_policy, ==, RTLS_TLS_POLICY_REQUIRE);
+	/* "=no" never adds TLS-Required: No */
+	g_assert_cmpint (n->tls_policy, ==, RTLS_TLS_POLICY_DEFAULT);
+	g_assert_cmpuint (m->max_time, ==, 90);
+	g_assert_cmpstr (m->helo, ==, "me.example");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -140,5 +176,6 @@ main (int argc, char **argv)
 	g_test_add_func ("/params/defaults", test_defaults);
 	g_test_add_func ("/params/sendmail-flags", test_sendmail_flags);
 	g_test_add_func ("/params/dsn-flags", test_dsn_flags);
+	g_test_add_func ("/params/sendmail-compat", test_sendmail_compat);
 	return g_test_run ();
 }

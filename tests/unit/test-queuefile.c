@@ -248,6 +248,100 @@ test_message_file_choice (void)
 	}
 }
 
+static gchar *
+write_tmp_len (const char *content, gsize len)
+{
+	gchar *path = NULL;
+	GError *error = NULL;
+	int fd = g_file_open_tmp ("rtls-qf-XXXXXX", &path, &error);
+
+	g_assert_no_error (error);
+	close (fd);
+	g_assert_true (g_file_set_contents (path, content, (gssize) len, &error));
+	g_assert_no_error (error);
+	return path;
+}
+
+/* A NUL or a bare CR in the header block (or in Claws' special headers) is an error that
+ * names the line; never a shortened field that lets body lines become header fields. */
+static void
+test_read_hostile_bytes (void)
+{
+	static const struct {
+		const char *content;
+		gsize len;
+		const char *where; /* expected in the message */
+	} cases[] = {
+#define C(s, w) { s, sizeof s - 1, w }
+		C (SPECIAL "From: a@b\nSubject: x\0y\n\nBcc: eve@evil.example\n", ", line 23: NUL"),
+		C (SPECIAL "From: a@b\nSubject: x\0\n\nBcc: eve@evil.example\n", ", line 23: NUL"),
+		C (SPECIAL "From: a@b\r\nSubject: x\ry\r\n\r\nBcc: e@x\r\n", ", line 23: bare CR"),
+		C (SPECIAL "From: a@b\rBcc: e@x\n\nbody\n", ", line 22: bare CR"),
+		C ("AF:\nS:a@b\0c\nR:<c@d>\nX-Claws-End-Special-Headers: 1\nFrom: a@b\n\nb\n",
+		   ", line 2: NUL"),
+		C ("S:a@b\nR:<c@d>\rR:<e@f>\nX-Claws-End-Special-Headers: 1\nFrom: a@b\n\nb\n",
+		   ", line 2: bare CR"),
+		C (SPECIAL "\0From: a@b\n\nb\n", ", line 22: NUL"),
+#undef C
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree gchar *path = write_tmp_len (cases[i].content, cases[i].len);
+		g_autoptr (GError) error = NULL;
+		g_autoptr (RtlsQueueFile) qf = rtls_queue_file_read (path, &error);
+		RtlsChoice c = RTLS_CHOICE_DEFAULT;
+
+		g_test_message ("case %u", i);
+		g_assert_null (qf);
+		g_assert_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE);
+		g_assert_nonnull (strstr (error->message, cases[i].where));
+		g_assert_nonnull (strstr (error->message, path));
+		g_assert_false (rtls_message_file_choice (path, &c, NULL));
+		g_unlink (path);
+	}
+}
+
+/* The body is not a header block: NUL, bare CR and long lines there go out byte for byte. */
+static void
+test_extract_body_exact (void)
+{
+	static const char msg[] = "From: a@b\nTo: c@d\nX-RequireTLS-Request: require\n\n"
+	                          "line\0with NUL\rbare CR\n\n\nBcc: stays body\n\0";
+	static const char want[] = "From: a@b\nTo: c@d\n\n"
+	                           "line\0with NUL\rbare CR\n\n\nBcc: stays body\n\0";
+	g_autoptr (GByteArray) content = g_byte_array_new ();
+	g_autofree gchar *path = NULL, *out = NULL, *got = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsQueueFile) qf = NULL;
+	gsize got_len = 0;
+
+	g_byte_array_append (content, (const guint8 *) SPECIAL, strlen (SPECIAL));
+	g_byte_array_append (content, (const guint8 *) msg, sizeof msg - 1);
+	path = write_tmp_len ((const char *) content->data, content->len);
+	out = g_strconcat (path, ".out", NULL);
+	qf = rtls_queue_file_read (path, &error);
+	g_assert_no_error (error);
+	g_assert_cmpint (qf->choice, ==, RTLS_CHOICE_REQUIRE);
+	g_assert_true (rtls_queue_file_extract_message (path, qf, out, &error));
+	g_assert_no_error (error);
+	g_assert_true (g_file_get_contents (out, &got, &got_len, NULL));
+	g_assert_cmpmem (got, got_len, want, sizeof want - 1);
+
+	/* An entry that is all header (no empty line, no body) is copied whole. */
+	g_unlink (path);
+	g_clear_pointer (&path, g_free);
+	g_clear_pointer (&got, g_free);
+	g_clear_pointer (&qf, rtls_queue_file_free);
+	path = write_tmp (SPECIAL "From: a@b\nTo: c@d");
+	qf = rtls_queue_file_read (path, &error);
+	g_assert_no_error (error);
+	g_assert_true (rtls_queue_file_extract_message (path, qf, out, &error));
+	g_assert_true (g_file_get_contents (out, &got, &got_len, NULL));
+	g_assert_cmpstr (got, ==, "From: a@b\nTo: c@d");
+	g_unlink (path);
+	g_unlink (out);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -256,6 +350,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/choice/strings", test_choice_strings);
 	g_test_add_func ("/queuefile/read", test_read_full);
 	g_test_add_func ("/queuefile/read-bad", test_read_bad);
+	g_test_add_func ("/queuefile/read-hostile-bytes", test_read_hostile_bytes);
+	g_test_add_func ("/queuefile/extract-body-exact", test_extract_body_exact);
 	g_test_add_func ("/queuefile/recipients-quoted", test_recipients_quoted);
 	g_test_add_func ("/queuefile/extract-removes-marker", test_extract_removes_marker);
 	g_test_add_func ("/queuefile/extract-long-header-line", test_extract_long_header_line);
