@@ -13,7 +13,7 @@ PACKAGES="
   gcc libc6-dev pkg-config meson ninja-build git ca-certificates
   libglib2.0-dev libgnutls28-dev libetpan-dev gnutls-bin
   claws-mail libclaws-mail-dev libgtk-3-dev
-  postfix python3 time gettext
+  postfix dovecot-imapd dovecot-pop3d python3 time gettext
   xvfb xauth xdotool imagemagick x11-utils fonts-dejavu-core locales
 "
 
