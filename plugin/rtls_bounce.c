@@ -284,6 +284,12 @@ handle (MsgInfo *msginfo)
 		if (!rtls_journal_append (jpath, e, &werr))
 			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", werr->message);
 	}
+	if (dsn->status_truncated)
+		log_warning (
+		        LOG_PROTOCOL,
+		        _ ("REQUIRETLS: a delivery report was too long: the %u recipients in its "
+		           "first %d KB were read, the rest was not read\n"),
+		        dsn->recipients->len, RTLS_DSN_MAX_STATUS_PART / 1024);
 	if (match == RTLS_BOUNCE_UNVERIFIED) {
 		/* listed, tagged so the person can tell it apart, never a failure of ours */
 		tag (msginfo, tag_unverified ());

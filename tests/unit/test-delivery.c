@@ -428,6 +428,37 @@ test_tags (void)
 	}
 }
 
+/* Two Original-Envelope-Id fields of which none is ours, in a report that says nothing about
+ * REQUIRETLS: someone else's bounce, not our business (and no tag). */
+static void
+test_ambiguous_not_ours (void)
+{
+	g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "dsn",
+	                                                "postfix-unknown-user.eml", NULL);
+	g_autofree gchar *data = NULL;
+	g_autofree gchar *twice = NULL;
+	gsize len = 0;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsDsn) dsn = NULL;
+	g_autoptr (GPtrArray) j = journal ();
+	const RtlsJournalEntry *e = NULL;
+	g_autofree gchar *reason = NULL;
+	const char *at;
+
+	g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+	at = strstr (data, "Original-Envelope-Id: pf-env-1\n");
+	g_assert_nonnull (at);
+	twice = g_strdup_printf ("%.*sOriginal-Envelope-Id: pf-env-9\n%s", (int) (at - data), data,
+	                         at);
+	dsn = rtls_dsn_parse (twice, strlen (twice), &error);
+	g_assert_no_error (error);
+	g_assert_null (dsn->envid);
+	g_assert_cmpuint (g_strv_length (dsn->ambiguous_envids), ==, 2);
+	g_assert_cmpint (rtls_delivery_correlate (dsn, j, &e, &reason), ==, RTLS_BOUNCE_NOT_OURS);
+	g_assert_null (e);
+	g_assert_cmpint (rtls_delivery_bounce_tag (dsn, RTLS_BOUNCE_NOT_OURS), ==, RTLS_TAG_NONE);
+}
+
 /* What the delivery window shows for the classes: the journal records a report gives, folded
  * into rows after a round trip through the journal file's lines. */
 static void
@@ -522,6 +553,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/delivery/domain-warning", test_domain_warning);
 	g_test_add_func ("/delivery/message-id", test_message_id);
 	g_test_add_func ("/delivery/tags", test_tags);
+	g_test_add_func ("/delivery/ambiguous-not-ours", test_ambiguous_not_ours);
 	g_test_add_func ("/delivery/class-rows", test_class_rows);
 	g_test_add_func ("/delivery/giveup-domain-warning", test_giveup_domain_warning);
 	return g_test_run ();

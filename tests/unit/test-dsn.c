@@ -673,6 +673,57 @@ test_large_corpus (void)
 	g_assert_true (dsn->status_truncated);
 }
 
+/* One level down and no further (RFC 6522 §1 lifted the outermost-only rule): a report that
+ * is not the first part of the multipart/mixed, or two levels down, is not ours to read. */
+static void
+test_nesting (void)
+{
+	static const char *const head = "From: gateway@relay.test\nMIME-Version: 1.0\n";
+	static const char *const report
+	        = "Content-Type: multipart/report; report-type=delivery-status; boundary=R\n\n"
+	          "--R\nContent-Type: text/plain\n\nReport.\n"
+	          "--R\nContent-Type: message/delivery-status\n\n"
+	          "Reporting-MTA: dns; relay.test\n"
+	          "Original-Envelope-Id: rtls-0000000000000000000000bb\n\n"
+	          "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.7.30\n\n"
+	          "--R--\n";
+	g_autofree gchar *first
+	        = g_strconcat (head, "Content-Type: multipart/mixed; boundary=M\n\n--M\n", report,
+	                       "--M\nContent-Type: text/plain\n\nfooter\n--M--\n", NULL);
+	g_autofree gchar *second = g_strconcat (
+	        head, "Content-Type: multipart/mixed; boundary=M\n\n--M\n",
+	        "Content-Type: text/plain\n\nsee below\n--M\n", report, "--M--\n", NULL);
+	g_autofree gchar *deeper
+	        = g_strconcat (head, "Content-Type: multipart/mixed; boundary=M\n\n--M\n",
+	                       "Content-Type: multipart/mixed; boundary=N\n\n--N\n", report,
+	                       "--N--\n", "--M--\n", NULL);
+	const struct {
+		const char *text;
+		gint error; /* -1: read */
+	} t[] = {
+		{ first, -1 },
+		{ second, RTLS_DSN_ERROR_NOT_DSN },
+		{ deeper, RTLS_DSN_ERROR_NOT_DSN },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS (t); i++) {
+		g_autoptr (GError) error = NULL;
+		g_autoptr (RtlsDsn) dsn = rtls_dsn_parse (t[i].text, strlen (t[i].text), &error);
+		if (t[i].error < 0) {
+			g_assert_no_error (error);
+			g_assert_true (dsn->nested);
+			g_assert_cmpstr (dsn->envid, ==, "rtls-0000000000000000000000bb");
+			g_assert_true (rtls_dsn_looks_like_report (t[i].text, strlen (t[i].text)));
+		} else {
+			g_assert_null (dsn);
+			g_assert_error (error, RTLS_DSN_ERROR, t[i].error);
+		}
+	}
+	/* the cheap look needs only the start: the first part's header block */
+	g_assert_true (rtls_dsn_looks_like_report (first, strstr (first, "--R\n") - first));
+	g_assert_false (rtls_dsn_looks_like_report (second, strlen (second)));
+}
+
 /* More recipients than the limit: the first RTLS_DSN_MAX_RECIPIENTS, and a warning. */
 static void
 test_many_recipients (void)
@@ -765,6 +816,7 @@ main (int argc, char **argv)
 	g_test_add_data_func ("/dsn/status-part-truncated/quoted-printable", "quoted-printable",
 	                      test_status_part_truncated);
 	g_test_add_func ("/dsn/large-corpus", test_large_corpus);
+	g_test_add_func ("/dsn/nesting", test_nesting);
 	g_test_add_func ("/dsn/many-recipients", test_many_recipients);
 	g_test_add_func ("/dsn/truncated-and-damaged", test_truncated_and_damaged);
 	return g_test_run ();
