@@ -940,10 +940,13 @@ out:
 
 /* ------------------------------------------------------------------ explanations */
 
-/* @final: the report says failed, whatever the class (a class-4 code is the last reply
- * before the MTA gave up): never "still trying". */
+/* How a code is read: by its own class, or as the report's Action says (a class-4 code in a
+ * failed report is the last reply before the MTA gave up: never "still trying"; a class-5
+ * code in a delayed one is what the MTA is still retrying after). */
+typedef enum { EXPLAIN_BY_CLASS, EXPLAIN_FAILED, EXPLAIN_DELAYED } ExplainAs;
+
 static gchar *
-explain_code (const char *status, gboolean final)
+explain_code (const char *status, ExplainAs as)
 {
 	/* RFC 3463 §3, RFC 8689 §5, RFC 7672 */
 	static const struct {
@@ -995,10 +998,14 @@ explain_code (const char *status, gboolean final)
 	}
 	if (sscanf (norm, "%u.%u.%u", &cls, &subj, &detail) != 3)
 		return g_strdup (_ ("no status was given"));
+	if (as == EXPLAIN_FAILED && cls == 4)
+		cls = 5;
+	else if (as == EXPLAIN_DELAYED && cls == 5)
+		cls = 4;
 	for (gsize i = 0; i < G_N_ELEMENTS (exact); i++) {
 		g_autofree gchar *x = g_strdup_printf ("X.%u.%u", subj, detail);
 		if (g_str_equal (exact[i].code, x)) {
-			if (cls == 4 && !final)
+			if (cls == 4)
 				return g_strdup_printf (_ ("delayed, still trying: %s"),
 				                        _ (exact[i].text));
 			if (cls == 2)
@@ -1010,14 +1017,14 @@ explain_code (const char *status, gboolean final)
 		return g_strdup (_ ("delivered"));
 	generic = g_strdup (subj < G_N_ELEMENTS (subjects) ? _ (subjects[subj])
 	                                                   : _ ("a problem of an unknown kind"));
-	prefix = cls == 4 && !final ? _ ("delayed, still trying") : _ ("failed for good");
+	prefix = cls == 4 ? _ ("delayed, still trying") : _ ("failed for good");
 	return g_strdup_printf ("%s: %s (%s)", prefix, generic, norm);
 }
 
 gchar *
 rtls_dsn_explain_status (const char *status)
 {
-	return explain_code (status, FALSE);
+	return explain_code (status, EXPLAIN_BY_CLASS);
 }
 
 /* Words an MTA uses when REQUIRETLS itself failed, for reports whose Status says nothing
@@ -1053,7 +1060,10 @@ rtls_dsn_recipient_is_requiretls (const RtlsDsnRecipient *r)
 gchar *
 rtls_dsn_explain_recipient (const RtlsDsnRecipient *r)
 {
-	g_autofree gchar *cause = NULL;
+	const char *eff = r->effective_status;
+	gboolean delayed
+	        = r->action == RTLS_DSN_ACTION_DELAYED
+	          || (r->action == RTLS_DSN_ACTION_UNKNOWN && eff != NULL && eff[0] == '4');
 
 	switch (r->action) {
 	case RTLS_DSN_ACTION_DELIVERED:
@@ -1074,18 +1084,13 @@ rtls_dsn_explain_recipient (const RtlsDsnRecipient *r)
 		                                     "“%s” is not a valid one, so the cause is "
 		                                     "unknown"),
 		                        r->status_malformed);
-	if (r->effective_status == NULL && rtls_dsn_recipient_is_requiretls (r))
-		return rtls_dsn_explain_status (r->action == RTLS_DSN_ACTION_DELAYED ? "4.7.30"
-		                                                                     : "5.7.30");
-	if (r->effective_status != NULL && g_str_has_suffix (r->effective_status, ".0.0")
-	    && rtls_dsn_recipient_is_requiretls (r)) {
-		/* "5.0.0" and the MTA's words: the words are the cause */
-		return rtls_dsn_explain_status (r->effective_status[0] == '4' ? "4.7.30"
-		                                                              : "5.7.30");
-	}
+	if ((eff == NULL || g_str_has_suffix (eff, ".0.0")) && rtls_dsn_recipient_is_requiretls (r))
+		/* no code, or only its class, and the MTA's words name REQUIRETLS: the words
+		 * are the cause (Postfix: "no server was found that supports REQUIRETLS") */
+		return explain_code ("5.7.30", delayed ? EXPLAIN_DELAYED : EXPLAIN_FAILED);
 	if (r->gave_up) {
 		/* Action failed after a temporary reply: the retry time ran out */
-		g_autofree gchar *words = explain_code (r->effective_status, TRUE);
+		g_autofree gchar *words = explain_code (r->effective_status, EXPLAIN_FAILED);
 		/* TRANSLATORS: "gave up after: 4.7.30 — a server on the path does not …" */
 		return g_strdup_printf (_ ("gave up after: %s — %s"), r->effective_status, words);
 	}
@@ -1093,5 +1098,7 @@ rtls_dsn_explain_recipient (const RtlsDsnRecipient *r)
 	    && r->effective_status[0] == '2')
 		return g_strdup_printf (_ ("not delivered (the report's status %s contradicts it)"),
 		                        r->effective_status);
+	if (r->action == RTLS_DSN_ACTION_DELAYED)
+		return explain_code (r->effective_status, EXPLAIN_DELAYED);
 	return rtls_dsn_explain_status (r->effective_status);
 }

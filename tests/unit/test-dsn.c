@@ -513,6 +513,76 @@ test_explain (void)
 	g_assert_false (rtls_dsn_status_is_requiretls (NULL));
 }
 
+/* The verdict and the words for one recipient, from what its fields hold after parsing. */
+static void
+test_explain_recipient (void)
+{
+	static const struct {
+		RtlsDsnAction action;
+		const char *effective, *malformed, *diagnostic;
+		gboolean gave_up;
+		gboolean requiretls;
+		const char *contains, *not_contains;
+	} t[] = {
+		{ RTLS_DSN_ACTION_FAILED, "5.7.30", NULL, NULL, FALSE, TRUE,
+		  "does not support REQUIRETLS", "delayed" },
+		{ RTLS_DSN_ACTION_FAILED, "4.7.30", NULL, "smtp; 450 4.7.30 later", TRUE, TRUE,
+		  "gave up after: 4.7.30 — a server on the path does not support REQUIRETLS",
+		  "still trying" },
+		{ RTLS_DSN_ACTION_FAILED, "4.7.10", NULL, NULL, TRUE, TRUE,
+		  "gave up after: 4.7.10 — TLS could not be established", "still trying" },
+		{ RTLS_DSN_ACTION_DELAYED, "4.7.30", NULL, NULL, FALSE, TRUE,
+		  "delayed, still trying: a server on the path does not support REQUIRETLS", NULL },
+		/* delayed after a permanent-looking reply: the Action says it is still tried */
+		{ RTLS_DSN_ACTION_DELAYED, "5.7.1", NULL, NULL, FALSE, FALSE,
+		  "delayed, still trying: delivery not authorised", NULL },
+		{ RTLS_DSN_ACTION_DELAYED, "5.9.9", NULL, NULL, FALSE, FALSE,
+		  "delayed, still trying: a problem of an unknown kind (5.9.9)", NULL },
+		{ RTLS_DSN_ACTION_FAILED, "5.0.0", NULL,
+		  "X-Postfix; Sender requested REQUIRETLS, but no server was found that supports "
+		  "REQUIRETLS",
+		  FALSE, TRUE, "does not support REQUIRETLS", NULL },
+		{ RTLS_DSN_ACTION_FAILED, NULL, NULL, "X-Mox; requiretls: no server supports it",
+		  FALSE, TRUE, "does not support REQUIRETLS", NULL },
+		/* a precise code decides, whatever the words */
+		{ RTLS_DSN_ACTION_FAILED, "5.1.1", NULL, "smtp; 550 5.1.1 unknown (REQUIRETLS ok)",
+		  FALSE, FALSE, "mailbox does not exist", "REQUIRETLS" },
+		/* malformed: no verdict, the code shown as written */
+		{ RTLS_DSN_ACTION_FAILED, NULL, "5.7.030", "smtp; 550 5.7.30 REQUIRETLS", FALSE,
+		  FALSE, "not delivered; the report's status code “5.7.030” is not a valid one",
+		  NULL },
+		{ RTLS_DSN_ACTION_DELAYED, NULL, "4.7.030", NULL, FALSE, FALSE,
+		  "delayed; the report's status code “4.7.030”", NULL },
+		/* confirmations are never failures, whatever else they say */
+		{ RTLS_DSN_ACTION_DELIVERED, "5.7.30", NULL, "smtp; 550 5.7.30 REQUIRETLS", FALSE,
+		  FALSE, "delivered", "fail" },
+		{ RTLS_DSN_ACTION_RELAYED, "2.0.0", NULL, NULL, FALSE, FALSE,
+		  "passed on to a system that sends no further reports", NULL },
+		{ RTLS_DSN_ACTION_EXPANDED, "2.0.0", NULL, NULL, FALSE, FALSE,
+		  "delivered to a list or alias", NULL },
+		{ RTLS_DSN_ACTION_FAILED, "2.0.0", NULL, NULL, FALSE, FALSE,
+		  "not delivered (the report's status 2.0.0 contradicts it)", NULL },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS (t); i++) {
+		RtlsDsnRecipient r = { 0 };
+		g_autofree gchar *words = NULL;
+		r.action = t[i].action;
+		r.effective_status = (gchar *) t[i].effective;
+		r.status_malformed = (gchar *) t[i].malformed;
+		r.diagnostic = (gchar *) t[i].diagnostic;
+		r.gave_up = t[i].gave_up;
+		words = rtls_dsn_explain_recipient (&r);
+		if (strstr (words, t[i].contains) == NULL
+		    || (t[i].not_contains != NULL && strstr (words, t[i].not_contains) != NULL))
+			g_error ("case %zu: \"%s\", want \"%s\" and not \"%s\"", i, words,
+			         t[i].contains, t[i].not_contains ? t[i].not_contains : "");
+		if (rtls_dsn_recipient_is_requiretls (&r) != t[i].requiretls)
+			g_error ("case %zu: verdict %d, want %d", i, !t[i].requiretls,
+			         t[i].requiretls);
+	}
+}
+
 static GString *
 report_head (const char *status_cte)
 {
@@ -808,6 +878,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/dsn/garbage-sanitised", test_garbage_sanitised);
 	g_test_add_func ("/dsn/normalise", test_normalise);
 	g_test_add_func ("/dsn/explain", test_explain);
+	g_test_add_func ("/dsn/explain-recipient", test_explain_recipient);
 	g_test_add_func ("/dsn/large", test_large);
 	g_test_add_data_func ("/dsn/status-part-truncated/7bit", "7bit",
 	                      test_status_part_truncated);
