@@ -501,10 +501,16 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 			           "you "
 			           "can ask them, or send the content another way."),
 			        rcpt);
-		return g_strdup_printf (
-		        _ ("The message was not delivered to %s. Check the address, "
-		           "then edit and resend it."),
-		        rcpt);
+		/* only an address problem (X.1.x, RFC 3463 §3.2) is fixed by checking it */
+		if (row->status != NULL && g_str_has_prefix (detail, ".1."))
+			return g_strdup_printf (
+			        _ ("The message was not delivered to %s. Check the address, "
+			           "then edit and resend it."),
+			        rcpt);
+		return g_strdup_printf (_ ("The message was not delivered to %s, for the reason "
+		                           "above. Once that is dealt with, you can edit and "
+		                           "resend it."),
+		                        rcpt);
 	case RTLS_ROW_DELAYED:
 		return g_strdup (_ ("Servers on the way are still trying. Nothing needs doing yet; "
 		                    "a final report may follow, or may never arrive."));
