@@ -42,21 +42,9 @@ static gulong hook_filtering;
 static GPtrArray *rows_cache;
 
 static const char *
-tag_failed (void)
-{
-	return _ ("REQUIRETLS failed");
-}
-
-static const char *
-tag_delayed (void)
-{
-	return _ ("REQUIRETLS delayed");
-}
-
-static const char *
 tag_unverified (void)
 {
-	return _ ("REQUIRETLS unverified");
+	return rtls_delivery_tag_name (RTLS_TAG_UNVERIFIED);
 }
 
 static GPtrArray *
@@ -264,7 +252,7 @@ handle (MsgInfo *msginfo)
 	g_autofree gchar *jpath = NULL;
 	const RtlsJournalEntry *entry = NULL;
 	RtlsBounceMatch match;
-	gboolean failed = FALSE, delayed = FALSE;
+	const char *t;
 
 	data = read_message (msginfo, &len);
 	if (data == NULL)
@@ -295,9 +283,13 @@ handle (MsgInfo *msginfo)
 		g_autoptr (GError) werr = NULL;
 		if (!rtls_journal_append (jpath, e, &werr))
 			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", werr->message);
-		failed |= g_str_equal (e->result, "bounced");
-		delayed |= g_str_equal (e->result, "delayed");
 	}
+	if (dsn->status_truncated)
+		log_warning (
+		        LOG_PROTOCOL,
+		        _ ("REQUIRETLS: a delivery report was too long: the %u recipients in its "
+		           "first %d KB were read, the rest was not read\n"),
+		        dsn->recipients->len, RTLS_DSN_MAX_STATUS_PART / 1024);
 	if (match == RTLS_BOUNCE_UNVERIFIED) {
 		/* listed, tagged so the person can tell it apart, never a failure of ours */
 		tag (msginfo, tag_unverified ());
@@ -305,9 +297,8 @@ handle (MsgInfo *msginfo)
 		             _ ("REQUIRETLS: a bounce that could not be tied to a message of yours "
 		                "(%s) is listed as unverified\n"),
 		             reason);
-	} else if (failed || delayed) {
+	} else if ((t = rtls_delivery_tag_name (rtls_delivery_bounce_tag (dsn, match))) != NULL) {
 		MsgInfo *sent = find_sent (entry->account_id, entry->message_id);
-		const char *t = failed ? tag_failed () : tag_delayed ();
 		tag (msginfo, t);
 		if (sent != NULL) {
 			tag (sent, t);
@@ -390,11 +381,10 @@ ops_resend (gpointer data, const RtlsDeliveryRow *row)
 		return;
 	/* the new Sent copy must not inherit our tags from the old one */
 	if (compose->targetinfo != NULL) {
-		const char *names[] = { tag_failed (), tag_delayed (), tag_unverified () };
-		for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-			compose->targetinfo->tags
-			        = g_slist_remove (compose->targetinfo->tags,
-			                          GINT_TO_POINTER (tags_get_id_for_str (names[i])));
+		for (RtlsBounceTag i = RTLS_TAG_NONE + 1; i <= RTLS_TAG_UNVERIFIED; i++)
+			compose->targetinfo->tags = g_slist_remove (
+			        compose->targetinfo->tags,
+			        GINT_TO_POINTER (tags_get_id_for_str (rtls_delivery_tag_name (i))));
 	}
 	c = rtls_composer_find (compose);
 	if (c != NULL)

@@ -34,6 +34,8 @@ PACKAGES="
 	libclaws-mail-dev
 	libgtk-3-dev
 	postfix
+	dovecot-imapd
+	dovecot-pop3d
 	python3
 	time
 	gettext

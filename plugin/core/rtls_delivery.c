@@ -42,8 +42,25 @@ any_requiretls_status (const RtlsDsn *dsn)
 {
 	for (guint i = 0; i < dsn->recipients->len; i++) {
 		const RtlsDsnRecipient *r = g_ptr_array_index (dsn->recipients, i);
-		if (rtls_dsn_status_is_requiretls (r->effective_status))
+		if (rtls_dsn_recipient_is_requiretls (r))
 			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A report with several Original-Envelope-Id fields names no one message: it is never
+ * ours, but it is listed as unverified when one of them is (or looks like) one of ours. */
+static gboolean
+ambiguous_touches_ours (const RtlsDsn *dsn, GPtrArray *journal)
+{
+	for (gchar **id = dsn->ambiguous_envids; id != NULL && *id != NULL; id++) {
+		if (g_str_has_prefix (*id, "rtls-"))
+			return TRUE;
+		for (guint i = 0; journal != NULL && i < journal->len; i++) {
+			const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
+			if (is_send (e) && e->envid != NULL && g_str_equal (e->envid, *id))
+				return TRUE;
+		}
 	}
 	return FALSE;
 }
@@ -56,6 +73,13 @@ rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal, const RtlsJourn
 
 	*entry = NULL;
 	*reason = NULL;
+	if (dsn->ambiguous_envids != NULL) {
+		if (!ambiguous_touches_ours (dsn, journal) && !any_requiretls_status (dsn))
+			return RTLS_BOUNCE_NOT_OURS;
+		*reason = g_strdup (_ ("it carries more than one envelope ID, so it cannot be tied "
+		                       "to one message"));
+		return RTLS_BOUNCE_UNVERIFIED;
+	}
 	for (guint i = 0; journal != NULL && i < journal->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
 		if (!is_send (e))
@@ -122,9 +146,10 @@ record_result (RtlsDsnAction a)
 		return "delayed";
 	case RTLS_DSN_ACTION_DELIVERED:
 	case RTLS_DSN_ACTION_RELAYED:
+	case RTLS_DSN_ACTION_EXPANDED: /* delivered, then passed on (RFC 3464 §2.3.3) */
 		return "delivered";
 	default:
-		return NULL; /* "expanded", or unreadable: nothing to record */
+		return NULL; /* unreadable: nothing to record */
 	}
 }
 
@@ -146,8 +171,9 @@ rtls_delivery_records (const RtlsDsn *dsn, RtlsBounceMatch match, const RtlsJour
 		e->time = now;
 		e->account_id = entry != NULL ? entry->account_id : -1;
 		e->recipient = g_strdup (r->final_recipient);
+		/* a malformed Status gives no code: the explanation shows it as written */
 		e->enhanced = g_strdup (r->effective_status);
-		e->explanation = rtls_dsn_explain_status (r->effective_status);
+		e->explanation = rtls_dsn_explain_recipient (r);
 		e->reporting_mta = g_strdup (dsn->reporting_mta);
 		e->remote_mta = g_strdup (r->remote_mta);
 		e->diagnostic = g_strdup (r->diagnostic);
@@ -452,9 +478,12 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 {
 	const char *rcpt = row->recipient != NULL ? row->recipient : "";
 
+	/* by subject and detail: "gave up after 4.7.30" is a 5.7.30 failure in the end */
+	const char *detail = row->status != NULL && strlen (row->status) > 2 ? row->status + 1 : "";
+
 	switch (row->state) {
 	case RTLS_ROW_BOUNCED:
-		if (g_strcmp0 (row->status, "5.7.30") == 0)
+		if (rtls_dsn_status_is_requiretls (row->status) && g_str_equal (detail, ".7.30"))
 			return g_strdup_printf (
 			        _ ("A server on the way to %s does not support REQUIRETLS, so it "
 			           "returned the message instead of passing it on. You can ask the "
@@ -463,7 +492,7 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 			           "TLS, "
 			           "edit and resend it with Require TLS off."),
 			        rcpt);
-		if (g_strcmp0 (row->status, "5.7.10") == 0)
+		if (rtls_dsn_status_is_requiretls (row->status) && g_str_equal (detail, ".7.10"))
 			return g_strdup_printf (
 			        _ ("TLS with a server on the way to %s could not be set up or its "
 			           "certificate could not be verified, so the message was "
@@ -472,10 +501,16 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 			           "you "
 			           "can ask them, or send the content another way."),
 			        rcpt);
-		return g_strdup_printf (
-		        _ ("The message was not delivered to %s. Check the address, "
-		           "then edit and resend it."),
-		        rcpt);
+		/* only an address problem (X.1.x, RFC 3463 §3.2) is fixed by checking it */
+		if (row->status != NULL && g_str_has_prefix (detail, ".1."))
+			return g_strdup_printf (
+			        _ ("The message was not delivered to %s. Check the address, "
+			           "then edit and resend it."),
+			        rcpt);
+		return g_strdup_printf (_ ("The message was not delivered to %s, for the reason "
+		                           "above. Once that is dealt with, you can edit and "
+		                           "resend it."),
+		                        rcpt);
 	case RTLS_ROW_DELAYED:
 		return g_strdup (_ ("Servers on the way are still trying. Nothing needs doing yet; "
 		                    "a final report may follow, or may never arrive."));
@@ -505,4 +540,67 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 		        row->reason != NULL ? row->reason : "");
 	}
 	return g_strdup ("");
+}
+
+RtlsBounceTag
+rtls_delivery_bounce_tag (const RtlsDsn *dsn, RtlsBounceMatch match)
+{
+	RtlsBounceTag tag = RTLS_TAG_NONE;
+
+	if (match == RTLS_BOUNCE_NOT_OURS)
+		return RTLS_TAG_NONE;
+	if (match == RTLS_BOUNCE_UNVERIFIED)
+		return RTLS_TAG_UNVERIFIED;
+	/* the most serious of what it says about its recipients (the enum's order) */
+	for (guint i = 0; i < dsn->recipients->len; i++) {
+		const RtlsDsnRecipient *r = g_ptr_array_index (dsn->recipients, i);
+		RtlsBounceTag t;
+		switch (r->action) {
+		case RTLS_DSN_ACTION_FAILED:
+			t = rtls_dsn_recipient_is_requiretls (r) ? RTLS_TAG_REQUIRETLS_FAILED
+			                                         : RTLS_TAG_DELIVERY_FAILED;
+			break;
+		case RTLS_DSN_ACTION_DELAYED:
+			t = rtls_dsn_recipient_is_requiretls (r) ? RTLS_TAG_REQUIRETLS_DELAYED
+			                                         : RTLS_TAG_DELIVERY_DELAYED;
+			break;
+		case RTLS_DSN_ACTION_DELIVERED:
+		case RTLS_DSN_ACTION_EXPANDED:
+			t = RTLS_TAG_DELIVERED;
+			break;
+		case RTLS_DSN_ACTION_RELAYED:
+			t = RTLS_TAG_RELAYED;
+			break;
+		default:
+			t = RTLS_TAG_NONE; /* an Action we cannot read says nothing */
+			break;
+		}
+		if (t != RTLS_TAG_NONE && (tag == RTLS_TAG_NONE || t < tag))
+			tag = t;
+	}
+	return tag;
+}
+
+const char *
+rtls_delivery_tag_name (RtlsBounceTag tag)
+{
+	switch (tag) {
+	case RTLS_TAG_REQUIRETLS_FAILED:
+		return _ ("REQUIRETLS failed");
+	case RTLS_TAG_DELIVERY_FAILED:
+		return _ ("Delivery failed");
+	case RTLS_TAG_REQUIRETLS_DELAYED:
+		return _ ("REQUIRETLS delayed");
+	case RTLS_TAG_DELIVERY_DELAYED:
+		return _ ("Delivery delayed");
+	case RTLS_TAG_RELAYED:
+		return _ ("Relayed");
+	case RTLS_TAG_DELIVERED:
+		return _ ("Delivered");
+	case RTLS_TAG_UNVERIFIED:
+		return _ ("REQUIRETLS unverified");
+	case RTLS_TAG_NONE:
+		break;
+	}
+	return NULL;
 }

@@ -86,6 +86,26 @@ const RtlsDeliveryRow *rtls_delivery_domain_warning (GPtrArray *rows, const char
 /* What the row means for the person and what they can do, in plain words (translated). */
 gchar *rtls_delivery_advice (const RtlsDeliveryRow *row);
 
+/* The tag a report gets in the mail client (on the report, and on the Sent copy when it is
+ * ours), from the most serious thing it says about any recipient, in this order: */
+typedef enum {
+	RTLS_TAG_NONE,               /* not ours: no tag */
+	RTLS_TAG_REQUIRETLS_FAILED,  /* failed because of REQUIRETLS itself (x.7.30, x.7.10, …) */
+	RTLS_TAG_DELIVERY_FAILED,    /* failed for another reason (5.1.1, 4.4.7 expired, …) */
+	RTLS_TAG_REQUIRETLS_DELAYED, /* delayed because of REQUIRETLS itself */
+	RTLS_TAG_DELIVERY_DELAYED,   /* delayed for another reason */
+	RTLS_TAG_RELAYED,            /* relayed: passed on, no further reports will come */
+	RTLS_TAG_DELIVERED,          /* delivered or expanded: a confirmation, never a failure */
+	RTLS_TAG_UNVERIFIED,         /* about REQUIRETLS but not proven ours */
+} RtlsBounceTag;
+
+/* The tag for @dsn as rtls_delivery_correlate() matched it. Pure: the verdict per recipient
+ * is rtls_dsn_recipient_is_requiretls(). */
+RtlsBounceTag rtls_delivery_bounce_tag (const RtlsDsn *dsn, RtlsBounceMatch match);
+
+/* The tag's words (translated), NULL for RTLS_TAG_NONE. */
+const char *rtls_delivery_tag_name (RtlsBounceTag tag);
+
 /* "<a@b>" and "a@b" compare equal. */
 gboolean rtls_delivery_same_message_id (const char *a, const char *b);
 

@@ -28,6 +28,7 @@ recipient_free (gpointer p)
 	g_free (r->final_recipient);
 	g_free (r->original_recipient);
 	g_free (r->status);
+	g_free (r->status_malformed);
 	g_free (r->remote_mta);
 	g_free (r->diagnostic);
 	g_free (r->diagnostic_status);
@@ -43,6 +44,7 @@ rtls_dsn_free (RtlsDsn *dsn)
 	if (dsn == NULL)
 		return;
 	g_free (dsn->envid);
+	g_strfreev (dsn->ambiguous_envids);
 	g_free (dsn->reporting_mta);
 	g_free (dsn->arrival_date);
 	if (dsn->recipients != NULL)
@@ -156,6 +158,9 @@ rtls_dsn_normalise_status (const char *text)
 		p++;
 	for (int i = 0; i < 3; i++) {
 		guint digits = 0;
+		/* RFC 3463 §2: "expressed without leading zero digits" ("0" itself is fine) */
+		if (p[0] == '0' && g_ascii_isdigit (p[1]))
+			return NULL;
 		while (g_ascii_isdigit (*p)) {
 			if (++digits > 3)
 				return NULL;
@@ -248,38 +253,60 @@ content_param (const struct mailmime_content *ct, const char *name)
 	return NULL;
 }
 
-/* The decoded body of a single part (transfer encoding undone), or NULL. */
+/* The decoded body of a single part (transfer encoding undone), or NULL. A part decoding to
+ * more than @max bytes is refused, unless @truncated is given: then its first @max bytes are
+ * returned (only a prefix of the encoded text is decoded) and *@truncated is set. */
 static GBytes *
-part_body (const struct mailmime *part, gsize max, GError **error)
+part_body (const struct mailmime *part, gsize max, gboolean *truncated, GError **error)
 {
 	const struct mailmime_data *d = part->mm_data.mm_single;
+	/* base64 and quoted-printable never take more than 3 bytes a decoded byte, line
+	 * ends included, so this much encoded text always holds @max decoded bytes */
+	const gsize enough = max * 3 + 1024;
 	size_t idx = 0, out_len = 0;
+	const char *text;
+	gsize text_len;
 	char *out = NULL;
 	GBytes *b;
 
 	if (part->mm_type != MAILMIME_SINGLE || d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
 		return g_bytes_new (NULL, 0);
-	if (d->dt_data.dt_text.dt_length > max * 4 + 1024) {
-		g_set_error (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_TOO_LARGE,
-		             "a report part is larger than %zu bytes", (size_t) max);
-		return NULL;
+	text = d->dt_data.dt_text.dt_data;
+	text_len = d->dt_data.dt_text.dt_length;
+	if (text_len > (d->dt_encoded ? enough : max)) {
+		if (truncated == NULL) {
+			g_set_error (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_TOO_LARGE,
+			             "a report part is larger than %zu bytes", (size_t) max);
+			return NULL;
+		}
+		if (d->dt_encoded) {
+			/* decode whole lines only, so no base64 quantum is cut in two */
+			const char *nl = g_strrstr_len (text, (gssize) enough, "\n");
+			text_len = nl != NULL ? (gsize) (nl - text) + 1 : enough;
+		} else {
+			text_len = max;
+		}
 	}
-	if (!d->dt_encoded)
-		return g_bytes_new (d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
-	if (mailmime_part_parse (d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length, &idx,
-	                         d->dt_encoding, &out, &out_len)
-	    != MAILIMF_NO_ERROR) {
-		g_set_error (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_MALFORMED,
-		             "a report part cannot be decoded");
-		return NULL;
+	if (!d->dt_encoded) {
+		b = g_bytes_new (text, text_len);
+	} else {
+		if (mailmime_part_parse (text, text_len, &idx, d->dt_encoding, &out, &out_len)
+		    != MAILIMF_NO_ERROR) {
+			g_set_error (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_MALFORMED,
+			             "a report part cannot be decoded");
+			return NULL;
+		}
+		b = g_bytes_new (out, MIN (out_len, max));
+		mmap_string_unref (out);
 	}
-	b = g_bytes_new (out, out_len);
-	mmap_string_unref (out);
-	if (out_len > max) {
-		g_bytes_unref (b);
-		g_set_error (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_TOO_LARGE,
-		             "a report part is larger than %zu bytes", (size_t) max);
-		return NULL;
+	if (text_len < d->dt_data.dt_text.dt_length || out_len > max) {
+		if (truncated == NULL) {
+			g_bytes_unref (b);
+			g_set_error (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_TOO_LARGE,
+			             "a report part is larger than %zu bytes", (size_t) max);
+			return NULL;
+		}
+		*truncated = TRUE;
 	}
 	return b;
 }
@@ -390,8 +417,24 @@ message_field (RtlsDsn *dsn, gpointer target, const char *name, const char *valu
 		/* RFC 3464 §2.2.1: the ENVID as given, xtext decoding undone when it was kept */
 		g_autoptr (GError) e = NULL;
 		gchar *dec = strchr (value, '+') != NULL ? rtls_xtext_decode (value, &e) : NULL;
-		g_free (dsn->envid);
-		dsn->envid = dec != NULL ? dec : g_strdup (value);
+		gchar *v = dec != NULL ? dec : g_strdup (value);
+		guint n = dsn->ambiguous_envids != NULL ? g_strv_length (dsn->ambiguous_envids) : 0;
+
+		if (dsn->envid == NULL && n == 0) {
+			dsn->envid = v;
+			return;
+		}
+		/* a second one (RFC 3464 allows one): which is meant cannot be known, so
+		 * neither is believed, whatever their order */
+		if (n == 0) {
+			dsn->ambiguous_envids = g_new0 (gchar *, 9);
+			dsn->ambiguous_envids[n++] = g_steal_pointer (&dsn->envid);
+			warn (dsn, "more than one Original-Envelope-Id: none of them is used");
+		}
+		if (n < 8)
+			dsn->ambiguous_envids[n] = v;
+		else
+			g_free (v);
 	} else if (g_ascii_strcasecmp (name, "Reporting-MTA") == 0) {
 		g_free (dsn->reporting_mta);
 		dsn->reporting_mta = typed_value (value);
@@ -438,11 +481,13 @@ recipient_field (RtlsDsn *dsn, gpointer target, const char *name, const char *va
 			warn (dsn, "unknown Action: %s", value);
 	} else if (g_ascii_strcasecmp (name, "Status") == 0) {
 		g_free (r->status);
+		g_clear_pointer (&r->status_malformed, g_free);
 		r->status = rtls_dsn_normalise_status (value);
-		if (r->status == NULL)
-			warn (dsn, "invalid Status: %s", value);
-		else if (strncmp (value, r->status, strlen (r->status)) != 0)
-			warn (dsn, "Status %s read as %s", value, r->status);
+		if (r->status == NULL) {
+			/* shown as written, never guessed at: "5.7.030" is not 5.7.30 */
+			r->status_malformed = rtls_sanitize (value, -1, 40);
+			warn (dsn, "malformed Status not read as a code: %s", r->status_malformed);
+		}
 	} else if (g_ascii_strcasecmp (name, "Remote-MTA") == 0) {
 		g_free (r->remote_mta);
 		r->remote_mta = typed_value (value);
@@ -490,25 +535,57 @@ diagnostic_enhanced (const char *diag)
 static void
 settle_status (RtlsDsn *dsn, RtlsDsnRecipient *r)
 {
+	const char *d;
+
 	r->diagnostic_status = diagnostic_enhanced (r->diagnostic);
-	if (r->status != NULL && r->diagnostic_status != NULL
-	    && g_str_has_suffix (r->status, ".0.0") && r->diagnostic_status[0] == r->status[0]
-	    && !g_str_equal (r->diagnostic_status, r->status)) {
-		r->effective_status = g_strdup (r->diagnostic_status);
-		warn (dsn, "Status %s made precise by the server's reply: %s", r->status,
-		      r->diagnostic_status);
-	} else if (r->status == NULL && r->diagnostic_status != NULL) {
-		r->effective_status = g_strdup (r->diagnostic_status);
+	d = r->diagnostic_status;
+	if (r->status_malformed != NULL) {
+		/* a Status that cannot be read leaves the cause unknown: the server's text
+		 * may be shown, but a verdict is never built on a field that is wrong */
+		return;
+	}
+	if (r->status != NULL && d != NULL && g_str_has_suffix (r->status, ".0.0")
+	    && (d[0] == '4' || d[0] == '5') && !g_str_equal (d, r->status)) {
+		/* Status says only its class (Exim always writes 5.0.0, or 4.0.0 when
+		 * delayed): the server's own code is the cause, whatever its class. An Exim
+		 * give-up report carries "5.0.0" after "450 4.7.30": a REQUIRETLS failure. */
+		r->effective_status = g_strdup (d);
+		warn (dsn, "Status %s made precise by the server's reply: %s", r->status, d);
+	} else if (r->status == NULL && d != NULL) {
+		r->effective_status = g_strdup (d);
 	} else {
 		r->effective_status = g_strdup (r->status);
 	}
+	r->gave_up = r->action == RTLS_DSN_ACTION_FAILED && r->effective_status != NULL
+	             && r->effective_status[0] == '4';
+}
+
+/* The length of @data up to and with its last blank line: what is left of a cut status part
+ * once a recipient group cut in two is dropped (a "Status: 5.7.3" cut from "5.7.30" must not
+ * be read). 0 when there is no blank line. */
+static gsize
+whole_groups_len (const char *data, gsize len)
+{
+	for (gsize i = len; i >= 2; i--) {
+		if (data[i - 1] != '\n')
+			continue;
+		if (data[i - 2] == '\n')
+			return i;
+		if (i >= 3 && data[i - 2] == '\r' && data[i - 3] == '\n')
+			return i;
+	}
+	return 0;
 }
 
 static gboolean
 parse_status_part (RtlsDsn *dsn, const char *data, gsize len, GError **error)
 {
 	gsize crlf_len = 0, idx = 0;
-	g_autofree gchar *buf = to_crlf (data, len, &crlf_len);
+	g_autofree gchar *buf = NULL;
+
+	if (dsn->status_truncated)
+		len = whole_groups_len (data, len);
+	buf = to_crlf (data, len, &crlf_len);
 
 	read_group (dsn, buf, crlf_len, &idx, message_field, NULL);
 	while (idx < crlf_len) {
@@ -537,6 +614,12 @@ parse_status_part (RtlsDsn *dsn, const char *data, gsize len, GError **error)
 		                     "the delivery status names no recipient");
 		return FALSE;
 	}
+	if (dsn->status_truncated)
+		warn (dsn,
+		      "the delivery status is larger than %d KB: the %u recipients in its first "
+		      "%d KB were read, the rest was not read",
+		      RTLS_DSN_MAX_STATUS_PART / 1024, dsn->recipients->len,
+		      RTLS_DSN_MAX_STATUS_PART / 1024);
 	return TRUE;
 }
 
@@ -619,37 +702,97 @@ original_raw_fields (RtlsDsn *dsn, const char *data, gsize len)
 
 /* ------------------------------------------------------------------ the whole report */
 
-gboolean
-rtls_dsn_looks_like_report (const char *data, gsize len)
+/* The Content-Type of the header block at @data (the first one, parsed), or NULL; *@hlen is
+ * the length of the header block. */
+static struct mailmime_content *
+block_content_type (const char *data, gsize len, gsize *hlen)
 {
 	gsize crlf_len = 0;
 	size_t idx = 0;
 	g_autofree gchar *buf = NULL;
 	struct mailimf_fields *fields = NULL;
-	gboolean yes = FALSE;
+	struct mailmime_content *found = NULL;
 
-	if (data == NULL || len == 0)
-		return FALSE;
-	/* only the header block: up to the first empty line, at most 256 KB */
-	buf = to_crlf (data, header_block_len (data, len, 256 * 1024), &crlf_len);
+	*hlen = header_block_len (data, len, 256 * 1024);
+	buf = to_crlf (data, *hlen, &crlf_len);
 	if (mailimf_optional_fields_parse (buf, crlf_len, &idx, &fields) != MAILIMF_NO_ERROR)
-		return FALSE;
-	for (clistiter *it = clist_begin (fields->fld_list); it != NULL && !yes;
+		return NULL;
+	for (clistiter *it = clist_begin (fields->fld_list); it != NULL && found == NULL;
 	     it = clist_next (it)) {
 		const struct mailimf_field *f = clist_content (it);
 		const struct mailimf_optional_field *o = f->fld_data.fld_optional_field;
 		struct mailmime_content *ct = NULL;
 		size_t i = 0;
 		if (f->fld_type != MAILIMF_FIELD_OPTIONAL_FIELD || o == NULL || o->fld_name == NULL
+		    || o->fld_value == NULL
 		    || g_ascii_strcasecmp (o->fld_name, "Content-Type") != 0)
 			continue;
 		if (mailmime_content_parse (o->fld_value, strlen (o->fld_value), &i, &ct)
-		    == MAILIMF_NO_ERROR) {
-			yes = content_is (ct, "multipart", "report");
-			mailmime_content_free (ct);
-		}
+		    == MAILIMF_NO_ERROR)
+			found = ct;
 	}
 	mailimf_fields_free (fields);
+	return found;
+}
+
+/* Where the first part of a multipart body with @boundary starts: after its delimiter line
+ * (RFC 2046 §5.1.1: "--" boundary, optional blanks, line end), or NULL. */
+static const char *
+first_part_start (const char *body, gsize len, const char *boundary)
+{
+	gsize blen = strlen (boundary);
+	const char *p = body, *end = body + len;
+
+	if (blen == 0 || blen > 70)
+		return NULL;
+	while (p < end) {
+		const char *nl = memchr (p, '\n', (gsize) (end - p));
+		const char *line_end = nl != NULL ? nl : end;
+		if ((gsize) (line_end - p) >= blen + 2 && p[0] == '-' && p[1] == '-'
+		    && memcmp (p + 2, boundary, blen) == 0) {
+			const char *q = p + 2 + blen;
+			while (q < line_end && (*q == ' ' || *q == '\t' || *q == '\r'))
+				q++;
+			if (q == line_end)
+				return nl != NULL ? nl + 1 : NULL;
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+gboolean
+rtls_dsn_looks_like_report (const char *data, gsize len)
+{
+	struct mailmime_content *ct;
+	gsize hlen = 0;
+	gboolean yes = FALSE;
+
+	if (data == NULL || len == 0)
+		return FALSE;
+	/* only the header block: up to the first empty line, at most 256 KB */
+	ct = block_content_type (data, len, &hlen);
+	if (ct == NULL)
+		return FALSE;
+	yes = content_is (ct, "multipart", "report");
+	if (!yes && content_is (ct, "multipart", "mixed")) {
+		/* one level down: the first part's header block, as far as @data goes */
+		const char *boundary = content_param (ct, "boundary");
+		const char *part = boundary != NULL
+		                           ? first_part_start (data + hlen, len - hlen, boundary)
+		                           : NULL;
+		if (part != NULL) {
+			gsize plen = 0;
+			struct mailmime_content *inner
+			        = block_content_type (part, (gsize) (data + len - part), &plen);
+			yes = inner != NULL && content_is (inner, "multipart", "report");
+			if (inner != NULL)
+				mailmime_content_free (inner);
+		}
+	}
+	mailmime_content_free (ct);
 	return yes;
 }
 
@@ -691,6 +834,24 @@ rtls_dsn_parse (const char *data, gsize len, GError **error)
 	dsn->warnings = g_ptr_array_new_with_free_func (g_free);
 
 	body = mime->mm_type == MAILMIME_MESSAGE ? mime->mm_data.mm_message.mm_msg_mime : mime;
+	if (body != NULL && body->mm_type == MAILMIME_MULTIPLE
+	    && content_is (body->mm_content_type, "multipart", "mixed")) {
+		/* RFC 6522 §1: a report need not be the outermost part. A gateway or list
+		 * server puts it first in a multipart/mixed with a footer: look there, one
+		 * level only, and never inside a message/rfc822 (a forwarded bounce is about
+		 * someone else's message). */
+		clistiter *first = clist_begin (body->mm_data.mm_multipart.mm_mp_list);
+		const struct mailmime *inner = first != NULL ? clist_content (first) : NULL;
+		if (inner == NULL || inner->mm_type != MAILMIME_MULTIPLE
+		    || !content_is (inner->mm_content_type, "multipart", "report")) {
+			g_set_error_literal (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_NOT_DSN,
+			                     "a multipart/mixed whose first part is no report");
+			goto out;
+		}
+		body = inner;
+		dsn->nested = TRUE;
+		warn (dsn, "the report is the first part of a multipart/mixed");
+	}
 	if (body == NULL || body->mm_type != MAILMIME_MULTIPLE
 	    || !content_is (body->mm_content_type, "multipart", "report")) {
 		g_set_error_literal (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_MALFORMED,
@@ -699,7 +860,11 @@ rtls_dsn_parse (const char *data, gsize len, GError **error)
 	}
 	report_type = content_param (body->mm_content_type, "report-type");
 	if (report_type == NULL) {
-		warn (dsn, "multipart/report without report-type");
+		/* RFC 6522 §3: the parameter is required; without it nothing says what kind of
+		 * report this is, so it is not read as a delivery report */
+		g_set_error_literal (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_NOT_DSN,
+		                     "a multipart/report without report-type");
+		goto out;
 	} else if (g_ascii_strcasecmp (report_type, "delivery-status") != 0
 	           && g_ascii_strcasecmp (report_type, "global-delivery-status") != 0) {
 		/* RFC 6522 reports of other kinds (feedback, disposition): not a DSN */
@@ -726,16 +891,13 @@ rtls_dsn_parse (const char *data, gsize len, GError **error)
 		}
 	}
 	if (status_part == NULL) {
-		if (report_type == NULL)
-			g_set_error_literal (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_NOT_DSN,
-			                     "a report without report-type or delivery status");
-		else
-			g_set_error_literal (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_MALFORMED,
-			                     "no message/delivery-status part");
+		g_set_error_literal (error, RTLS_DSN_ERROR, RTLS_DSN_ERROR_MALFORMED,
+		                     "no message/delivery-status part");
 		goto out;
 	}
 	{
-		g_autoptr (GBytes) b = part_body (status_part, RTLS_DSN_MAX_STATUS_PART, error);
+		g_autoptr (GBytes) b = part_body (status_part, RTLS_DSN_MAX_STATUS_PART,
+		                                  &dsn->status_truncated, error);
 		gsize blen = 0;
 		const char *bdata;
 		if (b == NULL)
@@ -758,7 +920,7 @@ rtls_dsn_parse (const char *data, gsize len, GError **error)
 			}
 		} else {
 			g_autoptr (GError) e = NULL;
-			g_autoptr (GBytes) b = part_body (returned, 4 * 1024 * 1024, &e);
+			g_autoptr (GBytes) b = part_body (returned, 4 * 1024 * 1024, NULL, &e);
 			if (b != NULL) {
 				gsize blen = 0;
 				const char *bdata = g_bytes_get_data (b, &blen);
@@ -778,8 +940,13 @@ out:
 
 /* ------------------------------------------------------------------ explanations */
 
-gchar *
-rtls_dsn_explain_status (const char *status)
+/* How a code is read: by its own class, or as the report's Action says (a class-4 code in a
+ * failed report is the last reply before the MTA gave up: never "still trying"; a class-5
+ * code in a delayed one is what the MTA is still retrying after). */
+typedef enum { EXPLAIN_BY_CLASS, EXPLAIN_FAILED, EXPLAIN_DELAYED } ExplainAs;
+
+static gchar *
+explain_code (const char *status, ExplainAs as)
 {
 	/* RFC 3463 §3, RFC 8689 §5, RFC 7672 */
 	static const struct {
@@ -831,6 +998,10 @@ rtls_dsn_explain_status (const char *status)
 	}
 	if (sscanf (norm, "%u.%u.%u", &cls, &subj, &detail) != 3)
 		return g_strdup (_ ("no status was given"));
+	if (as == EXPLAIN_FAILED && cls == 4)
+		cls = 5;
+	else if (as == EXPLAIN_DELAYED && cls == 5)
+		cls = 4;
 	for (gsize i = 0; i < G_N_ELEMENTS (exact); i++) {
 		g_autofree gchar *x = g_strdup_printf ("X.%u.%u", subj, detail);
 		if (g_str_equal (exact[i].code, x)) {
@@ -848,4 +1019,86 @@ rtls_dsn_explain_status (const char *status)
 	                                                   : _ ("a problem of an unknown kind"));
 	prefix = cls == 4 ? _ ("delayed, still trying") : _ ("failed for good");
 	return g_strdup_printf ("%s: %s (%s)", prefix, generic, norm);
+}
+
+gchar *
+rtls_dsn_explain_status (const char *status)
+{
+	return explain_code (status, EXPLAIN_BY_CLASS);
+}
+
+/* Words an MTA uses when REQUIRETLS itself failed, for reports whose Status says nothing
+ * beyond its class. Postfix 3.11+ (its REQUIRETLS_README): "Sender requested REQUIRETLS, but
+ * no server was found that supports REQUIRETLS". Matched as "REQUIRETLS" (the extension's
+ * name, RFC 8689 §2) in the MTA's own diagnostic or the server's reply. */
+static gboolean
+diagnostic_names_requiretls (const char *diag)
+{
+	g_autofree gchar *up = diag != NULL ? g_ascii_strup (diag, -1) : NULL;
+
+	return up != NULL && strstr (up, "REQUIRETLS") != NULL;
+}
+
+gboolean
+rtls_dsn_recipient_is_requiretls (const RtlsDsnRecipient *r)
+{
+	const char *s;
+
+	if (r == NULL || r->status_malformed != NULL)
+		return FALSE;
+	if (r->action != RTLS_DSN_ACTION_FAILED && r->action != RTLS_DSN_ACTION_DELAYED
+	    && r->action != RTLS_DSN_ACTION_UNKNOWN)
+		return FALSE; /* a confirmation is never a failure */
+	s = r->effective_status;
+	if (rtls_dsn_status_is_requiretls (s))
+		return TRUE;
+	/* no code, or one that says only its class: the MTA's words decide */
+	return (s == NULL || g_str_has_suffix (s, ".0.0"))
+	       && diagnostic_names_requiretls (r->diagnostic);
+}
+
+gchar *
+rtls_dsn_explain_recipient (const RtlsDsnRecipient *r)
+{
+	const char *eff = r->effective_status;
+	gboolean delayed
+	        = r->action == RTLS_DSN_ACTION_DELAYED
+	          || (r->action == RTLS_DSN_ACTION_UNKNOWN && eff != NULL && eff[0] == '4');
+
+	switch (r->action) {
+	case RTLS_DSN_ACTION_DELIVERED:
+		return g_strdup (_ ("delivered"));
+	case RTLS_DSN_ACTION_EXPANDED:
+		/* RFC 3464 §2.3.3: delivered, then forwarded to several addresses */
+		return g_strdup (_ ("delivered to a list or alias, which passed it on"));
+	case RTLS_DSN_ACTION_RELAYED:
+		return g_strdup (_ ("passed on to a system that sends no further reports"));
+	default:
+		break;
+	}
+	if (r->status_malformed != NULL)
+		return g_strdup_printf (r->action == RTLS_DSN_ACTION_DELAYED
+		                                ? _ ("delayed; the report's status code “%s” is "
+		                                     "not a valid one, so the cause is unknown")
+		                                : _ ("not delivered; the report's status code "
+		                                     "“%s” is not a valid one, so the cause is "
+		                                     "unknown"),
+		                        r->status_malformed);
+	if ((eff == NULL || g_str_has_suffix (eff, ".0.0")) && rtls_dsn_recipient_is_requiretls (r))
+		/* no code, or only its class, and the MTA's words name REQUIRETLS: the words
+		 * are the cause (Postfix: "no server was found that supports REQUIRETLS") */
+		return explain_code ("5.7.30", delayed ? EXPLAIN_DELAYED : EXPLAIN_FAILED);
+	if (r->gave_up) {
+		/* Action failed after a temporary reply: the retry time ran out */
+		g_autofree gchar *words = explain_code (r->effective_status, EXPLAIN_FAILED);
+		/* TRANSLATORS: "gave up after: 4.7.30 — a server on the path does not …" */
+		return g_strdup_printf (_ ("gave up after: %s — %s"), r->effective_status, words);
+	}
+	if (r->action == RTLS_DSN_ACTION_FAILED && r->effective_status != NULL
+	    && r->effective_status[0] == '2')
+		return g_strdup_printf (_ ("not delivered (the report's status %s contradicts it)"),
+		                        r->effective_status);
+	if (r->action == RTLS_DSN_ACTION_DELAYED)
+		return explain_code (r->effective_status, EXPLAIN_DELAYED);
+	return rtls_dsn_explain_status (r->effective_status);
 }

@@ -54,6 +54,19 @@ journal (void)
 	g_ptr_array_add (j,
 	                 send_entry (1500, "rtls-11111111222222223333333",
 	                             "<something-else@sender.test>", "dave@example.net", "sent"));
+	/* the sends the reports of issue 14's classes are about */
+	g_ptr_array_add (j, send_entry (1600, "rtls-c1000000000000000000e450",
+	                                "<rtls-c1000000000000000000e450@sender.test>",
+	                                "laterrequiretls@example.net", "sent"));
+	g_ptr_array_add (j, send_entry (1610, "rtls-c4000000000000000000aaaa",
+	                                "<rtls-c4000000000000000000aaaa@sender.test>",
+	                                "bob@example.org", "sent"));
+	g_ptr_array_add (j, send_entry (1620, "rtls-c5000000000000000000aaaa",
+	                                "<rtls-c5000000000000000000aaaa@sender.test>",
+	                                "bob@example.org", "sent"));
+	g_ptr_array_add (j, send_entry (1630, "rtls-48494a4b4c4d4e4f50515253",
+	                                "<rtls-48494a4b4c4d4e4f50515253@sender.test>",
+	                                "bob@example.org", "sent"));
 	return j;
 }
 
@@ -90,6 +103,14 @@ test_correlate (void)
 		{ "postfix311-4.7.30-delayed.eml", RTLS_BOUNCE_UNVERIFIED, NULL,
 		  "another message" },
 		{ "forged-unknown-envid.eml", RTLS_BOUNCE_UNVERIFIED, NULL, "matches no message" },
+		/* Exim's give-up report, and a report one level down in a multipart/mixed */
+		{ "exim-giveup-4.7.30.eml", RTLS_BOUNCE_OURS, "rtls-c1000000000000000000e450" },
+		{ "nested-mixed-footer.eml", RTLS_BOUNCE_OURS, "rtls-c4000000000000000000aaaa" },
+		/* two envelope IDs, ours first or second: never ours */
+		{ "malformed-two-envids.eml", RTLS_BOUNCE_UNVERIFIED, NULL,
+		  "more than one envelope" },
+		{ "malformed-two-envids-reversed.eml", RTLS_BOUNCE_UNVERIFIED, NULL,
+		  "more than one envelope" },
 		{ "malformed-no-third-part.eml", RTLS_BOUNCE_UNVERIFIED, NULL,
 		  "matches no message" },
 		/* ordinary bounces of other mail are none of our business */
@@ -315,6 +336,212 @@ test_message_id (void)
 	g_assert_false (rtls_delivery_same_message_id (NULL, NULL));
 }
 
+/* The report for @file as if its ENVID were of a send of ours (the returned Message-ID
+ * agreeing). */
+static RtlsBounceMatch
+correlate_as_ours (const RtlsDsn *dsn, GPtrArray *j, const RtlsJournalEntry **e)
+{
+	g_autofree gchar *reason = NULL;
+
+	if (dsn->envid != NULL)
+		g_ptr_array_add (j, send_entry (1000, dsn->envid, dsn->orig_message_id,
+		                                "bob@example.org", "sent"));
+	return rtls_delivery_correlate (dsn, j, e, &reason);
+}
+
+/* Class 7: the tag says what really failed. Each report as if it were about a REQUIRETLS
+ * message of ours (the journal holds its send); the forged and ambiguous ones as they are. */
+static void
+test_tags (void)
+{
+	static const struct {
+		const char *file;
+		RtlsBounceTag want;
+		const char *words;
+	} t[] = {
+		{ "postfix311-5.7.30.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "postfix311-5.7.10.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "postfix312-5.7.30-noserver.eml", RTLS_TAG_REQUIRETLS_FAILED,
+		  "REQUIRETLS failed" },
+		{ "generic-5.0.0-requiretls-words.eml", RTLS_TAG_REQUIRETLS_FAILED,
+		  "REQUIRETLS failed" },
+		{ "exim-5.7.30-remote.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "exim-giveup-4.7.30.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "mox-5.7.10.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "nested-mixed-footer.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "large-status-part.eml", RTLS_TAG_REQUIRETLS_FAILED, "REQUIRETLS failed" },
+		{ "postfix311-4.7.30-delayed.eml", RTLS_TAG_REQUIRETLS_DELAYED,
+		  "REQUIRETLS delayed" },
+		/* other failures of a REQUIRETLS message are not REQUIRETLS's */
+		{ "rtls-5.1.1-unknown-user.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		{ "rtls-5.6.7-smtputf8.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		{ "rtls-4.4.1-expired.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		{ "rtls-5.7.99-policy.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		{ "exim-unknown-user.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		{ "postfix-relay-refused.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		/* "5.7.030" is not 5.7.30: a failure, but never a REQUIRETLS one */
+		{ "malformed-status-5.7.030.eml", RTLS_TAG_DELIVERY_FAILED, "Delivery failed" },
+		{ "rtls-4.4.1-delayed.eml", RTLS_TAG_DELIVERY_DELAYED, "Delivery delayed" },
+		/* confirmations */
+		{ "rtls-delivered.eml", RTLS_TAG_DELIVERED, "Delivered" },
+		{ "rtls-expanded.eml", RTLS_TAG_DELIVERED, "Delivered" },
+		{ "rtls-relayed.eml", RTLS_TAG_RELAYED, "Relayed" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS (t); i++) {
+		g_autoptr (RtlsDsn) dsn = parse (t[i].file);
+		g_autoptr (GPtrArray) j
+		        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+		const RtlsJournalEntry *e = NULL;
+		RtlsBounceMatch m = correlate_as_ours (dsn, j, &e);
+		RtlsBounceTag tag;
+		if (m != RTLS_BOUNCE_OURS)
+			g_error ("%s: not ours (%d)", t[i].file, m);
+		tag = rtls_delivery_bounce_tag (dsn, m);
+		if (tag != t[i].want)
+			g_error ("%s: tag %d \"%s\", want %d \"%s\"", t[i].file, tag,
+			         rtls_delivery_tag_name (tag), t[i].want, t[i].words);
+		g_assert_cmpstr (rtls_delivery_tag_name (tag), ==, t[i].words);
+	}
+	/* not ours: no tag; forged or ambiguous: "unverified", never a failure */
+	{
+		static const struct {
+			const char *file;
+			RtlsBounceTag want;
+		} u[] = {
+			{ "postfix-unknown-user.eml", RTLS_TAG_NONE },
+			{ "forged-unknown-envid.eml", RTLS_TAG_UNVERIFIED },
+			{ "malformed-two-envids.eml", RTLS_TAG_UNVERIFIED },
+			{ "malformed-two-envids-reversed.eml", RTLS_TAG_UNVERIFIED },
+		};
+		g_autoptr (GPtrArray) j = journal ();
+		for (gsize i = 0; i < G_N_ELEMENTS (u); i++) {
+			g_autoptr (RtlsDsn) dsn = parse (u[i].file);
+			const RtlsJournalEntry *e = NULL;
+			g_autofree gchar *reason = NULL;
+			RtlsBounceMatch m = rtls_delivery_correlate (dsn, j, &e, &reason);
+			g_assert_cmpint (rtls_delivery_bounce_tag (dsn, m), ==, u[i].want);
+		}
+		g_assert_null (rtls_delivery_tag_name (RTLS_TAG_NONE));
+		g_assert_cmpstr (rtls_delivery_tag_name (RTLS_TAG_UNVERIFIED), ==,
+		                 "REQUIRETLS unverified");
+	}
+}
+
+/* Two Original-Envelope-Id fields of which none is ours, in a report that says nothing about
+ * REQUIRETLS: someone else's bounce, not our business (and no tag). */
+static void
+test_ambiguous_not_ours (void)
+{
+	g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "dsn",
+	                                                "postfix-unknown-user.eml", NULL);
+	g_autofree gchar *data = NULL;
+	g_autofree gchar *twice = NULL;
+	gsize len = 0;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsDsn) dsn = NULL;
+	g_autoptr (GPtrArray) j = journal ();
+	const RtlsJournalEntry *e = NULL;
+	g_autofree gchar *reason = NULL;
+	const char *at;
+
+	g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+	at = strstr (data, "Original-Envelope-Id: pf-env-1\n");
+	g_assert_nonnull (at);
+	twice = g_strdup_printf ("%.*sOriginal-Envelope-Id: pf-env-9\n%s", (int) (at - data), data,
+	                         at);
+	dsn = rtls_dsn_parse (twice, strlen (twice), &error);
+	g_assert_no_error (error);
+	g_assert_null (dsn->envid);
+	g_assert_cmpuint (g_strv_length (dsn->ambiguous_envids), ==, 2);
+	g_assert_cmpint (rtls_delivery_correlate (dsn, j, &e, &reason), ==, RTLS_BOUNCE_NOT_OURS);
+	g_assert_null (e);
+	g_assert_cmpint (rtls_delivery_bounce_tag (dsn, RTLS_BOUNCE_NOT_OURS), ==, RTLS_TAG_NONE);
+}
+
+/* What the delivery window shows for the classes: the journal records a report gives, folded
+ * into rows after a round trip through the journal file's lines. */
+static void
+test_class_rows (void)
+{
+	static const struct {
+		const char *file, *rcpt;
+		RtlsRowState state;
+		const char *status;  /* NULL: none */
+		const char *explain; /* in the explanation */
+		const char *advice;  /* in the advice */
+	} t[] = {
+		{ "exim-giveup-4.7.30.eml", "laterrequiretls@example.net", RTLS_ROW_BOUNCED,
+		  "4.7.30",
+		  "gave up after: 4.7.30 — a server on the path does not support REQUIRETLS",
+		  "does not support REQUIRETLS" },
+		{ "malformed-status-5.7.030.eml", "bob@example.org", RTLS_ROW_BOUNCED, NULL,
+		  "“5.7.030” is not a valid one", "for the reason above" },
+		{ "rtls-4.4.1-expired.eml", "bob@example.org", RTLS_ROW_BOUNCED, "4.4.1",
+		  "gave up after: 4.4.1 — the receiving server did not answer",
+		  "for the reason above" },
+		{ "rtls-5.1.1-unknown-user.eml", "bob@example.org", RTLS_ROW_BOUNCED, "5.1.1",
+		  "mailbox does not exist", "Check the address" },
+		{ "rtls-delivered.eml", "bob@example.org", RTLS_ROW_DELIVERED, "2.0.0", "delivered",
+		  "reported it delivered" },
+		{ "rtls-relayed.eml", "bob@example.org", RTLS_ROW_DELIVERED, "2.0.0",
+		  "passed on to a system that sends no further reports", "" },
+		{ "rtls-expanded.eml", "team@example.org", RTLS_ROW_DELIVERED, "2.0.0",
+		  "delivered to a list or alias", "" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS (t); i++) {
+		g_autoptr (RtlsDsn) dsn = parse (t[i].file);
+		g_autoptr (GPtrArray) j
+		        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+		g_autoptr (GPtrArray) recs = NULL;
+		g_autoptr (GPtrArray) back = NULL;
+		g_autoptr (GPtrArray) rows = NULL;
+		g_autofree gchar *advice = NULL;
+		const RtlsJournalEntry *e = NULL;
+		const RtlsDeliveryRow *r;
+		RtlsBounceMatch m = correlate_as_ours (dsn, j, &e);
+
+		g_assert_cmpint (m, ==, RTLS_BOUNCE_OURS);
+		recs = rtls_delivery_records (dsn, m, e, NULL, "<b@relay.test>", 5000);
+		g_assert_cmpuint (recs->len, ==, 1);
+		g_ptr_array_add (j, g_steal_pointer (&recs->pdata[0]));
+		g_ptr_array_set_size (recs, 0);
+		back = roundtrip (j);
+		rows = rtls_delivery_rows (back);
+		r = find_row (rows, t[i].rcpt, "rtls-");
+		if (r == NULL)
+			g_error ("%s: no row for %s", t[i].file, t[i].rcpt);
+		g_assert_cmpint (r->state, ==, t[i].state);
+		g_assert_cmpstr (r->status, ==, t[i].status);
+		if (strstr (r->explanation, t[i].explain) == NULL)
+			g_error ("%s: explanation \"%s\", want \"%s\" in it", t[i].file,
+			         r->explanation, t[i].explain);
+		advice = rtls_delivery_advice (r);
+		if (strstr (advice, t[i].advice) == NULL)
+			g_error ("%s: advice \"%s\", want \"%s\" in it", t[i].file, advice,
+			         t[i].advice);
+		/* a confirmation is never a problem */
+		g_assert_cmpint (rtls_delivery_state_is_problem (r->state), ==,
+		                 t[i].state == RTLS_ROW_BOUNCED);
+	}
+}
+
+/* The domain warning after Exim gave up on 4.7.30: REQUIRETLS failed on the way there. */
+static void
+test_giveup_domain_warning (void)
+{
+	g_autoptr (GPtrArray) j = journal ();
+	g_autoptr (GPtrArray) rows = NULL;
+
+	add_dsn (j, "exim-giveup-4.7.30.eml", 5000);
+	add_dsn (j, "malformed-status-5.7.030.eml", 5000);
+	rows = rtls_delivery_rows (j);
+	g_assert_nonnull (rtls_delivery_domain_warning (rows, "example.net", 5100, 90 * 86400));
+	/* "5.7.030" is no REQUIRETLS verdict: no warning for example.org from it */
+	g_assert_null (rtls_delivery_domain_warning (rows, "example.org", 5100, 90 * 86400));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -325,5 +552,9 @@ main (int argc, char **argv)
 	g_test_add_func ("/delivery/forget", test_forget);
 	g_test_add_func ("/delivery/domain-warning", test_domain_warning);
 	g_test_add_func ("/delivery/message-id", test_message_id);
+	g_test_add_func ("/delivery/tags", test_tags);
+	g_test_add_func ("/delivery/ambiguous-not-ours", test_ambiguous_not_ours);
+	g_test_add_func ("/delivery/class-rows", test_class_rows);
+	g_test_add_func ("/delivery/giveup-domain-warning", test_giveup_domain_warning);
 	return g_test_run ();
 }

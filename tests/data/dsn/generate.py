@@ -6,12 +6,14 @@ Not run by the tests: its output is committed. Run as root on Debian 12 with Pos
 (scripts/setup.sh installs it); Exim 4.96 is unpacked from Debian's .debs into a temporary
 directory (apt-get download, dpkg-deb -x) because Exim and Postfix cannot both be installed.
 
-  python3 tests/data/dsn/generate.py [--postfix] [--exim]
+  python3 tests/data/dsn/generate.py [--postfix] [--exim [--giveup-only]]
 
 Both MTAs run on 127.0.0.1 only. A small SMTP server here plays every remote: it refuses
 recipients by their local part (unknown → 550 5.1.1, relay → 554 5.7.1 relay refused,
-norequiretls → 550 5.7.30, notls → 550 5.7.10) and accepts mail for @sender.test, which is
-where the bounces go; each bounce it receives is written here as it arrived.
+norequiretls → 550 5.7.30, notls → 550 5.7.10, laterrequiretls → 450 4.7.30 until Exim's
+retry time of 3 s has run out and it gives up) and accepts mail for @sender.test, which is
+where the bounces go; each bounce it receives is written here as it arrived. The unpacked
+Exim needs libidn12 (apt-get install libidn12).
 """
 import argparse
 import glob
@@ -32,6 +34,8 @@ REFUSE = {
     "relay": "554 5.7.1 <{rcpt}>: Relay access denied",
     "norequiretls": "550 5.7.30 REQUIRETLS support required",
     "notls": "550 5.7.10 Encryption needed: TLS could not be established with the next hop",
+    # a temporary refusal, until the MTA's retry time runs out and it gives up
+    "laterrequiretls": "450 4.7.30 REQUIRETLS support required, try again later",
 }
 received = []
 
@@ -235,6 +239,7 @@ remote_smtp:
   hosts_avoid_tls = *
   allow_localhost
 begin retry
+laterrequiretls@example.net * F,3s,1s
 * * F,1m,1m
 """)
     try:
@@ -244,6 +249,12 @@ begin retry
             ("exim-5.7.30-remote.eml", "norequiretls@example.net", "HDRS",
              "rtls-fedcba9876543210fedcba98"),
         ]
+        if a.giveup_only:
+            cases = []
+        # Exim's give-up report: 450 4.7.30 until the retry time (3 s here) has run out;
+        # the queue runs after it make Exim give up with "Status: 5.0.0"
+        cases.append(("exim-giveup-4.7.30.eml", "laterrequiretls@example.net", "HDRS",
+                      "rtls-c1000000000000000000e450"))
         for name, rcpt, ret, envid in cases:
             received.clear()
             port = free_port()
@@ -258,6 +269,11 @@ begin retry
                                         f"{envid}@sender.test"),
                                mail_options=[f"RET={ret}", f"ENVID={envid}"],
                                rcpt_options=["NOTIFY=FAILURE"])
+                for _ in range(10):
+                    if received or "giveup" not in name:
+                        break
+                    time.sleep(2)
+                    subprocess.run([exim_bin, "-C", conf, "-qff"], check=False)
                 got = wait_bounces(1)
             finally:
                 daemon.terminate()
@@ -275,6 +291,8 @@ begin retry
 ap = argparse.ArgumentParser()
 ap.add_argument("--postfix", action="store_true")
 ap.add_argument("--exim", action="store_true")
+ap.add_argument("--giveup-only", action="store_true",
+                help="with --exim: only exim-giveup-4.7.30.eml")
 a = ap.parse_args()
 rp = free_port()
 srv = Server(("127.0.0.1", rp), Remote)
