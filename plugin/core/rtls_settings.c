@@ -311,5 +311,5 @@ rtls_probe_explain (const RtlsRecord *r, const char *host, guint port, const cha
 	if (body == NULL)
 		return g_strdup (detail);
 	/* TRANSLATORS: the explanation, then what the helper saw, on its own line */
-	return g_strdup_printf (_ ("%s\n\nWhat was seen: %s"), body, detail);
+	return g_strdup_printf (_ ("%s\n\nDetails: %s"), body, detail);
 }
