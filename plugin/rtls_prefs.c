@@ -10,9 +10,14 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <errno.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "account.h"
 #include "alertpanel.h"
 #include "log.h"
 #include "prefs_account.h"
@@ -26,6 +31,8 @@ typedef struct {
 	RtlsPrefsUi *ui;
 } GlobalPage;
 
+typedef struct _Fetch Fetch;
+
 typedef struct {
 	PrefsPage page;
 	RtlsAccountUi *ui;
@@ -33,7 +40,7 @@ typedef struct {
 	gchar *smtp_server;
 	guint smtp_port;
 	gboolean smtp_starttls;
-	GCancellable *fetching;
+	Fetch *fetching; /* the key being read, or NULL */
 } AccountPage;
 
 static GlobalPage global_page;
@@ -46,7 +53,16 @@ global_create (PrefsPage *page, GtkWindow *window, gpointer data)
 {
 	GlobalPage *p = (GlobalPage *) page;
 
-	page->widget = rtls_prefs_ui_new (rtls_config_settings (), &p->ui);
+	g_autoptr (GPtrArray) accounts
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_account_name_free);
+
+	/* the rules editor names Claws' accounts; the rules keep their ids */
+	for (GList *l = account_get_list (); l != NULL; l = l->next) {
+		PrefsAccount *ac = l->data;
+		g_ptr_array_add (accounts, rtls_account_name_new (ac->account_id, ac->account_name,
+		                                                  ac->address));
+	}
+	page->widget = rtls_prefs_ui_new (rtls_config_settings (), accounts, &p->ui);
 }
 
 static void
@@ -71,47 +87,124 @@ global_save (PrefsPage *page)
 		                  error->message);
 }
 
-typedef struct {
-	AccountPage *page;
+struct _Fetch {
+	AccountPage *page; /* NULL once the page stopped waiting (Cancel, page closed) */
 	GCancellable *cancel;
+	GSubprocess *proc;
 	gchar *host;
-} Fetch;
+	guint port;
+	gint status_fd; /* our end of the helper's --status-fd pipe */
+};
+
+static void
+fetch_free (Fetch *f)
+{
+	if (f->status_fd >= 0)
+		close (f->status_fd);
+	g_clear_object (&f->cancel);
+	g_clear_object (&f->proc);
+	g_free (f->host);
+	g_free (f);
+}
+
+static gchar *
+fetch_read_status (Fetch *f)
+{
+	GString *s = g_string_new (NULL);
+	char buf[4096];
+	ssize_t n;
+
+	/* the helper has exited (communicate waits for it), so this ends at once */
+	while (s->len < 65536
+	       && ((n = read (f->status_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			g_string_append_len (s, buf, n);
+	return g_string_free (s, FALSE);
+}
+
+/* Stops the helper: the person cancelled, or the page closed. Its answer, if any comes, is
+ * dropped; GLib reaps the process. */
+static void
+fetch_stop (AccountPage *p, const char *why)
+{
+	Fetch *f = p->fetching;
+
+	if (f == NULL)
+		return;
+	p->fetching = NULL;
+	f->page = NULL;
+	g_cancellable_cancel (f->cancel);
+	g_subprocess_send_signal (f->proc, SIGTERM);
+	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: reading the key of %s stopped (%s)\n"), f->host,
+	             why);
+	g_debug ("REQUIRETLS: key reader %s stopped: %s",
+	         g_subprocess_get_identifier (f->proc) ? g_subprocess_get_identifier (f->proc)
+	                                               : "(ended)",
+	         why);
+}
 
 static void
 fetch_done (GObject *src, GAsyncResult *res, gpointer data)
 {
 	Fetch *f = data;
-	g_autofree gchar *out = NULL, *err = NULL;
+	AccountPage *p = f->page;
+	g_autofree gchar *out = NULL, *err = NULL, *status = NULL;
 	g_autoptr (GError) error = NULL;
 	gboolean ok = g_subprocess_communicate_utf8_finish (G_SUBPROCESS (src), res, &out, &err,
 	                                                    &error);
+	g_autofree gchar *pin = NULL, *rt = NULL;
 
-	if (!g_cancellable_is_cancelled (f->cancel) && f->page->ui != NULL) {
-		g_autofree gchar *pin = NULL, *rt = NULL, *why = NULL;
+	if (p == NULL || g_cancellable_is_cancelled (f->cancel) || p->ui == NULL) {
+		g_debug ("REQUIRETLS: key reader ended after it was stopped");
+		fetch_free (f);
+		return;
+	}
+	p->fetching = NULL;
+	rtls_account_ui_set_busy (p->ui, NULL, 0);
+	status = fetch_read_status (f);
+	{
 		g_auto (GStrv) lines = g_strsplit (ok && out ? out : "", "\n", -1);
 		for (guint i = 0; lines[i] != NULL; i++) {
-			if (g_str_has_prefix (lines[i], "pin-sha256="))
+			if (g_str_has_prefix (lines[i], "pin-sha256=") && lines[i][11] != '\0')
 				pin = g_strdup (lines[i] + 11);
 			else if (g_str_has_prefix (lines[i], "requiretls="))
 				rt = g_strdup (lines[i] + 11);
 		}
-		if (pin == NULL) {
-			/* the helper's last stderr line explains (already sanitised by it) */
-			gchar *nl = err ? strrchr (g_strchomp (err), '\n') : NULL;
-			why = g_strdup (error ? error->message : nl ? nl + 1 : err ? err : "");
-		}
-		rtls_account_ui_set_busy (f->page->ui, FALSE);
-		rtls_account_ui_offer_pin (f->page->ui, f->host, pin,
-		                           pin == NULL ? why
-		                           : g_strcmp0 (rt, "yes") == 0
-		                                   ? _ ("The server offers REQUIRETLS.")
-		                                   : _ ("The server does not offer REQUIRETLS."));
 	}
-	if (f->page->fetching == f->cancel)
-		g_clear_object (&f->page->fetching);
-	g_object_unref (f->cancel);
-	g_free (f->host);
-	g_free (f);
+	if (pin != NULL && rtls_pin_valid (pin, NULL)) {
+		g_debug ("REQUIRETLS: key of %s read; REQUIRETLS %s", f->host,
+		         g_strcmp0 (rt, "yes") == 0 ? "offered" : "not offered");
+		rtls_account_ui_offer_pin (p->ui, f->host, pin, g_strcmp0 (rt, "yes") == 0);
+	} else {
+		g_autoptr (RtlsRecord) r = rtls_record_parse (status, strlen (status));
+		g_autofree gchar *headline = NULL, *text = NULL;
+		g_autofree gchar *code = r != NULL && r->exit_code >= 0
+		                                 ? g_strdup_printf ("%d", r->exit_code)
+		                                 : g_strdup ("-");
+		/* codes are for Claws' log; the person gets sentences */
+		log_warning (LOG_PROTOCOL,
+		             _ ("REQUIRETLS: the key of %s was not read: error=%s exit=%s "
+		                "stage=%s: %s\n"),
+		             f->host, r != NULL && r->error ? r->error : "-", code,
+		             r != NULL && r->stage ? r->stage : "-",
+		             r != NULL && r->message ? r->message
+		             : error != NULL         ? error->message
+		                                     : "-");
+		text = rtls_probe_explain (r, f->host, f->port,
+		                           error != NULL ? error->message : NULL, &headline);
+		rtls_account_ui_show_failure (p->ui, headline, text);
+	}
+	fetch_free (f);
+}
+
+static void
+fetch_cancel_cb (gpointer data)
+{
+	AccountPage *p = data;
+
+	fetch_stop (p, _ ("cancelled"));
+	if (p->ui != NULL)
+		rtls_account_ui_set_busy (p->ui, NULL, 0);
 }
 
 static void
@@ -121,11 +214,15 @@ fetch_pin_cb (gpointer data)
 	g_autofree gchar *host = NULL, *ca = NULL, *helper = rtls_config_helper_path ();
 	g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GError) error = NULL;
+	g_autoptr (GSubprocessLauncher) launcher = NULL;
 	GSubprocess *proc;
 	guint port;
 	gboolean starttls;
+	gint fds[2];
 	Fetch *f;
 
+	if (p->fetching != NULL)
+		return;
 	rtls_account_ui_target (p->ui, &host, &port, &starttls, &ca);
 	if (host == NULL) {
 		host = g_strdup (p->smtp_server);
@@ -133,7 +230,10 @@ fetch_pin_cb (gpointer data)
 		starttls = p->smtp_starttls;
 	}
 	if (host == NULL || *host == '\0') {
-		rtls_account_ui_offer_pin (p->ui, "?", NULL, _ ("The account has no SMTP server."));
+		rtls_account_ui_show_failure (p->ui, _ ("This account has no SMTP server"),
+		                              _ ("Enter one on the account's Basic page, or use "
+		                                 "another submission server "
+		                                 "for REQUIRETLS messages on this page."));
 		return;
 	}
 	g_ptr_array_add (argv, g_strdup (helper));
@@ -146,24 +246,44 @@ fetch_pin_cb (gpointer data)
 		g_ptr_array_add (argv, g_strdup_printf ("--ca-file=%s", ca));
 	g_ptr_array_add (argv, g_strdup ("--timeout=20"));
 	g_ptr_array_add (argv, g_strdup ("--show-pin"));
+	g_ptr_array_add (argv, g_strdup ("--status-fd=3"));
 	g_ptr_array_add (argv, NULL);
-	proc = g_subprocess_newv ((const gchar *const *) argv->pdata,
-	                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
-	                                  | G_SUBPROCESS_FLAGS_STDIN_PIPE,
-	                          &error);
+	if (!g_unix_open_pipe (fds, FD_CLOEXEC, &error)) {
+		g_autofree gchar *headline = NULL;
+		g_autofree gchar *text
+		        = rtls_probe_explain (NULL, host, port, error->message, &headline);
+		rtls_account_ui_show_failure (p->ui, headline, text);
+		return;
+	}
+	launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+	                                      | G_SUBPROCESS_FLAGS_STDERR_PIPE
+	                                      | G_SUBPROCESS_FLAGS_STDIN_PIPE);
+	g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+	proc = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
+	g_clear_object (&launcher); /* closes our copy of the write end */
 	if (proc == NULL) {
-		rtls_account_ui_offer_pin (p->ui, host, NULL, error->message);
+		g_autofree gchar *headline = NULL;
+		g_autofree gchar *text
+		        = rtls_probe_explain (NULL, host, port, error->message, &headline);
+		close (fds[0]);
+		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot start %s: %s\n"), helper,
+		             error->message);
+		rtls_account_ui_show_failure (p->ui, headline, text);
 		return;
 	}
 	f = g_new0 (Fetch, 1);
 	f->page = p;
 	f->cancel = g_cancellable_new ();
+	f->proc = proc;
 	f->host = g_steal_pointer (&host);
-	p->fetching = g_object_ref (f->cancel);
-	rtls_account_ui_set_busy (p->ui, TRUE);
+	f->port = port;
+	f->status_fd = fds[0];
+	p->fetching = f;
+	g_debug ("REQUIRETLS: key reader %s started for %s port %u",
+	         g_subprocess_get_identifier (proc), f->host, port);
+	rtls_account_ui_set_busy (p->ui, f->host, port);
 	/* never blocks Claws: the answer comes back through the main loop */
-	g_subprocess_communicate_utf8_async (proc, "", NULL, fetch_done, f);
-	g_object_unref (proc);
+	g_subprocess_communicate_utf8_async (proc, "", f->cancel, fetch_done, f);
 }
 
 static void
@@ -182,7 +302,7 @@ account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 	                                            : 25;
 	p->smtp_starttls = ac != NULL && ac->ssl_smtp != SSL_TUNNEL;
 	rtls_config_account (p->account_id, &a);
-	page->widget = rtls_account_ui_new (&a, fetch_pin_cb, p, &p->ui);
+	page->widget = rtls_account_ui_new (&a, fetch_pin_cb, fetch_cancel_cb, p, &p->ui);
 	rtls_account_settings_clear (&a);
 }
 
@@ -191,9 +311,7 @@ account_destroy (PrefsPage *page)
 {
 	AccountPage *p = (AccountPage *) page;
 
-	if (p->fetching != NULL)
-		g_cancellable_cancel (p->fetching); /* the answer, if it comes, is dropped */
-	g_clear_object (&p->fetching);
+	fetch_stop (p, _ ("the account settings were closed"));
 	rtls_account_ui_free (p->ui);
 	p->ui = NULL;
 }

@@ -28,9 +28,25 @@ def banner(text):
     print("\n" + "=" * 78 + "\n" + text + "\n" + "=" * 78, flush=True)
 
 
+def meaning(record):
+    """What the run means, in a sentence, from the status record (its codes stay below)."""
+    rec = dict(line.split("=", 1) for line in record.splitlines() if "=" in line)
+    if rec.get("result") == "sent":
+        return (f"{rec.get('host')} accepted the message"
+                + (" with REQUIRETLS" if rec.get("requiretls") == "yes" else "")
+                + f" over {rec.get('tls-version', 'TLS')}.")
+    said = rec.get("message", "The helper stopped without saying why.")
+    if rec.get("stage") in ("connect", "tls", "greeting", "ehlo", "starttls", "auth"):
+        said += ". Nothing of the message was transmitted (no MAIL FROM)."
+    return said
+
+
 def show(res):
     print("--- transcript (-v, on stderr) ---")
-    print(res.stderr.rstrip())
+    # the last stderr line is for programs (rtls: error=… exitcode=…); people read the sentence
+    print("\n".join(l for l in res.stderr.rstrip().splitlines() if not l.startswith("rtls: ")))
+    print("--- what happened ---")
+    print(meaning(res.status_text))
     print("--- status record (--status-fd) ---")
     print(res.status_text.rstrip())
     print(f"--- exit status: {res.code} ---", flush=True)

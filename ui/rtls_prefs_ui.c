@@ -13,15 +13,88 @@
 #include "rtls_rules.h"
 
 enum { COL_ENABLED, COL_PATTERN, COL_ACTION, COL_ACCOUNT, COL_RULE, N_COLS };
+enum { ACC_ID, ACC_LABEL, ACC_N_COLS }; /* the account combo */
 
 struct _RtlsPrefsUi {
 	GtkWidget *default_combo;
 	GtkListStore *store;
 	GtkWidget *view;
-	GtkWidget *pattern, *action_combo, *subdomains, *account_spin, *error_label;
+	GtkWidget *pattern, *action_combo, *subdomains, *account_combo, *error_label;
+	GtkListStore *accounts_store; /* ACC_*: "Any account", Claws' accounts, vanished ones */
+	GPtrArray *accounts;          /* RtlsAccountName*, Claws' accounts */
 	GtkWidget *test_entry, *test_label;
 	GtkWidget *helper_entry, *timeout_spin, *retry_check, *retry_spin;
 };
+
+static GtkWindow *
+prefs_ui_parent (GtkWidget *w)
+{
+	GtkWidget *top = gtk_widget_get_toplevel (w);
+
+	return GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL;
+}
+
+/* The texts of a dialog on one line of the debug log (the e2e tests read them there). */
+static void
+prefs_ui_debug_dialog (const char *title, const char *primary, const char *secondary,
+                       const char *extra)
+{
+	g_autofree gchar *line
+	        = g_strdup_printf ("%s | %s%s%s", primary, secondary != NULL ? secondary : "",
+	                           extra != NULL ? " | " : "", extra != NULL ? extra : "");
+
+	g_strdelimit (line, "\n", ' ');
+	g_debug ("REQUIRETLS: dialog \"%s\": %s", title, line);
+}
+
+/* A message in its own window. */
+static void
+prefs_ui_message (GtkWidget *near, GtkMessageType type, const char *title, const char *primary,
+                  const char *secondary)
+{
+	GtkWidget *d = gtk_message_dialog_new (prefs_ui_parent (near), GTK_DIALOG_MODAL, type,
+	                                       GTK_BUTTONS_CLOSE, "%s", primary);
+
+	gtk_window_set_title (GTK_WINDOW (d), title);
+	if (secondary != NULL)
+		gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", secondary);
+	prefs_ui_debug_dialog (title, primary, secondary, NULL);
+	gtk_dialog_run (GTK_DIALOG (d));
+	gtk_widget_destroy (d);
+}
+
+/* The account combo's row for @id, added (as "no longer exists") when Claws has no such
+ * account, so that a rule keeps its account when it is replaced. */
+static gboolean
+account_row (RtlsPrefsUi *ui, gint id, GtkTreeIter *it)
+{
+	gboolean ok = gtk_tree_model_get_iter_first (GTK_TREE_MODEL (ui->accounts_store), it);
+
+	while (ok) {
+		gint have = -1;
+		gtk_tree_model_get (GTK_TREE_MODEL (ui->accounts_store), it, ACC_ID, &have, -1);
+		if (have == id)
+			return TRUE;
+		ok = gtk_tree_model_iter_next (GTK_TREE_MODEL (ui->accounts_store), it);
+	}
+	{
+		g_autofree gchar *label = rtls_account_label (ui->accounts, id);
+		gtk_list_store_insert_with_values (ui->accounts_store, it, -1, ACC_ID, id,
+		                                   ACC_LABEL, label, -1);
+	}
+	return TRUE;
+}
+
+static gint
+account_chosen (RtlsPrefsUi *ui)
+{
+	GtkTreeIter it;
+	gint id = -1;
+
+	if (gtk_combo_box_get_active_iter (GTK_COMBO_BOX (ui->account_combo), &it))
+		gtk_tree_model_get (GTK_TREE_MODEL (ui->accounts_store), &it, ACC_ID, &id, -1);
+	return id;
+}
 
 static const char *
 action_text (RtlsChoice c)
@@ -33,12 +106,13 @@ static void
 store_set (RtlsPrefsUi *ui, GtkTreeIter *it, RtlsRule *r)
 {
 	g_autofree gchar *shown = rtls_rule_display_pattern (r);
-	g_autofree gchar *acct
-	        = r->account_id >= 0 ? g_strdup_printf ("%d", r->account_id) : g_strdup (_ ("any"));
+	/* the account by name; the id stays in the rule (and in the file) */
+	g_autofree gchar *acct = rtls_account_label (ui->accounts, r->account_id);
 
 	/* the store owns @r */
 	gtk_list_store_set (ui->store, it, COL_ENABLED, r->enabled, COL_PATTERN, shown, COL_ACTION,
 	                    action_text (r->action), COL_ACCOUNT, acct, COL_RULE, r, -1);
+	g_debug ("REQUIRETLS: rule row: %s | %s | %s", shown, action_text (r->action), acct);
 }
 
 static GPtrArray *
@@ -79,11 +153,10 @@ rule_from_form (RtlsPrefsUi *ui)
 	RtlsChoice action = gtk_combo_box_get_active (GTK_COMBO_BOX (ui->action_combo)) == 1
 	                            ? RTLS_CHOICE_NO_REQUIRE
 	                            : RTLS_CHOICE_REQUIRE;
-	gint account = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->account_spin));
 	RtlsRule *r
 	        = rtls_rule_new (gtk_entry_get_text (GTK_ENTRY (ui->pattern)),
 	                         gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->subdomains)),
-	                         action, account > 0 ? account : -1, TRUE, &error);
+	                         action, account_chosen (ui), TRUE, &error);
 
 	/* Invalid patterns are said where they are typed, and never saved. */
 	gtk_label_set_text (GTK_LABEL (ui->error_label), error != NULL ? error->message : "");
@@ -174,8 +247,11 @@ selection_changed (GtkTreeSelection *sel, RtlsPrefsUi *ui)
 	                              r->kind == RTLS_RULE_SUBDOMAINS);
 	gtk_combo_box_set_active (GTK_COMBO_BOX (ui->action_combo),
 	                          r->action == RTLS_CHOICE_NO_REQUIRE ? 1 : 0);
-	gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui->account_spin),
-	                           r->account_id >= 0 ? r->account_id : 0);
+	{
+		GtkTreeIter a;
+		if (account_row (ui, r->account_id, &a))
+			gtk_combo_box_set_active_iter (GTK_COMBO_BOX (ui->account_combo), &a);
+	}
 }
 
 static void
@@ -217,12 +293,54 @@ test_changed (GtkEditable *e, RtlsPrefsUi *ui)
 }
 
 static void
+import_file (RtlsPrefsUi *ui, const char *path)
+{
+	g_autofree gchar *text = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) rules = NULL, existing = NULL, added = NULL;
+	g_autofree gchar *summary = NULL, *lines = NULL;
+	guint already = 0;
+
+	/* all or nothing: a bad line changes nothing, and every bad line is named */
+	if (!g_file_get_contents (path, &text, NULL, &error)) {
+		prefs_ui_message (ui->view, GTK_MESSAGE_ERROR, _ ("Import REQUIRETLS rules"),
+		                  _ ("The rules file could not be read"), error->message);
+		return;
+	}
+	rules = rtls_rules_parse_text_all (text, problems);
+	if (rules == NULL) {
+		g_autofree gchar *secondary = NULL;
+		g_ptr_array_add (problems, NULL);
+		lines = g_strjoinv ("\n", (gchar **) problems->pdata);
+		secondary = g_strdup_printf (_ ("Nothing was changed. Correct these lines and "
+		                                "import the file again:\n%s"),
+		                             lines);
+		prefs_ui_message (ui->view, GTK_MESSAGE_ERROR, _ ("Import REQUIRETLS rules"),
+		                  _ ("The rules file was not imported"), secondary);
+		return;
+	}
+	existing = rules_from_store (ui);
+	added = rtls_rules_import (existing, rules, &already);
+	for (guint i = 0; i < added->len; i++) {
+		GtkTreeIter it;
+		gtk_list_store_append (ui->store, &it);
+		store_set (ui, &it, g_steal_pointer (&added->pdata[i]));
+	}
+	g_ptr_array_set_free_func (added, NULL);
+	summary = rtls_rules_import_summary (added->len, already);
+	prefs_ui_message (ui->view, GTK_MESSAGE_INFO, _ ("Import REQUIRETLS rules"), summary,
+	                  added->len > 0 ? _ ("The new rules are at the end of the list. They "
+	                                      "are saved when you press OK or Apply.")
+	                                 : NULL);
+}
+
+static void
 file_dialog (RtlsPrefsUi *ui, gboolean export)
 {
-	GtkWidget *top = gtk_widget_get_toplevel (ui->view);
 	GtkWidget *d = gtk_file_chooser_dialog_new (
 	        export ? _ ("Export REQUIRETLS rules") : _ ("Import REQUIRETLS rules"),
-	        GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL,
+	        prefs_ui_parent (ui->view),
 	        export ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Cancel"),
 	        GTK_RESPONSE_CANCEL, export ? _ ("_Save") : _ ("_Open"), GTK_RESPONSE_ACCEPT, NULL);
 	g_autofree gchar *path = NULL;
@@ -239,23 +357,11 @@ file_dialog (RtlsPrefsUi *ui, gboolean export)
 		g_autoptr (GPtrArray) rules = rules_from_store (ui);
 		g_autofree gchar *text = rtls_rules_format_text (rules);
 		if (!g_file_set_contents (path, text, -1, &error))
-			gtk_label_set_text (GTK_LABEL (ui->error_label), error->message);
+			prefs_ui_message (ui->view, GTK_MESSAGE_ERROR,
+			                  _ ("Export REQUIRETLS rules"),
+			                  _ ("The rules could not be written"), error->message);
 	} else {
-		g_autofree gchar *text = NULL;
-		g_autoptr (GPtrArray) rules = NULL;
-		/* all or nothing: a bad line changes nothing */
-		if (!g_file_get_contents (path, &text, NULL, &error)
-		    || (rules = rtls_rules_parse_text (text, &error)) == NULL) {
-			gtk_label_set_text (GTK_LABEL (ui->error_label), error->message);
-			return;
-		}
-		for (guint i = 0; i < rules->len; i++) {
-			GtkTreeIter it;
-			gtk_list_store_append (ui->store, &it);
-			store_set (ui, &it, g_steal_pointer (&rules->pdata[i]));
-		}
-		g_ptr_array_set_free_func (rules, NULL);
-		gtk_label_set_text (GTK_LABEL (ui->error_label), "");
+		import_file (ui, path);
 	}
 }
 
@@ -290,7 +396,7 @@ frame (const char *title, GtkWidget *child)
 }
 
 GtkWidget *
-rtls_prefs_ui_new (const RtlsSettings *s, RtlsPrefsUi **out)
+rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi **out)
 {
 	RtlsPrefsUi *ui = g_new0 (RtlsPrefsUi, 1);
 	GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
@@ -298,6 +404,18 @@ rtls_prefs_ui_new (const RtlsSettings *s, RtlsPrefsUi **out)
 	GtkCellRenderer *cell;
 
 	gtk_container_set_border_width (GTK_CONTAINER (vbox), 8);
+	ui->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_account_name_free);
+	for (guint i = 0; accounts != NULL && i < accounts->len; i++) {
+		const RtlsAccountName *a = g_ptr_array_index (accounts, i);
+		g_ptr_array_add (ui->accounts, rtls_account_name_new (a->id, a->name, a->address));
+	}
+	ui->accounts_store = gtk_list_store_new (ACC_N_COLS, G_TYPE_INT, G_TYPE_STRING);
+	{
+		GtkTreeIter it;
+		account_row (ui, -1, &it);
+		for (guint i = 0; i < ui->accounts->len; i++)
+			account_row (ui, ((RtlsAccountName *) ui->accounts->pdata[i])->id, &it);
+	}
 
 	/* new messages */
 	box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -390,32 +508,61 @@ rtls_prefs_ui_new (const RtlsSettings *s, RtlsPrefsUi **out)
 	                                _ ("Don't require TLS"));
 	gtk_combo_box_set_active (GTK_COMBO_BOX (ui->action_combo), 0);
 	ui->subdomains = gtk_check_button_new_with_mnemonic (_ ("with _subdomains"));
-	ui->account_spin = gtk_spin_button_new_with_range (0, 9999, 1);
-	gtk_widget_set_tooltip_text (ui->account_spin, _ ("Only for this account id (0: all)"));
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Pattern:")), 0, 0, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->pattern, 1, 0, 3, 1);
+	ui->account_combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (ui->accounts_store));
+	gtk_widget_set_name (ui->account_combo, "rtls-rule-account");
+	cell = gtk_cell_renderer_text_new ();
+	g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_END, "width-chars", 16, NULL);
+	gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (ui->account_combo), cell, TRUE);
+	gtk_cell_layout_add_attribute (GTK_CELL_LAYOUT (ui->account_combo), cell, "text",
+	                               ACC_LABEL);
+	gtk_combo_box_set_active (GTK_COMBO_BOX (ui->account_combo), 0);
+	gtk_widget_set_tooltip_text (ui->account_combo,
+	                             _ ("The rule applies only to messages sent from this "
+	                                "account"));
+	/* mnemonics: the Preferences window has _OK, _Cancel and _Apply */
+	label = gtk_label_new_with_mnemonic (_ ("_Pattern:"));
+	gtk_label_set_mnemonic_widget (GTK_LABEL (label), ui->pattern);
+	gtk_label_set_xalign (GTK_LABEL (label), 1);
+	gtk_grid_attach (GTK_GRID (grid), label, 0, 0, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->pattern, 1, 0, 2, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->subdomains, 3, 0, 1, 1);
+	label = gtk_label_new (_ ("Action:"));
+	gtk_label_set_xalign (GTK_LABEL (label), 1);
+	gtk_grid_attach (GTK_GRID (grid), label, 0, 1, 1, 1);
 	gtk_grid_attach (GTK_GRID (grid), ui->action_combo, 1, 1, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->subdomains, 2, 1, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Account:")), 3, 1, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->account_spin, 4, 1, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), button (_ ("_Add"), G_CALLBACK (add_clicked), ui), 4, 0,
-	                 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), button (_ ("R_eplace"), G_CALLBACK (replace_clicked), ui),
-	                 5, 0, 1, 1);
+	{
+		GtkWidget *ab = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+		label = gtk_label_new_with_mnemonic (_ ("Accou_nt:"));
+		gtk_label_set_mnemonic_widget (GTK_LABEL (label), ui->account_combo);
+		gtk_box_pack_start (GTK_BOX (ab), label, FALSE, FALSE, 0);
+		gtk_box_pack_start (GTK_BOX (ab), ui->account_combo, TRUE, TRUE, 0);
+		gtk_grid_attach (GTK_GRID (grid), ab, 2, 1, 2, 1);
+	}
+	{
+		GtkWidget *bb = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+		gtk_box_pack_start (GTK_BOX (bb), button (_ ("A_dd"), G_CALLBACK (add_clicked), ui),
+		                    FALSE, FALSE, 0);
+		gtk_box_pack_start (GTK_BOX (bb),
+		                    button (_ ("R_eplace"), G_CALLBACK (replace_clicked), ui),
+		                    FALSE, FALSE, 0);
+		gtk_grid_attach (GTK_GRID (grid), bb, 1, 2, 3, 1);
+	}
 	ui->error_label = gtk_label_new ("");
 	gtk_label_set_xalign (GTK_LABEL (ui->error_label), 0);
 	gtk_label_set_line_wrap (GTK_LABEL (ui->error_label), TRUE);
 	gtk_widget_set_name (ui->error_label, "rtls-rule-error");
-	gtk_grid_attach (GTK_GRID (grid), ui->error_label, 1, 2, 5, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->error_label, 1, 3, 3, 1);
 	ui->test_entry = gtk_entry_new ();
 	gtk_entry_set_placeholder_text (GTK_ENTRY (ui->test_entry),
 	                                _ ("Which rule matches this address?"));
 	g_signal_connect (ui->test_entry, "changed", G_CALLBACK (test_changed), ui);
 	ui->test_label = gtk_label_new ("");
 	gtk_label_set_xalign (GTK_LABEL (ui->test_label), 0);
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Test:")), 0, 3, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->test_entry, 1, 3, 2, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->test_label, 3, 3, 3, 1);
+	label = gtk_label_new (_ ("Test:"));
+	gtk_label_set_xalign (GTK_LABEL (label), 1);
+	gtk_grid_attach (GTK_GRID (grid), label, 0, 4, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->test_entry, 1, 4, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->test_label, 2, 4, 2, 1);
 	gtk_box_pack_start (GTK_BOX (box), grid, FALSE, FALSE, 0);
 	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Rules for sensitive recipients"), box), TRUE,
 	                    TRUE, 0);
@@ -485,19 +632,101 @@ rtls_prefs_ui_free (RtlsPrefsUi *ui)
 		ok = gtk_tree_model_iter_next (GTK_TREE_MODEL (ui->store), &it);
 	}
 	g_object_unref (ui->store);
+	g_object_unref (ui->accounts_store);
+	g_ptr_array_unref (ui->accounts);
 	g_free (ui);
 }
 
 struct _RtlsAccountUi {
-	GtkWidget *allow, *own_server, *host, *port, *starttls, *ca, *pin, *fetch;
-	RtlsFetchPinFn fetch_pin;
+	GtkWidget *page;
+	GtkWidget *allow, *own_server, *host_label, *host, *port_label, *port, *starttls;
+	GtkWidget *ca, *pin, *fetch;
+	GtkWidget *spinner, *busy_label, *cancel; /* while the key is being read */
+	RtlsAccountUiFn fetch_pin, cancel_fetch;
 	gpointer data;
+	gint fit_needed, fit_shown, fit_port_end; /* last layout logged */
 };
 
 static void
-fetch_clicked (GtkButton *b, RtlsAccountUi *ui)
+account_ui_fetch_clicked (GtkButton *b, RtlsAccountUi *ui)
 {
 	ui->fetch_pin (ui->data);
+}
+
+static void
+account_ui_cancel_clicked (GtkButton *b, RtlsAccountUi *ui)
+{
+	ui->cancel_fetch (ui->data);
+}
+
+/* Host, Port and STARTTLS mean something only with the other server: greyed out without. */
+static void
+account_ui_own_toggled (GtkToggleButton *t, RtlsAccountUi *ui)
+{
+	gboolean on = gtk_toggle_button_get_active (t);
+
+	gtk_widget_set_sensitive (ui->host_label, on);
+	gtk_widget_set_sensitive (ui->host, on);
+	gtk_widget_set_sensitive (ui->port_label, on);
+	gtk_widget_set_sensitive (ui->port, on);
+	gtk_widget_set_sensitive (ui->starttls, on);
+	g_debug ("REQUIRETLS: account page: another server %s; Host, Port, STARTTLS %s",
+	         on ? "on" : "off",
+	         gtk_widget_get_sensitive (ui->host) ? "editable" : "greyed out");
+}
+
+static void
+account_ui_browse_clicked (GtkButton *b, RtlsAccountUi *ui)
+{
+	GtkWidget *d = gtk_file_chooser_dialog_new (
+	        _ ("Trusted CA file"), prefs_ui_parent (ui->page), GTK_FILE_CHOOSER_ACTION_OPEN,
+	        _ ("_Cancel"), GTK_RESPONSE_CANCEL, _ ("_Open"), GTK_RESPONSE_ACCEPT, NULL);
+	GtkFileFilter *pem = gtk_file_filter_new (), *all = gtk_file_filter_new ();
+	const char *now = gtk_entry_get_text (GTK_ENTRY (ui->ca));
+
+	gtk_file_filter_set_name (pem, _ ("Certificates (PEM)"));
+	gtk_file_filter_add_pattern (pem, "*.pem");
+	gtk_file_filter_add_pattern (pem, "*.crt");
+	gtk_file_filter_add_pattern (pem, "*.cer");
+	gtk_file_filter_set_name (all, _ ("All files"));
+	gtk_file_filter_add_pattern (all, "*");
+	gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), pem);
+	gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), all);
+	if (*now != '\0')
+		gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (d), now);
+	if (gtk_dialog_run (GTK_DIALOG (d)) == GTK_RESPONSE_ACCEPT) {
+		g_autofree gchar *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (d));
+		if (path != NULL)
+			gtk_entry_set_text (GTK_ENTRY (ui->ca), path);
+	}
+	gtk_widget_destroy (d);
+}
+
+/* Logs whether the page fits the width it is shown in (Claws puts it in a scrolled
+ * window): the e2e tests check there is nothing to scroll sideways and the Port box is whole. */
+static void
+account_ui_allocated (GtkWidget *w, GdkRectangle *alloc, RtlsAccountUi *ui)
+{
+	GtkWidget *sw = gtk_widget_get_ancestor (w, GTK_TYPE_SCROLLED_WINDOW);
+	GtkWidget *frame = sw != NULL ? sw : gtk_widget_get_parent (w);
+	gint needed = 0, natural = 0, shown, port_x = 0, port_y = 0;
+	GtkAllocation port;
+
+	if (frame == NULL || !gtk_widget_get_mapped (ui->port))
+		return;
+	gtk_widget_get_preferred_width (w, &needed, &natural);
+	shown = gtk_widget_get_allocated_width (frame);
+	gtk_widget_get_allocation (ui->port, &port);
+	gtk_widget_translate_coordinates (ui->port, frame, 0, 0, &port_x, &port_y);
+	if (needed == ui->fit_needed && shown == ui->fit_shown
+	    && port_x + port.width == ui->fit_port_end)
+		return;
+	ui->fit_needed = needed;
+	ui->fit_shown = shown;
+	ui->fit_port_end = port_x + port.width;
+	g_debug ("REQUIRETLS: account page layout: needs %d px, shown in %d px; Port box ends at "
+	         "%d px",
+	         needed, shown, port_x + port.width);
 }
 
 void
@@ -509,6 +738,7 @@ rtls_account_ui_target (RtlsAccountUi *ui, gchar **host, guint *port, gboolean *
 	*host = NULL;
 	*port = 0;
 	*starttls = FALSE;
+	gtk_spin_button_update (GTK_SPIN_BUTTON (ui->port)); /* what was typed, even unconfirmed */
 	if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->own_server))
 	    && *gtk_entry_get_text (GTK_ENTRY (ui->host)) != '\0') {
 		*host = g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (ui->host))));
@@ -519,103 +749,251 @@ rtls_account_ui_target (RtlsAccountUi *ui, gchar **host, guint *port, gboolean *
 }
 
 void
-rtls_account_ui_set_busy (RtlsAccountUi *ui, gboolean busy)
+rtls_account_ui_set_busy (RtlsAccountUi *ui, const char *host, guint port)
 {
+	gboolean busy = host != NULL;
+
 	gtk_widget_set_sensitive (ui->fetch, !busy);
+	gtk_widget_set_visible (ui->spinner, busy);
+	gtk_widget_set_visible (ui->cancel, busy);
+	if (busy) {
+		g_autofree gchar *text
+		        = port != 0 ? g_strdup_printf (_ ("Reading the key of %s "
+		                                          "(port %u)…"),
+		                                       host, port)
+		                    : g_strdup_printf (_ ("Reading the key of %s…"), host);
+		gtk_spinner_start (GTK_SPINNER (ui->spinner));
+		gtk_label_set_text (GTK_LABEL (ui->busy_label), text);
+		g_debug ("REQUIRETLS: account page: %s", text);
+	} else {
+		gtk_spinner_stop (GTK_SPINNER (ui->spinner));
+		gtk_label_set_text (GTK_LABEL (ui->busy_label), "");
+	}
 }
 
 void
-rtls_account_ui_offer_pin (RtlsAccountUi *ui, const char *host, const char *pin, const char *text)
+rtls_account_ui_show_failure (RtlsAccountUi *ui, const char *headline, const char *text)
 {
-	GtkWidget *top = gtk_widget_get_toplevel (ui->pin);
-	GtkWidget *d;
+	prefs_ui_message (ui->page, GTK_MESSAGE_ERROR, _ ("Read the key from the server"), headline,
+	                  text);
+}
 
-	if (pin == NULL) {
-		d = gtk_message_dialog_new (GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL,
-		                            GTK_DIALOG_MODAL, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
-		                            _ ("The key of %s could not be read"), host);
-		gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text);
-		gtk_dialog_run (GTK_DIALOG (d));
-		gtk_widget_destroy (d);
-		return;
+static void
+account_ui_pin_anyway (GtkButton *b, GtkDialog *d)
+{
+	gtk_dialog_response (d, GTK_RESPONSE_ACCEPT);
+}
+
+void
+rtls_account_ui_offer_pin (RtlsAccountUi *ui, const char *host, const char *pin,
+                           gboolean offers_requiretls)
+{
+	GtkWidget *d;
+	g_autofree gchar *primary = NULL, *secondary = NULL;
+	const char *beside = NULL;
+
+	if (offers_requiretls) {
+		primary = g_strdup_printf (_ ("Pin the key of %s?"), host);
+		secondary = g_strdup_printf (
+		        _ ("%s offers REQUIRETLS, and its certificate was verified for this name. "
+		           "Its public key has the SHA-256 pin\n%s\nCompare it with what your "
+		           "provider publishes. With the pin, REQUIRETLS messages go only to a "
+		           "server with this key (and a valid certificate); when the provider "
+		           "changes its key, sending fails until you update the pin."),
+		        host, pin);
+	} else {
+		/* the fact first: a pin does not make this server able to send such mail */
+		primary = g_strdup_printf (_ ("%s does not offer REQUIRETLS"), host);
+		secondary = g_strdup_printf (
+		        _ ("Messages that require TLS cannot be sent through this server: they "
+		           "are refused before anything is transmitted. Use another submission "
+		           "server for REQUIRETLS messages (on this page), or ask your provider "
+		           "to support REQUIRETLS.\n\nIts certificate was verified for this name; "
+		           "its public key has the SHA-256 pin\n%s"),
+		        pin);
+		beside = _ ("This server does not offer REQUIRETLS.");
 	}
-	d = gtk_message_dialog_new (GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL, GTK_DIALOG_MODAL,
-	                            GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-	                            _ ("Pin the key of %s?"), host);
-	gtk_message_dialog_format_secondary_text (
-	        GTK_MESSAGE_DIALOG (d),
-	        _ ("Its certificate was verified for this name. Its public key has the SHA-256 "
-	           "pin\n"
-	           "%s\n%s\nCompare it with what your provider publishes. With the pin, "
-	           "REQUIRETLS messages go only to a server with this key (and a valid "
-	           "certificate); when the provider changes its key, sending fails until you "
-	           "update the pin."),
-	        pin, text);
-	gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Cancel"), GTK_RESPONSE_CANCEL,
-	                        _ ("_Use this pin"), GTK_RESPONSE_ACCEPT, NULL);
+	d = gtk_message_dialog_new (prefs_ui_parent (ui->page), GTK_DIALOG_MODAL,
+	                            offers_requiretls ? GTK_MESSAGE_QUESTION : GTK_MESSAGE_WARNING,
+	                            GTK_BUTTONS_NONE, "%s", primary);
+	gtk_window_set_title (GTK_WINDOW (d), _ ("Read the key from the server"));
+	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", secondary);
+	if (offers_requiretls) {
+		gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Cancel"), GTK_RESPONSE_CANCEL,
+		                        _ ("_Use this pin"), GTK_RESPONSE_ACCEPT, NULL);
+		gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_ACCEPT);
+	} else {
+		/* the pin is offered only with the fact said right next to its button */
+		GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+		GtkWidget *label = gtk_label_new (beside);
+		GtkWidget *anyway = gtk_button_new_with_mnemonic (_ ("_Pin it anyway"));
+		gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+		gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+		gtk_label_set_xalign (GTK_LABEL (label), 0);
+		gtk_widget_set_name (label, "rtls-pin-anyway-note");
+		g_signal_connect (anyway, "clicked", G_CALLBACK (account_ui_pin_anyway), d);
+		gtk_box_pack_start (GTK_BOX (row), label, TRUE, TRUE, 0);
+		gtk_box_pack_end (GTK_BOX (row), anyway, FALSE, FALSE, 0);
+		gtk_box_pack_end (
+		        GTK_BOX (gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (d))), row,
+		        FALSE, FALSE, 6);
+		gtk_widget_show_all (row);
+		gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Close"), GTK_RESPONSE_CANCEL, NULL);
+		gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
+	}
+	prefs_ui_debug_dialog (_ ("Read the key from the server"), primary, secondary, beside);
 	if (gtk_dialog_run (GTK_DIALOG (d)) == GTK_RESPONSE_ACCEPT)
 		gtk_entry_set_text (GTK_ENTRY (ui->pin), pin);
 	gtk_widget_destroy (d);
 }
 
+/* A label that wraps at a width that fits the account dialog (an unbounded wrapping label
+ * asks for the whole text on one line). */
+static GtkWidget *
+account_ui_note (const char *text)
+{
+	GtkWidget *l = gtk_label_new (text);
+
+	gtk_label_set_line_wrap (GTK_LABEL (l), TRUE);
+	gtk_label_set_max_width_chars (GTK_LABEL (l), 50);
+	gtk_label_set_width_chars (GTK_LABEL (l), 20);
+	gtk_label_set_xalign (GTK_LABEL (l), 0);
+	return l;
+}
+
+static GtkWidget *
+account_ui_check (const char *mnemonic)
+{
+	GtkWidget *b = gtk_check_button_new_with_mnemonic (mnemonic);
+	GtkWidget *l = gtk_bin_get_child (GTK_BIN (b));
+
+	gtk_label_set_line_wrap (GTK_LABEL (l), TRUE);
+	gtk_label_set_max_width_chars (GTK_LABEL (l), 50);
+	gtk_label_set_width_chars (GTK_LABEL (l), 20);
+	gtk_label_set_xalign (GTK_LABEL (l), 0);
+	return b;
+}
+
+static GtkWidget *
+account_ui_label (const char *mnemonic, GtkWidget *target)
+{
+	GtkWidget *l = gtk_label_new_with_mnemonic (mnemonic);
+
+	gtk_label_set_mnemonic_widget (GTK_LABEL (l), target);
+	gtk_label_set_xalign (GTK_LABEL (l), 0);
+	return l;
+}
+
+static GtkWidget *
+account_ui_grid (void)
+{
+	GtkWidget *g = gtk_grid_new ();
+
+	gtk_grid_set_column_spacing (GTK_GRID (g), 6);
+	gtk_grid_set_row_spacing (GTK_GRID (g), 6);
+	return g;
+}
+
 GtkWidget *
-rtls_account_ui_new (const RtlsAccountSettings *a, RtlsFetchPinFn fetch_pin, gpointer data,
-                     RtlsAccountUi **out)
+rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
+                     RtlsAccountUiFn cancel, gpointer data, RtlsAccountUi **out)
 {
 	RtlsAccountUi *ui = g_new0 (RtlsAccountUi, 1);
-	GtkWidget *grid = gtk_grid_new ();
-	GtkWidget *note;
+	GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+	GtkWidget *grid, *row, *browse;
 
-	gtk_container_set_border_width (GTK_CONTAINER (grid), 8);
-	gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-	gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-	ui->allow = gtk_check_button_new_with_mnemonic (_ ("_Allow Require TLS (REQUIRETLS) for "
-	                                                   "this account"));
+	ui->page = vbox;
+	gtk_container_set_border_width (GTK_CONTAINER (vbox), 8);
+	ui->allow = account_ui_check (_ ("_Allow Require TLS (REQUIRETLS) for this account"));
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->allow), a->allow);
-	ui->own_server = gtk_check_button_new_with_mnemonic (
-	        _ ("Use _another submission server for REQUIRETLS messages:"));
+	gtk_box_pack_start (GTK_BOX (vbox), ui->allow, FALSE, FALSE, 0);
+
+	/* the server */
+	grid = account_ui_grid ();
+	ui->own_server
+	        = account_ui_check (_ ("Use anoth_er submission server for REQUIRETLS messages:"));
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->own_server), a->host != NULL);
 	ui->host = gtk_entry_new ();
+	gtk_entry_set_width_chars (GTK_ENTRY (ui->host), 12);
 	if (a->host != NULL)
 		gtk_entry_set_text (GTK_ENTRY (ui->host), a->host);
 	gtk_widget_set_hexpand (ui->host, TRUE);
 	ui->port = gtk_spin_button_new_with_range (0, 65535, 1);
+	gtk_entry_set_width_chars (GTK_ENTRY (ui->port), 5);
 	gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui->port), a->port);
-	ui->starttls = gtk_check_button_new_with_mnemonic (_ ("_STARTTLS (else implicit TLS)"));
+	ui->starttls = account_ui_check (_ ("_STARTTLS (else implicit TLS)"));
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->starttls), a->starttls);
+	ui->host_label = account_ui_label (_ ("_Host:"), ui->host);
+	ui->port_label = account_ui_label (_ ("_Port:"), ui->port);
+	gtk_grid_attach (GTK_GRID (grid), ui->own_server, 0, 0, 4, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->host_label, 0, 1, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->host, 1, 1, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->port_label, 2, 1, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->port, 3, 1, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->starttls, 1, 2, 3, 1);
+	g_signal_connect (ui->own_server, "toggled", G_CALLBACK (account_ui_own_toggled), ui);
+	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Submission server"), grid), FALSE, FALSE, 0);
+
+	/* verification */
+	grid = account_ui_grid ();
 	ui->ca = gtk_entry_new ();
+	gtk_entry_set_width_chars (GTK_ENTRY (ui->ca), 12);
+	gtk_widget_set_hexpand (ui->ca, TRUE);
 	gtk_entry_set_placeholder_text (GTK_ENTRY (ui->ca), _ ("system trust store"));
 	if (a->ca_file != NULL)
 		gtk_entry_set_text (GTK_ENTRY (ui->ca), a->ca_file);
+	browse = gtk_button_new_with_mnemonic (_ ("_Browse…"));
+	g_signal_connect (browse, "clicked", G_CALLBACK (account_ui_browse_clicked), ui);
 	ui->pin = gtk_entry_new ();
+	gtk_entry_set_width_chars (GTK_ENTRY (ui->pin), 12);
+	gtk_widget_set_hexpand (ui->pin, TRUE);
 	gtk_entry_set_placeholder_text (GTK_ENTRY (ui->pin), _ ("none"));
 	if (a->pin_sha256 != NULL)
 		gtk_entry_set_text (GTK_ENTRY (ui->pin), a->pin_sha256);
-	note = gtk_label_new (_ ("The certificate is always verified; a key pin is an extra "
-	                         "check, never a way around a failed verification."));
-	gtk_label_set_line_wrap (GTK_LABEL (note), TRUE);
-	gtk_label_set_xalign (GTK_LABEL (note), 0);
-	gtk_grid_attach (GTK_GRID (grid), ui->allow, 0, 0, 4, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->own_server, 0, 1, 4, 1);
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Host:")), 0, 2, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->host, 1, 2, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Port:")), 2, 2, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->port, 3, 2, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->starttls, 1, 3, 3, 1);
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Trusted CA file:")), 0, 4, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->ca, 1, 4, 3, 1);
-	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Extra key pin (SHA-256):")), 0, 5, 1,
-	                 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->pin, 1, 5, 3, 1);
+	gtk_grid_attach (GTK_GRID (grid), account_ui_label (_ ("Trusted CA _file:"), ui->ca), 0, 0,
+	                 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->ca, 1, 0, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), browse, 2, 0, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid),
+	                 account_ui_label (_ ("Extra _key pin (SHA-256):"), ui->pin), 0, 1, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->pin, 1, 1, 2, 1);
+
 	ui->fetch_pin = fetch_pin;
+	ui->cancel_fetch = cancel;
 	ui->data = data;
+	row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
 	ui->fetch = gtk_button_new_with_mnemonic (_ ("_Read the key from the server…"));
-	g_signal_connect (ui->fetch, "clicked", G_CALLBACK (fetch_clicked), ui);
-	gtk_grid_attach (GTK_GRID (grid), ui->fetch, 1, 6, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), note, 0, 7, 4, 1);
-	gtk_widget_show_all (grid);
+	g_signal_connect (ui->fetch, "clicked", G_CALLBACK (account_ui_fetch_clicked), ui);
+	ui->spinner = gtk_spinner_new ();
+	ui->busy_label = gtk_label_new ("");
+	gtk_label_set_xalign (GTK_LABEL (ui->busy_label), 0);
+	ui->cancel = gtk_button_new_with_mnemonic (_ ("Ca_ncel"));
+	gtk_widget_set_tooltip_text (ui->cancel, _ ("Stop reading the key"));
+	g_signal_connect (ui->cancel, "clicked", G_CALLBACK (account_ui_cancel_clicked), ui);
+	gtk_label_set_line_wrap (GTK_LABEL (ui->busy_label), TRUE);
+	gtk_label_set_max_width_chars (GTK_LABEL (ui->busy_label), 50);
+	gtk_box_pack_start (GTK_BOX (row), ui->fetch, FALSE, FALSE, 0);
+	gtk_box_pack_start (GTK_BOX (row), ui->spinner, FALSE, FALSE, 0);
+	gtk_box_pack_start (GTK_BOX (row), ui->cancel, FALSE, FALSE, 0);
+	gtk_grid_attach (GTK_GRID (grid), row, 0, 2, 3, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->busy_label, 0, 3, 3, 1);
+	gtk_grid_attach (GTK_GRID (grid),
+	                 account_ui_note (_ ("The certificate is always verified; a key pin is "
+	                                     "an extra check, never a way around a failed "
+	                                     "verification.")),
+	                 0, 4, 3, 1);
+	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Verification"), grid), FALSE, FALSE, 0);
+
+	g_signal_connect (vbox, "size-allocate", G_CALLBACK (account_ui_allocated), ui);
+	gtk_widget_show_all (vbox);
+	/* Claws shows the page with show_all: keep the idle look until a key is read */
+	gtk_widget_set_no_show_all (ui->spinner, TRUE);
+	gtk_widget_set_no_show_all (ui->cancel, TRUE);
+	gtk_widget_hide (ui->spinner);
+	gtk_widget_hide (ui->cancel);
+	account_ui_own_toggled (GTK_TOGGLE_BUTTON (ui->own_server), ui);
 	*out = ui;
-	return grid;
+	return vbox;
 }
 
 gboolean
@@ -625,6 +1003,8 @@ rtls_account_ui_get (RtlsAccountUi *ui, RtlsAccountSettings *out, GError **error
 	g_autofree gchar *ca = g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (ui->ca))));
 	g_autofree gchar *pin = g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (ui->pin))));
 	gboolean own = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->own_server));
+
+	gtk_spin_button_update (GTK_SPIN_BUTTON (ui->port));
 
 	if (own && (*host == '\0' || strpbrk (host, " \t/:@") != NULL)) {
 		g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

@@ -13,6 +13,10 @@
 #include "errors.h"
 #include "message.h"
 
+/* Plurals in the plugin's own domain: a bare ngettext() would look in Claws' catalogue. */
+#undef ngettext
+#define ngettext(one, many, n) g_dngettext (GETTEXT_PACKAGE, one, many, n)
+
 #define RULES_MAX 100000
 
 void
@@ -363,78 +367,157 @@ rtls_rules_save (GKeyFile *kf, const GPtrArray *rules)
 	}
 }
 
-GPtrArray *
-rtls_rules_parse_text (const char *text, GError **error)
+/* One line of the rules text: FALSE with @error for a bad line, TRUE with *@out NULL for a
+ * blank or comment line. */
+static gboolean
+rules_parse_line (const char *text, RtlsRule **out, GError **error)
 {
-	GPtrArray *rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
+	g_autofree gchar *line = g_strstrip (g_strdup (text));
+	g_auto (GStrv) words = NULL;
+	RtlsChoice action;
+	gint account = -1;
+	gboolean enabled = TRUE;
+	guint nw = 0;
+
+	*out = NULL;
+	if (*line == '\0' || *line == '#')
+		return TRUE;
+	words = g_strsplit_set (line, " \t", -1);
+	for (guint i = 0; words[i] != NULL; i++)
+		if (*words[i] != '\0')
+			words[nw++] = words[i];
+		else
+			g_free (words[i]);
+	words[nw] = NULL;
+	if (nw < 2 || !rtls_choice_from_string (words[0], &action)) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		             _ ("expected “require PATTERN” or “no-require PATTERN”"));
+		return FALSE;
+	}
+	for (guint i = 2; i < nw; i++) {
+		if (g_str_has_prefix (words[i], "account=")) {
+			gchar *end = NULL;
+			gint64 a = g_ascii_strtoll (words[i] + 8, &end, 10);
+			if (end == words[i] + 8 || *end != '\0' || a < 0 || a > G_MAXINT) {
+				g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+				             _ ("bad account number"));
+				return FALSE;
+			}
+			account = (gint) a;
+		} else if (strcmp (words[i], "disabled") == 0) {
+			enabled = FALSE;
+		} else {
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("unknown word “%s”"),
+			             words[i]);
+			return FALSE;
+		}
+	}
+	*out = rtls_rule_new (words[1], FALSE, action, account, enabled, error);
+	return *out != NULL;
+}
+
+GPtrArray *
+rtls_rules_parse_text_all (const char *text, GPtrArray *problems)
+{
+	g_autoptr (GPtrArray) rules
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
 	g_auto (GStrv) lines = NULL;
+	guint bad = 0;
 
 	if (text == NULL || !g_utf8_validate (text, -1, NULL)) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
-		             _ ("the rules file is not UTF-8 text"));
-		g_ptr_array_unref (rules);
+		g_ptr_array_add (problems, g_strdup (_ ("the rules file is not UTF-8 text")));
 		return NULL;
 	}
 	lines = g_strsplit (text, "\n", -1);
 	for (guint n = 0; lines[n] != NULL; n++) {
-		g_autofree gchar *line = g_strstrip (g_strdup (lines[n]));
-		g_auto (GStrv) words = NULL;
 		g_autoptr (GError) local = NULL;
-		RtlsChoice action;
-		gint account = -1;
-		gboolean enabled = TRUE;
-		RtlsRule *r;
-		guint nw;
+		RtlsRule *r = NULL;
 
-		if (*line == '\0' || *line == '#')
-			continue;
-		words = g_strsplit_set (line, " \t", -1);
-		nw = 0;
-		for (guint i = 0; words[i] != NULL; i++)
-			if (*words[i] != '\0')
-				words[nw++] = words[i];
-			else
-				g_free (words[i]);
-		words[nw] = NULL;
-		if (nw < 2 || !rtls_choice_from_string (words[0], &action)) {
-			g_set_error (&local, RTLS_ERROR, RTLS_ERROR_USAGE,
-			             _ ("expected “require PATTERN” or “no-require PATTERN”"));
-			goto bad;
-		}
-		for (guint i = 2; i < nw; i++) {
-			if (g_str_has_prefix (words[i], "account=")) {
-				gchar *end = NULL;
-				gint64 a = g_ascii_strtoll (words[i] + 8, &end, 10);
-				if (end == words[i] + 8 || *end != '\0' || a < 0 || a > G_MAXINT) {
-					g_set_error (&local, RTLS_ERROR, RTLS_ERROR_USAGE,
-					             _ ("bad account number"));
-					goto bad;
-				}
-				account = (gint) a;
-			} else if (strcmp (words[i], "disabled") == 0) {
-				enabled = FALSE;
-			} else {
-				g_set_error (&local, RTLS_ERROR, RTLS_ERROR_USAGE,
-				             _ ("unknown word “%s”"), words[i]);
-				goto bad;
-			}
-		}
-		r = rtls_rule_new (words[1], FALSE, action, account, enabled, &local);
-		if (r == NULL)
-			goto bad;
-		g_ptr_array_add (rules, r);
-		if (rules->len > RULES_MAX) {
+		if (rules_parse_line (lines[n], &r, &local) && rules->len >= RULES_MAX) {
+			rtls_rule_free (g_steal_pointer (&r));
 			g_set_error (&local, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("too many rules"));
-			goto bad;
 		}
-		continue;
-	bad:
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("line %u: %s"), n + 1,
-		             local->message);
-		g_ptr_array_unref (rules);
-		return NULL;
+		if (local != NULL) {
+			if (bad++ < RTLS_RULES_PROBLEMS_MAX)
+				g_ptr_array_add (problems, g_strdup_printf (_ ("line %u: %s"),
+				                                            n + 1, local->message));
+			continue;
+		}
+		if (r != NULL)
+			g_ptr_array_add (rules, r);
 	}
+	if (bad > RTLS_RULES_PROBLEMS_MAX) {
+		guint more = bad - RTLS_RULES_PROBLEMS_MAX;
+		g_ptr_array_add (problems, g_strdup_printf (ngettext ("and %u more line",
+		                                                      "and %u more lines", more),
+		                                            more));
+	}
+	return bad == 0 ? g_steal_pointer (&rules) : NULL;
+}
+
+GPtrArray *
+rtls_rules_parse_text (const char *text, GError **error)
+{
+	g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+	GPtrArray *rules = rtls_rules_parse_text_all (text, problems);
+
+	if (rules == NULL)
+		g_set_error_literal (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+		                     (const char *) g_ptr_array_index (problems, 0));
 	return rules;
+}
+
+gboolean
+rtls_rule_equal (const RtlsRule *a, const RtlsRule *b)
+{
+	return a->kind == b->kind && a->action == b->action && a->account_id == b->account_id
+	       && !a->enabled == !b->enabled && g_strcmp0 (a->key, b->key) == 0;
+}
+
+static gboolean
+rules_contain (const GPtrArray *rules, const RtlsRule *r)
+{
+	for (guint i = 0; rules != NULL && i < rules->len; i++)
+		if (rtls_rule_equal (g_ptr_array_index (rules, i), r))
+			return TRUE;
+	return FALSE;
+}
+
+GPtrArray *
+rtls_rules_import (const GPtrArray *existing, const GPtrArray *incoming, guint *already)
+{
+	GPtrArray *added = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
+
+	*already = 0;
+	for (guint i = 0; incoming != NULL && i < incoming->len; i++) {
+		const RtlsRule *r = g_ptr_array_index (incoming, i);
+		if (rules_contain (existing, r) || rules_contain (added, r))
+			(*already)++;
+		else
+			g_ptr_array_add (added, rtls_rule_copy (r));
+	}
+	return added;
+}
+
+gchar *
+rtls_rules_import_summary (guint added, guint already)
+{
+	g_autofree gchar *a = NULL, *b = NULL;
+
+	if (added == 0 && already == 0)
+		return g_strdup (_ ("The file holds no rules: nothing was added."));
+	if (already == 0)
+		return g_strdup_printf (ngettext ("%u rule added.", "%u rules added.", added),
+		                        added);
+	if (added == 0)
+		return g_strdup_printf (ngettext ("Nothing added: %u rule is already there.",
+		                                  "Nothing added: all %u rules are already there.",
+		                                  already),
+		                        already);
+	a = g_strdup_printf (ngettext ("%u rule added", "%u rules added", added), added);
+	b = g_strdup_printf (ngettext ("%u already there", "%u already there", already), already);
+	/* TRANSLATORS: "3 rules added" and "2 already there", joined */
+	return g_strdup_printf (_ ("%s, %s."), a, b);
 }
 
 gchar *

@@ -73,4 +73,22 @@ void rtls_rules_save (GKeyFile *kf, const GPtrArray *rules);
 GPtrArray *rtls_rules_parse_text (const char *text, GError **error);
 gchar *rtls_rules_format_text (const GPtrArray *rules);
 
+/* The same, but every bad line is described in @problems ("line 7: …", at most
+ * RTLS_RULES_PROBLEMS_MAX of them, then one "and N more lines"); NULL when there was any
+ * (the file is all or nothing), else the rules (owned by the caller). */
+#define RTLS_RULES_PROBLEMS_MAX 20
+GPtrArray *rtls_rules_parse_text_all (const char *text, GPtrArray *problems);
+
+/* TRUE when @a and @b are the same rule in every saved field: kind, normalised pattern,
+ * action, account and on/off ("Example.ORG" and "example.org" are the same domain). */
+gboolean rtls_rule_equal (const RtlsRule *a, const RtlsRule *b);
+
+/* What an import adds to @existing: the rules of @incoming, in order, that are not an exact
+ * duplicate of a rule in @existing or of an earlier one in @incoming (copies, owned by the
+ * caller). *@already counts the ones skipped. */
+GPtrArray *rtls_rules_import (const GPtrArray *existing, const GPtrArray *incoming, guint *already);
+
+/* What an import did, for the person: "3 rules added, 2 already there." (newly allocated). */
+gchar *rtls_rules_import_summary (guint added, guint already);
+
 G_END_DECLS

@@ -180,3 +180,136 @@ rtls_pin_valid (const char *pin, GError **error)
 	}
 	return TRUE;
 }
+
+RtlsAccountName *
+rtls_account_name_new (gint id, const char *name, const char *address)
+{
+	RtlsAccountName *a = g_new0 (RtlsAccountName, 1);
+
+	a->id = id;
+	a->name = g_strdup (name != NULL && *name != '\0' ? name : address);
+	a->address = g_strdup (address);
+	return a;
+}
+
+void
+rtls_account_name_free (RtlsAccountName *a)
+{
+	if (a == NULL)
+		return;
+	g_free (a->name);
+	g_free (a->address);
+	g_free (a);
+}
+
+static const RtlsAccountName *
+account_find (const GPtrArray *accounts, gint id)
+{
+	for (guint i = 0; accounts != NULL && i < accounts->len; i++) {
+		const RtlsAccountName *a = g_ptr_array_index (accounts, i);
+		if (a->id == id)
+			return a;
+	}
+	return NULL;
+}
+
+gboolean
+rtls_account_exists (const GPtrArray *accounts, gint id)
+{
+	return account_find (accounts, id) != NULL;
+}
+
+gchar *
+rtls_account_label (const GPtrArray *accounts, gint id)
+{
+	const RtlsAccountName *a;
+
+	if (id < 0)
+		return g_strdup (_ ("Any account"));
+	a = account_find (accounts, id);
+	if (a == NULL)
+		return g_strdup (_ ("an account that no longer exists"));
+	for (guint i = 0; i < accounts->len; i++) {
+		const RtlsAccountName *b = g_ptr_array_index (accounts, i);
+		if (b != a && g_strcmp0 (b->name, a->name) == 0 && a->address != NULL
+		    && g_strcmp0 (a->name, a->address) != 0)
+			return g_strdup_printf ("%s <%s>", a->name ? a->name : "", a->address);
+	}
+	return g_strdup (a->name != NULL ? a->name : "");
+}
+
+static gboolean
+probe_is (const RtlsRecord *r, const char *error)
+{
+	return r != NULL && g_strcmp0 (r->error, error) == 0;
+}
+
+gchar *
+rtls_probe_explain (const RtlsRecord *r, const char *host, guint port, const char *why,
+                    gchar **headline)
+{
+	const char *detail = r != NULL && r->message != NULL && *r->message != '\0' ? r->message
+	                     : why != NULL && *why != '\0'                          ? why
+	                                                                            : NULL;
+	g_autofree gchar *body = NULL;
+
+	if (r != NULL && r->host != NULL)
+		host = r->host;
+	if (r != NULL && r->port != 0)
+		port = r->port;
+	if (host == NULL || *host == '\0')
+		host = _ ("the server");
+
+	if (probe_is (r, "RTLS_ERROR_CERT")) {
+		*headline
+		        = g_strdup_printf (_ ("The certificate of %s could not be verified"), host);
+		body = g_strdup (_ ("So its key was not read, and no message that requires TLS "
+		                    "would be sent to it. If your provider uses its own "
+		                    "certificate authority, choose that authority's certificate "
+		                    "as “Trusted CA file”; otherwise check the server name."));
+	} else if (probe_is (r, "RTLS_ERROR_TLS")) {
+		*headline = g_strdup_printf (_ ("No secure TLS connection could be set up with %s"),
+		                             host);
+		body = g_strdup_printf (_ ("It does not offer TLS 1.2 or newer on port %u, or it "
+		                           "expects the other kind of TLS: check the port and "
+		                           "the STARTTLS setting."),
+		                        port);
+	} else if (probe_is (r, "RTLS_ERROR_UNSUPPORTED")) {
+		*headline
+		        = g_strdup_printf (_ ("%s does not offer STARTTLS on port %u"), host, port);
+		body = g_strdup (_ ("Without TLS no key can be read. Check the port and the "
+		                    "STARTTLS setting (port 465 usually needs it off)."));
+	} else if (probe_is (r, "RTLS_ERROR_NOHOST")) {
+		*headline = g_strdup_printf (_ ("The server name %s was not found"), host);
+		body = g_strdup (_ ("Check the spelling of the name and that this computer is "
+		                    "online."));
+	} else if (probe_is (r, "RTLS_ERROR_CONNECT")) {
+		*headline = g_strdup_printf (_ ("%s could not be reached on port %u"), host, port);
+		body = g_strdup (_ ("Check the server name and the port, and that this computer "
+		                    "is online. You can try again later."));
+	} else if (probe_is (r, "RTLS_ERROR_TEMPFAIL")) {
+		*headline = g_strdup_printf (_ ("%s is busy right now"), host);
+		body = g_strdup (_ ("It asked to be tried again later."));
+	} else if (probe_is (r, "RTLS_ERROR_PROTOCOL")) {
+		*headline = g_strdup_printf (_ ("%s did not answer as a mail server does"), host);
+		body = g_strdup_printf (_ ("Another kind of service may be listening on port %u: "
+		                           "check the port and the STARTTLS setting."),
+		                        port);
+	} else if (probe_is (r, "RTLS_ERROR_CONFIG") || probe_is (r, "RTLS_ERROR_USAGE")) {
+		*headline = g_strdup (_ ("These settings cannot be used"));
+		body = g_strdup (_ ("Check the trusted CA file and the key pin."));
+	} else if (r == NULL) {
+		*headline = g_strdup_printf (_ ("The key of %s could not be read"), host);
+		body = g_strdup (_ ("The helper program requiretls-submit did not report a result: "
+		                    "check “Helper” in Preferences → Plugins → REQUIRETLS."));
+	} else {
+		*headline = g_strdup_printf (_ ("The key of %s could not be read"), host);
+		body = NULL;
+	}
+	if (detail == NULL)
+		return body != NULL ? g_steal_pointer (&body) : g_strdup ("");
+	if (body == NULL)
+		return g_strdup (detail);
+	/* TRANSLATORS: the explanation, then what the helper saw, on its own line */
+	return g_strdup_printf (_ ("%s\n\nDetails: %s"), body, detail);
+}

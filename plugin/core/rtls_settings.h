@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "rtls_choice.h"
+#include "rtls_record.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,32 @@ void rtls_settings_to_keyfile (const RtlsSettings *s, GKeyFile *kf);
 void rtls_account_settings_clear (RtlsAccountSettings *a);
 void rtls_account_settings_from_keyfile (GKeyFile *kf, gint account_id, RtlsAccountSettings *a);
 void rtls_account_settings_to_keyfile (const RtlsAccountSettings *a, gint account_id, GKeyFile *kf);
+
+/* One of Claws' accounts, as the rules editor names it. The rules keep the id. */
+typedef struct {
+	gint id;        /* Claws' account_id */
+	gchar *name;    /* its account name */
+	gchar *address; /* its e-mail address */
+} RtlsAccountName;
+
+RtlsAccountName *rtls_account_name_new (gint id, const char *name, const char *address);
+void rtls_account_name_free (RtlsAccountName *a);
+
+/* @accounts: RtlsAccountName*. */
+gboolean rtls_account_exists (const GPtrArray *accounts, gint id);
+
+/* What the person sees for a rule's account (newly allocated): "Any account" for -1, the
+ * account's name (with its address when two accounts have the same name), or a sentence
+ * that the account no longer exists. Never the id. */
+gchar *rtls_account_label (const GPtrArray *accounts, gint id);
+
+/* Why "Read the key from the server…" read no key, for the person, from the helper's status
+ * record of its --show-pin run (@r NULL: the helper gave none; @why then says what is known,
+ * e.g. it could not be started). *@headline gets one short sentence, the result one or two
+ * more with the next step; no error names or exit codes (those go to the log). Both newly
+ * allocated. @host/@port: the server that was asked. */
+gchar *rtls_probe_explain (const RtlsRecord *r, const char *host, guint port, const char *why,
+                           gchar **headline);
 
 /* A pin as base64 of 32 bytes (SHA-256), else an error for the person. */
 gboolean rtls_pin_valid (const char *pin, GError **error);

@@ -118,18 +118,15 @@ try:
             c.xdo("mousemove", "85", "570")
             c.xdo("click", "1")
             time.sleep(1)
-            c.xdo("mousemove", "512", "476")  # Pattern
-            c.xdo("click", "1")
+            # by mnemonics: _Pattern, A_dd (the focus selects what the field holds)
+            c.keys(p, "alt+p")
             c.xdo("type", "--delay", "20", "not a domain")
-            c.xdo("mousemove", "828", "476")  # Add
-            c.xdo("click", "1")
+            c.keys(None, "alt+d")
             time.sleep(0.5)
             c.screenshot("prefs-invalid-pattern")
-            c.xdo("mousemove", "512", "476")
-            c.xdo("click", "--repeat", "3", "1")
+            c.keys(None, "alt+p")
             c.xdo("type", "--delay", "20", "*.courts.example")
-            c.xdo("mousemove", "828", "476")
-            c.xdo("click", "1")
+            c.keys(None, "alt+d")
             time.sleep(0.5)
             c.xdo("mousemove", "600", "950")
             c.screenshot("prefs-requiretls")
@@ -161,8 +158,7 @@ try:
             c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
             c.xdo("click", "1")
             time.sleep(1)
-            c.xdo("mousemove", "568", "257")  # Read the key from the server…
-            c.xdo("click", "1")
+            c.keys(acc, "alt+r")  # _Read the key from the server…
             q = c.wait_window("Test - Account preferences", 2)
             time.sleep(3)
             c.screenshot("account-pin-confirm")

@@ -254,6 +254,82 @@ test_keyfile_broken (void)
 	g_assert_cmpuint (problems->len, ==, 5);
 }
 
+static void
+test_text_all_errors (void)
+{
+	/* every bad line is named, with its number; the good lines do not make it through */
+	g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GString) many = g_string_new ("");
+
+	g_assert_null (rtls_rules_parse_text_all ("require a.example\nmaybe b.example\n"
+	                                          "require c.example\nrequire not a domain\n",
+	                                          problems));
+	g_assert_cmpuint (problems->len, ==, 2);
+	g_assert_true (g_str_has_prefix (problems->pdata[0], "line 2: "));
+	g_assert_true (g_str_has_prefix (problems->pdata[1], "line 4: "));
+	g_ptr_array_set_size (problems, 0);
+	for (guint i = 0; i < 25; i++)
+		g_string_append (many, "require\n");
+	g_assert_null (rtls_rules_parse_text_all (many->str, problems));
+	g_assert_cmpuint (problems->len, ==, RTLS_RULES_PROBLEMS_MAX + 1);
+	g_assert_true (g_str_has_prefix (problems->pdata[19], "line 20: "));
+	g_assert_cmpstr (problems->pdata[20], ==, "and 5 more lines");
+}
+
+static void
+test_import_dedup (void)
+{
+	g_autoptr (GPtrArray) have
+	        = rules_from ("require *.example.gov\nno-require p.example account=2\n"
+	                      "require l@f.example disabled\n");
+	/* exact duplicates (case and the "*." spelling do not matter) are skipped, also twice in
+	 * the file; a different action, account or on/off is another rule */
+	g_autoptr (GPtrArray) file = rules_from ("require *.EXAMPLE.gov\n"
+	                                         "no-require P.example account=2\n"
+	                                         "require p.example account=2\n"
+	                                         "no-require p.example\n"
+	                                         "require l@f.example\n"
+	                                         "require l@f.example disabled\n"
+	                                         "require new.example\nrequire new.example\n");
+	guint already = 99;
+	g_autoptr (GPtrArray) added = rtls_rules_import (have, file, &already);
+	g_autofree gchar *summary = rtls_rules_import_summary (added->len, already);
+
+	g_assert_cmpuint (added->len, ==, 4);
+	g_assert_cmpuint (already, ==, 4);
+	g_assert_cmpstr (((RtlsRule *) added->pdata[0])->pattern, ==, "p.example");
+	g_assert_cmpint (((RtlsRule *) added->pdata[0])->action, ==, RTLS_CHOICE_REQUIRE);
+	g_assert_cmpint (((RtlsRule *) added->pdata[1])->account_id, ==, -1);
+	g_assert_true (((RtlsRule *) added->pdata[2])->enabled);
+	g_assert_cmpstr (((RtlsRule *) added->pdata[3])->key, ==, "new.example");
+	g_assert_cmpstr (summary, ==, "4 rules added, 4 already there.");
+	/* the rules we had are untouched (copies were returned) */
+	g_assert_cmpuint (have->len, ==, 3);
+	g_assert_cmpuint (file->len, ==, 8);
+}
+
+static void
+test_import_summary (void)
+{
+	static const struct {
+		guint added, already;
+		const char *text;
+	} cases[] = {
+		{ 3, 2, "3 rules added, 2 already there." },
+		{ 1, 1, "1 rule added, 1 already there." },
+		{ 1, 0, "1 rule added." },
+		{ 5, 0, "5 rules added." },
+		{ 0, 1, "Nothing added: 1 rule is already there." },
+		{ 0, 4, "Nothing added: all 4 rules are already there." },
+		{ 0, 0, "The file holds no rules: nothing was added." },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree gchar *t = rtls_rules_import_summary (cases[i].added, cases[i].already);
+		g_assert_cmpstr (t, ==, cases[i].text);
+	}
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,6 +339,9 @@ main (int argc, char **argv)
 	g_test_add_func ("/rules/invalid-patterns", test_invalid_patterns);
 	g_test_add_func ("/rules/text-roundtrip", test_text_roundtrip);
 	g_test_add_func ("/rules/text-errors", test_text_errors);
+	g_test_add_func ("/rules/text-all-errors", test_text_all_errors);
+	g_test_add_func ("/rules/import-dedup", test_import_dedup);
+	g_test_add_func ("/rules/import-summary", test_import_summary);
 	g_test_add_func ("/rules/keyfile", test_keyfile);
 	g_test_add_func ("/rules/keyfile-broken", test_keyfile_broken);
 	return g_test_run ();

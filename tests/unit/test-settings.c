@@ -104,6 +104,95 @@ test_pins (void)
 	}
 }
 
+static void
+test_account_labels (void)
+{
+	g_autoptr (GPtrArray) acc
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_account_name_free);
+	g_autofree gchar *any = NULL, *work = NULL, *gone = NULL, *p1 = NULL, *p2 = NULL,
+	                 *bare = NULL;
+
+	g_ptr_array_add (acc, rtls_account_name_new (1, "Work", "alice@work.example"));
+	g_ptr_array_add (acc, rtls_account_name_new (2, "Private", "alice@home.example"));
+	g_ptr_array_add (acc, rtls_account_name_new (3, "Private", "alice@club.example"));
+	g_ptr_array_add (acc, rtls_account_name_new (4, "", "bare@example.org"));
+	any = rtls_account_label (acc, -1);
+	work = rtls_account_label (acc, 1);
+	p1 = rtls_account_label (acc, 2);
+	p2 = rtls_account_label (acc, 3);
+	bare = rtls_account_label (acc, 4);
+	gone = rtls_account_label (acc, 7);
+	g_assert_cmpstr (any, ==, "Any account");
+	g_assert_cmpstr (work, ==, "Work");
+	/* two accounts of one name: told apart by the address, never by the id */
+	g_assert_cmpstr (p1, ==, "Private <alice@home.example>");
+	g_assert_cmpstr (p2, ==, "Private <alice@club.example>");
+	g_assert_cmpstr (bare, ==, "bare@example.org");
+	g_assert_cmpstr (gone, ==, "an account that no longer exists");
+	g_assert_null (strchr (gone, '7'));
+	g_assert_true (rtls_account_exists (acc, 3));
+	g_assert_false (rtls_account_exists (acc, 7));
+	g_assert_false (rtls_account_exists (NULL, 1));
+}
+
+static void
+test_probe_explain (void)
+{
+	static const struct {
+		const char *record; /* NULL: the helper gave none */
+		const char *headline;
+		const char *body_has;
+	} cases[] = {
+		{ "result=failed\nexit=69\nexit-name=EX_UNAVAILABLE\nerror=RTLS_ERROR_CERT\n"
+		  "stage=tls\nhost=smtp.example.org\nport=465\nmessage=TLS certificate of "
+		  "smtp.example.org refused: the certificate is not signed by a trusted "
+		  "authority\n",
+		  "The certificate of smtp.example.org could not be verified", "Trusted CA file" },
+		{ "result=failed\nexit=75\nexit-name=EX_TEMPFAIL\nerror=RTLS_ERROR_CONNECT\n"
+		  "stage=connect\nhost=127.0.0.1\nport=1\nmessage=cannot connect to 127.0.0.1 "
+		  "port 1: Connection refused\n",
+		  "127.0.0.1 could not be reached on port 1", "Connection refused" },
+		{ "result=failed\nexit=68\nexit-name=EX_NOHOST\nerror=RTLS_ERROR_NOHOST\n"
+		  "host=x.invalid\nport=465\nmessage=cannot resolve x.invalid\n",
+		  "The server name x.invalid was not found", "spelling" },
+		{ "result=failed\nexit=76\nexit-name=EX_PROTOCOL\nerror=RTLS_ERROR_TLS\n"
+		  "host=m.example\nport=587\n",
+		  "No secure TLS connection could be set up with m.example", "port 587" },
+		{ "result=failed\nexit=69\nexit-name=EX_UNAVAILABLE\nerror=RTLS_ERROR_UNSUPPORTED\n"
+		  "host=m.example\nport=25\n",
+		  "m.example does not offer STARTTLS on port 25", "STARTTLS setting" },
+		{ "result=failed\nexit=76\nexit-name=EX_PROTOCOL\nerror=RTLS_ERROR_PROTOCOL\n"
+		  "host=m.example\nport=443\n",
+		  "m.example did not answer as a mail server does", "port 443" },
+		{ "result=failed\nexit=78\nexit-name=EX_CONFIG\nerror=RTLS_ERROR_CONFIG\n"
+		  "message=cannot read /nope.pem\n",
+		  "These settings cannot be used", "/nope.pem" },
+		{ "result=failed\nexit=70\nexit-name=EX_SOFTWARE\nerror=RTLS_ERROR_FAILED\n",
+		  "The key of asked.example could not be read", "" },
+		{ NULL, "The key of asked.example could not be read", "no such file" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autoptr (RtlsRecord) r
+		        = cases[i].record != NULL
+		                  ? rtls_record_parse (cases[i].record, strlen (cases[i].record))
+		                  : NULL;
+		g_autofree gchar *headline = NULL;
+		g_autofree gchar *body
+		        = rtls_probe_explain (r, "asked.example", 465, "no such file", &headline);
+
+		g_test_message ("case %u: %s / %s", i, headline, body);
+		g_assert_true (cases[i].record == NULL || r != NULL);
+		g_assert_cmpstr (headline, ==, cases[i].headline);
+		g_assert_nonnull (strstr (body, cases[i].body_has));
+		/* codes go to the log, never to the person */
+		g_assert_null (strstr (body, "RTLS_"));
+		g_assert_null (strstr (body, "EX_"));
+		g_assert_null (strstr (body, "exit"));
+		g_assert_null (strstr (headline, "RTLS_"));
+	}
+}
+
 int
 main (int argc, char **argv)
 {
@@ -111,5 +200,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/settings/roundtrip", test_roundtrip);
 	g_test_add_func ("/settings/broken", test_broken);
 	g_test_add_func ("/settings/pins", test_pins);
+	g_test_add_func ("/settings/account-labels", test_account_labels);
+	g_test_add_func ("/settings/probe-explain", test_probe_explain);
 	return g_test_run ();
 }

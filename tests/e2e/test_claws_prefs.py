@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: the REQUIRETLS preferences in real Claws Mail, driven by keyboard (mnemonics).
+
+Preferences → Plugins → REQUIRETLS: rules name the account (the id stays in the file, a rule
+for a deleted account says so); import says what it did, skips exact duplicates, and a file
+with bad lines is refused in its own dialog, line by line, changing nothing.
+The account page: fits the dialog at Claws' default size, greys out Host/Port/STARTTLS while
+the other server is off, Browse… sets the CA file, "Read the key…" explains failures in
+sentences (codes only in Claws' log), leads with "does not offer REQUIRETLS" for such a
+server and puts that fact next to the pin button, shows progress and stops the helper on
+Cancel. Asserted on the window texts (the plugin logs each text it shows), on the servers
+and on the saved requiretlsrc."""
+import base64
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+D.require()
+
+T.plan(35)
+
+DIALOG = "REQUIRETLS: dialog "
+READ_KEY = "Read the key from the server"
+
+
+def wait_log(c, needle, before, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if c.log_text().count(needle) > before:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def since(c, mark):
+    return c.log_text()[mark:]
+
+
+def dialogs(text):
+    """The texts of the dialogs the plugin showed, in order."""
+    return re.findall(r"REQUIRETLS: dialog \"[^\"]*\": (.*)", text)
+
+
+def rules_file(c):
+    with open(os.path.join(c.prof, "requiretlsrc")) as f:
+        return f.read()
+
+
+def rule_groups(text):
+    """[rule N] groups of requiretlsrc as dicts, in order."""
+    out = []
+    for m in re.finditer(r"^\[rule \d+\]\n((?:[^\[\n][^\n]*\n?)*)", text, re.M):
+        out.append(dict(line.split("=", 1) for line in m.group(1).splitlines() if "=" in line))
+    return out
+
+
+def type_text(c, text):
+    c.xdo("type", "--delay", "30", text)
+    time.sleep(0.3)
+
+
+def choose_file(c, title, path):
+    """The GTK file chooser: a leading "/" opens its location field."""
+    w = c.wait_window(title, 15)
+    if w is None:
+        return False
+    time.sleep(0.8)
+    c.keys(w, "ctrl+l")
+    type_text(c, path)
+    c.keys(None, "Return")
+    deadline = time.monotonic() + 10
+    while w in c.windows(title):  # by its id: the answer may have the same title
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+class SilentServer:
+    """Accepts one connection on 127.0.0.1 and never answers; notes when the client hangs
+    up. Stops by itself after @lifetime seconds."""
+
+    def __init__(self, lifetime=120):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(lifetime)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = self.closed = None
+        self.thread = threading.Thread(target=self._run, args=(lifetime,), daemon=True)
+        self.thread.start()
+
+    def _run(self, lifetime):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        self.accepted = time.monotonic()
+        conn.settimeout(lifetime)
+        try:
+            while conn.recv(4096):
+                pass
+            self.closed = time.monotonic()
+        except OSError:
+            pass
+        conn.close()
+        self.sock.close()
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+der = subprocess.run(["certtool", "--pubkey-info", "--outder", "--load-certificate",
+                      os.path.join(certs, "server.pem")], capture_output=True).stdout
+PIN = base64.b64encode(hashlib.sha256(der).digest()).decode()
+work = T.tmpdir()
+good_import = os.path.join(work, "rules-import.txt")
+with open(good_import, "w") as f:
+    f.write("# from a colleague\n"
+            "require *.EXAMPLE.gov account=1\n"  # already there (case does not matter)
+            "require courts.example\n"
+            "no-require news.example\n"
+            "require old.example account=7\n"  # already there
+            "require lawyer@firm.example account=2\n")
+bad_import = os.path.join(work, "rules-bad.txt")
+with open(bad_import, "w") as f:
+    f.write("require fine.example\nmaybe other.example\nrequire also-fine.example\n"
+            "require not a domain\n")
+
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=600) as peer, \
+            T.smtp_peer(certs, "--hide-requiretls", lifetime=600) as plain:
+        c = D.Claws(x, peer.port, ca, T.HELPER,
+                    plugin_conf_extra="\n[rule 1]\npattern=*.example.gov\naction=require\n"
+                                      "account=1\n\n[rule 2]\npattern=old.example\n"
+                                      "action=require\naccount=7\n")
+        # a second account, named: rules pick it by that name
+        with open(os.path.join(c.prof, "accountrc"), "a") as f:
+            f.write("\n[Account: 2]\naccount_name=Work\nname=Alice Example\n"
+                    "address=alice@work.example\nprotocol=4\nsmtp_server=localhost\n"
+                    f"set_smtpport=1\nsmtp_port={peer.port}\nssl_smtp=0\nuse_smtp_auth=0\n"
+                    "config_version=4\n")
+        c.start()
+
+        # ---- Preferences → Plugins → REQUIRETLS -------------------------------------------
+        mark = len(c.log_text())
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+c", "r")
+        time.sleep(1.5)
+        prefs = [w for w in c.windows("Preferences") if c.xdo("getwindowname", w) == "Preferences"]
+        p = prefs[0] if prefs else None
+        T.ok(p is not None, "Configuration → Preferences opens")
+        c.xdo("windowsize", p, "1000", "800")
+        c.xdo("windowmove", p, "0", "0")
+        time.sleep(1)
+        c.xdo("mousemove", "85", "570")  # page index: Plugins → REQUIRETLS
+        c.xdo("click", "1")
+        time.sleep(1.5)
+        rows = re.findall(r"REQUIRETLS: rule row: (.*)", since(c, mark))
+        T.ok("*.example.gov | Require TLS | Test" in rows,
+             "the list names the account of a rule (\"Test\", not 1)", rows)
+        T.ok("old.example | Require TLS | an account that no longer exists" in rows,
+             "a rule whose account was deleted says so", rows)
+        T.ok(not any(re.search(r"\| \d+$", r) for r in rows), "no account number in the list")
+        c.screenshot("prefs-rules-accounts")
+
+        # a new rule for the account picked by name: Any account → Test → Work
+        mark = len(c.log_text())
+        c.keys(p, "alt+p")
+        type_text(c, "bank.example")
+        c.keys(None, "alt+n", "Down", "Down")
+        c.screenshot("prefs-rule-account-chosen")
+        c.keys(None, "alt+d")
+        T.ok(wait_log(c, "rule row: bank.example | Require TLS | Work", 0),
+             "a rule added for the account chosen by name shows that name",
+             re.findall(r"rule row: (.*)", since(c, mark)))
+
+        # import: 3 new rules, 2 already there
+        mark = len(c.log_text())
+        n = c.log_text().count(DIALOG)
+        c.keys(p, "alt+i")
+        T.ok(choose_file(c, "Import REQUIRETLS rules", good_import), "the import file is chosen")
+        T.ok(wait_log(c, DIALOG, n) and c.wait_window("Import REQUIRETLS rules", 10) is not None,
+             "import answers in its own window")
+        texts = dialogs(since(c, mark))
+        T.ok(texts and texts[0].startswith("3 rules added, 2 already there."),
+             "it says what it did: \"3 rules added, 2 already there.\"", texts)
+        added = re.findall(r"rule row: (.*)", since(c, mark))
+        T.ok(added == ["courts.example | Require TLS | Any account",
+                       "news.example | Don't require TLS | Any account",
+                       "lawyer@firm.example | Require TLS | Work"],
+             "exactly the 3 new rules are appended, named", added)
+        c.screenshot("prefs-import-summary")
+        c.keys(None, "Return")
+        c.wait_gone("Import REQUIRETLS rules", 10)
+
+        # import of a file with bad lines: its own dialog, every bad line, nothing changed
+        mark = len(c.log_text())
+        n = c.log_text().count(DIALOG)
+        c.keys(p, "alt+i")
+        choose_file(c, "Import REQUIRETLS rules", bad_import)
+        wait_log(c, DIALOG, n)
+        texts = dialogs(since(c, mark))
+        T.ok(texts and texts[0].startswith("The rules file was not imported | Nothing was changed")
+             and "line 2: " in texts[0] and "line 4: " in texts[0]
+             and "line 1" not in texts[0] and "line 3" not in texts[0],
+             "a bad file: its own error window names lines 2 and 4", texts)
+        c.screenshot("prefs-import-errors")
+        T.ok("rule row:" not in since(c, mark), "and not one rule was added")
+        c.keys(None, "Return")
+        c.wait_gone("Import REQUIRETLS rules", 10)
+        time.sleep(0.5)
+        c.xdo("mousemove", "953", "777")  # OK
+        c.xdo("click", "1")
+        time.sleep(2)
+        saved = rules_file(c)
+        got = [(r.get("pattern"), r.get("action"), r.get("account")) for r in rule_groups(saved)]
+        T.ok(got == [("*.example.gov", "require", "1"), ("old.example", "require", "7"),
+                     ("bank.example", "require", "2"), ("courts.example", "require", None),
+                     ("news.example", "no-require", None),
+                     ("lawyer@firm.example", "require", "2")],
+             "saved: the ids stay in the file, each rule once, nothing of the bad file", got)
+        T.ok("fine.example" not in saved, "the good lines of the bad file were not imported")
+
+        # ---- the account page, at Claws' default size ---------------------------------------
+        silent = SilentServer()
+        mark = len(c.log_text())
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+c", "p")
+        acc = c.wait_window("Account preferences", 10)
+        T.ok(acc is not None, "the account preferences open")
+        geo = c.xdo("getwindowgeometry", acc)
+        T.diag(f"account window: {geo}")
+        c.xdo("windowmove", acc, "0", "0")
+        time.sleep(1)
+        c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
+        c.xdo("click", "1")
+        time.sleep(1.5)
+        c.screenshot("account-page-default-size")
+        lay = re.findall(r"account page layout: needs (\d+) px, shown in (\d+) px; "
+                         r"Port box ends at (-?\d+) px", since(c, mark))
+        T.diag(f"account page layout (needed, shown, Port box end): {lay[-1] if lay else None}")
+        T.ok(lay and int(lay[-1][0]) <= int(lay[-1][1]),
+             "the page needs no more width than it is shown in (no sideways scrolling)", lay)
+        T.ok(lay and 0 < int(lay[-1][2]) <= int(lay[-1][1]), "the Port box is whole", lay)
+        T.ok("another server off; Host, Port, STARTTLS greyed out" in since(c, mark),
+             "Host, Port and STARTTLS are greyed out while the other server is off")
+
+        # the other server: a real one without REQUIRETLS
+        mark = len(c.log_text())
+        c.keys(acc, "alt+e")
+        T.ok(wait_log(c, "another server on; Host, Port, STARTTLS editable", 0),
+             "switching it on makes them editable")
+        c.keys(None, "alt+h")
+        type_text(c, "localhost")
+        c.keys(None, "alt+p", "ctrl+a")
+        type_text(c, str(plain.port))
+        c.keys(None, "Tab")
+
+        # Read the key: a server without REQUIRETLS leads with that fact
+        mark = len(c.log_text())
+        n = c.log_text().count(DIALOG)
+        c.keys(acc, "alt+r")
+        d = c.wait_window(READ_KEY, 30)
+        wait_log(c, DIALOG, n)
+        time.sleep(0.8)
+        c.screenshot("account-pin-no-requiretls")
+        texts = dialogs(since(c, mark))
+        T.ok(d is not None and texts and texts[0].startswith("localhost does not offer REQUIRETLS | "),
+             "the pin dialog leads with \"localhost does not offer REQUIRETLS\"", texts)
+        T.ok(texts and texts[0].endswith("| This server does not offer REQUIRETLS.") and PIN in texts[0],
+             "the pin is offered with that fact said next to its button", texts)
+        c.keys(d, "alt+p")  # Pin it anyway
+        c.wait_gone(READ_KEY, 10)
+
+        # Read the key: a certificate that does not verify (no CA file) is a sentence
+        c.keys(acc, "alt+f", "ctrl+a", "BackSpace")
+        mark = len(c.log_text())
+        n = c.log_text().count(DIALOG)
+        c.keys(acc, "alt+r")
+        d = c.wait_window(READ_KEY, 30)
+        wait_log(c, DIALOG, n)
+        time.sleep(0.8)
+        c.screenshot("account-read-key-cert-failure")
+        texts = dialogs(since(c, mark))
+        T.ok(texts and texts[0].startswith("The certificate of localhost could not be verified | "),
+             "a certificate failure is told as a sentence", texts)
+        T.ok(texts and not re.search(r"RTLS_|EX_[A-Z]|exitcode|error=", texts[0]),
+             "no internal code on screen", texts)
+        log = since(c, mark)
+        T.ok("error=RTLS_ERROR_CERT exit=69 stage=tls" in log,
+             "the codes go to Claws' log", log[-800:])
+        c.keys(d, "Return")
+        c.wait_gone(READ_KEY, 10)
+
+        # Browse… sets the trusted CA file
+        c.keys(acc, "alt+b")
+        T.ok(choose_file(c, "Trusted CA file", ca), "Browse… opens a file chooser and takes the file")
+
+        # Read the key from a server that never answers: progress, then Cancel stops it
+        c.keys(acc, "alt+p", "ctrl+a")
+        type_text(c, str(silent.port))
+        c.keys(None, "alt+h", "ctrl+a")
+        type_text(c, "127.0.0.1")
+        mark = len(c.log_text())
+        c.keys(acc, "alt+r")
+        busy = wait_log(c, f"account page: Reading the key of 127.0.0.1 (port {silent.port})…", 0)
+        started = re.findall(r"key reader (\d+) started", since(c, mark))
+        T.ok(busy and started, "progress: \"Reading the key of 127.0.0.1 (port N)…\"",
+             since(c, mark)[-500:])
+        deadline = time.monotonic() + 10
+        while silent.accepted is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        T.ok(silent.accepted is not None, "the helper is connected and waiting")
+        c.screenshot("account-read-key-progress")
+        t0 = time.monotonic()
+        c.keys(acc, "alt+n")  # Cancel
+        T.ok(wait_log(c, "stopped: cancelled", 0), "Cancel stops the reading")
+        deadline = time.monotonic() + 10
+        while silent.closed is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        T.ok(silent.closed is not None and silent.closed - t0 < 10,
+             "the server sees the connection closed at once (the helper waits 20 s by itself)")
+        pid = started[0] if started else "0"
+        gone = False
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not gone:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    gone = f.read().split(") ")[-1].startswith("Z")
+            except FileNotFoundError:
+                gone = True
+            time.sleep(0.2)
+        T.ok(gone, f"the helper process {pid} is gone")
+        time.sleep(1.5)
+        T.ok(DIALOG not in since(c, mark), "no failure window after a cancel")
+        c.screenshot("account-read-key-cancelled")
+
+        # OK saves: the other server, the CA file from Browse…, the pin taken anyway
+        c.xdo("mousemove", "652", "528")  # OK at the default size
+        c.xdo("click", "1")
+        T.ok(c.wait_gone("Account preferences", 10), "OK closes the account preferences")
+        time.sleep(1)
+        saved = rules_file(c)
+        acc1 = re.search(r"^\[account-1\]\n((?:[^\[\n][^\n]*\n?)*)", saved, re.M)
+        acc1 = dict(line.split("=", 1) for line in acc1.group(1).splitlines() if "=" in line) if acc1 else {}
+        T.ok(acc1.get("host") == "127.0.0.1" and acc1.get("port") == str(silent.port),
+             "saved: the other server as typed", acc1)
+        T.ok(acc1.get("ca-file") == ca, "saved: the CA file chosen with Browse…", acc1)
+        T.ok(acc1.get("pin-sha256") == PIN, "saved: the pin taken anyway", acc1)
+        T.ok(not plain.events("mail") and not peer.events("mail"),
+             "reading keys never sent a MAIL command")
+        c.stop()
+finally:
+    x.stop()
+T.done()
