@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * Copyright (C) 2026 The claws-requiretls developers
  *
- * rtls_compose.c: the choice in each composer, kept as header rows, and the before-send hook
- * that takes REQUIRETLS messages away from Claws' own sender (DESIGN §4).
+ * rtls_compose.c: the choice in each composer (the plugin's state, never a header row), how
+ * it gets into what Claws writes to Drafts and Queue, and the before-send hook that takes
+ * REQUIRETLS messages away from Claws' own sender (DESIGN §4).
  */
 #include "config.h"
 
 #include "rtls_plugin.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "account.h"
+#include "alertpanel.h"
+#include "folder.h"
 #include "hooks.h"
 #include "log.h"
 #include "prefs_common.h"
@@ -37,61 +47,370 @@ rtls_composer_find (Compose *compose)
 	return composers != NULL ? g_hash_table_lookup (composers, compose) : NULL;
 }
 
-/* The header row named @name (case-insensitive), or NULL. */
-static ComposeHeaderEntry *
-find_row (Compose *compose, const char *name)
+/* ---------------------------------------------------- the choice in what Claws writes
+ *
+ * The choice is this plugin's state per composer (RtlsComposer); no header row holds it.
+ * Claws rebuilds and renames its header rows on account change, templates and re-edit
+ * (measured: a marker row became "To: auto-require", and Claws sent RCPT TO:<auto-require>).
+ *
+ * Claws 4.1 and 4.3 have no hook between "the message is written" and "the file goes into
+ * its folder", but both write a composer's message to a temporary file with a fixed name and
+ * hand that file to folder_item_add_msg() at once (src/compose.c, 4.1.1 and 4.3.1 alike):
+ *   compose_draft()      <get_tmp_dir()>/draft.%p       (the Compose*): Drafts, autosave, exit
+ *   compose_queue_sub()  <get_tmp_dir()>/queue.%p%08x   (the Compose*, rand()): Queue, Send
+ * folder_item_add_msg() stores the file through its folder class's add_msgs (or add_msg).
+ * The plugin stands in front of those two entries of the classes its folders use: a file
+ * named as the message of one of our composers gets its header block set to the choice
+ * before the class stores it; every other file passes untouched. Claws' own sender reads the
+ * same file afterwards, so what Claws sends, what Queue holds and what Drafts hold agree.
+ *
+ * In the header block (never in Claws' special headers, which its sender drops):
+ *   Require TLS        X-RequireTLS-Request: require (by hand) / auto-require (by a rule)
+ *   Don't require TLS  TLS-Required: No (RFC 8689 §5), exactly once
+ *   Default by hand    X-RequireTLS-Request: default, in Drafts only (never in what is sent)
+ * Any other X-RequireTLS-Request or TLS-Required field is removed: the choice is the only
+ * source of both (a redirected message, or a row the person typed, cannot add a second one).
+ */
+
+typedef gint (*RtlsAddMsgFn) (Folder *folder, FolderItem *dest, const gchar *file,
+                              MsgFlags *flags);
+typedef gint (*RtlsAddMsgsFn) (Folder *folder, FolderItem *dest, GSList *file_list,
+                               GHashTable *relation);
+
+typedef struct {
+	FolderClass *klass;
+	gchar *idstr; /* to find the class again at unload: a plugin's class may be gone */
+	RtlsAddMsgFn add_msg;
+	RtlsAddMsgsFn add_msgs;
+} RtlsClassWrap;
+
+static GPtrArray *wrapped; /* RtlsClassWrap* */
+
+static RtlsClassWrap *
+wrap_find (FolderClass *klass)
 {
-	for (GSList *l = compose->header_list; l != NULL; l = l->next) {
-		ComposeHeaderEntry *e = l->data;
-		g_autofree gchar *n = rtls_ui_row_name (e->combo);
-		if (g_ascii_strcasecmp (n, name) == 0)
-			return e;
+	for (guint i = 0; wrapped != NULL && i < wrapped->len; i++) {
+		RtlsClassWrap *w = g_ptr_array_index (wrapped, i);
+		if (w->klass == klass)
+			return w;
 	}
 	return NULL;
 }
 
-static gchar *
-row_value (Compose *compose, const char *name)
+/* The composer whose message @file is, or NULL; @draft tells Drafts from Queue. */
+static RtlsComposer *
+writer_of (const char *file, gboolean *draft)
 {
-	ComposeHeaderEntry *e = find_row (compose, name);
+	const char *tmp = get_tmp_dir ();
+	gsize n = strlen (tmp);
+	const char *base;
+	GHashTableIter it;
+	gpointer key, value;
 
-	return e != NULL ? rtls_ui_row_value (e->entry) : NULL;
-}
-
-/* Sets the row @name to @value, adding a hidden row when there is none. An empty value
- * leaves a hidden empty row, which Claws does not write. */
-static void
-set_row (Compose *compose, const char *name, const char *value)
-{
-	ComposeHeaderEntry *e = find_row (compose, name);
-
-	if (e == NULL) {
-		if (*value == '\0')
-			return;
-		e = compose->header_last;
-		if (e == NULL)
-			return;
-		/* Typing into the last row makes Claws add a fresh empty row after it. */
-		rtls_ui_row_set (e->combo, e->entry, name, value);
-	} else {
-		rtls_ui_row_set (e->combo, e->entry, name, value);
+	if (composers == NULL || file == NULL || strncmp (file, tmp, n) != 0
+	    || file[n] != G_DIR_SEPARATOR)
+		return NULL;
+	base = file + n + 1;
+	g_hash_table_iter_init (&it, composers);
+	while (g_hash_table_iter_next (&it, &key, &value)) {
+		g_autofree gchar *d = g_strdup_printf ("draft.%p", key);
+		g_autofree gchar *q = g_strdup_printf ("queue.%p", key);
+		gsize qn = strlen (q);
+		if (strcmp (base, d) == 0) {
+			*draft = TRUE;
+			return value;
+		}
+		if (strncmp (base, q, qn) == 0 && strlen (base + qn) == 8) {
+			gboolean hex = TRUE;
+			for (const char *p = base + qn; *p != '\0'; p++)
+				hex = hex && g_ascii_isxdigit (*p);
+			if (hex) {
+				*draft = FALSE;
+				return value;
+			}
+		}
 	}
-	rtls_ui_row_set_visible (e->combo, e->entry, e->button, FALSE);
+	return NULL;
+}
+
+/* The fields the choice of @c puts into a message written for Drafts (@draft) or Queue. */
+static const char *
+stamp_field (const RtlsComposer *c, gboolean draft)
+{
+	switch (c->choice) {
+	case RTLS_CHOICE_REQUIRE:
+		return c->manual ? RTLS_MARKER_HEADER ": require" : RTLS_MARKER_HEADER ": auto-require";
+	case RTLS_CHOICE_NO_REQUIRE:
+		return RTLS_TLS_REQUIRED_HEADER ": No";
+	case RTLS_CHOICE_DEFAULT:
+	default:
+		return draft && c->manual ? RTLS_MARKER_HEADER ": default" : NULL;
+	}
+}
+
+static gboolean
+field_is_ours (const char *line)
+{
+	static const char *const names[] = { RTLS_MARKER_HEADER, RTLS_TLS_REQUIRED_HEADER };
+
+	for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+		gsize n = strlen (names[i]);
+		if (g_ascii_strncasecmp (line, names[i], n) == 0) {
+			const char *p = line + n;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == ':')
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* Rewrites the Claws file at @path (special headers, "X-Claws-End-Special-Headers:", then
+ * the RFC 5322 message): in the message's header block every X-RequireTLS-Request and
+ * TLS-Required field goes, and @field (if any) is added at its end. Everything else is kept
+ * byte for byte. The new file replaces the old one only when it was written completely. */
+static gboolean
+stamp_file (const char *path, const char *field, GError **error)
+{
+	g_autofree gchar *out_path = g_strconcat (path, ".rtls", NULL);
+	FILE *in = NULL, *out = NULL;
+	gchar *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int phase = 0; /* 0 special headers, 1 header block, 2 body */
+	gboolean skipping = FALSE, ok = FALSE;
+	GStatBuf st;
+	int fd;
+
+	in = g_fopen (path, "rb");
+	if (in == NULL || fstat (fileno (in), &st) < 0)
+		goto io_error;
+	fd = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 0777);
+	if (fd < 0 || (out = fdopen (fd, "wb")) == NULL) {
+		if (fd >= 0)
+			close (fd);
+		goto io_error;
+	}
+	while (phase < 2 && (len = getline (&line, &cap, in)) > 0) {
+		gboolean blank = strcmp (line, "\n") == 0 || strcmp (line, "\r\n") == 0;
+		if (phase == 0) {
+			if (blank) {
+				g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+				             "%s", "no end of Claws' special headers");
+				goto out;
+			}
+			if (g_ascii_strncasecmp (line, "X-Claws-End-Special-Headers:", 28) == 0)
+				phase = 1;
+		} else if (blank) {
+			if (field != NULL && fprintf (out, "%s%s", field, line) < 0)
+				goto io_error;
+			phase = 2;
+		} else if (*line == ' ' || *line == '\t') {
+			if (skipping)
+				continue;
+		} else {
+			skipping = field_is_ours (line);
+			if (skipping)
+				continue;
+		}
+		if (fwrite (line, 1, (size_t) len, out) != (size_t) len)
+			goto io_error;
+	}
+	if (ferror (in))
+		goto io_error;
+	if (phase == 0) {
+		g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s",
+		             "no end of Claws' special headers");
+		goto out;
+	}
+	if (phase == 1 && field != NULL && fprintf (out, "%s\n", field) < 0)
+		goto io_error; /* a header block without a body */
+	if (phase == 2) {
+		gchar buf[65536];
+		size_t n;
+		while ((n = fread (buf, 1, sizeof buf, in)) > 0)
+			if (fwrite (buf, 1, n, out) != n)
+				goto io_error;
+		if (ferror (in))
+			goto io_error;
+	}
+	if (fflush (out) != 0 || fsync (fileno (out)) != 0)
+		goto io_error;
+	if (fclose (out) != 0) {
+		out = NULL;
+		goto io_error;
+	}
+	out = NULL;
+	if (g_rename (out_path, path) != 0)
+		goto io_error;
+	ok = TRUE;
+	goto out;
+io_error:
+	g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s",
+	             g_strerror (errno));
+out:
+	free (line);
+	if (in != NULL)
+		fclose (in);
+	if (out != NULL)
+		fclose (out);
+	if (!ok)
+		g_unlink (out_path);
+	return ok;
+}
+
+/* Sets the choice into @file when it is the message of one of our composers. FALSE (the
+ * folder class is then not called, and Claws says the message could not be saved or
+ * queued, leaving it in the composer) when that message could not be rewritten. */
+static gboolean
+stamp_if_ours (const char *file)
+{
+	gboolean draft = FALSE;
+	RtlsComposer *c = writer_of (file, &draft);
+	g_autoptr (GError) error = NULL;
+	const char *field;
+
+	if (c == NULL)
+		return TRUE;
+	field = stamp_field (c, draft);
+	if (!stamp_file (file, field, &error)) {
+		log_error (LOG_PROTOCOL,
+		           _ ("REQUIRETLS: the choice could not be written into the message (%s); "
+		              "it was not saved\n"),
+		           error->message);
+		return FALSE;
+	}
+	g_debug ("REQUIRETLS: %s written with %s", draft ? "draft" : "queue entry",
+	         field != NULL ? field : "nothing of ours");
+	return TRUE;
+}
+
+static gint
+wrap_add_msg (Folder *folder, FolderItem *dest, const gchar *file, MsgFlags *flags)
+{
+	RtlsClassWrap *w = wrap_find (folder->klass);
+
+	if (w == NULL || w->add_msg == NULL)
+		return -1;
+	if (!stamp_if_ours (file))
+		return -1;
+	return w->add_msg (folder, dest, file, flags);
+}
+
+static gint
+wrap_add_msgs (Folder *folder, FolderItem *dest, GSList *file_list, GHashTable *relation)
+{
+	RtlsClassWrap *w = wrap_find (folder->klass);
+
+	if (w == NULL || w->add_msgs == NULL)
+		return -1;
+	for (GSList *l = file_list; l != NULL; l = l->next) {
+		MsgFileInfo *fi = l->data;
+		if (!stamp_if_ours (fi->file))
+			return -1;
+	}
+	return w->add_msgs (folder, dest, file_list, relation);
+}
+
+/* Stands in front of @klass (once). FALSE when that class cannot store a message at all. */
+static gboolean
+wrap_class (FolderClass *klass)
+{
+	RtlsClassWrap *w;
+
+	if (klass == NULL || (klass->add_msg == NULL && klass->add_msgs == NULL))
+		return FALSE;
+	if (klass->add_msg == wrap_add_msg || klass->add_msgs == wrap_add_msgs)
+		return wrap_find (klass) != NULL;
+	w = wrap_find (klass);
+	if (w == NULL) {
+		w = g_new0 (RtlsClassWrap, 1);
+		w->klass = klass;
+		g_ptr_array_add (wrapped, w);
+	}
+	/* a class registered again at the same address: take its entries afresh */
+	g_free (w->idstr);
+	w->idstr = g_strdup (klass->idstr);
+	w->add_msg = klass->add_msg;
+	w->add_msgs = klass->add_msgs;
+	if (klass->add_msg != NULL)
+		klass->add_msg = wrap_add_msg;
+	if (klass->add_msgs != NULL)
+		klass->add_msgs = wrap_add_msgs;
+	g_debug ("REQUIRETLS: writing the choice into %s folders", klass->idstr);
+	return TRUE;
+}
+
+/* Every class with a folder now (Drafts and Queue may be in any of them). */
+static void
+wrap_folder_classes (void)
+{
+	for (GList *l = folder_get_list (); l != NULL; l = l->next)
+		wrap_class (((Folder *) l->data)->klass);
 }
 
 static void
-rows_for_choice (Compose *compose, RtlsChoice choice, gboolean manual)
+unwrap_folder_classes (void)
 {
-	const char *marker = "";
-
-	if (choice == RTLS_CHOICE_REQUIRE)
-		marker = manual ? "require" : "auto-require";
-	else if (choice == RTLS_CHOICE_DEFAULT && manual)
-		marker = "default";
-	set_row (compose, RTLS_MARKER_HEADER, marker);
-	set_row (compose, RTLS_TLS_REQUIRED_HEADER, choice == RTLS_CHOICE_NO_REQUIRE ? "No" : "");
+	for (guint i = 0; wrapped != NULL && i < wrapped->len; i++) {
+		RtlsClassWrap *w = g_ptr_array_index (wrapped, i);
+		/* only a class still registered: a plugin's class may be gone with its module */
+		FolderClass *k = w->idstr != NULL ? folder_get_class_from_string (w->idstr) : NULL;
+		if (k == w->klass) {
+			if (k->add_msg == wrap_add_msg)
+				k->add_msg = w->add_msg;
+			if (k->add_msgs == wrap_add_msgs)
+				k->add_msgs = w->add_msgs;
+		}
+		g_free (w->idstr);
+	}
+	g_clear_pointer (&wrapped, g_ptr_array_unref);
 }
 
+/* What a message the composer starts from says about the choice: a re-edited draft or
+ * queue entry keeps it (our marker, or TLS-Required: No); a redirected message keeps its own
+ * TLS-Required: No, never a marker someone else wrote. Replies, forwards, templates and
+ * mailto: start from the rules and the default. */
+static gboolean
+choice_from_message (Compose *compose, RtlsChoice *choice, gboolean *manual)
+{
+	g_autofree gchar *path = NULL;
+	RtlsChoice ch = RTLS_CHOICE_DEFAULT;
+	gboolean by_hand = FALSE;
+
+	if (compose->mode == COMPOSE_REEDIT && compose->targetinfo != NULL)
+		path = procmsg_get_message_file (compose->targetinfo);
+	else if (compose->mode == COMPOSE_REDIRECT && compose->redirect_filename != NULL)
+		path = g_strdup (compose->redirect_filename);
+	if (path == NULL || !rtls_message_file_choice (path, &ch, &by_hand) || !by_hand)
+		return FALSE;
+	if (compose->mode == COMPOSE_REDIRECT && ch != RTLS_CHOICE_NO_REQUIRE)
+		return FALSE;
+	*choice = ch;
+	*manual = TRUE;
+	return TRUE;
+}
+
+/* Drafts written by the previous release kept the choice in header rows, and Claws makes
+ * rows of them again on re-edit (X-Claws-Manual-Headers): empty them, so that only the
+ * choice writes these fields. TRUE when there were any. */
+static gboolean
+clear_legacy_rows (Compose *compose)
+{
+	gboolean any = FALSE;
+
+	for (GSList *l = compose->header_list; l != NULL; l = l->next) {
+		ComposeHeaderEntry *e = l->data;
+		g_autofree gchar *n = rtls_ui_row_name (e->combo);
+		if (g_ascii_strcasecmp (n, RTLS_MARKER_HEADER) == 0
+		    || g_ascii_strcasecmp (n, RTLS_TLS_REQUIRED_HEADER) == 0) {
+			rtls_ui_row_clear (e->combo, e->entry);
+			any = TRUE;
+		}
+	}
+	return any;
+}
 static const char *
 choice_label (RtlsChoice c)
 {
@@ -196,17 +515,17 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 	if (!c->manual) {
 		if (target != c->choice) {
 			c->choice = target;
-			rows_for_choice (compose, target, FALSE);
 			g_debug ("REQUIRETLS: choice %s (rules)", rtls_choice_to_string (target));
 		}
 		show_choice (c, reason);
-	} else if (c->ui != NULL) {
+	} else {
+		/* Said from the moment of the choice, and again whenever the recipients change:
+		 * the person sees that a rule asks otherwise. */
 		g_autofree gchar *note = NULL;
 		if (v.rule != NULL && v.choice != c->choice)
-			note = g_strdup_printf (
-			        _ ("Your choice by hand is kept, although a rule asks for "
-			           "%s (rule: %s, %s)."),
-			        choice_label (v.choice), shown, v.address);
+			note = g_strdup_printf (_ ("%s — chosen by hand; rule %s asks for %s (%s)"),
+			                        choice_label (c->choice), shown,
+			                        choice_label (v.choice), v.address);
 		show_choice (c, note);
 	}
 	rtls_verdict_clear (&v);
@@ -231,8 +550,8 @@ rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual)
 {
 	c->choice = choice;
 	c->manual = manual;
-	rows_for_choice (c->compose, choice, manual);
-	show_choice (c, NULL);
+	if (c->compose != NULL && !c->gone)
+		evaluate_rules (c, TRUE);
 }
 
 static void
@@ -242,11 +561,10 @@ ui_choice_cb (gpointer data, RtlsChoice choice)
 
 	c->choice = choice;
 	c->manual = TRUE;
-	rows_for_choice (c->compose, choice, TRUE);
 	c->compose->modified = TRUE;
-	show_choice (c, NULL);
 	/* not debug_print(): its expansion does not match the one Debian built Claws with */
 	g_debug ("REQUIRETLS: choice %s", rtls_choice_to_string (choice));
+	evaluate_rules (c, TRUE);
 }
 
 static void send_cancel_cb (gpointer data);
@@ -284,9 +602,8 @@ static void
 attach (Compose *compose)
 {
 	RtlsComposer *c;
-	g_autofree gchar *marker = NULL, *tls_required = NULL;
-	gboolean manual = FALSE;
-	RtlsChoice choice;
+	gboolean manual = FALSE, cleared;
+	RtlsChoice choice = RTLS_CHOICE_DEFAULT;
 
 	if (rtls_composer_find (compose) != NULL)
 		return;
@@ -296,19 +613,12 @@ attach (Compose *compose)
 	if (compose->window != NULL)
 		c->destroy_id = rtls_ui_on_destroy (compose->window, composer_gone, c);
 
-	/* A draft re-opened: Claws restored our rows from X-Claws-Manual-Headers. A queued
-	 * message re-edited: Claws restores no manual rows, so read the choice from the entry
-	 * being re-edited (compose->targetinfo). */
-	marker = row_value (compose, RTLS_MARKER_HEADER);
-	tls_required = row_value (compose, RTLS_TLS_REQUIRED_HEADER);
-	choice = rtls_choice_from_headers (marker && *marker ? marker : NULL,
-	                                   tls_required && *tls_required ? tls_required : NULL,
-	                                   &manual);
-	if (!manual && compose->mode == COMPOSE_REEDIT && compose->targetinfo != NULL) {
-		g_autofree gchar *path = procmsg_get_message_file_path (compose->targetinfo);
-		if (path == NULL || !rtls_message_file_choice (path, &choice, &manual))
-			manual = FALSE;
-	}
+	/* Drafts and queue entries of this composer get the choice when Claws stores them,
+	 * whatever folder the account (or the next one chosen) keeps them in. */
+	wrap_folder_classes ();
+	cleared = clear_legacy_rows (compose);
+	if (!choice_from_message (compose, &choice, &manual))
+		manual = FALSE;
 	if (!manual)
 		choice = rtls_config_default_choice ();
 
@@ -325,8 +635,9 @@ attach (Compose *compose)
 	 * of the rows decides whether anything changed), never on each key press. */
 	evaluate_rules (c, TRUE);
 	c->rules_timer = g_timeout_add (600, rules_tick, c);
-	/* Re-creating our rows is not a change by the person. */
-	compose->modified = compose->mode == COMPOSE_REEDIT ? FALSE : compose->modified;
+	/* Emptying the rows of an old draft is not a change by the person. */
+	if (cleared && compose->mode == COMPOSE_REEDIT)
+		compose->modified = FALSE;
 }
 
 static void
@@ -348,17 +659,6 @@ created_hook (gpointer source, gpointer data)
 	return FALSE;
 }
 
-static gboolean
-restore_manual_default (gpointer data)
-{
-	Compose *compose = data;
-	RtlsComposer *c;
-
-	if (rtls_compose_alive (compose) && (c = rtls_composer_find (compose)) != NULL)
-		rows_for_choice (compose, c->choice, c->manual);
-	return G_SOURCE_REMOVE;
-}
-
 /* COMPOSE_CHECK_BEFORE_SEND_HOOKLIST: runs for Send (compose->sending), Send later and the
  * batch composers of filter actions, before Claws writes anything. TRUE cancels. */
 static gboolean
@@ -376,21 +676,29 @@ before_send_hook (gpointer source, gpointer data)
 		return TRUE; /* ours is already under way */
 	/* a recipient typed just before Send counts: evaluate now, not at the next tick */
 	evaluate_rules (c, TRUE);
-	if (c->choice != RTLS_CHOICE_REQUIRE) {
-		/* The manual-Default marker is for drafts only: never in what is sent. */
-		if (c->choice == RTLS_CHOICE_DEFAULT && c->manual) {
-			set_row (compose, RTLS_MARKER_HEADER, "");
-			g_idle_add (restore_manual_default, compose);
+	if (c->choice != RTLS_CHOICE_DEFAULT) {
+		/* Claws writes the queue entry next, through the queue folder's class: the
+		 * choice must get into it, or the message is not queued at all (fail closed). */
+		FolderItem *queue = compose->account != NULL
+		                            ? account_get_special_folder (compose->account, F_QUEUE)
+		                            : NULL;
+		if (queue == NULL || queue->folder == NULL || !wrap_class (queue->folder->klass)) {
+			alertpanel_error (_ ("REQUIRETLS: the queue folder of this account cannot "
+			                     "hold the choice “%s”, so the message was not sent. "
+			                     "Choose a local (MH) queue folder for the account."),
+			                  choice_label (c->choice));
+			return TRUE;
 		}
-		return FALSE;
 	}
+	if (c->choice != RTLS_CHOICE_REQUIRE)
+		return FALSE; /* Claws sends; "TLS-Required: No" goes in as the entry is stored */
 	if (compose->newsgroup_list != NULL && compose->to_list == NULL) {
 		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: news postings cannot require TLS\n"));
 		return TRUE;
 	}
-	rows_for_choice (compose, RTLS_CHOICE_REQUIRE, c->manual);
 	if (!compose->sending) {
-		/* Send later: Claws queues it with the marker; the queue guard locks the entry
+		/* Send later: Claws queues it, the marker goes in as the entry is stored, and
+		 * the queue guard locks the entry
 		 * as soon as it lands (rtls_queue_guard_item), and only the plugin sends it. */
 		return FALSE;
 	}
@@ -411,6 +719,8 @@ void
 rtls_compose_init (void)
 {
 	composers = g_hash_table_new (g_direct_hash, g_direct_equal);
+	wrapped = g_ptr_array_new_with_free_func (g_free);
+	wrap_folder_classes ();
 	hook_created = hooks_register_hook (COMPOSE_CREATED_HOOKLIST, created_hook, NULL);
 	hook_before_send
 	        = hooks_register_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, before_send_hook, NULL);
@@ -426,8 +736,10 @@ rtls_compose_done (void)
 
 	hooks_unregister_hook (COMPOSE_CREATED_HOOKLIST, hook_created);
 	hooks_unregister_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, hook_before_send);
-	if (composers == NULL)
+	if (composers == NULL) {
+		unwrap_folder_classes ();
 		return;
+	}
 	g_hash_table_iter_init (&it, composers);
 	while (g_hash_table_iter_next (&it, &key, &value)) {
 		RtlsComposer *c = value;
@@ -451,5 +763,7 @@ rtls_compose_done (void)
 		else
 			c->gone = TRUE;
 	}
+	/* after the drafts above were written with their choice */
+	unwrap_folder_classes ();
 	g_clear_pointer (&composers, g_hash_table_unref);
 }

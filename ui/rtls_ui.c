@@ -82,6 +82,8 @@ update_widgets (RtlsComposeUi *ui, const char *reason)
 		text = reason != NULL ? g_strdup (reason) : NULL;
 		break;
 	}
+	/* what the person sees, for the log (claws-mail --debug) and the end-to-end tests */
+	g_debug ("REQUIRETLS: status line: %s", text != NULL ? text : "(hidden)");
 	if (text != NULL) {
 		gtk_label_set_text (GTK_LABEL (ui->label), text);
 		gtk_info_bar_set_message_type (
@@ -302,26 +304,17 @@ rtls_ui_row_value (GtkWidget *entry)
 }
 
 void
-rtls_ui_row_set (GtkWidget *combo, GtkWidget *entry, const char *name, const char *value)
+rtls_ui_row_clear (GtkWidget *combo, GtkWidget *entry)
 {
 	GtkWidget *child = gtk_bin_get_child (GTK_BIN (combo));
-	g_autofree gchar *with_colon = g_strconcat (name, ":", NULL);
+	GtkWidget *w[] = { combo, entry };
 
 	if (GTK_IS_ENTRY (child))
-		gtk_entry_set_text (GTK_ENTRY (child), with_colon);
-	gtk_entry_set_text (GTK_ENTRY (entry), value);
-}
-
-void
-rtls_ui_row_set_visible (GtkWidget *combo, GtkWidget *entry, GtkWidget *button, gboolean visible)
-{
-	GtkWidget *w[] = { combo, entry, button };
-
+		gtk_entry_set_text (GTK_ENTRY (child), "");
+	gtk_entry_set_text (GTK_ENTRY (entry), "");
 	for (guint i = 0; i < G_N_ELEMENTS (w); i++) {
-		if (w[i] == NULL)
-			continue;
-		gtk_widget_set_no_show_all (w[i], !visible);
-		gtk_widget_set_visible (w[i], visible);
+		gtk_widget_set_no_show_all (w[i], TRUE);
+		gtk_widget_hide (w[i]);
 	}
 }
 

@@ -34,13 +34,11 @@ void rtls_compose_ui_detach (RtlsComposeUi *ui);
 /* The composer's window is being destroyed (and our widgets with it): frees @ui only. */
 void rtls_compose_ui_forget (RtlsComposeUi *ui);
 
-/* The composer's header rows: read and write a row (combo with an entry, and a value entry),
- * and hide a row that only carries our private marker. */
+/* The composer's header rows (a combo with an entry for the name, an entry for the value):
+ * read a row, and empty and hide a row an old draft made for our private fields. */
 gchar *rtls_ui_row_name (GtkWidget *combo);
 gchar *rtls_ui_row_value (GtkWidget *entry);
-void rtls_ui_row_set (GtkWidget *combo, GtkWidget *entry, const char *name, const char *value);
-void rtls_ui_row_set_visible (GtkWidget *combo, GtkWidget *entry, GtkWidget *button,
-                              gboolean visible);
+void rtls_ui_row_clear (GtkWidget *combo, GtkWidget *entry);
 
 typedef enum {
 	RTLS_FAILURE_EDIT,         /* back to editing */
