@@ -3,12 +3,14 @@
 """End-to-end: bounces arrive in real Claws Mail by IMAP and by POP3, as they do for most
 users. Debian's Dovecot runs from a private configuration on 127.0.0.1 (implicit TLS with the
 test CA, tests/peers/dovecot.py); Claws has an IMAP account (filtering of new messages in the
-Inbox on) and a POP3 account on it. A message is sent with Require TLS to four recipients
+Inbox on) and a POP3 account on it. A message is sent with Require TLS to five recipients
 through nodemailer's smtp-server; the reports about it are delivered into Dovecot with
 dovecot-lda, each built from the corpus with this send's ENVID and Message-ID:
 
   IMAP: bob     5.7.30 (Postfix 3.11's format)           → tag "REQUIRETLS failed"
         dave    5.1.1 unknown user                       → tag "Delivery failed"
+        frank   5.7.30, the report as the first part of a gateway's multipart/mixed
+                                                         → tag "REQUIRETLS failed"
         a forged 5.7.30 bounce (an ENVID never ours)     → tag "REQUIRETLS unverified"
   POP3: carol   Exim gave up after 450 4.7.30 (real Exim) → tag "REQUIRETLS failed"
         erin    Action: delivered                        → tag "Delivered", no note
@@ -36,11 +38,12 @@ missing = dovecot.available()
 if missing:
     T.skip_all_or_fail(missing)
 
-T.plan(19)
+T.plan(20)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
 SUBJECT = "rtls-inbox-me"
-RCPTS = ["bob@example.org", "carol@example.net", "dave@example.org", "erin@example.org"]
+RCPTS = ["bob@example.org", "carol@example.net", "dave@example.org", "erin@example.org",
+         "frank@example.org"]
 USERS = {"imapuser": "imap-pass-4711", "popuser": "pop-pass-0815"}
 
 
@@ -182,7 +185,7 @@ try:
         mid = mid.group(1) if mid else ""
         T.ok(m.get("requireTLS") is True and envid.startswith("rtls-") and mid and
              sorted(m.get("rcpts", [])) == sorted(RCPTS),
-             "sent with REQUIRETLS to four recipients, our ENVID and a Message-ID",
+             "sent with REQUIRETLS to five recipients, our ENVID and a Message-ID",
              (envid, mid, m.get("rcpts")))
         time.sleep(1.5)
 
@@ -199,6 +202,9 @@ try:
         erin = about_our_send("rtls-delivered.eml", "rtls-c7000000000000000000d000", envid,
                               mid, "bob@example.org", "erin@example.org",
                               "Board minutes (rtls-delivered.eml)")
+        frank = about_our_send("nested-mixed-footer.eml", "rtls-c4000000000000000000aaaa",
+                               envid, mid, "bob@example.org", "frank@example.org",
+                               "Board minutes (nested)")
         forged = corpus("forged-unknown-envid.eml")
         forged2 = forged.replace(b"<bounce-forged-unknown-envid.eml@relay.test>",
                                  b"<bounce-forged-second@relay.test>")
@@ -206,12 +212,12 @@ try:
         ordinary = (b"From: Bob <bob@example.org>\nTo: alice@example.org\n"
                     b"Subject: lunch?\nMessage-ID: <lunch@example.org>\n"
                     b"Date: Wed, 25 Nov 2026 09:00:00 +0000\n\nAt noon?\n")
-        for raw in (bob, dave, forged, ordinary):
+        for raw in (bob, dave, frank, forged, ordinary):
             dc.deliver("imapuser", raw)
         for raw in (carol, erin, forged2, no_type, bob):
             dc.deliver("popuser", raw)
-        T.ok(len(dc.messages("imapuser")) == 4 and len(dc.messages("popuser")) == 5,
-             "Dovecot holds 4 messages for the IMAP user and 5 for the POP3 user",
+        T.ok(len(dc.messages("imapuser")) == 5 and len(dc.messages("popuser")) == 5,
+             "Dovecot holds 5 messages for the IMAP user and 5 for the POP3 user",
              (dc.messages("imapuser"), dc.messages("popuser")))
 
         # 3. Claws fetches both: the IMAP Inbox is scanned and filtered, POP3 is retrieved
@@ -220,18 +226,19 @@ try:
         c.remote("--receive-all")
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not (
-                len(records(c, "bounced")) >= 3 and records(c, "delivered")
+                len(records(c, "bounced")) >= 4 and records(c, "delivered")
                 and len(records(c, "unverified")) >= 2):
             time.sleep(0.5)
         time.sleep(3)
         b = {r.get("recipient"): r for r in records(c, "bounced")}
-        T.ok(len(records(c, "bounced")) == 3 and
+        T.ok(len(records(c, "bounced")) == 4 and
              b.get("bob@example.org", {}).get("enhanced-code") == "5.7.30" and
+             b.get("frank@example.org", {}).get("enhanced-code") == "5.7.30" and
              b.get("dave@example.org", {}).get("enhanced-code") == "5.1.1" and
              b.get("carol@example.net", {}).get("enhanced-code") == "4.7.30" and
              all(r.get("envid") == envid for r in b.values()),
-             "by IMAP and POP3: bob 5.7.30, dave 5.1.1 and carol 4.7.30 recorded once each "
-             "against this send", c.journal())
+             "by IMAP and POP3: bob 5.7.30, dave 5.1.1, frank 5.7.30 (one level down) and "
+             "carol 4.7.30 recorded once each against this send", c.journal())
         T.ok(re.search(r"gave up after: 4\.7\.30 — a server on the path does not support "
                        r"REQUIRETLS", b.get("carol@example.net", {}).get("explanation", "")),
              "Exim's give-up report reads \"gave up after: 4.7.30 …\"",
@@ -246,8 +253,8 @@ try:
              "the two forged bounces are recorded only as unverified", u)
         T.ok(not any("303132333435" in line for line in c.journal().splitlines()),
              "a multipart/report without report-type is not read as a report", c.journal())
-        T.ok(dc.messages("popuser") == [] and len(dc.messages("imapuser")) == 4,
-             "POP3 took its 5 messages off the server; IMAP left its 4 there",
+        T.ok(dc.messages("popuser") == [] and len(dc.messages("imapuser")) == 5,
+             "POP3 took its 5 messages off the server; IMAP left its 5 there",
              (dc.messages("popuser"), dc.messages("imapuser")))
         inbox = [c.read("inbox", n) for n in c.folder("inbox")]
         T.ok(len(inbox) == 5, "the POP3 messages arrived once each in the MH Inbox",
@@ -259,9 +266,10 @@ try:
         said = "\n".join(notes)
         T.ok(notes and "bob@example.org" in said and "5.7.30" in said and
              "carol@example.net" in said and "4.7.30" in said and
-             "dave@example.org" in said and "erin@example.org" not in said and
+             "dave@example.org" in said and "frank@example.org" in said and
+             "erin@example.org" not in said and
              "Urgent" not in said,
-             "the notes name bob (5.7.30), carol (4.7.30) and dave, never erin's "
+             "the notes name bob (5.7.30), carol (4.7.30), dave and frank, never erin's "
              "confirmation or the forged ones", notes)
 
         # 5. the REQUIRETLS delivery window lists each recipient with what happened
@@ -274,12 +282,13 @@ try:
         want = [r"state=failed status=5\.7\.30 recipient=bob@example\.org subject=" + SUBJECT,
                 r"state=failed status=4\.7\.30 recipient=carol@example\.net subject=" + SUBJECT,
                 r"state=failed status=5\.1\.1 recipient=dave@example\.org subject=" + SUBJECT,
+                r"state=failed status=5\.7\.30 recipient=frank@example\.org subject=" + SUBJECT,
                 r"state=delivered status=2\.0\.0 recipient=erin@example\.org subject=" + SUBJECT,
                 r"state=unverified bounce status=5\.7\.30 recipient=bob@example\.org "
                 r"subject=Urgent"]
         T.ok(w is not None and all(any(re.match(p, r) for r in rows) for p in want) and
              not any(re.match(r"state=failed .*subject=Urgent", r) for r in rows),
-             "the delivery window lists bob, carol and dave as failed, erin as delivered, "
+             "the delivery window lists bob, carol, dave and frank as failed, erin as delivered, "
              "the forged one as unverified", rows[-12:])
         if w:
             c.keys(w, "Escape")
@@ -310,9 +319,13 @@ try:
              == {"Delivery failed"},
              "IMAP: dave's 5.1.1 bounce is tagged \"Delivery failed\", not REQUIRETLS's",
              imap_tags)
+        T.ok(imap_tags.get("<bounce-nested-mixed-footer.eml@mx.sender.test>")
+             == {"REQUIRETLS failed"},
+             "IMAP: frank's report inside a gateway's multipart/mixed is found and tagged "
+             "\"REQUIRETLS failed\"", imap_tags)
         T.ok(imap_tags.get("<bounce-forged-unknown-envid.eml@relay.test>")
              == {"REQUIRETLS unverified"} and not imap_tags.get("<lunch@example.org>")
-             and sum(1 for t in imap_tags.values() if t) == 3,
+             and sum(1 for t in imap_tags.values() if t) == 4,
              "IMAP: the forged bounce is tagged \"REQUIRETLS unverified\", the ordinary "
              "message not at all", imap_tags)
         carol_id = msgid_of(carol)

@@ -163,9 +163,10 @@ protocol lda {{
         self.stop()
 
     def start(self):
-        self.proc = subprocess.Popen(
-            ["timeout", str(self.lifetime), DOVECOT, "-F", "-c", self.conf],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.log + ".err", "ab"))
+        with open(self.log + ".err", "ab") as err:
+            self.proc = subprocess.Popen(
+                ["timeout", str(self.lifetime), DOVECOT, "-F", "-c", self.conf],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         deadline = time.monotonic() + 30
         pending = {self.imap_port, self.pop3_port}
         while pending:
