@@ -69,11 +69,17 @@ fi
 # the inner script, whose trap cleans up.
 if [ -z "${RTLS_IN_NS:-}" ]; then
 	self=$(readlink -f "$0")
+	# Mounts made in the namespace must not propagate back: unshare makes every mount private.
+	# That needs "/" to be a mount point, which it is not inside a plain chroot (then the mount
+	# holding the chroot is out of sight, and its propagation is left as the chroot's maker set
+	# it; the mounts made here are still unmounted by the trap below).
+	prop=private
+	awk '$5 == "/" { found = 1 } END { exit !found }' /proc/self/mountinfo || prop=unchanged
 	# (trap - INT: a background job of a script would otherwise start with SIGINT ignored)
 	(
 		trap - INT QUIT
 		export RTLS_IN_NS=1
-		exec unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
+		exec unshare --mount --propagation "$prop" --pid --fork --kill-child --mount-proc \
 			/bin/bash "$self" "$phase" "$builddir"
 	) &
 	upid=$!
