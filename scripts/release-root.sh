@@ -21,8 +21,10 @@
 # (TERM, INT, HUP) or SIGKILL of unshare. Nothing is mounted on the host, no service is
 # started in the root.
 # Needs root. RTLS_DEBIAN_MIRROR overrides http://deb.debian.org/debian.
-set -euo pipefail
+set -Eeuo pipefail
 export LC_ALL=C
+# a command that fails under set -e says where, instead of ending the phase in silence
+trap 'echo "release-root: failed: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 usage() { echo "usage: $0 prepare|run|log BUILDDIR" >&2; exit 64; }
 [ $# = 2 ] || usage
@@ -174,8 +176,13 @@ sync_net() {
 		in_root update-ca-certificates >/dev/null 2>&1 || true
 	fi
 	# apt proxy settings of the host, if any
-	grep -lsE '^[[:space:]]*Acquire::(https?::Proxy|Check-Valid-Until|Check-Date)' \
-		/etc/apt/apt.conf.d/* | while read -r f; do cp "$f" "$root/etc/apt/apt.conf.d/"; done
+	local f
+	for f in /etc/apt/apt.conf.d/*; do
+		[ -f "$f" ] || continue
+		if grep -qsE '^[[:space:]]*Acquire::(https?::Proxy|Check-Valid-Until|Check-Date)' "$f"; then
+			cp "$f" "$root/etc/apt/apt.conf.d/"
+		fi
+	done
 }
 
 make_root() {
