@@ -123,6 +123,13 @@ trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
 trap 'say terminated; exit 143' TERM HUP
 
+# The long commands run in the background while this shell waits: bash runs a trap only once
+# the foreground command is over, but "wait" gives way to a signal at once.
+fg() {
+	"$@" &
+	wait $!
+}
+
 mnt() { # mnt TARGET mount-args...
 	local t=$1
 	shift
@@ -190,7 +197,7 @@ make_root() {
 	command -v debootstrap >/dev/null || { say "debootstrap is missing (run scripts/setup.sh)"; return 1; }
 	rm -rf --one-file-system "$tmp"
 	say "debootstrap --variant=minbase $suite from $mirror into $tmp (log: $log)"
-	debootstrap --variant=minbase --include=ca-certificates --components=main \
+	fg debootstrap --variant=minbase --include=ca-certificates --components=main \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
 		"$suite" "$tmp" "$mirror" >>"$log" 2>&1 || { tail -20 "$log"; say "debootstrap failed"; return 1; }
 	rm -f "$tmp"/etc/apt/sources.list
@@ -225,11 +232,11 @@ prepare() {
 	fi
 	[ -d "$src/tests/node_modules" ] && cp -a "$src/tests/node_modules" "$root/src/tests/"
 	say "setup.sh in the root (log: $log)"
-	in_root /bin/sh -c 'cd /src && ./scripts/setup.sh' >>"$log" 2>&1 </dev/null ||
+	fg in_root /bin/sh -c 'cd /src && ./scripts/setup.sh' >>"$log" 2>&1 </dev/null ||
 		{ tail -30 "$log"; say "setup.sh failed in the root"; return 1; }
 	in_root /bin/sh -c 'claws-mail --version' 2>/dev/null | head -1 | sed "s/^/release-root[$label]: /"
 	say "building the helper and the plugin in the root"
-	in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true && meson compile -C /build' \
+	fg in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true && meson compile -C /build' \
 		>>"$log" 2>&1 </dev/null || { tail -30 "$log"; say "the build failed in the root"; return 1; }
 	say "ready in $((SECONDS - t0)) s"
 }
@@ -247,7 +254,7 @@ run() {
 		say "no module in $builddir/plugin: the release suite will fail"
 	say "meson test --suite e2e --suite release against $(in_root claws-mail --version 2>/dev/null | head -1)"
 	# One test at a time, as on the host: each starts its own Xvfb, servers and Claws.
-	in_root /usr/bin/env RTLS_FOREIGN_PLUGIN=/foreign/requiretls.so \
+	fg in_root /usr/bin/env RTLS_FOREIGN_PLUGIN=/foreign/requiretls.so \
 		meson test -C /build --no-rebuild --suite e2e --suite release --num-processes 1 \
 		--print-errorlogs </dev/null || rc=$?
 	cp "$root/build/meson-logs/testlog.json" "$out" 2>/dev/null || true
