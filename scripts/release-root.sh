@@ -21,8 +21,10 @@
 # (TERM, INT, HUP) or SIGKILL of unshare. Nothing is mounted on the host, no service is
 # started in the root.
 # Needs root. RTLS_DEBIAN_MIRROR overrides http://deb.debian.org/debian.
-set -euo pipefail
+set -Eeuo pipefail
 export LC_ALL=C
+# a command that fails under set -e says where, instead of ending the phase in silence
+trap 'echo "release-root: failed: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 usage() { echo "usage: $0 prepare|run|log BUILDDIR" >&2; exit 64; }
 [ $# = 2 ] || usage
@@ -69,11 +71,17 @@ fi
 # the inner script, whose trap cleans up.
 if [ -z "${RTLS_IN_NS:-}" ]; then
 	self=$(readlink -f "$0")
+	# Mounts made in the namespace must not propagate back: unshare makes every mount private.
+	# That needs "/" to be a mount point, which it is not inside a plain chroot (then the mount
+	# holding the chroot is out of sight, and its propagation is left as the chroot's maker set
+	# it; the mounts made here are still unmounted by the trap below).
+	prop=private
+	awk '$5 == "/" { found = 1 } END { exit !found }' /proc/self/mountinfo || prop=unchanged
 	# (trap - INT: a background job of a script would otherwise start with SIGINT ignored)
 	(
 		trap - INT QUIT
 		export RTLS_IN_NS=1
-		exec unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
+		exec unshare --mount --propagation "$prop" --pid --fork --kill-child --mount-proc \
 			/bin/bash "$self" "$phase" "$builddir"
 	) &
 	upid=$!
@@ -114,6 +122,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
 trap 'say terminated; exit 143' TERM HUP
+
+# The long commands run in the background while this shell waits: bash runs a trap only once
+# the foreground command is over, but "wait" gives way to a signal at once.
+fg() {
+	"$@" &
+	wait $!
+}
 
 mnt() { # mnt TARGET mount-args...
 	local t=$1
@@ -168,8 +183,13 @@ sync_net() {
 		in_root update-ca-certificates >/dev/null 2>&1 || true
 	fi
 	# apt proxy settings of the host, if any
-	grep -lsE '^[[:space:]]*Acquire::(https?::Proxy|Check-Valid-Until|Check-Date)' \
-		/etc/apt/apt.conf.d/* | while read -r f; do cp "$f" "$root/etc/apt/apt.conf.d/"; done
+	local f
+	for f in /etc/apt/apt.conf.d/*; do
+		[ -f "$f" ] || continue
+		if grep -qsE '^[[:space:]]*Acquire::(https?::Proxy|Check-Valid-Until|Check-Date)' "$f"; then
+			cp "$f" "$root/etc/apt/apt.conf.d/"
+		fi
+	done
 }
 
 make_root() {
@@ -177,7 +197,7 @@ make_root() {
 	command -v debootstrap >/dev/null || { say "debootstrap is missing (run scripts/setup.sh)"; return 1; }
 	rm -rf --one-file-system "$tmp"
 	say "debootstrap --variant=minbase $suite from $mirror into $tmp (log: $log)"
-	debootstrap --variant=minbase --include=ca-certificates --components=main \
+	fg debootstrap --variant=minbase --include=ca-certificates --components=main \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
 		"$suite" "$tmp" "$mirror" >>"$log" 2>&1 || { tail -20 "$log"; say "debootstrap failed"; return 1; }
 	rm -f "$tmp"/etc/apt/sources.list
@@ -212,11 +232,11 @@ prepare() {
 	fi
 	[ -d "$src/tests/node_modules" ] && cp -a "$src/tests/node_modules" "$root/src/tests/"
 	say "setup.sh in the root (log: $log)"
-	in_root /bin/sh -c 'cd /src && ./scripts/setup.sh' >>"$log" 2>&1 </dev/null ||
+	fg in_root /bin/sh -c 'cd /src && ./scripts/setup.sh' >>"$log" 2>&1 </dev/null ||
 		{ tail -30 "$log"; say "setup.sh failed in the root"; return 1; }
 	in_root /bin/sh -c 'claws-mail --version' 2>/dev/null | head -1 | sed "s/^/release-root[$label]: /"
 	say "building the helper and the plugin in the root"
-	in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true && meson compile -C /build' \
+	fg in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true && meson compile -C /build' \
 		>>"$log" 2>&1 </dev/null || { tail -30 "$log"; say "the build failed in the root"; return 1; }
 	say "ready in $((SECONDS - t0)) s"
 }
@@ -234,7 +254,7 @@ run() {
 		say "no module in $builddir/plugin: the release suite will fail"
 	say "meson test --suite e2e --suite release against $(in_root claws-mail --version 2>/dev/null | head -1)"
 	# One test at a time, as on the host: each starts its own Xvfb, servers and Claws.
-	in_root /usr/bin/env RTLS_FOREIGN_PLUGIN=/foreign/requiretls.so \
+	fg in_root /usr/bin/env RTLS_FOREIGN_PLUGIN=/foreign/requiretls.so \
 		meson test -C /build --no-rebuild --suite e2e --suite release --num-processes 1 \
 		--print-errorlogs </dev/null || rc=$?
 	cp "$root/build/meson-logs/testlog.json" "$out" 2>/dev/null || true
@@ -242,7 +262,9 @@ run() {
 	rm -rf "$cache/$suite-e2e-shots"
 	[ -d "$root/build/tests/e2e-shots" ] && cp -r "$root/build/tests/e2e-shots" "$cache/$suite-e2e-shots"
 	say "e2e done in $((SECONDS - t0)) s (exit $rc); log: $out"
-	return "$rc"
+	run_rc=$rc # (a "return 1" would set off the ERR trap: the tests failed, not this script)
 }
 
+run_rc=0
 "$phase"
+exit "$run_rc"
