@@ -17,6 +17,9 @@ PACKAGES="
   xvfb xauth xdotool imagemagick x11-utils fonts-dejavu-core locales
 "
 
+# Fuzz targets (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes.
+PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
