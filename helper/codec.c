@@ -147,10 +147,14 @@ rtls_encoder_feed (RtlsEncoder *enc, const char *in, gsize len, char *out)
 
 		if (enc->at_line_start && enc->dot_stuff && *p == '.')
 			*o++ = '.'; /* RFC 5321 4.5.2 */
-		/* Copy the run up to the next CR or LF in one go. */
-		stop = p;
-		while (stop < end && *stop != '\r' && *stop != '\n')
-			stop++;
+		/* Copy the run up to the next CR or LF in one go: memchr for the LF, then for a
+		 * CR before it (usually the one of a CRLF, just before). */
+		{
+			const char *nl = memchr (p, '\n', (gsize) (end - p));
+			const char *lim = nl != NULL ? nl : end;
+			const char *cr = memchr (p, '\r', (gsize) (lim - p));
+			stop = cr != NULL ? cr : lim;
+		}
 		run = (gsize) (stop - p);
 		if (run > 0) {
 			memcpy (o, p, run);

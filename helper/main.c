@@ -23,6 +23,46 @@
 
 #define RTLS_SECRET_MAX 4096
 
+/* The body is read through a mapping: if someone truncates the input file while it is being
+ * sent, the next page faults with SIGBUS. The message was then not completed; say so on the
+ * status fd and stderr, async-signal-safely, and exit with EX_IOERR. */
+static int main_sigbus_status_fd = -1;
+static char main_sigbus_text[512];
+
+static void
+main_on_sigbus (int sig)
+{
+	static const char status[] = "result=failed\nexit=74\nexit-name=EX_IOERR\n"
+	                             "error=RTLS_ERROR_IO\nmessage=";
+	size_t n = strlen (main_sigbus_text);
+	ssize_t ignored;
+
+	if (main_sigbus_status_fd >= 0) {
+		ignored = write (main_sigbus_status_fd, status, sizeof status - 1);
+		ignored = write (main_sigbus_status_fd, main_sigbus_text, n);
+		ignored = write (main_sigbus_status_fd, "\n", 1);
+	}
+	ignored = write (STDERR_FILENO, "requiretls-submit: ", 19);
+	ignored = write (STDERR_FILENO, main_sigbus_text, n);
+	ignored = write (STDERR_FILENO, "\n", 1);
+	(void) ignored;
+	_exit (74);
+}
+
+static void
+main_prepare_sigbus (int status_fd)
+{
+	struct sigaction sa = { .sa_handler = main_on_sigbus };
+
+	main_sigbus_status_fd = status_fd;
+	g_strlcpy (main_sigbus_text,
+	           _ ("the message file was truncated while it was being sent; it was not "
+	              "completed"),
+	           sizeof main_sigbus_text);
+	sigemptyset (&sa.sa_mask);
+	sigaction (SIGBUS, &sa, NULL);
+}
+
 /* Reads the password from an inherited fd (never argv or the environment), strips one
  * trailing newline and closes the fd. */
 static gchar *
@@ -271,6 +311,7 @@ main (int argc, char **argv)
 			         offers ? "yes" : "no");
 		goto out;
 	}
+	main_prepare_sigbus (params->status_fd);
 	msg = rtls_message_load (STDIN_FILENO, &error);
 	if (msg == NULL)
 		goto out;
@@ -347,5 +388,6 @@ out:
 	/* The stage and server fields mean something only once a connection was tried. */
 	code = main_finish (params, sub.params != NULL ? &outcome : NULL, message_id, error);
 	rtls_outcome_clear (&outcome);
+	rtls_tls_release_trust ();
 	return code;
 }

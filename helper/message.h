@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 
 #define RTLS_HEADERS_MAX_BYTES (1024 * 1024) /* header block bound */
 #define RTLS_HEADER_MAX_LINE 998             /* RFC 5322 2.1.1 */
+#define RTLS_BODY_WINDOW (1024 * 1024)       /* bytes of the body mapped at a time */
 
 /* One header field as it appeared: name and the raw value (everything after the colon,
  * folding kept, line ends normalised to CRLF, no final CRLF). */
@@ -98,6 +99,7 @@ typedef struct {
 	guint64 body_lf;       /* LF bytes in the body */
 	guint64 body_cr;       /* CR bytes in the body */
 	guint64 body_crlf;     /* CR LF pairs in the body */
+	guint64 body_dots;     /* dots that start a line after an LF (or the body) */
 	int body_last;         /* the body's last byte, -1 when empty */
 } RtlsMessage;
 
@@ -117,6 +119,24 @@ RtlsMessage *rtls_message_load (int fd, GError **error);
  * encoder makes it: bare LF and bare CR become CRLF, and a last line without one gets it.
  * Exact for BDAT (no dot-stuffing). */
 guint64 rtls_message_body_size_crlf (const RtlsMessage *msg);
+
+/* TRUE if the encoder would leave the body as it is: every line ends in CRLF, and, with
+ * @dot_stuff (DATA), none starts with a dot. Such a body goes out straight from the file. */
+gboolean rtls_message_body_clean (const RtlsMessage *msg, gboolean dot_stuff);
+
+/* A read-only mapping of part of the body (one read of the file, in place; unmapped as the
+ * data goes out, so memory stays flat). */
+typedef struct {
+	void *base;
+	gsize size;
+} RtlsBodyWindow;
+
+/* rtls_message_body_window: maps up to @max body bytes from body position @pos; returns a
+ * pointer to them with *len set (NULL with *len 0 at the end), or NULL with RTLS_ERROR_IO
+ * when the file cannot be mapped. Release @win with rtls_body_window_release(). */
+const char *rtls_message_body_window (const RtlsMessage *msg, guint64 pos, gsize max, gsize *len,
+                                      RtlsBodyWindow *win, GError **error);
+void rtls_body_window_release (RtlsBodyWindow *win);
 
 /* rtls_message_read_body: reads up to @len body bytes at body position @pos (0-based) into
  * @buf with pread(); returns bytes read (0 at end) or -1 with RTLS_ERROR_IO. */

@@ -415,16 +415,18 @@ smtp_client_lost_in_data (SmtpClient *c, GError **error)
 
 /* Writes the message content: the header block, then the body, through the encoder
  * (RFC 5321 4.5.2 dot-stuffing and ".\r\n" for DATA; CRLF only for BDAT, exactly @announced
- * bytes). With @watch, any byte from the server before the content is complete is a
- * protocol violation: no reply is due while it goes out. Not flushed. On failure the
- * connection is out of step and must be closed without QUIT. */
+ * bytes). The body is read once, in place (mapped windows); when the encoder would leave it
+ * unchanged it goes to TLS straight from the mapping. With @watch, any byte from the server
+ * before the content is complete is a protocol violation: no reply is due while it goes out.
+ * Not flushed. On failure the connection is out of step and must be closed without QUIT. */
 static gboolean
 smtp_client_content (SmtpClient *c, gboolean bdat, guint64 announced, gboolean watch,
                      GError **error)
 {
 	const RtlsMessage *m = c->sub->message;
-	g_autofree char *in = g_malloc (RTLS_BODY_CHUNK);
+	gboolean clean = rtls_message_body_clean (m, !bdat);
 	g_autofree char *out = g_malloc (RTLS_ENCODER_OUT_MAX (RTLS_BODY_CHUNK));
+	g_autofree char *in = NULL;
 	RtlsEncoder enc;
 	gsize hlen = 0, n;
 	g_autofree gchar *headers = rtls_headers_serialize (m->headers, &hlen);
@@ -435,15 +437,45 @@ smtp_client_content (SmtpClient *c, gboolean bdat, guint64 announced, gboolean w
 	n = rtls_encoder_feed (&enc, headers, hlen, out);
 	if (!smtp_client_content_write (c, &enc, bdat, announced, watch, out, n, error))
 		return FALSE;
-	for (;;) {
-		gssize got = rtls_message_read_body (m, pos, in, RTLS_BODY_CHUNK, error);
-		if (got < 0)
-			return FALSE;
-		if (got == 0)
-			break;
-		pos += (guint64) got;
-		n = rtls_encoder_feed (&enc, in, (gsize) got, out);
-		if (!smtp_client_content_write (c, &enc, bdat, announced, watch, out, n, error))
+	while (pos < m->body_size) {
+		RtlsBodyWindow win;
+		gsize len = 0;
+		const char *p
+		        = rtls_message_body_window (m, pos, RTLS_BODY_WINDOW, &len, &win, NULL);
+		gboolean ok = TRUE;
+
+		if (p == NULL) {
+			/* Not mappable: read it. */
+			gssize got;
+			if (in == NULL)
+				in = g_malloc (RTLS_BODY_CHUNK);
+			got = rtls_message_read_body (m, pos, in, RTLS_BODY_CHUNK, error);
+			if (got <= 0) {
+				if (got == 0)
+					break;
+				return FALSE;
+			}
+			p = in;
+			len = (gsize) got;
+		}
+		pos += len;
+		if (clean) {
+			/* Already CRLF throughout (and no leading dots for DATA). */
+			enc.bytes_in += len;
+			enc.bytes_out += len;
+			enc.at_line_start = TRUE;
+			ok = smtp_client_content_write (c, &enc, bdat, announced, watch, p, len,
+			                                error);
+		} else {
+			for (gsize off = 0; ok && off < len; off += RTLS_BODY_CHUNK) {
+				gsize take = MIN (RTLS_BODY_CHUNK, len - off);
+				n = rtls_encoder_feed (&enc, p + off, take, out);
+				ok = smtp_client_content_write (c, &enc, bdat, announced, watch,
+				                                out, n, error);
+			}
+		}
+		rtls_body_window_release (&win);
+		if (!ok)
 			return FALSE;
 	}
 	n = rtls_encoder_finish (&enc, out);

@@ -22,9 +22,13 @@
 #include "errors.h"
 #include "stream.h"
 
-/* Large enough that the body goes out in full-size TLS records (16 KiB each), not one
- * record per line (DESIGN §3). */
+/* The read buffer, and the most plaintext collected before TLS. */
 #define RTLS_STREAM_BUFFER (64 * 1024)
+/* What goes out in one write through TLS: sixteen full records of 16 KiB (RFC 8446 5.1),
+ * collected with the session corked and sent together when it is uncorked. Only the last
+ * record of a flush may be shorter (DESIGN §3: large records, not one per line). */
+#define RTLS_TLS_RECORD (16 * 1024)
+#define RTLS_TLS_BATCH (16 * RTLS_TLS_RECORD)
 
 struct _RtlsStream {
 	int fd;               /* the connected socket, non-blocking */
@@ -36,6 +40,11 @@ struct _RtlsStream {
 	guint max_time;       /* seconds, for the message (0: none) */
 	gboolean verbose;     /* transcript on stderr */
 	GError *io_error;     /* set by the low driver, taken by the caller */
+	GByteArray *wbuf;     /* plaintext writes not yet sent (before TLS) */
+	gboolean corked;      /* TLS records are being collected (gnutls_record_cork) */
+	gsize corked_len;     /* bytes handed to GnuTLS since it was corked */
+	gboolean batching;    /* GnuTLS's records go to cbuf, not the socket */
+	GByteArray *cbuf;     /* records of one uncork, sent in one write */
 	gchar *host;          /* for messages */
 };
 
@@ -174,6 +183,29 @@ stream_low_write (mailstream_low *low, const void *buf, size_t count)
 	}
 }
 
+/* GnuTLS's writer once TLS is up: while an uncork runs, the records are collected (and
+ * sent together by stream_uncork); otherwise written at once (close_notify and the like). */
+static ssize_t
+stream_vec_push (gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	RtlsStream *st = ptr;
+	struct msghdr mh = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) iovcnt };
+	ssize_t r;
+
+	if (st->batching) {
+		gsize total = 0;
+		for (int i = 0; i < iovcnt; i++) {
+			g_byte_array_append (st->cbuf, iov[i].iov_base, (guint) iov[i].iov_len);
+			total += iov[i].iov_len;
+		}
+		return (ssize_t) total;
+	}
+	r = sendmsg (st->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (r < 0)
+		gnutls_transport_set_errno (rtls_tls_session (st->tls), errno);
+	return r;
+}
+
 static int
 stream_low_close (mailstream_low *low)
 {
@@ -297,6 +329,8 @@ rtls_stream_connect (const char *host, guint port, guint timeout_ms, guint max_t
 	st->hard_deadline = hard_deadline;
 	st->max_time = max_time;
 	st->host = g_strdup (host);
+	st->wbuf = g_byte_array_new ();
+	st->cbuf = g_byte_array_new ();
 	low = mailstream_low_new (st, &stream_driver);
 	st->ms = low != NULL ? mailstream_new (low, RTLS_STREAM_BUFFER) : NULL;
 	if (st->ms == NULL) {
@@ -316,6 +350,10 @@ rtls_stream_free (RtlsStream *st)
 		return;
 	if (st->ms != NULL)
 		mailstream_close (st->ms);
+	if (st->wbuf != NULL)
+		g_byte_array_unref (st->wbuf);
+	if (st->cbuf != NULL)
+		g_byte_array_unref (st->cbuf);
 	rtls_tls_free (st->tls);
 	if (st->fd >= 0)
 		close (st->fd);
@@ -403,6 +441,10 @@ rtls_stream_start_tls (RtlsStream *st, const RtlsTlsConfig *config, GError **err
 	if (!rtls_tls_handshake (tls, stream_deadline (st), error))
 		return FALSE;
 	st->tls = g_steal_pointer (&tls);
+	/* From here GnuTLS writes through us, so that the records of one uncork leave in one
+	 * write instead of one sendmsg() each. */
+	gnutls_transport_set_ptr2 (rtls_tls_session (st->tls), GINT_TO_POINTER (st->fd), st);
+	gnutls_transport_set_vec_push_function (rtls_tls_session (st->tls), stream_vec_push);
 	if (st->verbose)
 		g_printerr ("--- TLS: %s, %s, certificate verified for %s\n",
 		            rtls_tls_version (st->tls), rtls_tls_cipher (st->tls), config->host);
@@ -419,12 +461,101 @@ stream_take_io_error (RtlsStream *st, GError **error, const char *fallback)
 	return FALSE;
 }
 
+/* Sends the plaintext buffer (before TLS). */
+static gboolean
+stream_flush_plain (RtlsStream *st, GError **error)
+{
+	gsize done = 0;
+
+	while (done < st->wbuf->len) {
+		ssize_t r = stream_low_write (st->ms->low, st->wbuf->data + done,
+		                              st->wbuf->len - done);
+		if (r < 0) {
+			g_byte_array_set_size (st->wbuf, 0);
+			return stream_take_io_error (st, error, _ ("write failed"));
+		}
+		done += (gsize) r;
+	}
+	g_byte_array_set_size (st->wbuf, 0);
+	return TRUE;
+}
+
+/* Sends every record collected while corked: GnuTLS encrypts them into cbuf (through
+ * stream_vec_push), and they leave in as few writes as the socket takes. */
+static gboolean
+stream_uncork (RtlsStream *st, GError **error)
+{
+	gnutls_session_t s = rtls_tls_session (st->tls);
+	gsize done = 0;
+	int r;
+
+	if (!st->corked)
+		return TRUE;
+	st->batching = TRUE;
+	r = gnutls_record_uncork (s, 0);
+	st->batching = FALSE;
+	st->corked = FALSE;
+	st->corked_len = 0;
+	if (r < 0) {
+		g_byte_array_set_size (st->cbuf, 0);
+		stream_set_io_error (st, RTLS_ERROR_CONNECT, _ ("TLS write failed"),
+		                     gnutls_strerror (r));
+		return stream_take_io_error (st, error, _ ("write failed"));
+	}
+	while (done < st->cbuf->len) {
+		ssize_t w = send (st->fd, st->cbuf->data + done, st->cbuf->len - done,
+		                  MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w >= 0) {
+			done += (gsize) w;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) && stream_poll (st, TRUE))
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			stream_set_io_error (st, RTLS_ERROR_CONNECT, _ ("write failed"),
+			                     g_strerror (errno));
+		g_byte_array_set_size (st->cbuf, 0);
+		return stream_take_io_error (st, error, _ ("write failed"));
+	}
+	g_byte_array_set_size (st->cbuf, 0);
+	return TRUE;
+}
+
 gboolean
 rtls_stream_write (RtlsStream *st, const char *data, gsize len, GError **error)
 {
+	gnutls_session_t s;
+
 	stream_begin (st);
-	if (mailstream_write (st->ms, data, len) != (ssize_t) len)
-		return stream_take_io_error (st, error, _ ("write failed"));
+	if (st->tls == NULL) {
+		g_byte_array_append (st->wbuf, (const guint8 *) data, (guint) len);
+		return st->wbuf->len < RTLS_STREAM_BUFFER || stream_flush_plain (st, error);
+	}
+	s = rtls_tls_session (st->tls);
+	while (len > 0) {
+		gsize n = MIN (len, RTLS_TLS_BATCH - st->corked_len);
+		ssize_t r;
+
+		if (!st->corked) {
+			gnutls_record_cork (s);
+			st->corked = TRUE;
+		}
+		/* Corked, GnuTLS only collects: no I/O, and all of it is taken. */
+		r = gnutls_record_send (s, data, n);
+		if (r < 0 || (gsize) r != n) {
+			stream_set_io_error (
+			        st, RTLS_ERROR_CONNECT, _ ("TLS write failed"),
+			        gnutls_strerror (r < 0 ? (int) r : GNUTLS_E_INTERNAL_ERROR));
+			return stream_take_io_error (st, error, _ ("write failed"));
+		}
+		st->corked_len += n;
+		data += n;
+		len -= n;
+		if (st->corked_len == RTLS_TLS_BATCH && !stream_uncork (st, error))
+			return FALSE;
+	}
 	return TRUE;
 }
 
@@ -443,9 +574,9 @@ gboolean
 rtls_stream_flush (RtlsStream *st, GError **error)
 {
 	stream_begin (st);
-	if (mailstream_flush (st->ms) != 0)
-		return stream_take_io_error (st, error, _ ("write failed"));
-	return TRUE;
+	if (st->tls == NULL)
+		return stream_flush_plain (st, error);
+	return stream_uncork (st, error);
 }
 
 /* Reads one line (terminator included) of at most @max bytes into @line, straight out of

@@ -20,7 +20,7 @@
 struct _RtlsTls {
 	int fd;                                /* connected socket, not owned */
 	gnutls_session_t session;              /* the client session */
-	gnutls_certificate_credentials_t cred; /* trust anchors + our verify callback */
+	gnutls_certificate_credentials_t cred; /* the shared trust anchors + verify callback */
 	gchar *host;                           /* reference identity */
 	gchar **pins;                          /* acceptable SPKI pins, may be NULL */
 	GError *verify_error;                  /* why the verify callback refused */
@@ -158,15 +158,47 @@ tls_load_trust (const RtlsTlsConfig *config, gnutls_certificate_credentials_t *c
 	return TRUE;
 }
 
+/* The trust anchors, loaded once per run (the system store is some 150 certificates) and
+ * shared by every session of it: rtls_tls_check_config() loads them before any network
+ * activity, the handshake uses the same credentials. */
+static gnutls_certificate_credentials_t tls_shared_cred;
+static gchar *tls_shared_ca_file; /* what they were loaded from, NULL: the system store */
+static gboolean tls_shared_loaded;
+
+static gnutls_certificate_credentials_t
+tls_shared_trust (const RtlsTlsConfig *config, GError **error)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+
+	if (tls_shared_loaded && g_strcmp0 (tls_shared_ca_file, config->ca_file) == 0)
+		return tls_shared_cred;
+	if (!tls_load_trust (config, &cred, error)) {
+		if (cred != NULL)
+			gnutls_certificate_free_credentials (cred);
+		return NULL;
+	}
+	rtls_tls_release_trust ();
+	gnutls_certificate_set_verify_function (cred, tls_verify_cb);
+	tls_shared_cred = cred;
+	tls_shared_ca_file = g_strdup (config->ca_file);
+	tls_shared_loaded = TRUE;
+	return cred;
+}
+
+void
+rtls_tls_release_trust (void)
+{
+	if (tls_shared_cred != NULL)
+		gnutls_certificate_free_credentials (tls_shared_cred);
+	tls_shared_cred = NULL;
+	g_clear_pointer (&tls_shared_ca_file, g_free);
+	tls_shared_loaded = FALSE;
+}
+
 gboolean
 rtls_tls_check_config (const RtlsTlsConfig *config, GError **error)
 {
-	gnutls_certificate_credentials_t cred = NULL;
-	gboolean ok = tls_load_trust (config, &cred, error);
-
-	if (cred != NULL)
-		gnutls_certificate_free_credentials (cred);
-	return ok;
+	return tls_shared_trust (config, error) != NULL;
 }
 
 RtlsTls *
@@ -180,9 +212,8 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 	tls->host = g_strdup (config->host);
 	tls->pins = g_strdupv ((gchar **) config->pins);
 
-	if (!tls_load_trust (config, &tls->cred, error))
+	if ((tls->cred = tls_shared_trust (config, error)) == NULL)
 		return NULL;
-	gnutls_certificate_set_verify_function (tls->cred, tls_verify_cb);
 
 	r = gnutls_init (&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
 	if (r < 0) {
@@ -318,8 +349,7 @@ rtls_tls_free (RtlsTls *tls)
 			gnutls_bye (tls->session, GNUTLS_SHUT_WR);
 		gnutls_deinit (tls->session);
 	}
-	if (tls->cred != NULL)
-		gnutls_certificate_free_credentials (tls->cred);
+	/* tls->cred is the run's shared trust (rtls_tls_release_trust). */
 	g_clear_error (&tls->verify_error);
 	g_strfreev (tls->pins);
 	g_free (tls->host);

@@ -27,9 +27,13 @@ typedef struct _RtlsTls RtlsTls;
  * RTLS_ERROR_FAILED (GnuTLS set-up). */
 RtlsTls *rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error);
 
-/* rtls_tls_check_config: loads the trust anchors once, without connecting, so that a bad
- * configuration is reported before any network activity. RTLS_ERROR_CONFIG. */
+/* rtls_tls_check_config: loads the trust anchors, without connecting, so that a bad
+ * configuration is reported before any network activity. They are kept for the sessions
+ * of the run (loaded once). RTLS_ERROR_CONFIG. */
 gboolean rtls_tls_check_config (const RtlsTlsConfig *config, GError **error);
+
+/* Frees the trust anchors kept by rtls_tls_check_config() / rtls_tls_new(). */
+void rtls_tls_release_trust (void);
 
 /* rtls_tls_handshake: runs the whole handshake before @deadline (monotonic µs).
  * Errors: RTLS_ERROR_CERT (verification failed: untrusted, wrong name, expired, pin),

@@ -60,6 +60,9 @@ debian-12 | debian-13) ;;
 *) echo "setup.sh: $release is neither Debian 12 nor Debian 13; trying the same packages" >&2 ;;
 esac
 
+# Fuzz targets (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes.
+PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

@@ -37,6 +37,15 @@ def case(name, script, args, want_exit, check=None, tls="implicit", msg=MSG, tim
         return r
 
 
+def settled(p, kind, timeout=10):
+    """The server's events of @kind, once it has recorded them (it may still be reading
+    when the helper has exited)."""
+    end = time.monotonic() + timeout
+    while not p.events(kind) and time.monotonic() < end:
+        time.sleep(0.1)
+    return p.events(kind)
+
+
 def not_sent(r):
     return r.status.get("result") != "sent" and r.status.get("error") == "RTLS_ERROR_PROTOCOL"
 
@@ -85,8 +94,8 @@ read-data
 send 554 5.7.1 message refused
 recv-all
 """, ["--require-tls"], 76,
-     lambda r, got, p: not_sent(r) and p.events("data") != []
-     and p.events("data")[0].get("ended") is False
+     lambda r, got, p: not_sent(r) and settled(p, "data") != []
+     and settled(p, "data")[0].get("ended") is False
      and "while the message was being transmitted" in r.stderr, msg=BIG)
 
 case("a reply other than 221 where the reply to QUIT is due: exit 76, not sent",
@@ -264,7 +273,8 @@ read-bdat
 expect ^QUIT$
 close
 """, ["--require-tls"], 75,
-     lambda r, got, p: r.status.get("result") == "not-confirmed" and bdat(p).get("size"))
+     lambda r, got, p: r.status.get("result") == "not-confirmed" and settled(p, "bdat")
+     and bdat(p).get("size"))
 
 case("CHUNKING: the only recipient refused: exit 69, failed, the rcpt line in the status",
      CHUNK + """expect ^MAIL
@@ -293,6 +303,22 @@ send 250 2.0.0 queued
 send 221 bye
 """, ["--require-tls", "carol@example.net"], 0,
      lambda r, got, p: r.status.get("result") == "sent" and bdat(p).get("last"))
+
+case("CHUNKING, two recipients: an unsolicited reply while the 24 MB BDAT data goes out: "
+     "exit 76, the data never completed",
+     CHUNK + """expect ^MAIL
+expect ^RCPT
+expect ^RCPT
+send 250 ok
+send 250 ok
+send 250 ok
+expect ^BDAT [0-9]+ LAST$
+read-bytes 100000
+send 250 2.0.0 unsolicited
+read-bytes 30000000
+""", ["--require-tls", "carol@example.net"], 76,
+     lambda r, got, p: not_sent(r) and "while the message was being transmitted" in r.stderr,
+     msg=BIG)
 
 case("CHUNKING, two recipients, one refused: no data at all, QUIT, exit 69",
      CHUNK + """expect ^MAIL
