@@ -15,7 +15,7 @@ from clawsdriver import T
 
 D.require()
 
-T.plan(44)
+T.plan(48)
 
 MARKER = "X-RequireTLS-Request"
 RULE_REQ = "REQUIRETLS: choice require (rules)"
@@ -71,6 +71,8 @@ class Claws2(D.Claws):
                     "address=alice2@example.com\nprotocol=4\nsmtp_server=localhost\n"
                     f"set_smtpport=1\nsmtp_port={port}\nssl_smtp=0\nuse_smtp_auth=0\n"
                     "save_message=1\nconfig_version=4\n")
+        with open(os.path.join(self.prof, "menurc"), "w") as f:
+            f.write('(gtk_accel_path "<Actions>/Menu/Message/Redirect" "<Primary><Alt>j")\n')
         os.makedirs(os.path.join(self.prof, "templates"))
         with open(os.path.join(self.prof, "templates", "1"), "w") as f:
             f.write("Name: rtls-tmpl\n\nText from the template.\n")
@@ -216,6 +218,11 @@ try:
         k = c.log_text().count(said2)
         c.choose(w, "n")
         T.ok(wait_log(c, said2, k, timeout=3), "Default → Don't require TLS by hand: said at once")
+        # another recipient typed (into the empty To row that has the focus): still said
+        k = c.log_text().count(said2)
+        c.xdo("windowfocus", "--sync", w)
+        c.xdo("type", "--delay", "25", "dan@example.net")
+        T.ok(wait_log(c, said2, k, timeout=5), "a recipient added after the choice: still said")
         k = c.log_text().count(said2)
         # the account changes: Claws rebuilds the rows, the rules look again, the note stays
         c.switch_account(w, down=True)
@@ -225,7 +232,8 @@ try:
              "after the rows change the note is still there", c.log_text().split(STATUS)[-1][:200])
         c.keys(w, "ctrl+Return")
         m = one("override")
-        T.ok(no_req(m, ["carol@tax.example.gov"]) and m.get("mailFrom") == "alice2@example.com",
+        T.ok(no_req(m, ["carol@tax.example.gov", "dan@example.net"])
+             and m.get("mailFrom") == "alice2@example.com",
              "the choice by hand is obeyed: one TLS-Required: No, no REQUIRETLS", m)
 
         # 5. a template applied after Require TLS by hand
@@ -278,10 +286,9 @@ try:
         T.ok(no_req(m, ["bob@example.net"]), "forward, Don't require TLS: one header, RCPT bob", m)
 
         for i, letter in enumerate(["", "t"]):
-            # Message → Redirec_t. "t" is also "Move to _trash", and the menu opens on the
-            # item last used: the second time it already stands on Redirect.
-            keys = ["alt+m", "t", "Return"] if i == 0 else ["alt+m", "Return"]
-            w = c.open_selected(f"#mh/Mailbox/inbox/{i + 1}", keys,
+            # Message → Redirect, by the shortcut our menurc gave it (its mnemonic "t" is
+            # also "Move to _trash"'s, and the menu opens on the item used last)
+            w = c.open_selected(f"#mh/Mailbox/inbox/{i + 1}", ["ctrl+alt+j"],
                                 f"rtls-orig{i + 1} - Compose")
             T.ok(w is not None, f"redirect {i + 1} opens")
             if not w:
@@ -301,15 +308,18 @@ try:
                      "redirect with Require TLS: REQUIRETLS, neither marker nor TLS-Required", m)
 
         # 7. re-edit from Drafts: by rule and Don't require TLS (by hand: test_claws_send)
+        # and Default by hand against a rule: the draft remembers it was by hand ("default"),
+        # so the rule does not take over on re-edit; that marker never goes out
         for subj, to, letter, want in (("rtls-draft-rule", "carol@tax.example.gov", "", "auto-require"),
-                                       ("rtls-draft-no", "bob@example.net", "n", None)):
+                                       ("rtls-draft-no", "bob@example.net", "n", None),
+                                       ("rtls-draft-default", "carol@tax.example.gov", "f", "default")):
             before = c.folder("draft")
             n = c.log_text().count(RULE_REQ)
             w = c.compose(subj, to=to)
+            if "example.gov" in to:
+                wait_log(c, RULE_REQ, n)
             if letter:
                 c.choose(w, letter)
-            else:
-                wait_log(c, RULE_REQ, n)
             c.keys(w, "ctrl+s")
             drafts = [d for d in wait_files(c, "draft", len(before) + 1) if d not in before]
             blk = header_block(c.read("draft", drafts[0])) if drafts else ""
@@ -329,7 +339,10 @@ try:
                 c.switch_account(w, down=True)  # and the rows are rebuilt once more
                 c.keys(w, "ctrl+Return")
             m = one(subj)
-            if want:
+            if want == "default":
+                T.ok(plain(m, [to]) and m.get("mailFrom") == "alice2@example.com",
+                     f"{subj}: re-edited, still Default by hand: no REQUIRETLS, no marker", m)
+            elif want:
                 T.ok(req(m, [to], "alice2@example.com"), f"{subj}: re-edited, REQUIRETLS", m)
             else:
                 T.ok(no_req(m, [to]), f"{subj}: re-edited, one TLS-Required: No", m)
