@@ -531,6 +531,11 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 	if (!force && hash == c->recipients_hash)
 		return;
 	c->recipients_hash = hash;
+	if (compose->account != NULL && compose->account->account_id != c->account_id) {
+		/* Claws rebuilds the header rows on this change; the choice is not in them */
+		c->account_id = compose->account->account_id;
+		g_debug ("REQUIRETLS: composer account %d", c->account_id);
+	}
 	g_ptr_array_add (fields, NULL);
 	rtls_rules_recipients_from_fields ((const char *const *) fields->pdata, rcpts);
 	update_domain_warning (c, rcpts);
