@@ -72,8 +72,7 @@ rtls_composer_find (Compose *compose)
  * source of both (a redirected message, or a row the person typed, cannot add a second one).
  */
 
-typedef gint (*RtlsAddMsgFn) (Folder *folder, FolderItem *dest, const gchar *file,
-                              MsgFlags *flags);
+typedef gint (*RtlsAddMsgFn) (Folder *folder, FolderItem *dest, const gchar *file, MsgFlags *flags);
 typedef gint (*RtlsAddMsgsFn) (Folder *folder, FolderItem *dest, GSList *file_list,
                                GHashTable *relation);
 
@@ -139,7 +138,8 @@ stamp_field (const RtlsComposer *c, gboolean draft)
 {
 	switch (c->choice) {
 	case RTLS_CHOICE_REQUIRE:
-		return c->manual ? RTLS_MARKER_HEADER ": require" : RTLS_MARKER_HEADER ": auto-require";
+		return c->manual ? RTLS_MARKER_HEADER ": require"
+		                 : RTLS_MARKER_HEADER ": auto-require";
 	case RTLS_CHOICE_NO_REQUIRE:
 		return RTLS_TLS_REQUIRED_HEADER ": No";
 	case RTLS_CHOICE_DEFAULT:
@@ -196,8 +196,8 @@ stamp_file (const char *path, const char *field, GError **error)
 		gboolean blank = strcmp (line, "\n") == 0 || strcmp (line, "\r\n") == 0;
 		if (phase == 0) {
 			if (blank) {
-				g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-				             "%s", "no end of Claws' special headers");
+				g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s",
+				             "no end of Claws' special headers");
 				goto out;
 			}
 			if (g_ascii_strncasecmp (line, "X-Claws-End-Special-Headers:", 28) == 0)
@@ -368,6 +368,32 @@ unwrap_folder_classes (void)
 	g_clear_pointer (&wrapped, g_ptr_array_unref);
 }
 
+/* TRUE when the header block of the message in @path has "TLS-Required: No" (RFC 8689 §5).
+ * Someone else's X-RequireTLS-Request in it means nothing to us. */
+static gboolean
+message_says_tls_not_required (const char *path)
+{
+	FILE *f = g_fopen (path, "rb");
+	gchar *line = NULL;
+	size_t cap = 0;
+	gboolean found = FALSE;
+
+	if (f == NULL)
+		return FALSE;
+	while (!found && getline (&line, &cap, f) > 0 && strcmp (line, "\n") != 0
+	       && strcmp (line, "\r\n") != 0) {
+		gsize n = strlen (RTLS_TLS_REQUIRED_HEADER);
+		if (g_ascii_strncasecmp (line, RTLS_TLS_REQUIRED_HEADER, n) == 0
+		    && line[n] == ':') {
+			g_autofree gchar *v = g_strstrip (g_strdup (line + n + 1));
+			found = g_ascii_strcasecmp (v, "no") == 0;
+		}
+	}
+	free (line);
+	fclose (f);
+	return found;
+}
+
 /* What a message the composer starts from says about the choice: a re-edited draft or
  * queue entry keeps it (our marker, or TLS-Required: No); a redirected message keeps its own
  * TLS-Required: No, never a marker someone else wrote. Replies, forwards, templates and
@@ -379,13 +405,17 @@ choice_from_message (Compose *compose, RtlsChoice *choice, gboolean *manual)
 	RtlsChoice ch = RTLS_CHOICE_DEFAULT;
 	gboolean by_hand = FALSE;
 
+	if (compose->mode == COMPOSE_REDIRECT) {
+		if (compose->redirect_filename == NULL
+		    || !message_says_tls_not_required (compose->redirect_filename))
+			return FALSE;
+		*choice = RTLS_CHOICE_NO_REQUIRE;
+		*manual = TRUE;
+		return TRUE;
+	}
 	if (compose->mode == COMPOSE_REEDIT && compose->targetinfo != NULL)
 		path = procmsg_get_message_file (compose->targetinfo);
-	else if (compose->mode == COMPOSE_REDIRECT && compose->redirect_filename != NULL)
-		path = g_strdup (compose->redirect_filename);
 	if (path == NULL || !rtls_message_file_choice (path, &ch, &by_hand) || !by_hand)
-		return FALSE;
-	if (compose->mode == COMPOSE_REDIRECT && ch != RTLS_CHOICE_NO_REQUIRE)
 		return FALSE;
 	*choice = ch;
 	*manual = TRUE;
@@ -501,6 +531,11 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 	if (!force && hash == c->recipients_hash)
 		return;
 	c->recipients_hash = hash;
+	if (compose->account != NULL && compose->account->account_id != c->account_id) {
+		/* Claws rebuilds the header rows on this change; the choice is not in them */
+		c->account_id = compose->account->account_id;
+		g_debug ("REQUIRETLS: composer account %d", c->account_id);
+	}
 	g_ptr_array_add (fields, NULL);
 	rtls_rules_recipients_from_fields ((const char *const *) fields->pdata, rcpts);
 	update_domain_warning (c, rcpts);

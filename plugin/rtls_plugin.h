@@ -34,6 +34,7 @@ typedef struct {
 	RtlsSend *send;        /* the plugin's send in flight, or NULL */
 	guint rules_timer;     /* re-evaluates the rules while the recipients change */
 	guint recipients_hash; /* of the recipient rows last evaluated */
+	gint account_id;       /* the From account at the last evaluation */
 	gulong destroy_id;     /* watches the composer's window */
 	gboolean gone;         /* the composer was destroyed; kept only for its send */
 	gchar *domain_warning; /* the last REQUIRETLS bounce for a recipient's domain, or NULL */

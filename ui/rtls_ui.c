@@ -83,7 +83,13 @@ update_widgets (RtlsComposeUi *ui, const char *reason)
 		break;
 	}
 	/* what the person sees, for the log (claws-mail --debug) and the end-to-end tests */
-	g_debug ("REQUIRETLS: status line: %s", text != NULL ? text : "(hidden)");
+	if (text != NULL) {
+		g_autofree gchar *one = g_strdup (text);
+		g_strdelimit (one, "\n", '|');
+		g_debug ("REQUIRETLS: status line: %s", one);
+	} else {
+		g_debug ("REQUIRETLS: status line: (hidden)");
+	}
 	if (text != NULL) {
 		gtk_label_set_text (GTK_LABEL (ui->label), text);
 		gtk_info_bar_set_message_type (
