@@ -47,6 +47,7 @@ typedef struct {
 	guint timeout;            /* seconds per network operation */
 	gchar *helo;              /* EHLO argument */
 	gboolean show_version;    /* --version */
+	gchar *status_file;       /* the record also goes here, replaced atomically; or NULL */
 } RtlsParams;
 
 void rtls_params_free (RtlsParams *params);

@@ -70,6 +70,15 @@ typedef struct {
 	RtlsCaps caps;             /* from the latest EHLO (after TLS) */
 } SmtpClient;
 
+/* Enters @stage and tells the caller (RtlsSubmission.progress). */
+static void
+smtp_client_stage (SmtpClient *c, RtlsStage stage)
+{
+	c->out->stage = stage;
+	if (c->sub != NULL && c->sub->progress != NULL)
+		c->sub->progress (rtls_stage_name (stage), c->sub->progress_data, NULL);
+}
+
 static void
 smtp_client_note_reply (SmtpClient *c, const RtlsReply *reply)
 {
@@ -171,7 +180,7 @@ smtp_client_starttls (SmtpClient *c, GError **error)
 	        = { c->params->host, c->params->ca_file, (const char *const *) c->params->pins };
 	g_autoptr (RtlsReply) reply = NULL;
 
-	c->out->stage = RTLS_STAGE_STARTTLS;
+	smtp_client_stage (c, RTLS_STAGE_STARTTLS);
 	if (!(c->caps.flags & RTLS_CAP_STARTTLS)) {
 		g_strlcpy (c->out->enhanced, "5.7.10", sizeof c->out->enhanced);
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
@@ -191,7 +200,7 @@ smtp_client_starttls (SmtpClient *c, GError **error)
 	smtp_client_note_tls (c);
 	/* RFC 3207 4.2: forget everything learned before TLS and ask again. */
 	rtls_caps_clear (&c->caps);
-	c->out->stage = RTLS_STAGE_EHLO;
+	smtp_client_stage (c, RTLS_STAGE_EHLO);
 	return smtp_client_ehlo (c, error);
 }
 
@@ -229,7 +238,7 @@ smtp_client_auth (SmtpClient *c, GError **error)
 	gboolean plain;
 	gboolean ok;
 
-	c->out->stage = RTLS_STAGE_AUTH;
+	smtp_client_stage (c, RTLS_STAGE_AUTH);
 	g_return_val_if_fail (rtls_stream_tls (c->st) != NULL, FALSE);
 	if (!(c->caps.flags & RTLS_CAP_AUTH)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
@@ -373,7 +382,7 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 	guint failed = 0;
 
 	*data_open = FALSE;
-	c->out->stage = RTLS_STAGE_MAIL;
+	smtp_client_stage (c, RTLS_STAGE_MAIL);
 	c->out->requiretls_sent = c->params->tls_policy == RTLS_TLS_POLICY_REQUIRE;
 	if (!rtls_stream_write_command (c->st, mail, NULL, error))
 		return FALSE;
@@ -421,7 +430,7 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 		return smtp_client_reply_error (c, mail_reply, RTLS_ERROR_REJECTED, "MAIL FROM",
 		                                error);
 
-	c->out->stage = RTLS_STAGE_RCPT;
+	smtp_client_stage (c, RTLS_STAGE_RCPT);
 	for (guint i = 0; i < rcpt_replies->len; i++) {
 		RtlsReply *r = g_ptr_array_index (rcpt_replies, i);
 		RtlsRcptResult *res = g_ptr_array_index (c->out->rcpts, i);
@@ -457,7 +466,7 @@ smtp_client_envelope (SmtpClient *c, guint64 size_estimate, gboolean *data_open,
 		return FALSE;
 	}
 
-	c->out->stage = RTLS_STAGE_DATA;
+	smtp_client_stage (c, RTLS_STAGE_DATA);
 	if (data_reply == NULL
 	    && (data_reply = smtp_client_command (c, "DATA", NULL, error)) == NULL)
 		return FALSE;
@@ -517,7 +526,7 @@ smtp_client_run (SmtpClient *c, GError **error)
 	guint64 size_estimate = hlen + m->body_size;
 	GError *local = NULL;
 
-	c->out->stage = RTLS_STAGE_CONNECT;
+	smtp_client_stage (c, RTLS_STAGE_CONNECT);
 	c->st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, error);
 	if (c->st == NULL)
 		return FALSE;
@@ -525,12 +534,12 @@ smtp_client_run (SmtpClient *c, GError **error)
 
 	if (!p->starttls) {
 		/* RFC 8314 3.3: implicit TLS, verified before any SMTP is read. */
-		c->out->stage = RTLS_STAGE_TLS;
+		smtp_client_stage (c, RTLS_STAGE_TLS);
 		if (!rtls_stream_start_tls (c->st, &tc, error))
 			return FALSE;
 		smtp_client_note_tls (c);
 	}
-	c->out->stage = RTLS_STAGE_GREETING;
+	smtp_client_stage (c, RTLS_STAGE_GREETING);
 	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL
 	    || !smtp_client_check_no_more (c, error))
 		return FALSE;
@@ -538,7 +547,7 @@ smtp_client_run (SmtpClient *c, GError **error)
 		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the connection"),
 		                                error);
 
-	c->out->stage = RTLS_STAGE_EHLO;
+	smtp_client_stage (c, RTLS_STAGE_EHLO);
 	if (!smtp_client_ehlo (c, error))
 		goto quit;
 	if (p->starttls && !smtp_client_starttls (c, error))
@@ -599,6 +608,8 @@ smtp_client_run (SmtpClient *c, GError **error)
 		goto quit;
 	}
 
+	if (c->sub->progress != NULL && !c->sub->progress ("content", c->sub->progress_data, error))
+		return FALSE; /* no content left: closed without the final "." */
 	if (!smtp_client_body (c, error))
 		return FALSE; /* the final "." never left: nothing was accepted */
 
@@ -620,7 +631,7 @@ smtp_client_run (SmtpClient *c, GError **error)
 		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the message"),
 		                                error);
 	c->out->sent = TRUE;
-	c->out->stage = RTLS_STAGE_DONE;
+	smtp_client_stage (c, RTLS_STAGE_DONE);
 	smtp_client_quit (c);
 	return TRUE;
 
