@@ -165,10 +165,17 @@ main_write_fd (int fd, const char *text)
 /* The progress of the submission: a "progress=STAGE" line on --status-fd before the final
  * record, and, before the content leaves, the same in --status-file, durably: a reader of
  * the file after a crash knows whether the server may have the message. */
+typedef struct {
+	const RtlsParams *params;
+	const RtlsOutcome *outcome;
+	const char *message_id;
+} MainProgress;
+
 static gboolean
 main_progress (const char *stage, gpointer data, GError **error)
 {
-	const RtlsParams *params = data;
+	const MainProgress *mp = data;
+	const RtlsParams *params = mp->params;
 	g_autofree gchar *line = g_strdup_printf ("progress=%s\n", stage);
 
 	if (params->status_fd >= 0)
@@ -177,6 +184,15 @@ main_progress (const char *stage, gpointer data, GError **error)
 		g_autofree gchar *rec = g_strdup_printf ("%senvid=%s\n", line,
 		                                         params->envid ? params->envid : "");
 		return rtls_status_write_file (params->status_file, rec, error);
+	}
+	if (params->status_file != NULL && strcmp (stage, "done") == 0 && mp->outcome->sent) {
+		/* accepted: said durably before QUIT, so that a helper killed while it waits
+		 * for the reply to QUIT still leaves "sent" behind */
+		g_autofree gchar *rec
+		        = rtls_status_format (params, mp->outcome, mp->message_id, NULL);
+		g_autoptr (GError) ferr = NULL;
+		if (!rtls_status_write_file (params->status_file, rec, &ferr))
+			g_printerr ("requiretls-submit: %s\n", ferr->message);
 	}
 	return TRUE;
 }
@@ -224,6 +240,7 @@ main (int argc, char **argv)
 	gboolean resent = FALSE;
 	RtlsOutcome outcome;
 	RtlsSubmission sub = { 0 };
+	MainProgress progress = { 0 };
 	int code;
 
 	setlocale (LC_ALL, "");
@@ -340,8 +357,11 @@ main (int argc, char **argv)
 	sub.mail_from = sender;
 	sub.recipients = rcpts;
 	sub.password = password;
+	progress.params = params;
+	progress.outcome = &outcome;
+	progress.message_id = message_id;
 	sub.progress = main_progress;
-	sub.progress_data = params;
+	sub.progress_data = &progress;
 	rtls_smtp_submit (&sub, &outcome, &error);
 
 out:

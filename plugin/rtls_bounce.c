@@ -40,6 +40,13 @@ static gulong hook_filtering;
  * warning; NULL: read it again. Every write of the plugin's goes through
  * rtls_bounce_journal_changed() (a hand edit of the file shows after the next one). */
 static GPtrArray *rows_cache;
+static void (*resend_opened) (Compose *compose);
+
+void
+rtls_bounce_set_resend_hook (void (*opened) (Compose *compose))
+{
+	resend_opened = opened;
+}
 
 static const char *
 tag_failed (void)
@@ -374,7 +381,6 @@ ops_resend (gpointer data, const RtlsDeliveryRow *row)
 {
 	MsgInfo *m = find_sent (row->account_id, row->message_id);
 	Compose *compose;
-	RtlsComposer *c;
 
 	if (m == NULL) {
 		alertpanel_error (_ ("The Sent copy of “%s” is no longer in the Sent folder, so it "
@@ -396,9 +402,9 @@ ops_resend (gpointer data, const RtlsDeliveryRow *row)
 			        = g_slist_remove (compose->targetinfo->tags,
 			                          GINT_TO_POINTER (tags_get_id_for_str (names[i])));
 	}
-	c = rtls_composer_find (compose);
-	if (c != NULL)
-		rtls_composer_set_choice (c, RTLS_CHOICE_REQUIRE, TRUE);
+	/* the composer side sets Require TLS (the watcher never calls up, rtls_plugin.h) */
+	if (resend_opened != NULL)
+		resend_opened (compose);
 	g_debug ("REQUIRETLS: edit and resend: composer opened with Require TLS");
 }
 

@@ -216,7 +216,8 @@ rtls_attempt_due (const RtlsAttempt *a, RtlsDueKind kind, gint64 now)
 		return kind == RTLS_DUE_ASKED ? RTLS_DUE_ASK : RTLS_DUE_NO;
 	case RTLS_ATTEMPT_TEMPORARY:
 		if (kind == RTLS_DUE_RETRIES)
-			return now >= a->retry_at ? RTLS_DUE_YES : RTLS_DUE_NO;
+			/* retry_at 0: retries are off; only the person or going online */
+			return a->retry_at > 0 && now >= a->retry_at ? RTLS_DUE_YES : RTLS_DUE_NO;
 		return RTLS_DUE_YES;
 	case RTLS_ATTEMPT_FAILED:
 		return kind == RTLS_DUE_ASKED ? RTLS_DUE_YES : RTLS_DUE_NO;
