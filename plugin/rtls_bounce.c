@@ -6,8 +6,8 @@
  * delivery report is parsed (rtls_dsn.c), tied to the send journal by its ENVID
  * (rtls_delivery.c) and recorded there. A failure or delay of ours tags the bounce and the
  * Sent copy, shows a note that does not take the focus, and a row in the REQUIRETLS
- * delivery window. Nothing is ever resent by itself; unverified bounces are never shown as
- * failures of ours.
+ * delivery window. A bounce never makes the plugin send anything; unverified bounces are never
+ * shown as failures of ours.
  */
 #include "config.h"
 

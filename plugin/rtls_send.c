@@ -32,6 +32,7 @@
 
 #include "account.h"
 #include "alertpanel.h"
+#include "common/tags.h"
 #include "hooks.h"
 #include "inputdialog.h"
 #include "log.h"
@@ -183,6 +184,32 @@ sync_file (const char *file)
 
 /* ---------------------------------------------------------------- queue entries */
 
+/* The tag a locked REQUIRETLS entry carries in the Queue folder: the person sees the lock
+ * and, next to it, where such entries are sent from (Claws' own "Send queued messages"
+ * skips them). */
+static const char *
+tag_queued (void)
+{
+	return _ ("Require TLS: Tools → Send queued REQUIRETLS messages");
+}
+
+static void
+mark_entry (MsgInfo *mi)
+{
+	gint id = tags_get_id_for_str (tag_queued ());
+
+	if (id == -1) {
+		id = tags_add_tag (tag_queued ());
+		tags_write_tags ();
+	}
+	if (id > 0 && g_slist_find (mi->tags, GINT_TO_POINTER (id)) == NULL) {
+		guard_suspended++;
+		procmsg_msginfo_update_tags (mi, TRUE, id);
+		guard_suspended--;
+		g_debug ("REQUIRETLS: queue entry tagged: %d", mi->msgnum);
+	}
+}
+
 static void
 set_locked (FolderItem *item, gint msgnum, gboolean locked)
 {
@@ -196,6 +223,8 @@ set_locked (FolderItem *item, gint msgnum, gboolean locked)
 	else
 		procmsg_msginfo_unset_flags (mi, MSG_LOCKED, 0);
 	guard_suspended--;
+	if (locked)
+		mark_entry (mi);
 	procmsg_msginfo_free (&mi);
 }
 
@@ -248,10 +277,13 @@ rtls_queue_guard_item (FolderItem *item)
 	list = folder_item_get_msg_list (item);
 	for (GSList *l = list; l != NULL; l = l->next) {
 		MsgInfo *mi = l->data;
+		if (MSG_IS_LOCKED (mi->flags) && is_require_entry (mi))
+			mark_entry (mi); /* locked by an earlier release, or before the tag */
 		if (!MSG_IS_LOCKED (mi->flags) && is_require_entry (mi)) {
 			guard_suspended++;
 			procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
 			guard_suspended--;
+			mark_entry (mi);
 			log_message (
 			        LOG_PROTOCOL,
 			        _ ("REQUIRETLS: queue entry %d is marked Require TLS; locked so "
@@ -289,6 +321,7 @@ msginfo_update_hook (gpointer source, gpointer data)
 		guard_suspended++;
 		procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
 		guard_suspended--;
+		mark_entry (mi);
 		log_message (LOG_PROTOCOL,
 		             _ ("REQUIRETLS: queue entry %d is marked Require TLS; locked again\n"),
 		             mi->msgnum);
@@ -1536,7 +1569,16 @@ rtls_send_queued (RtlsQueueRun mode)
 static gboolean
 retry_tick (gpointer data)
 {
-	rtls_send_queued (RTLS_RUN_RETRIES);
+	gint64 now = now_s ();
+
+	/* the queue folders are looked at only when a back-off is over */
+	for (guint i = 0; attempts != NULL && i < attempts->len; i++) {
+		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (a->state == RTLS_ATTEMPT_TEMPORARY && a->retry_at > 0 && a->retry_at <= now) {
+			rtls_send_queued (RTLS_RUN_RETRIES);
+			break;
+		}
+	}
 	return G_SOURCE_CONTINUE;
 }
 

@@ -207,11 +207,12 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	        _ ("Messages sent with Require TLS, and what came back. REQUIRETLS asks for TLS on "
 	           "every hop; it is not end-to-end encryption. A server that cannot honour it "
 	           "returns the message, but bounces can be lost, and a bounce's headers, its "
-	           "Subject included, may have crossed a hop without TLS. The plugin never sends "
-	           "anything without REQUIRETLS by itself, and never resends a message that may "
-	           "already have been accepted without asking you. Messages waiting in the queue "
-	           "are sent again only after a temporary failure (retried later), when Claws "
-	           "goes online, or when you choose Tools → Send queued REQUIRETLS messages."));
+	           "Subject included, may have crossed a hop without TLS. The plugin never sends a "
+	           "message without REQUIRETLS unless you confirm it, and never sends again, "
+	           "without asking you, a message that may already have been accepted. Messages "
+	           "waiting in the queue are sent only when you choose Tools → Send queued "
+	           "REQUIRETLS messages, when Claws goes online, or, after a temporary failure, "
+	           "by a later retry."));
 	gtk_label_set_line_wrap (GTK_LABEL (intro), TRUE);
 	gtk_label_set_xalign (GTK_LABEL (intro), 0);
 	gtk_box_pack_start (GTK_BOX (vbox), intro, FALSE, FALSE, 0);

@@ -52,6 +52,7 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 		gtk_label_set_text (GTK_LABEL (qw->results), "");
 		gtk_widget_set_sensitive (qw->cancel, TRUE);
 		gtk_widget_show (qw->cancel);
+		gtk_widget_grab_focus (qw->cancel);
 		gtk_spinner_start (GTK_SPINNER (qw->spinner));
 		gtk_window_present (GTK_WINDOW (qw->window));
 		return;
@@ -98,7 +99,7 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 	g_signal_connect_swapped (qw->close, "clicked", G_CALLBACK (gtk_widget_destroy),
 	                          qw->window);
 	gtk_box_pack_end (GTK_BOX (buttons), qw->close, FALSE, FALSE, 0);
-	qw->cancel = gtk_button_new_with_mnemonic (_ ("_Cancel sending"));
+	qw->cancel = gtk_button_new_with_mnemonic (_ ("Cancel _sending"));
 	gtk_widget_set_tooltip_text (qw->cancel,
 	                             _ ("Stop the message being sent now and leave the others "
 	                                "queued"));
@@ -106,6 +107,7 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 	gtk_box_pack_end (GTK_BOX (buttons), qw->cancel, FALSE, FALSE, 0);
 	gtk_widget_show_all (qw->window);
 	gtk_spinner_start (GTK_SPINNER (qw->spinner));
+	gtk_widget_grab_focus (qw->cancel);
 	gtk_window_present (GTK_WINDOW (qw->window));
 }
 

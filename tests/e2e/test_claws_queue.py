@@ -19,7 +19,7 @@ from clawsdriver import T
 
 HELPER = T.HELPER
 D.require()
-T.plan(24)
+T.plan(25)
 
 
 def write_rc(c, port, starttls):
@@ -39,6 +39,8 @@ def wait_for(cond, timeout):
 
 
 def queue_lines(c, kind):
+    if kind == "cancel":
+        return re.findall(r"REQUIRETLS: queue window: cancel$", c.log_text(), re.M)
     return re.findall(rf"REQUIRETLS: queue window: {kind}: (.*)", c.log_text())
 
 
@@ -120,6 +122,11 @@ try:
         # 2. refused: the server has no REQUIRETLS
         restart(c, bare.port, True)
         later(c, "q-refused")
+        rc = os.path.join(c.prof, "tagsrc")
+        tags = open(rc).read() if os.path.exists(rc) else ""
+        T.ok("Require TLS: Tools → Send queued REQUIRETLS messages" in tags and
+             "REQUIRETLS: queue entry tagged" in c.log_text(),
+             "the locked entry carries a tag that says where it is sent from", tags)
         win = menu(c)
         wait_for(lambda: queue_lines(c, "done"), 30)
         res = queue_lines(c, "result")
@@ -155,8 +162,10 @@ try:
             win = menu(c)
             wait_for(lambda: h.events("tls"), 20)
             time.sleep(1)
-            if win:
-                c.keys(win, "alt+c")
+            for key in ("alt+s", "space"):  # the mnemonic, else the focused button
+                if win and not queue_lines(c, "cancel"):
+                    c.keys(win, key)
+                    wait_for(lambda: "queue window: cancel" in c.log_text(), 3)
             wait_for(lambda: queue_lines(c, "done"), 20)
             res = queue_lines(c, "result")
             T.ok(res and "“q-cancel”: Sending was cancelled before the message left (while "
