@@ -32,13 +32,13 @@
 
 #include "account.h"
 #include "alertpanel.h"
-#include "common/tags.h"
 #include "hooks.h"
 #include "inputdialog.h"
 #include "log.h"
 #include "mainwindow.h"
 #include "passwordstore.h"
 #include "prefs_common.h"
+#include "statusbar.h"
 #include "utils.h"
 
 #include "codec.h"
@@ -184,30 +184,30 @@ sync_file (const char *file)
 
 /* ---------------------------------------------------------------- queue entries */
 
-/* The tag a locked REQUIRETLS entry carries in the Queue folder: the person sees the lock
- * and, next to it, where such entries are sent from (Claws' own "Send queued messages"
- * skips them). */
-static const char *
-tag_queued (void)
+/* A locked REQUIRETLS entry shows Claws' padlock in the Queue folder; the status bar says
+ * where such entries are sent from (Claws' own "Send queued messages" skips them). A tag was
+ * tried: Claws 4.1 crashed at start-up (procmsg_have_queued_mails_fast) once tagged queue
+ * entries had become drafts, so the plugin writes none. */
+static guint mark_idle;
+
+static gboolean
+mark_show (gpointer data)
 {
-	return _ ("Require TLS: Tools → Send queued REQUIRETLS messages");
+	mark_idle = 0;
+	statusbar_print_all (_ ("REQUIRETLS: queue entry %d is locked: send it with Tools → Send "
+	                        "queued REQUIRETLS messages"),
+	                     GPOINTER_TO_INT (data));
+	return G_SOURCE_REMOVE;
 }
 
 static void
 mark_entry (MsgInfo *mi)
 {
-	gint id = tags_get_id_for_str (tag_queued ());
-
-	if (id == -1) {
-		id = tags_add_tag (tag_queued ());
-		tags_write_tags ();
-	}
-	if (id > 0 && g_slist_find (mi->tags, GINT_TO_POINTER (id)) == NULL) {
-		guard_suspended++;
-		procmsg_msginfo_update_tags (mi, TRUE, id);
-		guard_suspended--;
-		g_debug ("REQUIRETLS: queue entry tagged: %d", mi->msgnum);
-	}
+	/* from an idle callback: this runs inside Claws' folder and message hooks, where
+	 * nothing may run the main loop or touch the message cache */
+	g_debug ("REQUIRETLS: queue entry marked: %d", mi->msgnum);
+	if (mark_idle == 0)
+		mark_idle = g_idle_add (mark_show, GINT_TO_POINTER (mi->msgnum));
 }
 
 static void
@@ -277,8 +277,6 @@ rtls_queue_guard_item (FolderItem *item)
 	list = folder_item_get_msg_list (item);
 	for (GSList *l = list; l != NULL; l = l->next) {
 		MsgInfo *mi = l->data;
-		if (MSG_IS_LOCKED (mi->flags) && is_require_entry (mi))
-			mark_entry (mi); /* locked by an earlier release, or before the tag */
 		if (!MSG_IS_LOCKED (mi->flags) && is_require_entry (mi)) {
 			guard_suspended++;
 			procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
@@ -900,6 +898,11 @@ step_do (RtlsAttempt *a, RtlsStep step, Facts *x, RtlsSend *s)
 		}
 		if (!ok)
 			return FALSE;
+		/* Fault injection for the end-to-end tests only: die here, the copy filed and
+		 * the journal not yet saying so, the worst moment for "at most once". */
+		if (g_strcmp0 (g_getenv ("RTLS_TEST_KILL_AFTER_COPY"), a->subject) == 0
+		    && a->subject != NULL)
+			raise (SIGKILL);
 		e = rtls_attempt_record (a, "filed", now_s ());
 		return journal_write (e);
 	}
@@ -1598,15 +1601,6 @@ notify_recovered (GString *text)
 	                       announce_show_delivery, NULL);
 }
 
-static gboolean
-notify_recovered_idle (gpointer data)
-{
-	g_autoptr (GString) text = g_string_new (data);
-
-	notify_recovered (text);
-	return G_SOURCE_REMOVE;
-}
-
 static gboolean recover_tick (gpointer data);
 
 /* Finishes what a Claws that stopped left undone: every attempt without an outcome, every
@@ -1677,6 +1671,8 @@ recover_tick (gpointer data)
 	g_autoptr (GString) note = g_string_new (NULL);
 	gboolean again = recover (note);
 
+	if (note->len > 0)
+		log_message (LOG_PROTOCOL, "REQUIRETLS: %s\n", note->str);
 	notify_recovered (note);
 	if (!again)
 		recover_timer = 0;
@@ -1725,8 +1721,6 @@ rtls_send_init (void)
 	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
 	g_autoptr (GError) error = NULL;
 	g_autoptr (GPtrArray) journal = rtls_journal_load (path, &error);
-	g_autoptr (GString) note = g_string_new (NULL);
-
 	if (journal == NULL)
 		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read the journal: %s\n"),
 		             error->message);
@@ -1741,15 +1735,11 @@ rtls_send_init (void)
 	/* Entries that were queued while the plugin was not loaded. */
 	for (GList *f = folder_get_list (); f != NULL; f = f->next)
 		rtls_queue_guard_item (((Folder *) f->data)->queue);
-	/* What a Claws that stopped mid-send left undone */
-	if (recover (note))
-		recover_timer = g_timeout_add_seconds (2, recover_tick, NULL);
-	if (note->len > 0) {
-		log_message (LOG_PROTOCOL, "REQUIRETLS: %s\n", note->str);
-		/* after the main window is up */
-		g_idle_add_full (G_PRIORITY_LOW, notify_recovered_idle,
-		                 g_string_free (g_steal_pointer (&note), FALSE), g_free);
-	}
+	/* What a Claws that stopped mid-send left undone: once Claws has finished starting
+	 * (its own first scans of the folders; looking into them from plugin_init() was seen
+	 * to upset the queue's message cache). Until then nothing sends such an entry: an
+	 * attempt without an outcome, or with its bookkeeping unfinished, is never due. */
+	recover_timer = g_timeout_add_seconds (2, recover_tick, NULL);
 }
 
 gboolean
@@ -1763,6 +1753,9 @@ rtls_send_done (void)
 	if (recover_timer != 0)
 		g_source_remove (recover_timer);
 	retry_timer = recover_timer = 0;
+	if (mark_idle != 0)
+		g_source_remove (mark_idle);
+	mark_idle = 0;
 	g_queue_clear_full (&pending_queue, g_free);
 	rtls_queue_ui_close ();
 	if (running != NULL) {

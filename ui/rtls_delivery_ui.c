@@ -109,12 +109,13 @@ fill (void)
 		                    rtls_delivery_state_is_problem (r->state) ? PANGO_WEIGHT_BOLD
 		                                                              : PANGO_WEIGHT_NORMAL,
 		                    -1);
-		g_debug ("REQUIRETLS: delivery row: state=%s status=%s accepted=%s refused=%s "
-		         "reported=%s recipient=%s subject=%s",
+		g_debug ("REQUIRETLS: delivery row: state=%s status=%s recipient=%s subject=%s",
 		         rtls_delivery_state_name (r->state), r->status ? r->status : "-",
+		         r->recipient, r->subject ? r->subject : "");
+		g_debug ("REQUIRETLS: delivery row: servers accepted=%s refused=%s reported=%s "
+		         "subject=%s",
 		         r->accepted_by ? r->accepted_by : "-", r->remote_mta ? r->remote_mta : "-",
-		         r->reporting_mta ? r->reporting_mta : "-", r->recipient,
-		         r->subject ? r->subject : "");
+		         r->reporting_mta ? r->reporting_mta : "-", r->subject ? r->subject : "");
 	}
 	g_debug ("REQUIRETLS: delivery window shows %u rows", dw->rows->len);
 	update_buttons ();

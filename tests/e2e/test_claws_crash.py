@@ -22,7 +22,7 @@ HELPER = T.HELPER
 D.require()
 
 PHASES = ["greeting", "dot", "quit"]
-T.plan(len(PHASES) * 2 * 9 + 4)
+T.plan(len(PHASES) * 2 * 9 + 4 + 4)
 
 SCRIPTS = {
     # implicit TLS is up, then nothing: the helper waits for the greeting
@@ -255,6 +255,53 @@ try:
                              is not None, "the queue window shows its result")
                         peer.clear()
                     c.stop()
+
+        # Killed after the Sent copy was filed, before the journal said so and before the
+        # queue entry went (the plugin kills itself at that very point: RTLS_TEST_KILL_AFTER_COPY
+        # names the message; a test can hit no narrower moment from outside).
+        subject = "crash-filed"
+        peer.clear()
+        c = D.Claws(x, peer.port, ca, HELPER)
+        write_rc(c, peer.port)
+        c.env["RTLS_TEST_KILL_AFTER_COPY"] = subject
+        c.start()
+        w = c.compose(subject)
+        c.choose(w, "t")
+        c.keys(w, "ctrl+Return")
+        died = wait_for(lambda: c.proc.poll() is not None, 40)
+        c.proc = None
+        j = c.journal()
+        T.ok(died and len(sent_with(c, subject)) == 1 and len(c.folder("queue")) == 1 and
+             "result=sent\t" in j and "result=filed" not in j,
+             "filed/killed: Claws died with the copy in Sent, the entry queued, the journal "
+             "not yet saying 'filed'", (died, c.folder("sent"), c.folder("queue"), j[-800:]))
+        m = re.search(r"envid=(rtls-[0-9a-f]+)\t[^\n]*result=started", j)
+        envid = m.group(1) if m else "?"
+        del c.env["RTLS_TEST_KILL_AFTER_COPY"]
+        c.start()
+        wait_for(lambda: "closed" in results(c, envid), 30)
+        time.sleep(5)
+        c.remote("--send")
+        c.remote("--offline")
+        c.remote("--online")
+        time.sleep(3)
+        asked = menu_send_queued(c, answer="keep")
+        time.sleep(2)
+        T.ok(len(received(peer, subject)) == 1 and len(sent_with(c, subject)) == 1 and
+             c.folder("queue") == [],
+             "filed/killed: after the restart the server has it once, Sent holds one copy, "
+             "the queue is empty", (received(peer, subject), c.folder("sent"), c.folder("queue")))
+        T.ok(results(c, envid) == ["started", "sent", "filed", "closed"],
+             "filed/killed: the journal says started → sent → filed → closed", results(c, envid))
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+t", "d")
+        dw = c.wait_window("REQUIRETLS delivery", 10)
+        time.sleep(1)
+        rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", c.log_text())
+        mine = [st for st, subj in rows if subj.strip() == subject]
+        T.ok(not asked and mine and mine[-1] == "sent",
+             "filed/killed: nothing asked, the row says 'sent'", (asked, rows[-4:]))
+        c.stop()
 finally:
     x.stop()
 T.done()
