@@ -208,23 +208,72 @@ main_find_status_fd (int argc, char **argv)
 	return -1;
 }
 
+static void
+main_write_fd (int fd, const char *text)
+{
+	gsize len = strlen (text), done = 0;
+
+	while (done < len) {
+		ssize_t w = write (fd, text + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (gsize) w;
+	}
+}
+
+/* The progress of the submission: a "progress=STAGE" line on --status-fd before the final
+ * record, and, before the content leaves, the same in --status-file, durably: a reader of
+ * the file after a crash knows whether the server may have the message. */
+typedef struct {
+	const RtlsParams *params;
+	const RtlsOutcome *outcome;
+	const char *message_id;
+} MainProgress;
+
+static gboolean
+main_progress (const char *stage, gpointer data, GError **error)
+{
+	const MainProgress *mp = data;
+	const RtlsParams *params = mp->params;
+	g_autofree gchar *line = g_strdup_printf ("progress=%s\n", stage);
+
+	if (params->status_fd >= 0)
+		main_write_fd (params->status_fd, line);
+	if (params->status_file != NULL && strcmp (stage, "content") == 0) {
+		g_autofree gchar *rec = g_strdup_printf ("%senvid=%s\n", line,
+		                                         params->envid ? params->envid : "");
+		return rtls_status_write_file (params->status_file, rec, error);
+	}
+	if (params->status_file != NULL && strcmp (stage, "done") == 0 && mp->outcome->sent) {
+		/* accepted: said durably before QUIT, so that a helper killed while it waits
+		 * for the reply to QUIT still leaves "sent" behind */
+		g_autofree gchar *rec
+		        = rtls_status_format (params, mp->outcome, mp->message_id, NULL);
+		g_autoptr (GError) ferr = NULL;
+		if (!rtls_status_write_file (params->status_file, rec, &ferr))
+			g_printerr ("requiretls-submit: %s\n", ferr->message);
+	}
+	return TRUE;
+}
+
 static int
 main_finish (const RtlsParams *params, const RtlsOutcome *outcome, const char *message_id,
              const GError *error)
 {
 	int code = rtls_error_to_exit_code (error);
 
+	if (params != NULL && params->status_file != NULL) {
+		/* first the file, which outlives the caller; then the fd */
+		g_autofree gchar *record = rtls_status_format (params, outcome, message_id, error);
+		g_autoptr (GError) ferr = NULL;
+		if (!rtls_status_write_file (params->status_file, record, &ferr))
+			g_printerr ("requiretls-submit: %s\n", ferr->message);
+	}
 	if (params != NULL && params->status_fd >= 0) {
 		g_autofree gchar *record = rtls_status_format (params, outcome, message_id, error);
-		gsize len = strlen (record), done = 0;
-		while (done < len) {
-			ssize_t w = write (params->status_fd, record + done, len - done);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			done += (gsize) w;
-		}
+		main_write_fd (params->status_fd, record);
 		if (params->status_fd > 2)
 			close (params->status_fd);
 	}
@@ -252,6 +301,7 @@ main (int argc, char **argv)
 	gboolean resent = FALSE;
 	RtlsOutcome outcome;
 	RtlsSubmission sub = { 0 };
+	MainProgress progress = { 0 };
 	int code;
 
 	setlocale (LC_ALL, "");
@@ -378,6 +428,11 @@ main (int argc, char **argv)
 	sub.mail_from = sender;
 	sub.recipients = rcpts;
 	sub.password = password;
+	progress.params = params;
+	progress.outcome = &outcome;
+	progress.message_id = message_id;
+	sub.progress = main_progress;
+	sub.progress_data = &progress;
 	rtls_smtp_submit (&sub, &outcome, &error);
 
 out:

@@ -26,6 +26,7 @@ rtls_params_free (RtlsParams *params)
 	g_free (params->dsn_return);
 	g_free (params->envid);
 	g_free (params->helo);
+	g_free (params->status_file);
 	g_free (params);
 }
 
@@ -237,6 +238,10 @@ config_entries (RtlsParseState *st)
 		  N_ ("ID") },
 		{ "status-fd", 0, 0, G_OPTION_ARG_INT, &p->status_fd,
 		  N_ ("Write the result record to this file descriptor"), N_ ("N") },
+		{ "status-file", 0, 0, G_OPTION_ARG_FILENAME, &p->status_file,
+		  N_ ("Also write the result record to this file (replaced atomically; the "
+		      "progress before it too)"),
+		  N_ ("PATH") },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &p->verbose,
 		  N_ ("Protocol transcript on stderr (credentials and body elided)"), NULL },
 		{ "timeout", 0, 0, G_OPTION_ARG_INT, &st->timeout,

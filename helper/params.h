@@ -49,6 +49,7 @@ typedef struct {
 	gchar *helo;              /* EHLO argument, NULL: the FQDN or the address literal */
 	gboolean no_chunking;     /* DATA even when CHUNKING is offered */
 	gboolean show_version;    /* --version */
+	gchar *status_file;       /* the record also goes here, replaced atomically; or NULL */
 } RtlsParams;
 
 void rtls_params_free (RtlsParams *params);

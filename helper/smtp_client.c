@@ -75,6 +75,27 @@ typedef struct {
 	gboolean no_quit;          /* out of step: close without QUIT */
 } SmtpClient;
 
+/* Enters @stage and tells the caller (RtlsSubmission.progress). */
+static void
+smtp_client_stage (SmtpClient *c, RtlsStage stage)
+{
+	c->out->stage = stage;
+	if (c->sub != NULL && c->sub->progress != NULL)
+		c->sub->progress (rtls_stage_name (stage), c->sub->progress_data, NULL);
+}
+
+/* Tells the caller that the first byte of the message content is about to leave: before it
+ * the server cannot have accepted anything, after it a submission that ends without the
+ * final reply is "not confirmed". FALSE (with @error set) when the caller could not record
+ * that: nothing of the content is sent then. */
+static gboolean
+smtp_client_content_begins (SmtpClient *c, GError **error)
+{
+	if (c->sub->progress == NULL)
+		return TRUE;
+	return c->sub->progress ("content", c->sub->progress_data, error);
+}
+
 static void
 smtp_client_note_reply (SmtpClient *c, const RtlsReply *reply)
 {
@@ -176,7 +197,7 @@ smtp_client_starttls (SmtpClient *c, GError **error)
 	        = { c->params->host, c->params->ca_file, (const char *const *) c->params->pins };
 	g_autoptr (RtlsReply) reply = NULL;
 
-	c->out->stage = RTLS_STAGE_STARTTLS;
+	smtp_client_stage (c, RTLS_STAGE_STARTTLS);
 	if (!(c->caps.flags & RTLS_CAP_STARTTLS)) {
 		g_strlcpy (c->out->enhanced, "5.7.10", sizeof c->out->enhanced);
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
@@ -196,7 +217,7 @@ smtp_client_starttls (SmtpClient *c, GError **error)
 	smtp_client_note_tls (c);
 	/* RFC 3207 4.2: forget everything learned before TLS and ask again. */
 	rtls_caps_clear (&c->caps);
-	c->out->stage = RTLS_STAGE_EHLO;
+	smtp_client_stage (c, RTLS_STAGE_EHLO);
 	return smtp_client_ehlo (c, error);
 }
 
@@ -234,7 +255,7 @@ smtp_client_auth (SmtpClient *c, GError **error)
 	gboolean plain;
 	gboolean ok;
 
-	c->out->stage = RTLS_STAGE_AUTH;
+	smtp_client_stage (c, RTLS_STAGE_AUTH);
 	g_return_val_if_fail (rtls_stream_tls (c->st) != NULL, FALSE);
 	if (!(c->caps.flags & RTLS_CAP_AUTH)) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_UNSUPPORTED,
@@ -518,7 +539,7 @@ smtp_client_connect (SmtpClient *c, GError **error)
 	                      ? g_get_monotonic_time () + (gint64) p->max_time * G_USEC_PER_SEC
 	                      : 0;
 
-	c->out->stage = RTLS_STAGE_CONNECT;
+	smtp_client_stage (c, RTLS_STAGE_CONNECT);
 	c->st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, p->max_time, hard, error);
 	if (c->st == NULL)
 		return FALSE;
@@ -527,12 +548,12 @@ smtp_client_connect (SmtpClient *c, GError **error)
 	c->helo = smtp_client_helo_name (c);
 	if (!p->starttls) {
 		/* RFC 8314 3.3: implicit TLS, verified before any SMTP is read. */
-		c->out->stage = RTLS_STAGE_TLS;
+		smtp_client_stage (c, RTLS_STAGE_TLS);
 		if (!rtls_stream_start_tls (c->st, &tc, error))
 			return FALSE;
 		smtp_client_note_tls (c);
 	}
-	c->out->stage = RTLS_STAGE_GREETING;
+	smtp_client_stage (c, RTLS_STAGE_GREETING);
 	if ((reply = rtls_stream_read_reply (c->st, error)) == NULL
 	    || !smtp_client_check_no_more (c, error))
 		return FALSE;
@@ -575,7 +596,7 @@ smtp_client_rcpt_error (SmtpClient *c, GPtrArray *rcpt_replies, const RtlsReply 
 	g_autofree gchar *what = NULL;
 	guint idx = 0;
 
-	c->out->stage = RTLS_STAGE_RCPT;
+	c->out->stage = RTLS_STAGE_RCPT; /* which command failed, not a new stage */
 	g_ptr_array_find (rcpt_replies, worst, &idx);
 	what = g_strdup_printf (
 	        _ ("recipient <%s>"),
@@ -653,7 +674,7 @@ smtp_client_final (SmtpClient *c, GError **error)
 	if (!smtp_client_confirm (c, error))
 		return FALSE;
 	c->out->sent = TRUE;
-	c->out->stage = RTLS_STAGE_DONE;
+	smtp_client_stage (c, RTLS_STAGE_DONE);
 	return TRUE;
 }
 
@@ -680,7 +701,7 @@ smtp_client_early_replies (SmtpClient *c, GError **error)
 	if (got >= 2)
 		g_ptr_array_add (rcpt_replies, r[1]);
 	if (got >= 1 && r[0]->code != 250) {
-		c->out->stage = RTLS_STAGE_MAIL;
+		c->out->stage = RTLS_STAGE_MAIL; /* which command failed, not a new stage */
 		smtp_client_reply_error (c, r[0], RTLS_ERROR_REJECTED, "MAIL FROM", error);
 	} else if (got >= 2 && (worst = smtp_client_rcpt_verdict (c, rcpt_replies, &failed))) {
 		smtp_client_rcpt_error (c, rcpt_replies, worst, failed, error);
@@ -693,7 +714,7 @@ smtp_client_early_replies (SmtpClient *c, GError **error)
 			                         error);
 		else if (smtp_client_confirm (c, error)) {
 			c->out->sent = TRUE;
-			c->out->stage = RTLS_STAGE_DONE;
+			smtp_client_stage (c, RTLS_STAGE_DONE);
 			ok = TRUE;
 		}
 	}
@@ -725,7 +746,7 @@ smtp_client_transaction (SmtpClient *c, GError **error)
 	const RtlsReply *worst;
 	guint failed = 0;
 
-	c->out->stage = RTLS_STAGE_MAIL;
+	smtp_client_stage (c, RTLS_STAGE_MAIL);
 	c->out->requiretls_sent = c->params->tls_policy == RTLS_TLS_POLICY_REQUIRE;
 	if (!rtls_stream_write_command (c->st, mail, NULL, error))
 		return FALSE;
@@ -738,7 +759,9 @@ smtp_client_transaction (SmtpClient *c, GError **error)
 		}
 		if (early) {
 			/* Replies to MAIL and RCPT may arrive while the data goes out. */
-			c->out->stage = RTLS_STAGE_DATA;
+			smtp_client_stage (c, RTLS_STAGE_DATA);
+			if (!smtp_client_content_begins (c, error))
+				return FALSE;
 			if (!rtls_stream_write_command (c->st, bdat_cmd, NULL, error)
 			    || !smtp_client_content (c, TRUE, size, FALSE, error))
 				return FALSE;
@@ -787,7 +810,7 @@ smtp_client_transaction (SmtpClient *c, GError **error)
 		return smtp_client_reply_error (c, mail_reply, RTLS_ERROR_REJECTED, "MAIL FROM",
 		                                error);
 	}
-	c->out->stage = RTLS_STAGE_RCPT;
+	smtp_client_stage (c, RTLS_STAGE_RCPT);
 	if ((worst = smtp_client_rcpt_verdict (c, rcpt_replies, &failed)) != NULL) {
 		/* DATA was accepted although a recipient was refused: abandon the transaction
 		 * by closing without the final "." (RFC 5321 3.3). */
@@ -796,7 +819,7 @@ smtp_client_transaction (SmtpClient *c, GError **error)
 		return smtp_client_rcpt_error (c, rcpt_replies, worst, failed, error);
 	}
 
-	c->out->stage = RTLS_STAGE_DATA;
+	smtp_client_stage (c, RTLS_STAGE_DATA);
 	if (bdat) {
 		if (!rtls_stream_write_command (c->st, bdat_cmd, NULL, error))
 			return FALSE;
@@ -809,7 +832,8 @@ smtp_client_transaction (SmtpClient *c, GError **error)
 			                                error);
 	}
 	/* From here no reply is due until the data is complete. */
-	if (!smtp_client_content (c, bdat, size, TRUE, error))
+	if (!smtp_client_content_begins (c, error)
+	    || !smtp_client_content (c, bdat, size, TRUE, error))
 		return FALSE;
 	if (pipelining) {
 		/* RFC 2920 3.1: QUIT may end the last group of commands. */
@@ -835,7 +859,7 @@ smtp_client_run (SmtpClient *c, GError **error)
 	if (!smtp_client_connect (c, error))
 		return FALSE;
 
-	c->out->stage = RTLS_STAGE_EHLO;
+	smtp_client_stage (c, RTLS_STAGE_EHLO);
 	if (!smtp_client_ehlo (c, error))
 		goto quit;
 	if (p->starttls && !smtp_client_starttls (c, error))

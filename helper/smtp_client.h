@@ -59,6 +59,13 @@ typedef struct {
 	const char *mail_from;      /* envelope sender ("" for the null sender) */
 	GPtrArray *recipients;      /* gchar*: envelope recipients, at least one */
 	const char *password;       /* NULL without AUTH */
+	/* Optional: told each stage as it begins (its name as in the status record), and
+	 * "content" just before the first byte of the message content leaves. Before
+	 * "content" the server cannot have accepted anything; after it, a submission that
+	 * ends without a reply is "not confirmed". FALSE (with @error set) at "content" stops
+	 * the submission before any content is sent; at other stages it is ignored. */
+	gboolean (*progress) (const char *stage, gpointer data, GError **error);
+	gpointer progress_data;
 } RtlsSubmission;
 
 /* rtls_smtp_submit:

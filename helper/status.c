@@ -5,6 +5,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "codec.h"
 #include "errors.h"
 #include "status.h"
@@ -79,4 +86,56 @@ rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome, const 
 	if (error != NULL)
 		status_add (s, "message", error->message);
 	return g_string_free (s, FALSE);
+}
+
+static gboolean
+status_write_all (int fd, const char *data, gsize len)
+{
+	gsize done = 0;
+
+	while (done < len) {
+		ssize_t w = write (fd, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FALSE;
+		done += (gsize) w;
+	}
+	return TRUE;
+}
+
+gboolean
+rtls_status_write_file (const char *path, const char *record, GError **error)
+{
+	g_autofree gchar *dir = g_path_get_dirname (path);
+	g_autofree gchar *tmp = g_strconcat (path, ".tmp", NULL);
+	int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int dfd, err;
+
+	if (fd < 0)
+		goto fail;
+	if (!status_write_all (fd, record, strlen (record)) || fsync (fd) != 0) {
+		err = errno;
+		close (fd);
+		errno = err;
+		goto fail;
+	}
+	if (close (fd) != 0 || g_rename (tmp, path) != 0)
+		goto fail;
+	dfd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		goto fail;
+	err = fsync (dfd) != 0 ? errno : 0;
+	close (dfd);
+	if (err != 0) {
+		errno = err;
+		goto fail;
+	}
+	return TRUE;
+fail:
+	err = errno;
+	g_unlink (tmp);
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write the status file %s: %s"),
+	             path, g_strerror (err));
+	return FALSE;
 }

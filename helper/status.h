@@ -20,4 +20,10 @@ G_BEGIN_DECLS
 gchar *rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
                            const char *message_id, const GError *error);
 
+/* rtls_status_write_file:
+ * Replaces @path with @record atomically and durably: a temporary file in the same
+ * directory (mode 0600), fsync, rename over @path, fsync of the directory. A reader sees the
+ * old record or the new one, never a part, also after a crash or a power cut. */
+gboolean rtls_status_write_file (const char *path, const char *record, GError **error);
+
 G_END_DECLS

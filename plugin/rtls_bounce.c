@@ -6,8 +6,8 @@
  * delivery report is parsed (rtls_dsn.c), tied to the send journal by its ENVID
  * (rtls_delivery.c) and recorded there. A failure or delay of ours tags the bounce and the
  * Sent copy, shows a note that does not take the focus, and a row in the REQUIRETLS
- * delivery window. Nothing is ever resent by itself; unverified bounces are never shown as
- * failures of ours.
+ * delivery window. A bounce never makes the plugin send anything; unverified bounces are never
+ * shown as failures of ours.
  */
 #include "config.h"
 
@@ -40,6 +40,13 @@ static gulong hook_filtering;
  * warning; NULL: read it again. Every write of the plugin's goes through
  * rtls_bounce_journal_changed() (a hand edit of the file shows after the next one). */
 static GPtrArray *rows_cache;
+static void (*resend_opened) (Compose *compose);
+
+void
+rtls_bounce_set_resend_hook (void (*opened) (Compose *compose))
+{
+	resend_opened = opened;
+}
 
 static const char *
 tag_unverified (void)
@@ -365,7 +372,6 @@ ops_resend (gpointer data, const RtlsDeliveryRow *row)
 {
 	MsgInfo *m = find_sent (row->account_id, row->message_id);
 	Compose *compose;
-	RtlsComposer *c;
 
 	if (m == NULL) {
 		alertpanel_error (_ ("The Sent copy of “%s” is no longer in the Sent folder, so it "
@@ -386,9 +392,9 @@ ops_resend (gpointer data, const RtlsDeliveryRow *row)
 			        compose->targetinfo->tags,
 			        GINT_TO_POINTER (tags_get_id_for_str (rtls_delivery_tag_name (i))));
 	}
-	c = rtls_composer_find (compose);
-	if (c != NULL)
-		rtls_composer_set_choice (c, RTLS_CHOICE_REQUIRE, TRUE);
+	/* the composer side sets Require TLS (the watcher never calls up, rtls_plugin.h) */
+	if (resend_opened != NULL)
+		resend_opened (compose);
 	g_debug ("REQUIRETLS: edit and resend: composer opened with Require TLS");
 }
 

@@ -44,6 +44,40 @@ offline_switch_hook (gpointer source, gpointer data)
 	return FALSE;
 }
 
+/* The wiring: the lower layers announce, the upper ones listen (no call goes up). */
+static void
+on_journal_changed (gpointer data)
+{
+	rtls_bounce_journal_changed ();
+}
+
+static void
+on_send_over (RtlsComposer *c, gpointer data)
+{
+	rtls_composer_send_over (c);
+}
+
+static void
+on_set_choice (RtlsComposer *c, RtlsChoice choice, gpointer data)
+{
+	rtls_composer_set_choice (c, choice, TRUE);
+}
+
+static void
+on_show_delivery (gpointer data)
+{
+	rtls_bounce_show_window ();
+}
+
+static void
+on_resend_opened (Compose *compose)
+{
+	RtlsComposer *c = rtls_composer_find (compose);
+
+	if (c != NULL)
+		rtls_composer_set_choice (c, RTLS_CHOICE_REQUIRE, TRUE);
+}
+
 /* Translations beside the module (a "locale" directory next to requiretls.so, as a user
  * install under ~/.claws-mail/plugins has it), else the installed ones. */
 static void
@@ -73,6 +107,16 @@ plugin_init (gchar **error)
 	                           error))
 		return -1;
 	rtls_config_load ();
+	{
+		const RtlsSendListener l = {
+			.journal_changed = on_journal_changed,
+			.send_over = on_send_over,
+			.set_choice = on_set_choice,
+			.show_delivery = on_show_delivery,
+		};
+		rtls_send_listen (&l);
+	}
+	rtls_bounce_set_resend_hook (on_resend_opened);
 	rtls_send_init ();
 	rtls_compose_init ();
 	rtls_prefs_init ();

@@ -68,15 +68,29 @@ void rtls_bounce_done (void);
 void rtls_bounce_show_window (void);
 gchar *rtls_bounce_domain_warning (const char *domain); /* NULL: nothing to say */
 void rtls_bounce_journal_changed (void);                /* after every write to the journal */
+/* "Edit and resend" opened @compose: the upper layer sets its choice to Require TLS. */
+void rtls_bounce_set_resend_hook (void (*opened) (Compose *compose));
 
 /* preferences pages (rtls_prefs.c) */
 void rtls_prefs_init (void);
 void rtls_prefs_done (void);
 
-/* sending (rtls_send.c) */
+/* sending (rtls_send.c). The composer asks the sender; the sender never calls up: it
+ * announces what happened to the listeners the upper layer registered. */
+typedef struct {
+	void (*journal_changed) (gpointer data); /* after every write of the send journal */
+	/* the send of @c is over (the composer may be freed now) */
+	void (*send_over) (RtlsComposer *c, gpointer data);
+	/* the person confirmed sending @c's message with Default */
+	void (*set_choice) (RtlsComposer *c, RtlsChoice choice, gpointer data);
+	void (*show_delivery) (gpointer data); /* "Show details" of a note */
+	gpointer data;
+} RtlsSendListener;
+void rtls_send_listen (const RtlsSendListener *l);
 void rtls_send_init (void);
 gboolean rtls_send_done (void); /* FALSE while a helper still runs */
 void rtls_send_from_composer (RtlsComposer *c);
+void rtls_send_cancel (RtlsComposer *c);
 typedef enum {
 	RTLS_RUN_ASKED,   /* the menu item: every queued REQUIRETLS entry */
 	RTLS_RUN_ONLINE,  /* Claws went online: all but those that failed for good */

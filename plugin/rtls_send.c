@@ -6,6 +6,13 @@
  * queued messages" and --send skip it), requiretls-submit runs asynchronously with the
  * envelope of the entry, and the result decides: Sent copy filed once and the entry removed,
  * or the message stays with the person.
+ *
+ * Write-ahead (DESIGN §6, rtls_attempt.h): "started" is in the journal, fsynced, before the
+ * helper is spawned; the helper writes its record to a status file as well as to the pipe;
+ * the outcome and each bookkeeping step follow, each durable before the next. On start-up,
+ * an attempt Claws did not see end is finished from the status file (or held as "not
+ * confirmed"), exactly as if Claws had been running. Temporary copies of messages and the
+ * status files live in the plugin's own directory, mode 0700.
  */
 #include "config.h"
 
@@ -15,6 +22,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
+#include <glib/gi18n-lib.h>
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -27,13 +35,22 @@
 #include "hooks.h"
 #include "inputdialog.h"
 #include "log.h"
+#include "mainwindow.h"
 #include "passwordstore.h"
 #include "prefs_common.h"
+#include "statusbar.h"
 #include "utils.h"
 
+#include "codec.h"
+#include "rtls_attempt.h"
+#include "rtls_delivery.h"
+#include "rtls_delivery_ui.h"
 #include "rtls_journal.h"
+#include "rtls_queue_ui.h"
 #include "rtls_queuefile.h"
 #include "rtls_record.h"
+
+#define RTLS_SPOOL_DIR "requiretls" /* under Claws' rc dir: status files, message copies */
 
 struct _RtlsSend {
 	RtlsComposer *composer; /* NULL when sending from the queue */
@@ -49,21 +66,149 @@ struct _RtlsSend {
 	guint port;
 	GSubprocess *proc;
 	GCancellable *cancellable;
-	GOutputStream *status;
+	GString *status;         /* what the helper wrote on the status pipe */
+	gchar *stage;            /* its last progress line */
+	gboolean content_left;   /* it said "progress=content" */
+	gchar *status_path;      /* its status file */
+	gboolean journaled;      /* "started" is in the journal */
+	gboolean from_queue_run; /* part of a rtls_send_queued() run */
 	gchar *stderr_text;
 	gboolean status_done, proc_done, cancelled;
 };
 
-static GList *running;         /* RtlsSend* */
-static GQueue pending_queue;   /* "folder-id\tmsgnum" strings of queued entries to send */
-static GHashTable *next_retry; /* "folder-id\tmsgnum" -> gint64 monotonic µs; G_MAXINT64 = no */
-static guint retry_timer;
+static GList *running;       /* RtlsSend* */
+static GQueue pending_queue; /* "folder-id\tmsgnum" strings of queued entries to send */
+static GPtrArray *attempts;  /* RtlsAttempt*, folded from the journal */
+static GList *listeners;     /* RtlsSendListener* */
+static guint retry_timer, recover_timer;
+static gint64 retry_first = 60; /* seconds before the first retry (requiretlsrc may lower it) */
 static gint guard_suspended;
 static gboolean unloading;
 
+/* the run of rtls_send_queued() in progress */
+static struct {
+	gboolean active, asked;
+	guint total, done, sent;
+	GString *summary; /* for the note of a run nobody asked for */
+	gboolean problems;
+} run;
+
 static void queue_run_next (void);
+static void run_over (void);
+
+/* ---------------------------------------------------------------- listeners, journal */
+
+void
+rtls_send_listen (const RtlsSendListener *l)
+{
+	listeners = g_list_append (listeners, g_memdup2 (l, sizeof *l));
+}
+
+static void
+announce_journal_changed (void)
+{
+	for (GList *l = listeners; l != NULL; l = l->next) {
+		RtlsSendListener *x = l->data;
+		if (x->journal_changed != NULL)
+			x->journal_changed (x->data);
+	}
+}
+
+static void
+announce_show_delivery (gpointer unused)
+{
+	for (GList *l = listeners; l != NULL; l = l->next) {
+		RtlsSendListener *x = l->data;
+		if (x->show_delivery != NULL)
+			x->show_delivery (x->data);
+	}
+}
+
+static gchar *
+spool_path (const char *envid, const char *suffix)
+{
+	g_autofree gchar *dir = rtls_rc_path (RTLS_SPOOL_DIR);
+	g_autofree gchar *name = g_strconcat (envid, suffix, NULL);
+
+	return g_build_filename (dir, name, NULL);
+}
+
+/* Appends @e, durably, and applies it to the attempts. FALSE: it is not in the journal. */
+static gboolean
+journal_write (const RtlsJournalEntry *e)
+{
+	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
+	g_autoptr (GError) error = NULL;
+
+	if (!rtls_journal_append (path, e, &error)) {
+		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: cannot write the send journal: %s\n"),
+		           error->message);
+		return FALSE;
+	}
+	rtls_attempts_apply (attempts, e);
+	g_debug ("REQUIRETLS: journal: %s %s", e->result, e->envid ? e->envid : "");
+	announce_journal_changed (); /* an open delivery window shows it at once */
+	return TRUE;
+}
+
+static gint64
+now_s (void)
+{
+	return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Makes the directory holding @file durable (a file added or removed there). */
+static void
+sync_dir_of (const char *file)
+{
+	g_autofree gchar *dir = g_path_get_dirname (file);
+	g_autoptr (GError) error = NULL;
+
+	if (!rtls_journal_fsync_dir (dir, &error))
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+}
+
+static void
+sync_file (const char *file)
+{
+	int fd = g_open (file, O_RDONLY | O_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		if (fsync (fd) != 0)
+			log_warning (LOG_PROTOCOL, "REQUIRETLS: fsync %s: %s\n", file,
+			             g_strerror (errno));
+		close (fd);
+	}
+	sync_dir_of (file);
+}
 
 /* ---------------------------------------------------------------- queue entries */
+
+/* A locked REQUIRETLS entry shows Claws' padlock in the Queue folder; the status bar says
+ * where such entries are sent from (Claws' own "Send queued messages" skips them). A tag was
+ * tried: Claws 4.1 crashed at start-up (procmsg_have_queued_mails_fast) once tagged queue
+ * entries had become drafts, so the plugin writes none. */
+static guint mark_idle;
+
+static gboolean
+mark_show (gpointer data)
+{
+	mark_idle = 0;
+	statusbar_print_all (_ ("REQUIRETLS: queue entry %d is locked: send it with Tools → Send "
+	                        "queued REQUIRETLS messages"),
+	                     GPOINTER_TO_INT (data));
+	return G_SOURCE_REMOVE;
+}
+
+static void
+mark_entry (MsgInfo *mi)
+{
+	/* from an idle callback: this runs inside Claws' folder and message hooks, where
+	 * nothing may run the main loop or touch the message cache */
+	g_debug ("REQUIRETLS: queue entry marked: %d", mi->msgnum);
+	if (mark_idle == 0)
+		mark_idle = g_idle_add (mark_show, GINT_TO_POINTER (mi->msgnum));
+}
 
 static void
 set_locked (FolderItem *item, gint msgnum, gboolean locked)
@@ -78,6 +223,8 @@ set_locked (FolderItem *item, gint msgnum, gboolean locked)
 	else
 		procmsg_msginfo_unset_flags (mi, MSG_LOCKED, 0);
 	guard_suspended--;
+	if (locked)
+		mark_entry (mi);
 	procmsg_msginfo_free (&mi);
 }
 
@@ -90,6 +237,13 @@ remove_entry (FolderItem *item, gint msgnum)
 	set_locked (item, msgnum, FALSE);
 	r = folder_item_remove_msg (item, msgnum);
 	guard_suspended--;
+	if (r == 0) {
+		/* the removal is durable before the journal says "closed" */
+		g_autofree gchar *dir = folder_item_get_path (item);
+		g_autoptr (GError) error = NULL;
+		if (dir != NULL && !rtls_journal_fsync_dir (dir, &error))
+			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+	}
 	if (r != 0) {
 		log_error (LOG_PROTOCOL,
 		           _ ("REQUIRETLS: cannot remove queue entry %d; it is locked again\n"),
@@ -127,6 +281,7 @@ rtls_queue_guard_item (FolderItem *item)
 			guard_suspended++;
 			procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
 			guard_suspended--;
+			mark_entry (mi);
 			log_message (
 			        LOG_PROTOCOL,
 			        _ ("REQUIRETLS: queue entry %d is marked Require TLS; locked so "
@@ -164,6 +319,7 @@ msginfo_update_hook (gpointer source, gpointer data)
 		guard_suspended++;
 		procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
 		guard_suspended--;
+		mark_entry (mi);
 		log_message (LOG_PROTOCOL,
 		             _ ("REQUIRETLS: queue entry %d is marked Require TLS; locked again\n"),
 		             mi->msgnum);
@@ -188,8 +344,13 @@ release_composer (RtlsSend *s)
 	RtlsComposer *c = s->composer;
 
 	s->composer = NULL;
-	if (c != NULL)
-		rtls_composer_send_over (c);
+	if (c == NULL)
+		return;
+	for (GList *l = listeners; l != NULL; l = l->next) {
+		RtlsSendListener *x = l->data;
+		if (x->send_over != NULL)
+			x->send_over (c, x->data);
+	}
 }
 
 static void
@@ -205,7 +366,10 @@ send_free (RtlsSend *s)
 	g_free (s->host);
 	g_clear_object (&s->proc);
 	g_clear_object (&s->cancellable);
-	g_clear_object (&s->status);
+	if (s->status != NULL)
+		g_string_free (s->status, TRUE);
+	g_free (s->stage);
+	g_free (s->status_path);
 	g_free (s->stderr_text);
 	g_free (s);
 }
@@ -236,14 +400,35 @@ maybe_finish (RtlsSend *s)
 		finish (s);
 }
 
+static void show_progress (RtlsSend *s);
+
+/* The status pipe, a line at a time: "progress=STAGE" lines while the helper works, then
+ * its record. */
 static void
-status_spliced (GObject *src, GAsyncResult *res, gpointer data)
+status_line (GObject *src, GAsyncResult *res, gpointer data)
 {
 	RtlsSend *s = data;
+	gsize len = 0;
+	g_autofree gchar *line
+	        = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (src), res, &len, NULL);
 
-	g_output_stream_splice_finish (G_OUTPUT_STREAM (src), res, NULL);
-	s->status_done = TRUE;
-	maybe_finish (s);
+	if (line == NULL || s->status->len > 256 * 1024) {
+		g_object_unref (src);
+		s->status_done = TRUE;
+		maybe_finish (s);
+		return;
+	}
+	g_string_append_len (s->status, line, len);
+	g_string_append_c (s->status, '\n');
+	if (g_str_has_prefix (line, "progress=")) {
+		g_free (s->stage);
+		s->stage = rtls_sanitize (line + 9, -1, 40);
+		if (g_str_equal (s->stage, "content"))
+			s->content_left = TRUE;
+		show_progress (s);
+	}
+	g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (src), G_PRIORITY_DEFAULT, NULL,
+	                                     status_line, s);
 }
 
 static void
@@ -267,12 +452,43 @@ fail_early (RtlsSend *s, const char *why)
 	                           "message=%s\n",
 	                           why);
 	/* A local problem, reported through the same path as the helper's own failures. */
-	s->status = g_memory_output_stream_new_resizable ();
-	g_output_stream_write_all (s->status, line, strlen (line), NULL, NULL, NULL);
-	g_output_stream_close (s->status, NULL, NULL);
+	s->status = g_string_new (line);
 	s->status_done = s->proc_done = TRUE;
 	finish (s);
 	return FALSE;
+}
+
+static RtlsJournalEntry *
+send_record (RtlsSend *s, const char *result)
+{
+	RtlsJournalEntry *e = g_new0 (RtlsJournalEntry, 1);
+	GString *rcpts = g_string_new (NULL);
+
+	for (guint i = 0; s->qf != NULL && i < s->qf->recipients->len; i++)
+		g_string_append_printf (rcpts, "%s%s", i ? "," : "",
+		                        (char *) g_ptr_array_index (s->qf->recipients, i));
+	e->time = now_s ();
+	e->result = g_strdup (result);
+	e->envid = g_strdup (s->envid);
+	e->message_id = g_strdup (s->qf != NULL ? s->qf->message_id : NULL);
+	e->account_id = s->account_id;
+	e->sender = g_strdup (s->qf != NULL ? s->qf->sender : NULL);
+	e->recipients = g_string_free (rcpts, FALSE);
+	e->subject = g_strdup (s->qf != NULL ? s->qf->subject : NULL);
+	e->host = g_strdup (s->host);
+	e->port = s->port;
+	e->queue_folder = s->queue != NULL ? folder_item_get_identifier (s->queue) : NULL;
+	e->queue_msgnum = s->msgnum;
+	return e;
+}
+
+static gboolean
+journal_started (RtlsSend *s)
+{
+	g_autoptr (RtlsJournalEntry) e = send_record (s, "started");
+
+	s->journaled = journal_write (e);
+	return s->journaled;
 }
 
 /* Starts requiretls-submit for the locked queue entry (s->queue, s->msgnum). */
@@ -312,9 +528,17 @@ start (RtlsSend *s)
 		return fail_early (s, _ ("the account has no SMTP server"));
 	s->account_id = ac->account_id;
 
-	tmpfd = g_file_open_tmp ("requiretls-XXXXXX.eml", &s->msg_path, &error);
-	if (tmpfd < 0)
-		return fail_early (s, error->message);
+	/* The copy the helper reads, in the plugin's own directory (0700), mode 0600: never
+	 * in a shared $TMPDIR; start-up removes what a crash left behind. */
+	s->envid = rtls_journal_new_envid ();
+	s->msg_path = spool_path (s->envid, ".eml");
+	s->status_path = spool_path (s->envid, ".status");
+	tmpfd = g_open (s->msg_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (tmpfd < 0) {
+		int e = errno;
+		g_clear_pointer (&s->msg_path, g_free);
+		return fail_early (s, g_strerror (e));
+	}
 	close (tmpfd);
 	if (!rtls_queue_file_extract_message (path, s->qf, s->msg_path, &error))
 		return fail_early (s, error->message);
@@ -332,8 +556,6 @@ start (RtlsSend *s)
 	          : ac->set_smtpport              ? ac->smtpport
 	          : ac->ssl_smtp == SSL_TUNNEL    ? 465
 	                                          : 25;
-	s->envid = rtls_journal_new_envid ();
-
 	g_ptr_array_add (argv, g_strdup (helper));
 	g_ptr_array_add (argv, g_strdup_printf ("--host=%s", s->host));
 	g_ptr_array_add (argv, g_strdup_printf ("--port=%u", s->port));
@@ -364,6 +586,7 @@ start (RtlsSend *s)
 	g_ptr_array_add (argv, g_strdup ("--dsn-notify=failure,delay"));
 	g_ptr_array_add (argv, g_strdup ("--dsn-return=hdrs"));
 	g_ptr_array_add (argv, g_strdup ("--status-fd=4"));
+	g_ptr_array_add (argv, g_strdup_printf ("--status-file=%s", s->status_path));
 	g_ptr_array_add (argv, g_strdup_printf ("--timeout=%u", rtls_config_timeout ()));
 	{
 		/* EHLO with the domain name Claws' own SMTP uses (Account > Advanced), when set
@@ -422,6 +645,17 @@ start (RtlsSend *s)
 		close (st[1]);
 		return fail_early (s, g_strerror (e));
 	}
+	/* Write-ahead: the attempt is in the journal, durably, before the helper exists. If
+	 * it cannot be written, nothing is sent. */
+	if (!journal_started (s)) {
+		close (in);
+		if (pw[0] >= 0)
+			close (pw[0]);
+		close (st[0]);
+		close (st[1]);
+		return fail_early (s, _ ("the send journal cannot be written, so the message was "
+		                         "not sent"));
+	}
 	l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
 	                               | G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	g_subprocess_launcher_unsetenv (l, "RTLS_PASSWORD");
@@ -436,13 +670,15 @@ start (RtlsSend *s)
 		return fail_early (s, error->message);
 	}
 	s->cancellable = g_cancellable_new ();
-	s->status = g_memory_output_stream_new_resizable ();
+	s->status = g_string_new (NULL);
 	status_in = g_unix_input_stream_new (st[0], TRUE);
-	g_output_stream_splice_async (s->status, status_in,
-	                              G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE
-	                                      | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-	                              G_PRIORITY_DEFAULT, NULL, status_spliced, s);
+	{
+		GDataInputStream *lines = g_data_input_stream_new (status_in);
+		g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, status_line,
+		                                     s);
+	}
 	g_object_unref (status_in);
+	show_progress (s);
 	g_subprocess_communicate_utf8_async (s->proc, NULL, NULL, proc_done, s);
 	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: submitting %s to %s:%u (envid %s)\n"),
 	             s->qf->message_id ? s->qf->message_id : "(no Message-ID)", s->host, s->port,
@@ -479,57 +715,53 @@ mark_original (const char *info, MsgPermFlags flag)
 	}
 }
 
-static gboolean
-file_sent_copy (RtlsSend *s)
+/* The Sent folder an entry asks for (SCF:), or NULL when it asks for none. */
+static FolderItem *
+sent_folder_of (const RtlsQueueFile *qf)
 {
-	FolderItem *outbox = NULL;
+	FolderItem *outbox;
 
-	if (s->qf->save_copy_folder == NULL)
-		return TRUE; /* "Save sent message" was off for this message */
-	outbox = folder_find_item_from_identifier (s->qf->save_copy_folder);
-	if (outbox == NULL)
-		outbox = folder_get_default_outbox ();
-	if (outbox == NULL || rtls_save_to_outbox (outbox, s->msg_path) != 0) {
+	if (qf == NULL || qf->save_copy_folder == NULL)
+		return NULL;
+	outbox = folder_find_item_from_identifier (qf->save_copy_folder);
+	return outbox != NULL ? outbox : folder_get_default_outbox ();
+}
+
+static MsgInfo *
+find_by_msgid (FolderItem *item, const char *msgid)
+{
+	g_autofree gchar *bare = NULL;
+
+	if (item == NULL || msgid == NULL)
+		return NULL;
+	bare = g_strdup (msgid[0] == '<' ? msgid + 1 : msgid);
+	if (*bare != '\0' && bare[strlen (bare) - 1] == '>')
+		bare[strlen (bare) - 1] = '\0';
+	/* Claws keeps Message-IDs without their brackets */
+	return folder_item_get_msginfo_by_msgid (item, bare);
+}
+
+/* Files @file (the message as transmitted) in @outbox and makes it durable. */
+static gboolean
+file_copy (FolderItem *outbox, const char *file, const char *msgid)
+{
+	MsgInfo *mi;
+
+	if (outbox == NULL || rtls_save_to_outbox (outbox, file) != 0) {
 		log_error (
 		        LOG_PROTOCOL,
 		        _ ("REQUIRETLS: the message was sent, but its copy could not be saved in "
-		           "%s\n"),
-		        s->qf->save_copy_folder);
+		           "the Sent folder\n"));
 		return FALSE;
 	}
+	mi = find_by_msgid (outbox, msgid);
+	if (mi != NULL) {
+		g_autofree gchar *path = procmsg_get_message_file_path (mi);
+		if (path != NULL)
+			sync_file (path);
+		procmsg_msginfo_free (&mi);
+	}
 	return TRUE;
-}
-
-static void
-journal (RtlsSend *s, const RtlsRecord *r, const char *result, const char *explanation)
-{
-	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
-	g_autoptr (GError) error = NULL;
-	g_autoptr (GString) rcpts = g_string_new (NULL);
-	RtlsJournalEntry e = { 0 };
-
-	for (guint i = 0; s->qf != NULL && i < s->qf->recipients->len; i++)
-		g_string_append_printf (rcpts, "%s%s", i ? "," : "",
-		                        (char *) g_ptr_array_index (s->qf->recipients, i));
-	e.time = g_get_real_time () / G_USEC_PER_SEC;
-	e.envid = s->envid;
-	e.message_id = s->qf != NULL ? s->qf->message_id : NULL;
-	e.account_id = s->account_id;
-	e.sender = s->qf != NULL ? s->qf->sender : NULL;
-	e.recipients = rcpts->str;
-	e.subject = s->qf != NULL ? s->qf->subject : NULL;
-	e.result = (gchar *) result;
-	e.host = r != NULL && r->host != NULL ? r->host : s->host;
-	e.port = s->port;
-	e.tls_version = r != NULL ? r->tls_version : NULL;
-	e.enhanced = r != NULL ? r->enhanced : NULL;
-	e.explanation = (gchar *) explanation;
-	if (e.envid == NULL)
-		return; /* nothing was attempted */
-	if (!rtls_journal_append (path, &e, &error))
-		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: cannot write the send journal: %s\n"),
-		           error->message);
-	rtls_bounce_journal_changed (); /* an open delivery window shows the attempt at once */
 }
 
 static gchar *
@@ -539,26 +771,312 @@ entry_key (FolderItem *item, gint msgnum)
 	return g_strdup_printf ("%s\t%d", id ? id : "?", msgnum);
 }
 
-/* Temporary failures come back after 1, 5, 15, 30, then every 60 minutes; permanent ones
- * only when the person asks. */
-static void
-schedule_retry (RtlsSend *s, gboolean temporary)
+static gboolean
+attempt_running (const char *envid)
 {
-	static const gint64 steps[] = { 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400 };
+	for (GList *l = running; l != NULL; l = l->next) {
+		RtlsSend *s = l->data;
+		if (g_strcmp0 (s->envid, envid) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A requiretls-submit with this ENVID on its command line still runs (it outlived the Claws
+ * that started it). */
+static gboolean
+helper_alive (const char *envid)
+{
+	g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+	g_autofree gchar *want = g_strconcat ("--envid=", envid, NULL);
+	const char *name;
+
+	while (proc != NULL && (name = g_dir_read_name (proc)) != NULL) {
+		g_autofree gchar *path = NULL, *cmd = NULL;
+		gsize len = 0;
+		if (!g_ascii_isdigit (name[0]))
+			continue;
+		path = g_build_filename ("/proc", name, "cmdline", NULL);
+		if (!g_file_get_contents (path, &cmd, &len, NULL) || len == 0)
+			continue;
+		if (strstr (cmd, "requiretls-submit") == NULL)
+			continue;
+		for (gsize off = 0; off < len; off += strlen (cmd + off) + 1)
+			if (strcmp (cmd + off, want) == 0)
+				return TRUE;
+	}
+	return FALSE;
+}
+
+/* The facts of rtls_attempt_next_step() for @a. @s: the live send, when Claws saw it. */
+typedef struct {
+	RtlsRecoveryFacts f;
+	RtlsRecord *record;
+	FolderItem *queue;
+	RtlsQueueFile *qf;
+	gchar *entry_path;
+	FolderItem *outbox;
+} Facts;
+
+static void
+facts_clear (Facts *x)
+{
+	rtls_record_free (x->record);
+	rtls_queue_file_free (x->qf);
+	g_free (x->entry_path);
+	memset (x, 0, sizeof *x);
+}
+
+static void
+facts_gather (const RtlsAttempt *a, RtlsSend *s, Facts *x)
+{
+	g_autofree gchar *status_path = spool_path (a->envid, ".status");
+	g_autofree gchar *text = NULL;
+	gsize len = 0;
+	MsgInfo *mi = NULL, *copy = NULL;
+
+	memset (x, 0, sizeof *x);
+	x->f.helper_alive = s == NULL && helper_alive (a->envid);
+	if (g_file_get_contents (status_path, &text, &len, NULL)) {
+		x->f.status_file = TRUE;
+		x->record = rtls_record_parse (text, len);
+		x->f.content_left = strstr (text, "progress=content") != NULL;
+	}
+	if (s != NULL && x->record == NULL && s->status != NULL) {
+		/* Claws saw the pipe: what it said is at least as much as the file */
+		x->record = rtls_record_parse (s->status->str, s->status->len);
+		x->f.content_left |= s->content_left;
+	}
+	x->f.record = x->record;
+	x->queue = a->queue_folder != NULL ? folder_find_item_from_identifier (a->queue_folder)
+	                                   : NULL;
+	if (x->queue != NULL && a->queue_msgnum > 0)
+		mi = folder_item_get_msginfo (x->queue, a->queue_msgnum);
+	if (mi != NULL && a->message_id != NULL && mi->msgid != NULL
+	    && !rtls_delivery_same_message_id (mi->msgid, a->message_id))
+		procmsg_msginfo_free (&mi); /* another message got the number since */
+	if (mi != NULL) {
+		x->entry_path = procmsg_get_message_file_path (mi);
+		x->qf = x->entry_path != NULL ? rtls_queue_file_read (x->entry_path, NULL) : NULL;
+		x->f.entry_present = TRUE;
+		procmsg_msginfo_free (&mi);
+	}
+	x->f.wants_copy
+	        = x->f.entry_present ? x->qf != NULL && x->qf->save_copy_folder != NULL : TRUE;
+	x->outbox = sent_folder_of (x->qf);
+	if (x->outbox == NULL && !x->f.entry_present)
+		x->outbox = folder_get_default_outbox ();
+	if (x->outbox != NULL && a->message_id != NULL) {
+		copy = find_by_msgid (x->outbox, a->message_id);
+		x->f.copy_present = copy != NULL;
+		procmsg_msginfo_free (&copy);
+	}
+}
+
+static void mark_original (const char *info, MsgPermFlags flag);
+
+/* Carries out @step for @a. FALSE: it could not be done now (the next start tries again). */
+static gboolean
+step_do (RtlsAttempt *a, RtlsStep step, Facts *x, RtlsSend *s)
+{
+	g_autoptr (RtlsJournalEntry) e = NULL;
+
+	g_debug ("REQUIRETLS: bookkeeping %s: %s", a->envid, rtls_step_name (step));
+	switch (step) {
+	case RTLS_STEP_RECORD_OUTCOME:
+		e = rtls_attempt_recovered_outcome (a, &x->f, now_s ());
+		if (g_str_equal (e->result, "temporary")) {
+			const RtlsSettings *set = rtls_config_settings ();
+			gint64 cap = set != NULL ? (gint64) set->retry_max_minutes * 60 : 3600;
+			e->retry_step = a->retry_step;
+			e->retry_at
+			        = set != NULL && !set->retry
+			                  ? 0
+			                  : now_s () + rtls_attempt_backoff (0, retry_first, cap);
+		}
+		return journal_write (e);
+	case RTLS_STEP_FILE_COPY: {
+		/* from the queue entry, the marker removed: the bytes that were transmitted */
+		g_autofree gchar *tmp = spool_path (a->envid, ".eml");
+		gboolean ok;
+		if (s != NULL && s->msg_path != NULL) {
+			ok = file_copy (x->outbox, s->msg_path, a->message_id);
+		} else {
+			int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd >= 0)
+				close (fd);
+			ok = fd >= 0 && x->qf != NULL
+			     && rtls_queue_file_extract_message (x->entry_path, x->qf, tmp, NULL)
+			     && file_copy (x->outbox, tmp, a->message_id);
+			g_unlink (tmp);
+		}
+		if (!ok)
+			return FALSE;
+		/* Fault injection for the end-to-end tests only: die here, the copy filed and
+		 * the journal not yet saying so, the worst moment for "at most once". */
+		if (g_strcmp0 (g_getenv ("RTLS_TEST_KILL_AFTER_COPY"), a->subject) == 0
+		    && a->subject != NULL)
+			raise (SIGKILL);
+		e = rtls_attempt_record (a, "filed", now_s ());
+		return journal_write (e);
+	}
+	case RTLS_STEP_RECORD_FILED:
+		e = rtls_attempt_record (a, "filed", now_s ());
+		return journal_write (e);
+	case RTLS_STEP_REMOVE_ENTRY:
+		if (x->qf != NULL) {
+			/* as Claws does after a send; setting a flag twice changes nothing */
+			mark_original (x->qf->reply_info, MSG_REPLIED);
+			mark_original (x->qf->forward_info, MSG_FORWARDED);
+		}
+		if (!remove_entry (x->queue, a->queue_msgnum))
+			return FALSE;
+		e = rtls_attempt_record (a, "closed", now_s ());
+		return journal_write (e);
+	case RTLS_STEP_RECORD_CLOSED:
+		e = rtls_attempt_record (a, "closed", now_s ());
+		return journal_write (e);
+	case RTLS_STEP_FORGET_STATUS: {
+		g_autofree gchar *path = spool_path (a->envid, ".status");
+		g_unlink (path);
+		sync_dir_of (path);
+		return TRUE;
+	}
+	default:
+		return FALSE;
+	}
+}
+
+/* Runs the bookkeeping of @a until nothing is left, the helper still runs, or a step cannot
+ * be done now. Every step is idempotent (rtls_attempt.h). Returns the last step seen. */
+static RtlsStep
+bookkeeping (const char *envid, RtlsSend *s)
+{
+	RtlsStep step = RTLS_STEP_NONE;
+
+	for (guint guard = 0; guard < 12; guard++) {
+		RtlsAttempt *a = rtls_attempts_find (attempts, envid);
+		Facts x;
+		gboolean ok;
+
+		if (a == NULL)
+			return RTLS_STEP_NONE;
+		facts_gather (a, s, &x);
+		step = rtls_attempt_next_step (a, &x.f);
+		ok = step != RTLS_STEP_NONE && step != RTLS_STEP_WAIT && step_do (a, step, &x, s);
+		facts_clear (&x);
+		if (!ok)
+			return step;
+	}
+	return step;
+}
+
+/* Temporary failures come back after 1, 5, 15, 30, then every 60 minutes (at most the
+ * configured maximum); permanent ones only when the person asks. In the journal, so a
+ * restart keeps both. */
+static void
+retry_fields (RtlsSend *s, RtlsJournalEntry *e)
+{
 	const RtlsSettings *set = rtls_config_settings ();
 	gint64 cap = set != NULL ? (gint64) set->retry_max_minutes * 60 : 3600;
-	gchar *key = entry_key (s->queue, s->msgnum);
-	gint64 *prev = g_hash_table_lookup (next_retry, key);
-	gint64 *v = g_new (gint64, 2);
-	guint n = prev != NULL && prev[0] != G_MAXINT64 ? (guint) prev[1] + 1 : 0;
+	g_autofree gchar *folder = s->queue != NULL ? folder_item_get_identifier (s->queue) : NULL;
+	const RtlsAttempt *prev = NULL;
 
-	n = MIN (n, G_N_ELEMENTS (steps) - 1);
-	if (set != NULL && !set->retry)
-		temporary = FALSE; /* retries switched off: only when the person asks */
-	v[0] = temporary ? g_get_monotonic_time () + MIN (steps[n], cap) * G_USEC_PER_SEC
-	                 : G_MAXINT64;
-	v[1] = n;
-	g_hash_table_replace (next_retry, key, v);
+	/* the attempt before this one for the same entry */
+	for (guint i = attempts->len; i-- > 0;) {
+		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (g_strcmp0 (a->envid, s->envid) != 0 && a->queue_msgnum == s->msgnum
+		    && g_strcmp0 (a->queue_folder, folder) == 0) {
+			prev = a;
+			break;
+		}
+	}
+	e->retry_step
+	        = prev != NULL && prev->state == RTLS_ATTEMPT_TEMPORARY ? prev->retry_step + 1 : 0;
+	e->retry_at = set != NULL && !set->retry
+	                      ? 0 /* retries switched off: only when the person asks */
+	                      : now_s () + rtls_attempt_backoff (e->retry_step, retry_first, cap);
+}
+
+static gchar *
+subject_of (RtlsSend *s)
+{
+	return g_strdup (s->qf != NULL && s->qf->subject != NULL ? s->qf->subject
+	                                                         : _ ("(no subject)"));
+}
+
+static const char *
+stage_words (const char *stage)
+{
+	static const struct {
+		const char *name, *words;
+	} t[] = {
+		{ "connect", N_ ("connecting") },
+		{ "tls", N_ ("setting up TLS") },
+		{ "greeting", N_ ("waiting for the server's greeting") },
+		{ "ehlo", N_ ("asking what the server supports") },
+		{ "starttls", N_ ("setting up TLS") },
+		{ "auth", N_ ("logging in") },
+		{ "mail", N_ ("sending the envelope") },
+		{ "rcpt", N_ ("sending the envelope") },
+		{ "data", N_ ("starting the message") },
+		{ "content", N_ ("sending the message") },
+		{ "done", N_ ("done") },
+	};
+
+	for (gsize i = 0; stage != NULL && i < G_N_ELEMENTS (t); i++)
+		if (g_str_equal (stage, t[i].name))
+			return _ (t[i].words);
+	return _ ("starting requiretls-submit");
+}
+
+static void
+show_progress (RtlsSend *s)
+{
+	g_autofree gchar *subject = NULL, *text = NULL;
+
+	if (!s->from_queue_run || !run.asked)
+		return;
+	subject = subject_of (s);
+	/* TRANSLATORS: “subject” (1 of 3) — server:port — stage */
+	text = g_strdup_printf (_ ("“%s” (%u of %u) — %s:%u — %s"), subject, run.done + 1,
+	                        run.total, s->host ? s->host : "?", s->port,
+	                        stage_words (s->stage));
+	rtls_queue_ui_progress (text);
+}
+
+/* What a queue run says about one message, then what becomes of it. */
+static void
+run_result (RtlsSend *s, RtlsOutcomeKind kind, const char *explanation)
+{
+	g_autofree gchar *subject = subject_of (s);
+	g_autofree gchar *line = NULL;
+	const char *next = kind == RTLS_OUTCOME_SENT ? ""
+	                   : kind == RTLS_OUTCOME_TEMPORARY
+	                           ? _ ("It stays locked in the queue and is retried later.")
+	                   : kind == RTLS_OUTCOME_NOT_CONFIRMED
+	                           ? _ ("It stays locked in the queue and is never sent again by "
+	                                "itself.")
+	                           : _ ("It stays locked in the queue: edit it, or send it again "
+	                                "once the cause is fixed.");
+
+	if (!s->from_queue_run)
+		return;
+	run.done++;
+	if (kind == RTLS_OUTCOME_SENT)
+		run.sent++;
+	else
+		run.problems = TRUE;
+	line = g_strdup_printf ("“%s”: %s%s%s", subject, explanation, *next ? " " : "", next);
+	if (run.asked) {
+		rtls_queue_ui_result (kind == RTLS_OUTCOME_SENT, line);
+	} else {
+		if (run.summary == NULL)
+			run.summary = g_string_new (NULL);
+		if (run.summary->len > 0)
+			g_string_append_c (run.summary, '\n');
+		g_string_append (run.summary, line);
+	}
 }
 
 static void failure_choice (gpointer data, RtlsFailureChoice choice);
@@ -566,29 +1084,42 @@ static void failure_choice (gpointer data, RtlsFailureChoice choice);
 static void
 finish (RtlsSend *s)
 {
-	gsize len = 0;
-	const char *text = NULL;
 	g_autoptr (RtlsRecord) r = NULL;
+	g_autoptr (RtlsJournalEntry) e = NULL;
 	g_autofree gchar *explanation = NULL;
+	const char *result;
 	RtlsOutcomeKind kind;
 	gboolean alive;
 
 	running = g_list_remove (running, s);
-	if (s->status != NULL) {
-		text = g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (s->status));
-		len = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (s->status));
-	}
-	r = text != NULL ? rtls_record_parse (text, len) : NULL;
+	if (s->status != NULL)
+		r = rtls_record_parse (s->status->str, s->status->len);
 	if (r != NULL) {
 		kind = rtls_record_outcome (r);
 		explanation = rtls_record_explain (r);
-	} else if (s->cancelled) {
-		/* Stopped by the person. Had it passed the final "." already, the server may
-		 * have accepted it: say so rather than pretend. */
+		result = rtls_attempt_result_of (kind);
+	} else if (s->cancelled && !s->content_left) {
+		/* the helper told how far it got: the content never left */
+		kind = RTLS_OUTCOME_LOCAL;
+		result = "cancelled";
+		explanation = g_strdup_printf (
+		        _ ("Sending was cancelled before the message left (while %s): it was not "
+		           "sent."),
+		        stage_words (s->stage));
+	} else if (s->content_left) {
+		/* stopped, or killed, after the content had begun to leave: the server may
+		 * have accepted it, so it must not be sent again without asking */
 		kind = RTLS_OUTCOME_NOT_CONFIRMED;
-		explanation
-		        = g_strdup (_ ("Sending was cancelled. If it was cancelled at the very "
-		                       "end, the server may already have accepted the message."));
+		result = "not-confirmed";
+		explanation = g_strdup (
+		        s->cancelled
+		                ? _ ("Sending was cancelled after the message content had left: "
+		                     "the server may already have accepted it. Check before "
+		                     "sending it again, or it may arrive twice.")
+		                : _ ("requiretls-submit stopped after the message content had "
+		                     "left, before the server confirmed it: the server may have "
+		                     "accepted it. Check before sending it again, or it may arrive "
+		                     "twice."));
 	} else {
 		g_autofree gchar *tail = NULL;
 		if (s->stderr_text != NULL) {
@@ -596,28 +1127,37 @@ finish (RtlsSend *s)
 			tail = g_strdup (nl != NULL ? nl + 1 : s->stderr_text);
 		}
 		kind = RTLS_OUTCOME_LOCAL;
-		explanation = g_strdup_printf (_ ("requiretls-submit ended without a result: %s"),
-		                               tail != NULL && *tail ? tail : _ ("no message"));
+		result = "failed";
+		explanation = g_strdup_printf (
+		        _ ("requiretls-submit ended without a result before the message left: %s"),
+		        tail != NULL && *tail ? tail : _ ("no message"));
 	}
 	alive = composer_alive (s);
 
-	journal (s, r,
-	         kind == RTLS_OUTCOME_SENT            ? "sent"
-	         : kind == RTLS_OUTCOME_NOT_CONFIRMED ? "not-confirmed"
-	         : kind == RTLS_OUTCOME_TEMPORARY     ? "temporary"
-	                                              : "failed",
-	         explanation);
+	if (s->envid != NULL) {
+		e = send_record (s, result);
+		e->explanation = g_strdup (explanation);
+		if (r != NULL) {
+			e->tls_version = g_strdup (r->tls_version);
+			e->enhanced = g_strdup (r->enhanced);
+			if (r->host != NULL) {
+				g_free (e->host);
+				e->host = g_strdup (r->host);
+			}
+		}
+		e->stage = g_strdup (r != NULL && r->stage != NULL ? r->stage : s->stage);
+		if (kind == RTLS_OUTCOME_TEMPORARY)
+			retry_fields (s, e);
+		journal_write (e);
+	}
+	run_result (s, kind, explanation);
 
 	if (kind == RTLS_OUTCOME_SENT) {
 		log_print (LOG_PROTOCOL, "REQUIRETLS: %s\n", explanation);
-		file_sent_copy (s);
-		mark_original (s->qf->reply_info, MSG_REPLIED);
-		mark_original (s->qf->forward_info, MSG_FORWARDED);
-		remove_entry (s->queue, s->msgnum);
-		{
-			g_autofree gchar *key = entry_key (s->queue, s->msgnum);
-			g_hash_table_remove (next_retry, key);
-		}
+		/* Sent copy once, then the entry, each durable before the next (rtls_attempt.h);
+		 * what is left undone here is done at the next start */
+		if (s->journaled)
+			bookkeeping (s->envid, s);
 		if (alive) {
 			Compose *compose = s->compose;
 			/* the draft or queue entry this composer re-edited is now sent */
@@ -639,6 +1179,8 @@ finish (RtlsSend *s)
 		queue_run_next ();
 		return;
 	}
+	if (s->journaled)
+		bookkeeping (s->envid, s); /* the status file goes; the entry stays */
 
 	log_error (LOG_PROTOCOL, "REQUIRETLS: %s\n", explanation);
 	if (alive) {
@@ -656,8 +1198,8 @@ finish (RtlsSend *s)
 		return;
 	}
 	/* No dialog (a filter's batch composer, the queue, a closed composer): the message
-	 * waits locked in the queue; temporary failures are retried with back-off. */
-	schedule_retry (s, kind == RTLS_OUTCOME_TEMPORARY);
+	 * waits locked in the queue; temporary failures are retried with back-off (the
+	 * outcome record holds when). */
 	if (alive) {
 		s->compose->modified = FALSE;
 		compose_close (s->compose);
@@ -676,7 +1218,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 
 	switch (choice) {
 	case RTLS_FAILURE_KEEP_QUEUED:
-		schedule_retry (s, TRUE);
+		/* the temporary outcome in the journal holds the back-off */
 		if (alive) {
 			compose->modified = FALSE;
 			compose_close (compose);
@@ -686,10 +1228,24 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 		remove_entry (s->queue, s->msgnum);
 		release_composer (s); /* our send is over: Claws' own may begin */
 		if (alive) {
-			rtls_composer_set_choice (c, RTLS_CHOICE_DEFAULT, TRUE);
+			g_autoptr (RtlsJournalEntry) e = NULL;
+			for (GList *l = listeners; l != NULL; l = l->next) {
+				RtlsSendListener *x = l->data;
+				if (x->set_choice != NULL)
+					x->set_choice (c, RTLS_CHOICE_DEFAULT, x->data);
+			}
 			log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending with Default after "
 			                              "explicit confirmation\n"));
-			compose_send (compose);
+			/* Claws sends it now, without REQUIRETLS; the row says so only when Claws
+			 * says it was sent (compose_send() returns 0 then) */
+			if (compose_send (compose) == 0 && s->envid != NULL) {
+				e = send_record (s, "sent-default");
+				e->explanation
+				        = g_strdup (_ ("Sent by Claws Mail without REQUIRETLS, "
+				                       "after you confirmed "
+				                       "it: TLS was not required on the way."));
+				journal_write (e);
+			}
 		}
 		break;
 	case RTLS_FAILURE_EDIT:
@@ -779,26 +1335,6 @@ rtls_send_cancel (RtlsComposer *c)
 	}
 }
 
-/* ASKED: everything (the person chose the menu item). ONLINE: everything but entries that
- * failed for good. RETRIES: only entries whose back-off after a temporary failure is over;
- * a message put off with "Send later" is never sent by the timer. */
-static gboolean
-entry_due (FolderItem *item, gint msgnum, RtlsQueueRun mode)
-{
-	g_autofree gchar *key = entry_key (item, msgnum);
-	gint64 *v = g_hash_table_lookup (next_retry, key);
-
-	switch (mode) {
-	case RTLS_RUN_ASKED:
-		return TRUE;
-	case RTLS_RUN_ONLINE:
-		return v == NULL || v[0] != G_MAXINT64;
-	case RTLS_RUN_RETRIES:
-	default:
-		return v != NULL && v[0] != G_MAXINT64 && g_get_monotonic_time () >= v[0];
-	}
-}
-
 static gboolean
 entry_in_flight (FolderItem *item, gint msgnum)
 {
@@ -808,6 +1344,27 @@ entry_in_flight (FolderItem *item, gint msgnum)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* ASKED: everything, but what may already have been accepted only after the person said so.
+ * ONLINE: all but those that failed for good or wait for the person. RETRIES: only
+ * temporary failures whose back-off is over; a "Send later" is never sent by the timer.
+ * (rtls_attempt_due(); the attempts come from the journal, so a restart changes nothing.) */
+static RtlsDue
+entry_due (FolderItem *item, MsgInfo *mi, RtlsQueueRun mode, const RtlsAttempt **which)
+{
+	g_autofree gchar *folder = folder_item_get_identifier (item);
+	const RtlsAttempt *a = rtls_attempts_for_entry (attempts, folder, mi->msgnum, mi->msgid);
+	RtlsDueKind kind = mode == RTLS_RUN_ASKED    ? RTLS_DUE_ASKED
+	                   : mode == RTLS_RUN_ONLINE ? RTLS_DUE_ONLINE
+	                                             : RTLS_DUE_RETRIES;
+
+	/* the same message queued again (a copy, or an entry the previous release left
+	 * behind after sending it): what its latest send says counts */
+	if (a == NULL || a->legacy)
+		a = rtls_attempts_open_for_message (attempts, mi->msgid);
+	*which = a;
+	return rtls_attempt_due (a, kind, now_s ());
 }
 
 static void
@@ -821,15 +1378,124 @@ queue_run_next (void)
 		MsgInfo *mi = item ? folder_item_get_msginfo (item, msgnum) : NULL;
 		RtlsSend *s;
 
-		if (mi == NULL)
+		if (mi == NULL) {
+			run.total = run.total > 0 ? run.total - 1 : 0;
 			continue;
+		}
 		procmsg_msginfo_free (&mi);
 		s = g_new0 (RtlsSend, 1);
 		s->interactive = FALSE;
 		s->queue = item;
 		s->msgnum = msgnum;
+		s->from_queue_run = run.active;
 		start (s);
 	}
+	if (run.active && running == NULL && g_queue_is_empty (&pending_queue))
+		run_over ();
+}
+
+static void
+run_cancel (gpointer data)
+{
+	/* the others stay queued; the one being sent is stopped */
+	g_queue_clear_full (&pending_queue, g_free);
+	for (GList *l = running; l != NULL; l = l->next) {
+		RtlsSend *s = l->data;
+		if (s->from_queue_run && s->proc != NULL) {
+			s->cancelled = TRUE;
+			g_subprocess_send_signal (s->proc, SIGTERM);
+		}
+	}
+	queue_run_next ();
+}
+
+static void
+run_over (void)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	g_autofree gchar *summary = NULL;
+
+	if (run.total == 0)
+		summary = g_strdup (_ ("No queued REQUIRETLS message was due to be sent."));
+	else
+		summary = g_strdup_printf (ngettext ("Done: %u of %u message sent.",
+		                                     "Done: %u of %u messages sent.", run.total),
+		                           run.sent, run.total);
+	if (run.asked) {
+		rtls_queue_ui_finish (summary);
+	} else if (run.summary != NULL) {
+		/* nobody asked for this run: a note that takes no focus, and the rows */
+		g_autofree gchar *text = g_strdup_printf (
+		        "%s\n%s", _ ("Queued REQUIRETLS messages were sent:"), run.summary->str);
+		rtls_ui_notify_titled (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+		                       run.problems ? _ ("REQUIRETLS delivery problem")
+		                                    : _ ("REQUIRETLS: queued messages sent"),
+		                       text, announce_show_delivery, NULL);
+	}
+	if (run.summary != NULL)
+		g_string_free (run.summary, TRUE);
+	memset (&run, 0, sizeof run);
+}
+
+typedef struct {
+	gchar *key;
+	gchar *envid;
+} AskItem;
+
+static void ask_next (GList *items);
+
+static void
+ask_done (gpointer data, gboolean yes)
+{
+	GList *items = data;
+	AskItem *it = items->data;
+	GList *rest = g_list_delete_link (items, items);
+
+	if (yes) {
+		RtlsAttempt *a = rtls_attempts_find (attempts, it->envid);
+		if (a != NULL) {
+			g_autoptr (RtlsJournalEntry) e
+			        = rtls_attempt_record (a, "confirmed", now_s ());
+			journal_write (e); /* the person decided: recorded before it goes */
+		}
+		log_message (
+		        LOG_PROTOCOL,
+		        _ ("REQUIRETLS: sending a message that may already have been accepted, "
+		           "after explicit confirmation\n"));
+		g_queue_push_tail (&pending_queue, g_steal_pointer (&it->key));
+		run.total++;
+	}
+	g_free (it->key);
+	g_free (it->envid);
+	g_free (it);
+	ask_next (rest);
+}
+
+/* The messages that may already have been accepted, one question each; then the run. */
+static void
+ask_next (GList *items)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	AskItem *it;
+	RtlsAttempt *a;
+	g_autofree gchar *text = NULL;
+
+	if (items == NULL) {
+		queue_run_next ();
+		return;
+	}
+	it = items->data;
+	a = rtls_attempts_find (attempts, it->envid);
+	text = g_strdup_printf (
+	        a != NULL && a->state == RTLS_ATTEMPT_HELD
+	                ? _ ("“%s” to %s: Claws stopped, or the connection was lost, while it was "
+	                     "being sent; the server may have accepted it.")
+	                : _ ("“%s” to %s was already sent with REQUIRETLS, yet it is still in "
+	                     "the queue."),
+	        a != NULL && a->subject ? a->subject : _ ("(no subject)"),
+	        a != NULL && a->recipients ? a->recipients : "?");
+	rtls_ui_confirm_resend (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, text,
+	                        ask_done, items);
 }
 
 /* Sends the REQUIRETLS entries waiting in every queue folder, one at a time (see entry_due
@@ -837,10 +1503,25 @@ queue_run_next (void)
 void
 rtls_send_queued (RtlsQueueRun mode)
 {
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	GList *asks = NULL;
+	guint found = 0;
+
 	if (prefs_common.work_offline && mode != RTLS_RUN_ASKED)
 		return;
-	if (mode == RTLS_RUN_RETRIES && g_hash_table_size (next_retry) == 0)
-		return;
+	if (run.active) {
+		if (mode == RTLS_RUN_ASKED && !run.asked) {
+			run.asked = TRUE; /* the person wants to see the run that is going on */
+			rtls_queue_ui_open (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+			                    run_cancel, NULL);
+		}
+		if (mode != RTLS_RUN_ASKED)
+			return;
+	}
+	if (!run.active) {
+		memset (&run, 0, sizeof run);
+		run.asked = mode == RTLS_RUN_ASKED;
+	}
 	for (GList *f = folder_get_list (); f != NULL; f = f->next) {
 		Folder *folder = f->data;
 		FolderItem *q = folder->queue;
@@ -854,40 +1535,225 @@ rtls_send_queued (RtlsQueueRun mode)
 		for (GSList *l = list; l != NULL; l = l->next) {
 			MsgInfo *mi = l->data;
 			g_autofree gchar *key = entry_key (q, mi->msgnum);
+			const RtlsAttempt *a = NULL;
 			gboolean listed = FALSE;
+			RtlsDue due;
 			for (GList *p = pending_queue.head; p != NULL && !listed; p = p->next)
 				listed = strcmp (p->data, key) == 0;
 			if (listed || entry_in_flight (q, mi->msgnum) || !MSG_IS_LOCKED (mi->flags)
-			    || !is_require_entry (mi) || !entry_due (q, mi->msgnum, mode))
+			    || !is_require_entry (mi))
 				continue;
-			g_queue_push_tail (&pending_queue, g_steal_pointer (&key));
+			found++;
+			due = entry_due (q, mi, mode, &a);
+			if (due == RTLS_DUE_YES) {
+				g_queue_push_tail (&pending_queue, g_steal_pointer (&key));
+				run.total++;
+			} else if (due == RTLS_DUE_ASK && a != NULL) {
+				AskItem *it = g_new0 (AskItem, 1);
+				it->key = g_steal_pointer (&key);
+				it->envid = g_strdup (a->envid);
+				asks = g_list_append (asks, it);
+			} else {
+				g_debug ("REQUIRETLS: queue entry %d not due (%s)", mi->msgnum,
+				         a != NULL && a->outcome ? a->outcome : "running");
+			}
 		}
 		procmsg_msg_list_free (list);
 	}
-	queue_run_next ();
+	if (run.total == 0 && asks == NULL && !run.active) {
+		if (mode == RTLS_RUN_ASKED) {
+			/* never silent: the person asked */
+			rtls_queue_ui_open (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+			                    run_cancel, NULL);
+			rtls_queue_ui_finish (
+			        found == 0
+			                ? _ ("No REQUIRETLS message is waiting in the queue.")
+			                : _ ("No queued REQUIRETLS message can be sent now: each "
+			                     "is being sent or finished already."));
+		}
+		return;
+	}
+	run.active = TRUE;
+	if (run.asked)
+		rtls_queue_ui_open (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+		                    run_cancel, NULL);
+	if (asks != NULL)
+		ask_next (asks);
+	else
+		queue_run_next ();
 }
 
 static gboolean
 retry_tick (gpointer data)
 {
-	rtls_send_queued (RTLS_RUN_RETRIES);
+	gint64 now = now_s ();
+
+	/* the queue folders are looked at only when a back-off is over */
+	for (guint i = 0; attempts != NULL && i < attempts->len; i++) {
+		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (a->state == RTLS_ATTEMPT_TEMPORARY && a->retry_at > 0 && a->retry_at <= now) {
+			rtls_send_queued (RTLS_RUN_RETRIES);
+			break;
+		}
+	}
 	return G_SOURCE_CONTINUE;
 }
 
 static gulong hook_item, hook_msginfo;
 
+/* ---------------------------------------------------------------- start-up */
+
+static void
+notify_recovered (GString *text)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+
+	if (text->len == 0)
+		return;
+	rtls_ui_notify_titled (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+	                       _ ("REQUIRETLS: after Claws stopped"), text->str,
+	                       announce_show_delivery, NULL);
+}
+
+static gboolean recover_tick (gpointer data);
+
+/* Finishes what a Claws that stopped left undone: every attempt without an outcome, every
+ * sent one whose bookkeeping is unfinished, every status file. TRUE: a helper that Claws
+ * started before it stopped still runs (look again later). */
+static gboolean
+recover (GString *note)
+{
+	gboolean waiting = FALSE;
+	g_autoptr (GPtrArray) envids = g_ptr_array_new_with_free_func (g_free);
+
+	for (guint i = 0; i < attempts->len; i++) {
+		RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (a->state == RTLS_ATTEMPT_CLOSED && !a->legacy) {
+			g_autofree gchar *st = spool_path (a->envid, ".status");
+			if (!g_file_test (st, G_FILE_TEST_EXISTS))
+				continue;
+		}
+		if (a->legacy || attempt_running (a->envid))
+			continue;
+		g_ptr_array_add (envids, g_strdup (a->envid));
+	}
+	for (guint i = 0; i < envids->len; i++) {
+		const char *envid = g_ptr_array_index (envids, i);
+		RtlsAttempt *a = rtls_attempts_find (attempts, envid);
+		RtlsAttemptState before = a->state;
+		RtlsStep last = bookkeeping (envid, NULL);
+
+		a = rtls_attempts_find (attempts, envid);
+		if (last == RTLS_STEP_WAIT) {
+			waiting = TRUE;
+			g_debug ("REQUIRETLS: the helper of %s still runs; its entry stays locked",
+			         envid);
+			continue;
+		}
+		if (before == RTLS_ATTEMPT_RUNNING && a != NULL && note != NULL) {
+			const char *subject = a->subject ? a->subject : _ ("(no subject)");
+			if (note->len > 0)
+				g_string_append_c (note, '\n');
+			if (a->state == RTLS_ATTEMPT_HELD)
+				g_string_append_printf (note,
+				                        _ ("Claws stopped while “%s” was being "
+				                           "sent; the server may "
+				                           "have accepted it. It waits locked in "
+				                           "the queue; nothing "
+				                           "sends it again without asking you."),
+				                        subject);
+			else if (a->state == RTLS_ATTEMPT_CLOSED || a->state == RTLS_ATTEMPT_SENT)
+				g_string_append_printf (
+				        note,
+				        _ ("“%s” was accepted by the server while Claws was not "
+				           "running; its Sent copy is filed."),
+				        subject);
+			else
+				g_string_append_printf (note,
+				                        _ ("“%s” was not sent when Claws stopped; "
+				                           "it waits locked in "
+				                           "the queue."),
+				                        subject);
+		}
+	}
+	return waiting;
+}
+
+static gboolean
+recover_tick (gpointer data)
+{
+	g_autoptr (GString) note = g_string_new (NULL);
+	gboolean again = recover (note);
+
+	if (note->len > 0)
+		log_message (LOG_PROTOCOL, "REQUIRETLS: %s\n", note->str);
+	notify_recovered (note);
+	if (!again)
+		recover_timer = 0;
+	return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The copies of messages a crash left in the plugin's directory (a helper that still runs
+ * keeps its own open). */
+static void
+spool_clean (void)
+{
+	g_autofree gchar *dir = rtls_rc_path (RTLS_SPOOL_DIR);
+	g_autoptr (GDir) d = NULL;
+	const char *name;
+
+	if (g_mkdir_with_parents (dir, 0700) != 0)
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s: %s\n", dir, g_strerror (errno));
+	g_chmod (dir, 0700);
+	d = g_dir_open (dir, 0, NULL);
+	while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+		if (g_str_has_suffix (name, ".eml") || g_str_has_suffix (name, ".status.tmp")) {
+			g_autofree gchar *p = g_build_filename (dir, name, NULL);
+			g_unlink (p);
+			g_debug ("REQUIRETLS: removed %s, left by an interrupted send", name);
+		}
+	}
+}
+
+static void
+load_test_settings (void)
+{
+	/* a shorter first retry for tests ([general] retry-first-seconds; default 60) */
+	g_autofree gchar *path = rtls_rc_path (RTLS_CONFIG_FILE);
+	g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+	if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL)
+	    && g_key_file_has_key (kf, "general", "retry-first-seconds", NULL))
+		retry_first = CLAMP (
+		        g_key_file_get_integer (kf, "general", "retry-first-seconds", NULL), 1,
+		        3600);
+}
+
 void
 rtls_send_init (void)
 {
-	next_retry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) journal = rtls_journal_load (path, &error);
+	if (journal == NULL)
+		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read the journal: %s\n"),
+		             error->message);
+	attempts = rtls_attempts_fold (journal);
 	g_queue_init (&pending_queue);
+	load_test_settings ();
+	spool_clean ();
 	hook_item
 	        = hooks_register_hook (FOLDER_ITEM_UPDATE_HOOKLIST, folder_item_update_hook, NULL);
 	hook_msginfo = hooks_register_hook (MSGINFO_UPDATE_HOOKLIST, msginfo_update_hook, NULL);
-	retry_timer = g_timeout_add_seconds (60, retry_tick, NULL);
+	retry_timer = g_timeout_add_seconds ((guint) MIN (60, retry_first), retry_tick, NULL);
 	/* Entries that were queued while the plugin was not loaded. */
 	for (GList *f = folder_get_list (); f != NULL; f = f->next)
 		rtls_queue_guard_item (((Folder *) f->data)->queue);
+	/* What a Claws that stopped mid-send left undone: once Claws has finished starting
+	 * (its own first scans of the folders; looking into them from plugin_init() was seen
+	 * to upset the queue's message cache). Until then nothing sends such an entry: an
+	 * attempt without an outcome, or with its bookkeeping unfinished, is never due. */
+	recover_timer = g_timeout_add_seconds (2, recover_tick, NULL);
 }
 
 gboolean
@@ -898,19 +1764,23 @@ rtls_send_done (void)
 	hooks_unregister_hook (MSGINFO_UPDATE_HOOKLIST, hook_msginfo);
 	if (retry_timer != 0)
 		g_source_remove (retry_timer);
-	retry_timer = 0;
+	if (recover_timer != 0)
+		g_source_remove (recover_timer);
+	retry_timer = recover_timer = 0;
+	if (mark_idle != 0)
+		g_source_remove (mark_idle);
+	mark_idle = 0;
 	g_queue_clear_full (&pending_queue, g_free);
+	rtls_queue_ui_close ();
 	if (running != NULL) {
-		/* A helper still runs: its callbacks live in this module, so the module stays
-		 * loaded (Claws hides it) until they have run. The entries stay locked. */
-		for (GList *l = running; l != NULL; l = l->next) {
-			RtlsSend *s = l->data;
-			if (s->proc != NULL)
-				g_subprocess_send_signal (s->proc, SIGTERM);
-			s->cancelled = TRUE;
-		}
+		/* A helper still runs. It is not stopped: it finishes the send and leaves its
+		 * record in the status file, and the next start does the bookkeeping. Its
+		 * callbacks live in this module, so the module stays loaded (Claws hides it)
+		 * until they have run. The entries stay locked. */
 		return FALSE;
 	}
-	g_clear_pointer (&next_retry, g_hash_table_unref);
+	g_clear_pointer (&attempts, g_ptr_array_unref);
+	g_list_free_full (listeners, g_free);
+	listeners = NULL;
 	return TRUE;
 }

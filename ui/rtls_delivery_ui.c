@@ -15,6 +15,7 @@ enum {
 	COL_RECIPIENT,
 	COL_STATE,
 	COL_STATUS,
+	COL_ACCEPTED,
 	COL_REPORTING,
 	COL_REMOTE,
 	COL_DIAGNOSTIC,
@@ -100,7 +101,8 @@ fill (void)
 		gtk_list_store_set (dw->store, &iter, COL_DATE, date, COL_SUBJECT,
 		                    r->subject != NULL ? r->subject : "", COL_RECIPIENT,
 		                    r->recipient, COL_STATE, rtls_delivery_state_name (r->state),
-		                    COL_STATUS, status, COL_REPORTING,
+		                    COL_STATUS, status, COL_ACCEPTED,
+		                    r->accepted_by ? r->accepted_by : "", COL_REPORTING,
 		                    r->reporting_mta ? r->reporting_mta : "", COL_REMOTE,
 		                    r->remote_mta ? r->remote_mta : "", COL_DIAGNOSTIC,
 		                    r->diagnostic ? r->diagnostic : "", COL_INDEX, i, COL_WEIGHT,
@@ -110,6 +112,10 @@ fill (void)
 		g_debug ("REQUIRETLS: delivery row: state=%s status=%s recipient=%s subject=%s",
 		         rtls_delivery_state_name (r->state), r->status ? r->status : "-",
 		         r->recipient, r->subject ? r->subject : "");
+		g_debug ("REQUIRETLS: delivery row: servers accepted=%s refused=%s reported=%s "
+		         "subject=%s",
+		         r->accepted_by ? r->accepted_by : "-", r->remote_mta ? r->remote_mta : "-",
+		         r->reporting_mta ? r->reporting_mta : "-", r->subject ? r->subject : "");
 	}
 	g_debug ("REQUIRETLS: delivery window shows %u rows", dw->rows->len);
 	update_buttons ();
@@ -202,15 +208,19 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	        _ ("Messages sent with Require TLS, and what came back. REQUIRETLS asks for TLS on "
 	           "every hop; it is not end-to-end encryption. A server that cannot honour it "
 	           "returns the message, but bounces can be lost, and a bounce's headers, its "
-	           "Subject included, may have crossed a hop without TLS. Nothing here is ever "
-	           "resent by itself."));
+	           "Subject included, may have crossed a hop without TLS. The plugin never sends a "
+	           "message without REQUIRETLS unless you confirm it, and never sends again, "
+	           "without asking you, a message that may already have been accepted. Messages "
+	           "waiting in the queue are sent only when you choose Tools → Send queued "
+	           "REQUIRETLS messages, when Claws goes online, or, after a temporary failure, "
+	           "by a later retry."));
 	gtk_label_set_line_wrap (GTK_LABEL (intro), TRUE);
 	gtk_label_set_xalign (GTK_LABEL (intro), 0);
 	gtk_box_pack_start (GTK_BOX (vbox), intro, FALSE, FALSE, 0);
 
 	dw->store = gtk_list_store_new (N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
 	                                G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
-	                                G_TYPE_STRING, G_TYPE_UINT, G_TYPE_INT);
+	                                G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_INT);
 	dw->view = gtk_tree_view_new_with_model (GTK_TREE_MODEL (dw->store));
 	gtk_widget_set_name (dw->view, "rtls-delivery-list");
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Date"), COL_DATE, FALSE);
@@ -218,6 +228,7 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Recipient"), COL_RECIPIENT, FALSE);
 	add_column (GTK_TREE_VIEW (dw->view), _ ("State"), COL_STATE, FALSE);
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Status"), COL_STATUS, TRUE);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Accepted by"), COL_ACCEPTED, FALSE);
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Reported by"), COL_REPORTING, FALSE);
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Refused by"), COL_REMOTE, FALSE);
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Server's words"), COL_DIAGNOSTIC, TRUE);
@@ -305,6 +316,13 @@ note_details (GtkButton *b, gpointer user_data)
 void
 rtls_ui_notify (GtkWindow *parent, const char *text, RtlsActionFn on_details, gpointer data)
 {
+	rtls_ui_notify_titled (parent, _ ("REQUIRETLS delivery problem"), text, on_details, data);
+}
+
+void
+rtls_ui_notify_titled (GtkWindow *parent, const char *title, const char *text,
+                       RtlsActionFn on_details, gpointer data)
+{
 	GtkWidget *box, *label, *details, *close, *icon;
 	gint px = 0, py = 0, pw = 0, ph = 0;
 
@@ -314,7 +332,7 @@ rtls_ui_notify (GtkWindow *parent, const char *text, RtlsActionFn on_details, gp
 	note->data = data;
 	note->window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
 	gtk_widget_set_name (note->window, "rtls-notification");
-	gtk_window_set_title (GTK_WINDOW (note->window), _ ("REQUIRETLS delivery problem"));
+	gtk_window_set_title (GTK_WINDOW (note->window), title);
 	/* a note, not a dialog: it never takes the focus from what the person is typing */
 	gtk_window_set_accept_focus (GTK_WINDOW (note->window), FALSE);
 	gtk_window_set_focus_on_map (GTK_WINDOW (note->window), FALSE);

@@ -32,6 +32,9 @@ gint rtls_delivery_ui_row_count (void);
 /* A small note at the main window's corner that never takes the keyboard focus: @text, a
  * "Show details" button calling @on_details, and a close button. A second call replaces it. */
 void rtls_ui_notify (GtkWindow *parent, const char *text, RtlsActionFn on_details, gpointer data);
+/* The same with its own window title (a note about sending, not about a problem). */
+void rtls_ui_notify_titled (GtkWindow *parent, const char *title, const char *text,
+                            RtlsActionFn on_details, gpointer data);
 void rtls_ui_notify_close (void);
 
 G_END_DECLS

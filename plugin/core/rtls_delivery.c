@@ -24,7 +24,8 @@ static gboolean
 is_send (const RtlsJournalEntry *e)
 {
 	static const char *const sends[]
-	        = { "sent", "failed", "not-confirmed", "temporary", "cancelled", NULL };
+	        = { "sent",      "failed",      "not-confirmed", "temporary",
+		    "cancelled", "interrupted", "sent-default",  NULL };
 
 	return e->result != NULL && g_strv_contains (sends, e->result);
 }
@@ -209,6 +210,7 @@ rtls_delivery_row_free (RtlsDeliveryRow *row)
 	g_free (row->explanation);
 	g_free (row->reporting_mta);
 	g_free (row->remote_mta);
+	g_free (row->accepted_by);
 	g_free (row->diagnostic);
 	g_free (row->bounce_id);
 	g_free (row->reason);
@@ -235,6 +237,12 @@ rtls_delivery_state_name (RtlsRowState state)
 		return _ ("delivered");
 	case RTLS_ROW_UNVERIFIED:
 		return _ ("unverified bounce");
+	case RTLS_ROW_SENDING:
+		return _ ("being sent");
+	case RTLS_ROW_CANCELLED:
+		return _ ("not sent — cancelled");
+	case RTLS_ROW_SENT_DEFAULT:
+		return _ ("sent without REQUIRETLS");
 	}
 	return "";
 }
@@ -332,13 +340,20 @@ rtls_delivery_rows (GPtrArray *journal)
 			}
 			continue;
 		}
-		if (g_str_equal (e->result, "sent"))
+		if (g_str_equal (e->result, "started"))
+			state = RTLS_ROW_SENDING;
+		else if (g_str_equal (e->result, "sent"))
 			state = RTLS_ROW_SENT;
+		else if (g_str_equal (e->result, "sent-default"))
+			state = RTLS_ROW_SENT_DEFAULT;
+		else if (g_str_equal (e->result, "cancelled"))
+			state = RTLS_ROW_CANCELLED;
 		else if (g_str_equal (e->result, "not-confirmed"))
 			state = RTLS_ROW_NOT_CONFIRMED;
 		else if (g_str_equal (e->result, "temporary"))
 			state = RTLS_ROW_WAITING;
-		else if (g_str_equal (e->result, "failed"))
+		else if (g_str_equal (e->result, "failed")
+		         || g_str_equal (e->result, "interrupted"))
 			state = RTLS_ROW_FAILED;
 		else if ((dsn = g_str_equal (e->result, "bounced")))
 			state = RTLS_ROW_BOUNCED;
@@ -349,7 +364,8 @@ rtls_delivery_rows (GPtrArray *journal)
 		else if ((dsn = g_str_equal (e->result, "unverified")))
 			state = RTLS_ROW_UNVERIFIED;
 		else
-			continue; /* cancelled by the person, or a result of a later version */
+			continue; /* bookkeeping (filed, closed, confirmed), or of a later version
+			           */
 
 		if (dsn)
 			rcpts = g_strsplit (e->recipient ? e->recipient : "", ",", 2);
@@ -400,9 +416,22 @@ rtls_delivery_rows (GPtrArray *journal)
 			row->diagnostic = g_strdup (e->diagnostic);
 			g_free (row->reporting_mta);
 			row->reporting_mta = g_strdup (e->reporting_mta);
+			/* each filled only when it happened: the server that refused (a DSN's
+			 * remote MTA, or our server refusing the send), the one that accepted */
 			g_free (row->remote_mta);
-			row->remote_mta
-			        = g_strdup (e->remote_mta != NULL ? e->remote_mta : e->host);
+			row->remote_mta = g_strdup (
+			        e->remote_mta != NULL ? e->remote_mta
+			        : (state == RTLS_ROW_FAILED && !dsn && e->enhanced != NULL
+			           && (e->enhanced[0] == '5' || e->enhanced[0] == '4'))
+			                ? e->host
+			                : NULL);
+			if (!dsn) {
+				g_free (row->accepted_by);
+				row->accepted_by
+				        = state == RTLS_ROW_SENT || state == RTLS_ROW_SENT_DEFAULT
+				                  ? g_strdup (e->host)
+				                  : NULL;
+			}
 			g_free (row->reason);
 			row->reason = g_strdup (e->reason);
 			if (dsn)
@@ -525,6 +554,16 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 	case RTLS_ROW_FAILED:
 		return g_strdup (_ ("It never left: the message stayed with you (in the composer, "
 		                    "Drafts or the queue)."));
+	case RTLS_ROW_SENDING:
+		return g_strdup (_ ("The plugin is sending it right now."));
+	case RTLS_ROW_CANCELLED:
+		return g_strdup (_ ("You cancelled sending before the message content left, so "
+		                    "it was not sent. The message stayed with you."));
+	case RTLS_ROW_SENT_DEFAULT:
+		return g_strdup (
+		        _ ("Your server refused it with REQUIRETLS; you confirmed sending it "
+		           "without, and Claws sent it as an ordinary message: TLS was not "
+		           "required on the way."));
 	case RTLS_ROW_SENT:
 		return g_strdup (
 		        _ ("Your server accepted it with REQUIRETLS. If a server further on "

@@ -45,6 +45,9 @@ typedef enum {
 	RTLS_ROW_DELAYED,       /* a DSN of ours says delayed, still trying */
 	RTLS_ROW_DELIVERED,     /* a DSN of ours says delivered or relayed */
 	RTLS_ROW_UNVERIFIED,    /* a bounce we could not tie to a message of ours */
+	RTLS_ROW_SENDING,       /* an attempt started; no outcome yet */
+	RTLS_ROW_CANCELLED,     /* stopped by the person before the content left: not sent */
+	RTLS_ROW_SENT_DEFAULT,  /* refused with REQUIRETLS, then sent by Claws without it */
 } RtlsRowState;
 
 typedef struct {
@@ -58,7 +61,8 @@ typedef struct {
 	gchar *status;      /* enhanced code, e.g. "5.7.30" */
 	gchar *explanation; /* plain words */
 	gchar *reporting_mta;
-	gchar *remote_mta;
+	gchar *remote_mta;  /* who refused: only when one did */
+	gchar *accepted_by; /* the server that accepted it: only when one did */
 	gchar *diagnostic;
 	gchar *bounce_id;
 	gchar *reason;

@@ -34,6 +34,8 @@ rtls_journal_entry_free (RtlsJournalEntry *e)
 	g_free (e->tls_version);
 	g_free (e->enhanced);
 	g_free (e->explanation);
+	g_free (e->queue_folder);
+	g_free (e->stage);
 	g_free (e->recipient);
 	g_free (e->reporting_mta);
 	g_free (e->remote_mta);
@@ -86,6 +88,18 @@ rtls_journal_entry_format (const RtlsJournalEntry *e)
 	put (s, "tls-version", e->tls_version);
 	put (s, "enhanced-code", e->enhanced);
 	put (s, "explanation", e->explanation);
+	put (s, "queue-folder", e->queue_folder);
+	if (e->queue_msgnum > 0) {
+		g_autofree gchar *n = g_strdup_printf ("%d", e->queue_msgnum);
+		put (s, "queue-msgnum", n);
+	}
+	put (s, "stage", e->stage);
+	if (e->retry_at > 0) {
+		g_autofree gchar *at = g_strdup_printf ("%" G_GINT64_FORMAT, e->retry_at);
+		g_autofree gchar *step = g_strdup_printf ("%d", e->retry_step);
+		put (s, "retry-at", at);
+		put (s, "retry-step", step);
+	}
 	put (s, "recipient", e->recipient);
 	put (s, "reporting-mta", e->reporting_mta);
 	put (s, "remote-mta", e->remote_mta);
@@ -121,6 +135,16 @@ rtls_journal_entry_parse (const char *line)
 			e->account_id = (gint) g_ascii_strtoll (v, NULL, 10);
 		else if (strcmp (k, "port") == 0)
 			e->port = (guint) g_ascii_strtoull (v, NULL, 10);
+		else if (strcmp (k, "queue-msgnum") == 0)
+			e->queue_msgnum = (gint) CLAMP (g_ascii_strtoll (v, NULL, 10), 0, G_MAXINT);
+		else if (strcmp (k, "retry-at") == 0)
+			e->retry_at = MAX (g_ascii_strtoll (v, NULL, 10), 0);
+		else if (strcmp (k, "retry-step") == 0)
+			e->retry_step = (gint) CLAMP (g_ascii_strtoll (v, NULL, 10), 0, 1000);
+		else if (strcmp (k, "queue-folder") == 0)
+			slot = &e->queue_folder;
+		else if (strcmp (k, "stage") == 0)
+			slot = &e->stage;
 		else if (strcmp (k, "envid") == 0)
 			slot = &e->envid;
 		else if (strcmp (k, "message-id") == 0)
@@ -173,6 +197,7 @@ rtls_journal_append (const char *path, const RtlsJournalEntry *e, GError **error
 	g_autofree gchar *line = rtls_journal_entry_format (e);
 	g_autofree gchar *data = g_strconcat (line, "\n", NULL);
 	gsize len = strlen (data), done = 0;
+	gboolean created = !g_file_test (path, G_FILE_TEST_EXISTS);
 	int fd = g_open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
@@ -197,6 +222,29 @@ rtls_journal_append (const char *path, const RtlsJournalEntry *e, GError **error
 	if (fsync (fd) != 0 || close (fd) != 0) {
 		int err = errno;
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"), path,
+		             g_strerror (err));
+		return FALSE;
+	}
+	/* a new file exists durably only once its directory entry is on disk too */
+	if (created) {
+		g_autofree gchar *dir = g_path_get_dirname (path);
+		return rtls_journal_fsync_dir (dir, error);
+	}
+	return TRUE;
+}
+
+gboolean
+rtls_journal_fsync_dir (const char *dir, GError **error)
+{
+	int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	int err = 0;
+
+	if (fd < 0 || fsync (fd) != 0)
+		err = errno;
+	if (fd >= 0)
+		close (fd);
+	if (err != 0) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write %s: %s"), dir,
 		             g_strerror (err));
 		return FALSE;
 	}

@@ -20,7 +20,13 @@ typedef struct {
 	gchar *sender;
 	gchar *recipients; /* comma-separated addr-specs */
 	gchar *subject;
-	/* A send attempt: sent, failed, not-confirmed, temporary, cancelled. What came back
+	/* A send attempt (the write-ahead journal, rtls_attempt.h): "started" before the
+	 * helper is spawned; then its outcome: sent, failed, not-confirmed, temporary,
+	 * cancelled (stopped by the person before the content left), interrupted (Claws
+	 * stopped before the content left); then, for a sent one, the bookkeeping: filed (the
+	 * Sent copy is there), closed (the queue entry is gone). confirmed: the person chose to
+	 * send a not-confirmed message again. sent-default: sent by Claws without REQUIRETLS
+	 * after the person confirmed it. What came back
 	 * later (one record a DSN recipient): bounced, delayed, delivered (matched to a send
 	 * by ENVID), unverified (a REQUIRETLS-looking DSN that matches nothing of ours).
 	 * forgotten: the person removed a row from the delivery window. */
@@ -30,6 +36,13 @@ typedef struct {
 	gchar *tls_version;
 	gchar *enhanced;
 	gchar *explanation;
+
+	/* send attempts only */
+	gchar *queue_folder; /* Claws' identifier of the queue folder holding the entry */
+	gint queue_msgnum;   /* its number there, 0 when none */
+	gchar *stage;        /* how far the helper got (its last progress) */
+	gint64 retry_at;     /* temporary: not before this time (epoch seconds); 0: none */
+	gint retry_step;     /* temporary: how many retries came before */
 
 	/* DSN records only */
 	gchar *recipient;     /* the one recipient the record is about */
@@ -49,7 +62,12 @@ gchar *rtls_journal_new_envid (void);
 gchar *rtls_journal_entry_format (const RtlsJournalEntry *e);
 RtlsJournalEntry *rtls_journal_entry_parse (const char *line);
 
+/* Appends @e as one line and makes it durable (fsync; and of the directory when the file
+ * is new) before returning. */
 gboolean rtls_journal_append (const char *path, const RtlsJournalEntry *e, GError **error);
+
+/* Makes a directory's entries durable (a file created, renamed or removed in it). */
+gboolean rtls_journal_fsync_dir (const char *dir, GError **error);
 
 /* Every entry that parses, oldest first. A missing file is an empty journal. */
 GPtrArray *rtls_journal_load (const char *path, GError **error);

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: Claws Mail killed (SIGKILL from the test) in the middle of a Require TLS send,
+at each phase (waiting for the greeting; after the final "." before the reply; after the 250
+reached the helper), with the helper killed too or left running. Then Claws restarts on the
+same profile and is poked by everything that sends queued mail: the retry timer (the test
+shortens its first interval to 3 s), `claws-mail --send`, offline/online, and Tools → Send
+queued REQUIRETLS messages, where the question about a message that may already have been
+accepted is answered "keep it queued". The server must have the message at most once; the Sent
+folder holds one copy when the server accepted it, none otherwise; the journal and the
+delivery window say what happened. Finally the test, as the person, confirms a resend once.
+Assertions are on what the servers received, the MH folders and the journal."""
+import os
+import re
+import signal
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+HELPER = T.HELPER
+D.require()
+
+PHASES = ["greeting", "dot", "quit"]
+T.plan(len(PHASES) * 2 * 9 + 4 + 4)
+
+SCRIPTS = {
+    # implicit TLS is up, then nothing: the helper waits for the greeting
+    "greeting": "sleep 100\n",
+    # the whole message arrives, the reply to "." never does
+    "dot": ("send 220 h.test ESMTP\nexpect ^EHLO\nsend 250-h.test\nsend 250 REQUIRETLS\n"
+            "expect ^MAIL\nsend 250 ok\nexpect ^RCPT\nsend 250 ok\nexpect ^DATA\n"
+            "send 354 go\nread-data\nsleep 100\n"),
+    # the 250 reaches the helper; the reply to QUIT never does
+    "quit": ("send 220 h.test ESMTP\nexpect ^EHLO\nsend 250-h.test\nsend 250 REQUIRETLS\n"
+             "expect ^MAIL\nsend 250 ok\nexpect ^RCPT\nsend 250 ok\nexpect ^DATA\n"
+             "send 354 go\nread-data\nsend 250 2.0.0 queued as X\nexpect ^QUIT\nsleep 100\n"),
+}
+
+
+def write_rc(c, port):
+    with open(os.path.join(c.prof, "requiretlsrc"), "w") as f:
+        f.write(f"[general]\nhelper={HELPER}\ndefault=default\ntimeout=5\n"
+                "retry-first-seconds=3\n\n"
+                f"[account-1]\nca-file={ca}\nhost=localhost\nport={port}\nstarttls=false\n")
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def claws_pid(c):
+    # timeout → stdbuf, which execs claws-mail
+    for p in children(c.proc.pid):
+        if any(b"claws-mail" in a for a in cmdline(p)):
+            return p
+    return None
+
+
+def helpers_of(pid):
+    return [p for p in children(pid) if any(b"requiretls-submit" in a for a in cmdline(p))]
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(cond, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.3)
+    return cond()
+
+
+def sent_with(c, subject):
+    return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
+
+
+def received(peer, subject):
+    return [m for m in peer.events("message") if f"Subject: {subject}" in m.get("headers", "")]
+
+
+def results(c, envid):
+    return re.findall(rf"envid={envid}\t.*?result=([a-z-]+)", c.journal())
+
+
+def menu_send_queued(c, answer=None):
+    """Tools → Send queued REQUIRETLS messages; a resend question is answered @answer
+    ("keep" or "send"). Returns whether a question came."""
+    main = c.wait_window("Claws Mail", 5)
+    c.keys(main, "alt+t", "q")
+    q = c.wait_window("REQUIRETLS: send again?", 6)
+    if q is not None:
+        c.keys(q, "alt+s" if answer == "send" else "Return")
+        c.wait_gone("REQUIRETLS: send again?", 10)
+    time.sleep(2)
+    w = c.wait_window("Sending queued REQUIRETLS messages", 5)
+    if w is not None:
+        c.keys(w, "Escape")
+        c.xdo("windowclose", w)
+    return q is not None
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+previous = os.path.join(T.SRCDIR, "data", "journal-previous-release.txt")
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, lifetime=1500) as peer:
+        for phase in PHASES:
+            for helper_killed in (True, False):
+                name = f"{phase}/{'helper killed' if helper_killed else 'helper left running'}"
+                subject = f"crash-{phase}-{'k' if helper_killed else 'r'}"
+                with T.hostile(certs, SCRIPTS[phase], tls="implicit", lifetime=150) as h:
+                    c = D.Claws(x, peer.port, ca, HELPER)
+                    write_rc(c, h.port)
+                    first = phase == "greeting" and helper_killed
+                    if first:
+                        # rows written by the previous release must still show
+                        with open(previous) as src, \
+                             open(os.path.join(c.prof, "requiretls-journal"), "w") as dst:
+                            dst.write(src.read())
+                    c.start()
+                    w = c.compose(subject)
+                    c.choose(w, "t")
+                    c.keys(w, "ctrl+Return")
+                    if phase == "greeting":
+                        reached = wait_for(lambda: h.events("tls"), 30)
+                        time.sleep(1.0)
+                    elif phase == "dot":
+                        reached = wait_for(lambda: h.events("data"), 30)
+                        time.sleep(0.5)
+                    else:
+                        reached = wait_for(lambda: any(e.get("data", "").upper() == "QUIT"
+                                                       for e in h.events("line")), 30)
+                    pid = claws_pid(c)
+                    helpers = helpers_of(pid) if pid else []
+                    m = re.search(r"envid=(rtls-[0-9a-f]+)\t[^\n]*result=started", c.journal())
+                    envid = m.group(1) if m else "?"
+                    if helper_killed:
+                        for hp in helpers:
+                            os.kill(hp, signal.SIGKILL)
+                    if pid:
+                        os.kill(pid, signal.SIGKILL)
+                    c.proc.wait(20)
+                    c.proc = None
+                    T.ok(reached and pid and len(helpers) == 1 and m is not None,
+                         f"{name}: Claws killed at the phase, 'started' journaled first",
+                         (reached, pid, helpers, c.journal()[-600:]))
+                    if not helper_killed:
+                        # it finishes (or times out) on its own; the test waits for that
+                        wait_for(lambda: not any(alive(p) for p in helpers), 40)
+                    # restart on the same profile; every later send goes to the peer
+                    write_rc(c, peer.port)
+                    c.start()
+                    wait_for(lambda: len(results(c, envid)) >= 2, 30)
+                    time.sleep(7)  # past the (test) retry interval
+                    c.remote("--send")
+                    time.sleep(3)
+                    c.remote("--offline")
+                    time.sleep(1)
+                    c.remote("--online")
+                    time.sleep(4)
+                    asked = menu_send_queued(c, answer="keep")
+                    time.sleep(3)
+                    at_server = len(h.events("data")) + len(received(peer, subject))
+                    want = {"greeting": 1, "dot": 1, "quit": 1}[phase]
+                    T.ok(at_server == want,
+                         f"{name}: the servers received the message {want} time(s), not more",
+                         (h.events("data"), received(peer, subject)))
+                    sent = sent_with(c, subject)
+                    want_sent = 0 if phase == "dot" else 1
+                    T.ok(len(sent) == want_sent,
+                         f"{name}: {want_sent} Sent cop{'y' if want_sent == 1 else 'ies'}",
+                         c.folder("sent"))
+                    queue = c.folder("queue")
+                    T.ok(len(queue) == (1 if phase == "dot" else 0),
+                         f"{name}: the queue holds the entry only while it is not confirmed",
+                         queue)
+                    res = results(c, envid)
+                    want_res = {
+                        "greeting": ["started", "interrupted"] if helper_killed
+                        else ["started", "temporary"],
+                        "dot": ["started", "not-confirmed"],
+                        "quit": ["started", "sent", "filed", "closed"],
+                    }[phase]
+                    T.ok(res == want_res, f"{name}: the journal says {' → '.join(want_res)}",
+                         (res, c.journal()[-1500:]))
+                    T.ok(asked == (phase == "dot"),
+                         f"{name}: the menu asks before a message that may have been accepted"
+                         if phase == "dot" else f"{name}: the menu asks nothing", asked)
+                    log = c.log_text()
+                    if phase == "dot":
+                        T.ok("resend question: “" + subject in log and
+                             "the server may have accepted it" in log,
+                             f"{name}: the question says what is known", log[-2000:])
+                    else:
+                        T.ok("resend question" not in log, f"{name}: no question", log[-800:])
+                    spool = os.path.join(c.prof, "requiretls")
+                    left = sorted(os.listdir(spool)) if os.path.isdir(spool) else []
+                    T.ok(left == [] and os.stat(spool).st_mode & 0o777 == 0o700,
+                         f"{name}: no message copy or status file is left; the directory is 0700",
+                         left)
+                    # the delivery window: the row says what happened
+                    main = c.wait_window("Claws Mail", 5)
+                    c.keys(main, "alt+t", "d")
+                    dw = c.wait_window("REQUIRETLS delivery", 10)
+                    time.sleep(1)
+                    log = c.log_text()
+                    rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", log)
+                    mine = [s for s, subj in rows if subj.strip() == subject]
+                    want_row = {"greeting": "sent", "dot": "not confirmed",
+                                "quit": "sent"}[phase]
+                    T.ok(dw is not None and mine and mine[-1] == want_row,
+                         f"{name}: the delivery row says '{want_row}'", rows[-8:])
+                    if first:
+                        old = [subj for s, subj in rows if subj.startswith("Previous ")]
+                        T.ok(len(set(old)) == 4 and
+                             ("not sent", "Previous refused") in rows and
+                             ("waiting to retry", "Previous temporary") in rows,
+                             "the previous release's rows still show", rows)
+                    if dw:
+                        c.xdo("windowclose", dw)
+                    if phase == "dot" and helper_killed:
+                        # the person confirms: now, and only now, it goes out again
+                        peer.clear()
+                        asked = menu_send_queued(c, answer="send")
+                        msgs = D.wait_events(peer, "message", 1, timeout=20)
+                        time.sleep(2)
+                        T.ok(asked and len(received(peer, subject)) == 1 and
+                             "result=confirmed" in c.journal(),
+                             "confirmed by the person: sent again, once, and journaled", msgs)
+                        T.ok(len(sent_with(c, subject)) == 1 and c.folder("queue") == [],
+                             "then one Sent copy and an empty queue",
+                             (c.folder("sent"), c.folder("queue")))
+                        T.ok(re.search(r"queue window: result: .*" + subject, c.log_text())
+                             is not None, "the queue window shows its result")
+                        peer.clear()
+                    c.stop()
+
+        # Killed after the Sent copy was filed, before the journal said so and before the
+        # queue entry went (the plugin kills itself at that very point: RTLS_TEST_KILL_AFTER_COPY
+        # names the message; a test can hit no narrower moment from outside).
+        subject = "crash-filed"
+        peer.clear()
+        c = D.Claws(x, peer.port, ca, HELPER)
+        write_rc(c, peer.port)
+        c.env["RTLS_TEST_KILL_AFTER_COPY"] = subject
+        c.start()
+        w = c.compose(subject)
+        c.choose(w, "t")
+        c.keys(w, "ctrl+Return")
+        died = wait_for(lambda: c.proc.poll() is not None, 40)
+        c.proc = None
+        j = c.journal()
+        T.ok(died and len(sent_with(c, subject)) == 1 and len(c.folder("queue")) == 1 and
+             "result=sent\t" in j and "result=filed" not in j,
+             "filed/killed: Claws died with the copy in Sent, the entry queued, the journal "
+             "not yet saying 'filed'", (died, c.folder("sent"), c.folder("queue"), j[-800:]))
+        m = re.search(r"envid=(rtls-[0-9a-f]+)\t[^\n]*result=started", j)
+        envid = m.group(1) if m else "?"
+        del c.env["RTLS_TEST_KILL_AFTER_COPY"]
+        c.start()
+        wait_for(lambda: "closed" in results(c, envid), 30)
+        time.sleep(5)
+        c.remote("--send")
+        c.remote("--offline")
+        c.remote("--online")
+        time.sleep(3)
+        asked = menu_send_queued(c, answer="keep")
+        time.sleep(2)
+        T.ok(len(received(peer, subject)) == 1 and len(sent_with(c, subject)) == 1 and
+             c.folder("queue") == [],
+             "filed/killed: after the restart the server has it once, Sent holds one copy, "
+             "the queue is empty", (received(peer, subject), c.folder("sent"), c.folder("queue")))
+        T.ok(results(c, envid) == ["started", "sent", "filed", "closed"],
+             "filed/killed: the journal says started → sent → filed → closed", results(c, envid))
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+t", "d")
+        dw = c.wait_window("REQUIRETLS delivery", 10)
+        time.sleep(1)
+        rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", c.log_text())
+        mine = [st for st, subj in rows if subj.strip() == subject]
+        T.ok(not asked and mine and mine[-1] == "sent",
+             "filed/killed: nothing asked, the row says 'sent'", (asked, rows[-4:]))
+        c.stop()
+finally:
+    x.stop()
+T.done()

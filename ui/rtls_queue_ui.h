@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_queue_ui.h: the window of Tools → Send queued REQUIRETLS messages (which message,
+ * which server, which stage, Cancel; then the result of each message), and the question
+ * asked before a message that may already have been accepted is sent again (GTK only; no
+ * Claws headers).
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "rtls_ui.h"
+
+G_BEGIN_DECLS
+
+/* Opens the window (or raises it, its earlier results cleared); Cancel calls @on_cancel. */
+void rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data);
+gboolean rtls_queue_ui_is_open (void);
+/* What is going on now: "“Subject” (2 of 3) — smtp.example.org:465 — connecting". */
+void rtls_queue_ui_progress (const char *text);
+/* One message is over: its result, in the words of the composer path. */
+void rtls_queue_ui_result (gboolean ok, const char *text);
+/* The run is over: @summary replaces the progress line; Cancel gives way to Close. */
+void rtls_queue_ui_finish (const char *summary);
+void rtls_queue_ui_close (void);
+
+typedef void (*RtlsConfirmFn) (gpointer data, gboolean yes);
+
+/* Non-modal: "@text — send it again?", default "Keep it queued"; calls @done once. */
+void rtls_ui_confirm_resend (GtkWindow *parent, const char *text, RtlsConfirmFn done,
+                             gpointer data);
+
+G_END_DECLS
