@@ -282,17 +282,10 @@ codec_domain_valid (const char *p, const char *end)
 			return strspn (lit + 5, "0123456789abcdefABCDEF:.") == strlen (lit + 5)
 			       && g_hostname_is_ip_address (lit + 5)
 			       && strchr (lit + 5, ':') != NULL;
-		/* General-address-literal: Standardized-tag = Ldh-str */
-		for (const char *t = lit; t < colon; t++)
-			if (!g_ascii_isalnum (*t) && *t != '-')
-				return FALSE;
-		if (colon == lit || colon[-1] == '-' || colon[1] == '\0')
-			return FALSE;
-		for (const char *t = colon + 1; *t; t++) /* dcontent = %d33-90 / %d94-126 */
-			if ((guchar) *t < 33 || (guchar) *t > 126 || *t == '[' || *t == '\\'
-			    || *t == ']')
-				return FALSE;
-		return TRUE;
+		/* General-address-literal (tag ":" dcontent): no tag but IPv6 is registered, and
+		 * its dcontent may hold "<" and ">", which would end the path on the wire: refused.
+		 */
+		return FALSE;
 	}
 	/* Domain = sub-domain *("." sub-domain); sub-domain = Let-dig [Ldh-str] (RFC 6531:
 	 * or a U-label, whose non-ASCII bytes count as letters here). */

@@ -32,7 +32,8 @@ gboolean rtls_envid_valid (const char *envid);
 
 /* rtls_mailbox_valid:
  * TRUE if @mailbox is an RFC 5321 4.1.2 Mailbox: Local-part (Dot-string or Quoted-string)
- * "@" Domain or address-literal ([IPv4], [IPv6:...], [tag:...]), at most 254 octets, valid
+ * "@" Domain or address-literal ([IPv4] or [IPv6:...]; no General-address-literal, whose
+ * content may hold "<" and ">"), at most 254 octets, valid
  * UTF-8. Non-ASCII is allowed where RFC 6531 3.3 allows it (atext, qtext, U-labels) and
  * reported in *@non_ascii (when not NULL): such an address needs SMTPUTF8. */
 gboolean rtls_mailbox_valid (const char *mailbox, gboolean *non_ascii);

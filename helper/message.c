@@ -507,8 +507,8 @@ rtls_message_body_window (const RtlsMessage *m, guint64 pos, gsize max, gsize *l
 	n = (gsize) MIN ((guint64) max, m->body_size - pos);
 	off = m->body_offset + (goffset) pos;
 	aligned = off - off % (goffset) page;
-	base = mmap (NULL, n + (gsize) (off - aligned), PROT_READ, MAP_PRIVATE, m->body_fd,
-	             (off_t) aligned);
+	base = mmap (NULL, n + (gsize) (off - aligned), PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+	             m->body_fd, (off_t) aligned);
 	if (base == MAP_FAILED) {
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot read the message: %s"),
 		             g_strerror (errno));

@@ -72,7 +72,12 @@ def main():
                        f.startswith("leak-") or f.startswith("timeout-") or f.startswith("oom-")]
             runs = [l for l in p.stderr.splitlines() if "stat::number_of_executed_units" in l]
             good = p.returncode == 0 and not crashes
-            detail = p.stderr[-4000:]
+            # The head of a sanitizer report says what happened; the tail, on which input.
+            lines = p.stderr.splitlines()
+            first = next((k for k, l in enumerate(lines)
+                          if "ERROR:" in l or "runtime error" in l or "deadly signal" in l), None)
+            detail = ("\n".join(lines[first:first + 40]) + "\n...\n" if first is not None else "") \
+                + "\n".join(lines[-25:])
             for c in crashes[:1]:
                 data = open(os.path.join(tmp, c), "rb").read()
                 detail += f"\ninput {c} (base64): {base64.b64encode(data[:4096]).decode()}"

@@ -227,7 +227,8 @@ test_mailbox (void)
 		{ "\"a\\\"b@c\"@example.org", TRUE, FALSE },
 		{ "user@[192.0.2.1]", TRUE, FALSE },
 		{ "user@[IPv6:2001:db8::1]", TRUE, FALSE },
-		{ "user@[x-tag:stuff]", TRUE, FALSE },
+		{ "user@[x-tag:stuff]", FALSE, FALSE },        /* no General-address-literal */
+		{ "i+@[IR6:6:2001:db8:b8:>1]", FALSE, FALSE }, /* found by fuzz-codec */
 		{ "j\xc3\xb6rg@b\xc3\xbc"
 		  "cher.example",
 		  TRUE, TRUE },
