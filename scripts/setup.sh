@@ -60,8 +60,9 @@ debian-12 | debian-13) ;;
 *) echo "setup.sh: $release is neither Debian 12 nor Debian 13; trying the same packages" >&2 ;;
 esac
 
-# Fuzz targets (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes.
-PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+# Fuzz targets (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes. Both are
+# Debian's default-version names, so that they hold on Debian 12 (clang 14) and 13 (clang 19).
+PACKAGES="$PACKAGES clang libclang-rt-dev"
 
 missing=""
 for p in $PACKAGES; do
