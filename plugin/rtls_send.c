@@ -32,9 +32,12 @@
 
 #include "account.h"
 #include "alertpanel.h"
+#include "common/tags.h"
 #include "hooks.h"
+#include "inc.h"
 #include "inputdialog.h"
 #include "log.h"
+#include "main.h"
 #include "mainwindow.h"
 #include "passwordstore.h"
 #include "prefs_common.h"
@@ -184,30 +187,71 @@ sync_file (const char *file)
 
 /* ---------------------------------------------------------------- queue entries */
 
-/* A locked REQUIRETLS entry shows Claws' padlock in the Queue folder; the status bar says
- * where such entries are sent from (Claws' own "Send queued messages" skips them). A tag was
- * tried: Claws 4.1 crashed at start-up (procmsg_have_queued_mails_fast) once tagged queue
- * entries had become drafts, so the plugin writes none. */
+/* A locked REQUIRETLS entry is marked in the Queue folder: Claws' padlock, and a tag that
+ * says where such entries are sent from (Claws' own "Send queued messages" skips them); the
+ * status bar says it too. The tag is set from an idle callback: the locking runs inside
+ * Claws' folder and message hooks, where the message cache must not be changed. */
 static guint mark_idle;
+static GPtrArray *mark_pending; /* "folder-id\tmsgnum" */
+
+static const char *
+tag_queued (void)
+{
+	return _ ("Require TLS: Tools → Send queued REQUIRETLS messages");
+}
 
 static gboolean
 mark_show (gpointer data)
 {
+	gint id = tags_get_id_for_str (tag_queued ());
+	gint last = 0;
+
 	mark_idle = 0;
-	statusbar_print_all (_ ("REQUIRETLS: queue entry %d is locked: send it with Tools → Send "
-	                        "queued REQUIRETLS messages"),
-	                     GPOINTER_TO_INT (data));
+	if (id == -1) {
+		id = tags_add_tag (tag_queued ());
+		tags_write_tags ();
+	}
+	for (guint i = 0; mark_pending != NULL && i < mark_pending->len; i++) {
+		g_auto (GStrv) t = g_strsplit (g_ptr_array_index (mark_pending, i), "\t", 2);
+		FolderItem *item = t[0] != NULL ? folder_find_item_from_identifier (t[0]) : NULL;
+		MsgInfo *mi = item != NULL && t[1] != NULL
+		                      ? folder_item_get_msginfo (item, atoi (t[1]))
+		                      : NULL;
+		if (mi == NULL)
+			continue;
+		if (id > 0 && MSG_IS_LOCKED (mi->flags)
+		    && g_slist_find (mi->tags, GINT_TO_POINTER (id)) == NULL) {
+			guard_suspended++;
+			procmsg_msginfo_update_tags (mi, TRUE, id);
+			guard_suspended--;
+			g_debug ("REQUIRETLS: queue entry tagged: %d", mi->msgnum);
+		}
+		last = mi->msgnum;
+		procmsg_msginfo_free (&mi);
+	}
+	if (mark_pending != NULL)
+		g_ptr_array_set_size (mark_pending, 0);
+	if (last > 0)
+		statusbar_print_all (
+		        _ ("REQUIRETLS: queue entry %d is locked: send it with Tools → "
+		           "Send queued REQUIRETLS messages"),
+		        last);
 	return G_SOURCE_REMOVE;
 }
 
 static void
 mark_entry (MsgInfo *mi)
 {
-	/* from an idle callback: this runs inside Claws' folder and message hooks, where
-	 * nothing may run the main loop or touch the message cache */
+	g_autofree gchar *id = mi->folder != NULL ? folder_item_get_identifier (mi->folder) : NULL;
+
+	if (id == NULL)
+		return;
 	g_debug ("REQUIRETLS: queue entry marked: %d", mi->msgnum);
+	if (mark_pending == NULL)
+		mark_pending = g_ptr_array_new_with_free_func (g_free);
+	g_ptr_array_add (mark_pending, g_strdup_printf ("%s\t%d", id, mi->msgnum));
 	if (mark_idle == 0)
-		mark_idle = g_idle_add (mark_show, GINT_TO_POINTER (mi->msgnum));
+		mark_idle = g_idle_add (mark_show, NULL);
 }
 
 static void
@@ -1628,13 +1672,16 @@ recover (GString *note)
 
 	for (guint i = 0; i < attempts->len; i++) {
 		RtlsAttempt *a = g_ptr_array_index (attempts, i);
-		if (a->state == RTLS_ATTEMPT_CLOSED && !a->legacy) {
+		gboolean open = a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_SENT;
+		if (a->legacy || attempt_running (a->envid))
+			continue;
+		if (!open) {
+			/* finished: at most its status file is left to remove; the folders are
+			 * not looked at */
 			g_autofree gchar *st = spool_path (a->envid, ".status");
 			if (!g_file_test (st, G_FILE_TEST_EXISTS))
 				continue;
 		}
-		if (a->legacy || attempt_running (a->envid))
-			continue;
 		g_ptr_array_add (envids, g_strdup (a->envid));
 	}
 	for (guint i = 0; i < envids->len; i++) {
@@ -1682,8 +1729,17 @@ recover (GString *note)
 static gboolean
 recover_tick (gpointer data)
 {
-	g_autoptr (GString) note = g_string_new (NULL);
-	gboolean again = recover (note);
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	g_autoptr (GString) note = NULL;
+	gboolean again;
+
+	/* never while Claws is busy with its folders (a scan, receiving, sending: they run
+	 * the main loop from inside and this would change their message caches under them) */
+	if (claws_is_starting () || (mainwin != NULL && mainwin->lock_count > 0) || inc_is_active ()
+	    || procmsg_is_sending ())
+		return G_SOURCE_CONTINUE;
+	note = g_string_new (NULL);
+	again = recover (note);
 
 	if (note->len > 0)
 		log_message (LOG_PROTOCOL, "REQUIRETLS: %s\n", note->str);
@@ -1770,6 +1826,7 @@ rtls_send_done (void)
 	if (mark_idle != 0)
 		g_source_remove (mark_idle);
 	mark_idle = 0;
+	g_clear_pointer (&mark_pending, g_ptr_array_unref);
 	g_queue_clear_full (&pending_queue, g_free);
 	rtls_queue_ui_close ();
 	if (running != NULL) {
