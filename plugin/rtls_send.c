@@ -77,6 +77,9 @@ struct _RtlsSend {
 	gboolean from_queue_run; /* part of a rtls_send_queued() run */
 	gchar *stderr_text;
 	gboolean status_done, proc_done, cancelled;
+	gboolean
+	        resend_confirmed; /* the person said "send it again" to an uncertain earlier send */
+	gchar *resend_envid;      /* that earlier send, while the question is open */
 };
 
 static GList *running;       /* RtlsSend* */
@@ -415,6 +418,7 @@ send_free (RtlsSend *s)
 	g_free (s->stage);
 	g_free (s->status_path);
 	g_free (s->stderr_text);
+	g_free (s->resend_envid);
 	g_free (s);
 }
 
@@ -536,6 +540,55 @@ journal_started (RtlsSend *s)
 }
 
 /* Starts requiretls-submit for the locked queue entry (s->queue, s->msgnum). */
+static gboolean start (RtlsSend *s);
+
+static void
+resend_answer (gpointer data, gboolean yes)
+{
+	RtlsSend *s = data;
+	RtlsAttempt *u = rtls_attempts_find (attempts, s->resend_envid);
+
+	g_clear_pointer (&s->resend_envid, g_free);
+	if (!yes || !composer_alive (s)) {
+		fail_early (s, _ ("an earlier send of this message was not confirmed and the "
+		                  "server may have accepted it, so it was not sent again"));
+		return;
+	}
+	if (u != NULL) {
+		g_autoptr (RtlsJournalEntry) e = rtls_attempt_record (u, "confirmed", now_s ());
+		journal_write (e); /* the person decided: recorded before it goes */
+	}
+	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending a message that may already have been "
+	                              "accepted, after explicit confirmation\n"));
+	running = g_list_remove (running, s); /* start() lists it again */
+	g_clear_pointer (&s->qf, rtls_queue_file_free);
+	s->resend_confirmed = TRUE;
+	start (s);
+}
+
+/* An earlier send of the message in @s may have reached the server (@u): ask the person
+ * before anything goes out; without a window to ask in, it is not sent. */
+static gboolean
+ask_resend (RtlsSend *s, const RtlsAttempt *u)
+{
+	g_autofree gchar *text = NULL;
+
+	if (u->state == RTLS_ATTEMPT_RUNNING)
+		return fail_early (s, _ ("an earlier send of this message has not ended yet, so it "
+		                         "was not sent again"));
+	if (!s->interactive || !composer_alive (s))
+		return fail_early (s, _ ("an earlier send of this message was not confirmed and "
+		                         "the server may have accepted it, so it was not sent "
+		                         "again"));
+	s->resend_envid = g_strdup (u->envid);
+	text = g_strdup_printf (_ ("An earlier send of “%s” was not confirmed by %s: the server "
+	                           "may have accepted it, and the recipients may get it twice."),
+	                        u->subject ? u->subject : _ ("(no subject)"),
+	                        u->host ? u->host : "?");
+	rtls_ui_confirm_resend (GTK_WINDOW (s->compose->window), text, resend_answer, s);
+	return FALSE;
+}
+
 static gboolean
 start (RtlsSend *s)
 {
@@ -564,6 +617,15 @@ start (RtlsSend *s)
 		return fail_early (s, _ ("the queue entry is not marked Require TLS"));
 	if (s->qf->recipients->len == 0)
 		return fail_early (s, _ ("REQUIRETLS applies to mail, not to news postings"));
+	if (s->composer != NULL && !s->resend_confirmed) {
+		/* Send again from the composer ("Back to editing" after "may not have been
+		 * sent", a re-edited entry): never without the person's word that a second copy
+		 * is what they want (DESIGN §6). Queue runs decide this in entry_due(). */
+		const RtlsAttempt *u
+		        = rtls_attempts_uncertain_for_message (attempts, s->qf->message_id);
+		if (u != NULL)
+			return ask_resend (s, u);
+	}
 	s->account_id = s->qf->account_id;
 	ac = account_find_from_id (s->qf->account_id);
 	if (ac == NULL && s->compose != NULL)
@@ -1407,8 +1469,10 @@ entry_due (FolderItem *item, MsgInfo *mi, RtlsQueueRun mode, const RtlsAttempt *
 	 * behind after sending it): what its latest send says counts */
 	if (a == NULL || a->legacy)
 		a = rtls_attempts_open_for_message (attempts, mi->msgid);
-	*which = a;
-	return rtls_attempt_due (a, kind, now_s ());
+	/* an earlier send of the same message that may have been accepted holds it back, even
+	 * when a later attempt failed (a "Back to editing" and Send again, then a temporary
+	 * failure, must not let the timer send it twice) */
+	return rtls_attempt_due_for_entry (attempts, a, mi->msgid, kind, now_s (), which);
 }
 
 static void

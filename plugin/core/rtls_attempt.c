@@ -232,6 +232,43 @@ rtls_attempt_due (const RtlsAttempt *a, RtlsDueKind kind, gint64 now)
 	}
 }
 
+const RtlsAttempt *
+rtls_attempts_uncertain_for_message (GPtrArray *attempts, const char *message_id)
+{
+	for (guint i = attempts->len; message_id != NULL && i-- > 0;) {
+		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (same_msgid (message_id, a->message_id)
+		    && (a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_HELD))
+			return a;
+	}
+	return NULL;
+}
+
+/* NO is stricter than ASK, which is stricter than YES. */
+static int
+attempt_due_rank (RtlsDue d)
+{
+	return d == RTLS_DUE_NO ? 0 : d == RTLS_DUE_ASK ? 1 : 2;
+}
+
+RtlsDue
+rtls_attempt_due_for_entry (GPtrArray *attempts, const RtlsAttempt *latest, const char *message_id,
+                            RtlsDueKind kind, gint64 now, const RtlsAttempt **which)
+{
+	const RtlsAttempt *u = rtls_attempts_uncertain_for_message (attempts, message_id);
+	RtlsDue due = rtls_attempt_due (latest, kind, now);
+
+	*which = latest;
+	if (u != NULL && u != latest) {
+		RtlsDue du = rtls_attempt_due (u, kind, now);
+		if (attempt_due_rank (du) < attempt_due_rank (due)) {
+			due = du;
+			*which = u;
+		}
+	}
+	return due;
+}
+
 const char *
 rtls_step_name (RtlsStep step)
 {

@@ -70,6 +70,13 @@ const RtlsAttempt *rtls_attempts_for_entry (GPtrArray *attempts, const char *fol
  * the same message queued twice must not go out twice. NULL: none. */
 const RtlsAttempt *rtls_attempts_open_for_message (GPtrArray *attempts, const char *message_id);
 
+/* The newest attempt for a message (by Message-ID, in any entry) that may have reached the
+ * server without the plugin knowing: still running, or not confirmed and not yet resent
+ * with the person's confirmation. A later attempt that failed or failed temporarily does not
+ * lift it: it says nothing about the earlier one. NULL: none. */
+const RtlsAttempt *rtls_attempts_uncertain_for_message (GPtrArray *attempts,
+                                                        const char *message_id);
+
 typedef enum {
 	RTLS_DUE_ASKED,   /* the person chose Tools → Send queued REQUIRETLS messages */
 	RTLS_DUE_ONLINE,  /* Claws went online */
@@ -87,6 +94,14 @@ typedef enum {
  * accepted; never at all while an attempt runs or a sent one's bookkeeping is unfinished;
  * "failed for good" only when the person asks; the timer only after the back-off. */
 RtlsDue rtls_attempt_due (const RtlsAttempt *a, RtlsDueKind kind, gint64 now);
+
+/* rtls_attempt_due() for a queue entry whose latest attempt is @latest (NULL: never tried),
+ * also held back by any uncertain attempt of the same message (@message_id): the stricter
+ * of the two answers. *@which is the attempt the answer is about (the one to confirm when
+ * the answer is RTLS_DUE_ASK), or NULL. */
+RtlsDue rtls_attempt_due_for_entry (GPtrArray *attempts, const RtlsAttempt *latest,
+                                    const char *message_id, RtlsDueKind kind, gint64 now,
+                                    const RtlsAttempt **which);
 
 /* What is known after a restart, gathered by the plugin for one attempt. */
 typedef struct {

@@ -480,6 +480,72 @@ test_rows_true (void)
 	g_assert_null (r->remote_mta);
 }
 
+/* Found by trying it as a person would: a send not confirmed, "Back to editing", Send again
+ * (a new attempt of the same message), which fails temporarily. The newest attempt says
+ * "try again", but the first may have been accepted: the timer and going online must never
+ * send it, the menu only after asking about the first; a confirmation lifts it. */
+static void
+test_due_uncertain_earlier_attempt (void)
+{
+	g_autoptr (GPtrArray) j
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	g_autoptr (GPtrArray) a = NULL;
+	const RtlsAttempt *latest, *which = NULL;
+
+	g_ptr_array_add (j, line ("time=10\tenvid=rtls-a\tmessage-id=<m@x>\tresult=started\t"
+	                          "queue-folder=q\tqueue-msgnum=3"));
+	g_ptr_array_add (j, line ("time=11\tenvid=rtls-a\tresult=not-confirmed"));
+	g_ptr_array_add (j, line ("time=20\tenvid=rtls-b\tmessage-id=<m@x>\tresult=started\t"
+	                          "queue-folder=q\tqueue-msgnum=4"));
+	g_ptr_array_add (j, line ("time=21\tenvid=rtls-b\tresult=temporary\tretry-at=100\t"
+	                          "retry-step=0"));
+	a = rtls_attempts_fold (j);
+	latest = rtls_attempts_for_entry (a, "q", 4, "<m@x>");
+	g_assert_nonnull (latest);
+	g_assert_cmpstr (latest->envid, ==, "rtls-b");
+	/* alone, the newest attempt would be due */
+	g_assert_cmpint (rtls_attempt_due (latest, RTLS_DUE_RETRIES, 100), ==, RTLS_DUE_YES);
+	g_assert_cmpstr (rtls_attempts_uncertain_for_message (a, "m@x")->envid, ==, "rtls-a");
+	g_assert_null (rtls_attempts_uncertain_for_message (a, "<other@x>"));
+	g_assert_cmpint (
+	        rtls_attempt_due_for_entry (a, latest, "<m@x>", RTLS_DUE_RETRIES, 100, &which), ==,
+	        RTLS_DUE_NO);
+	g_assert_cmpint (
+	        rtls_attempt_due_for_entry (a, latest, "<m@x>", RTLS_DUE_ONLINE, 100, &which), ==,
+	        RTLS_DUE_NO);
+	g_assert_cmpint (
+	        rtls_attempt_due_for_entry (a, latest, "<m@x>", RTLS_DUE_ASKED, 100, &which), ==,
+	        RTLS_DUE_ASK);
+	g_assert_cmpstr (which->envid, ==, "rtls-a"); /* the question is about the first send */
+	/* another message is not held back by it */
+	g_assert_cmpint (
+	        rtls_attempt_due_for_entry (a, NULL, "<n@x>", RTLS_DUE_ONLINE, 100, &which), ==,
+	        RTLS_DUE_YES);
+	g_assert_null (which);
+
+	/* the person confirmed the resend: the first send no longer holds it back */
+	g_ptr_array_add (j, line ("time=30\tenvid=rtls-a\tresult=confirmed"));
+	g_clear_pointer (&a, g_ptr_array_unref);
+	a = rtls_attempts_fold (j);
+	latest = rtls_attempts_for_entry (a, "q", 4, "<m@x>");
+	g_assert_null (rtls_attempts_uncertain_for_message (a, "<m@x>"));
+	g_assert_cmpint (
+	        rtls_attempt_due_for_entry (a, latest, "<m@x>", RTLS_DUE_RETRIES, 100, &which), ==,
+	        RTLS_DUE_YES);
+	g_assert_true (which == latest);
+
+	/* a send still running holds every other copy of the message back, even from the menu */
+	g_ptr_array_add (j, line ("time=40\tenvid=rtls-c\tmessage-id=<m@x>\tresult=started\t"
+	                          "queue-folder=q\tqueue-msgnum=5"));
+	g_clear_pointer (&a, g_ptr_array_unref);
+	a = rtls_attempts_fold (j);
+	latest = rtls_attempts_for_entry (a, "q", 4, "<m@x>");
+	g_assert_cmpint (
+	        rtls_attempt_due_for_entry (a, latest, "<m@x>", RTLS_DUE_ASKED, 100, &which), ==,
+	        RTLS_DUE_NO);
+	g_assert_cmpstr (which->envid, ==, "rtls-c");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -490,6 +556,8 @@ main (int argc, char **argv)
 	}
 	g_test_add_func ("/attempt/helper-alive", test_helper_alive_waits);
 	g_test_add_func ("/attempt/due", test_due);
+	g_test_add_func ("/attempt/due/uncertain-earlier-attempt",
+	                 test_due_uncertain_earlier_attempt);
 	g_test_add_func ("/attempt/legacy", test_legacy);
 	g_test_add_func ("/attempt/backoff", test_backoff);
 	g_test_add_func ("/attempt/rows/previous-release", test_rows_previous_release);
