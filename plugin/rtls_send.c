@@ -582,7 +582,7 @@ ask_resend (RtlsSend *s, const RtlsAttempt *u)
 		                         "again"));
 	s->resend_envid = g_strdup (u->envid);
 	text = g_strdup_printf (_ ("An earlier send of “%s” was not confirmed by %s: the server "
-	                           "may have accepted it, and the recipients may get it twice."),
+	                           "may have accepted it."),
 	                        u->subject ? u->subject : _ ("(no subject)"),
 	                        u->host ? u->host : "?");
 	rtls_ui_confirm_resend (GTK_WINDOW (s->compose->window), text, resend_answer, s);

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: a message whose send was not confirmed never goes out again without the
+person's word, in real Claws Mail.
+
+Found by driving Claws as a person would: the server takes the whole message and never
+answers the final "."; the composer says it may not have been sent; "Back to editing", then
+Send again. The second send must ask first ("may already have been accepted"); kept, it is not
+sent. Put off with Send later, it is sent neither by the retry timer (its first retry set to
+2 s here) nor by Tools → Send queued REQUIRETLS messages without the same question. Assertions are on what the server
+received, the journal and the queue folder."""
+import os
+import re
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+HELPER = T.HELPER
+D.require()
+T.plan(7)
+
+
+def wait_for(cond, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.3)
+    return cond()
+
+
+def attempts(c, subject):
+    return re.findall(rf"subject={re.escape(subject)}\t[^\n]*result=started", c.journal())
+
+
+# the whole message, then silence where the reply to "." is due
+STALL = ("send 220 h.test ESMTP\nexpect ^EHLO\nsend 250-h.test\nsend 250-PIPELINING\n"
+         "send 250 REQUIRETLS\nexpect ^MAIL\nexpect ^RCPT\nexpect ^DATA\nsend 250 ok\n"
+         "send 250 ok\nsend 354 go\nread-data\nsleep 60\n")
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+x = D.Xvfb()
+try:
+    with T.hostile(certs, STALL, tls="implicit", lifetime=120) as h:
+        c = D.Claws(x, h.port, ca, HELPER)
+        with open(os.path.join(c.prof, "requiretlsrc"), "w") as f:
+            f.write(f"[general]\nhelper={HELPER}\ndefault=default\ntimeout=5\n"
+                    f"retry-first-seconds=2\n\n[account-1]\nca-file={ca}\nhost=localhost\n"
+                    f"port={h.port}\nstarttls=false\n")
+        c.start()
+        subject = "r-twice"
+        w = c.compose(subject)
+        c.choose(w, "t")
+        c.keys(w, "ctrl+Return")
+        got = wait_for(lambda: h.events("data"), 20)
+        dlg = c.wait_window("REQUIRETLS: not sent", 60)
+        T.ok(got and dlg is not None and
+             re.search(rf"subject={subject}\t[^\n]*result=not-confirmed", c.journal()),
+             "the server took the whole message and never answered: not confirmed",
+             c.journal()[-600:])
+        c.screenshot("resend-not-confirmed")
+        if dlg:
+            c.keys(dlg, "alt+b")  # Back to editing
+        c.wait_gone("REQUIRETLS: not sent", 10)
+
+        # Send again from the same composer
+        w = c.wait_window(f"{subject} - Compose", 10)
+        c.keys(w, "ctrl+Return")
+        ask = c.wait_window("REQUIRETLS: send again?", 15)
+        c.screenshot("resend-question")
+        T.ok(ask is not None and len(attempts(c, subject)) == 1 and
+             "resend question: An earlier send of “r-twice” was not confirmed by localhost"
+             in c.log_text(),
+             "Send again asks first, naming the message and the server; nothing started yet",
+             (c.journal()[-600:], c.log_text()[-1500:]))
+        if ask:
+            c.keys(ask, "Return")  # the default: keep it
+        dlg = c.wait_window("REQUIRETLS: not sent", 15)
+        T.ok(dlg is not None and "so it was not sent again" in c.log_text() and
+             len(attempts(c, subject)) == 1 and len(h.events("data")) == 1,
+             "kept: not sent again, and the composer says so", c.log_text()[-1500:])
+        if dlg:
+            c.keys(dlg, "alt+b")  # Back to editing: the message stays in the composer
+        c.wait_gone("REQUIRETLS: not sent", 10)
+        # then Send later: the entry waits, locked
+        w = c.wait_window(f"{subject} - Compose", 10)
+        for attempt in range(3):
+            c.keys(w, "shift+ctrl+s")
+            if c.wait_gone(f"{subject} - Compose", 10):
+                break
+        wait_for(lambda: len(c.folder("queue")) == 1, 10)
+        c.screenshot("resend-kept")
+        T.ok(len(c.folder("queue")) == 1 and not c.windows(f"{subject} - Compose"),
+             "Send later: the message waits locked in the queue", c.folder("queue"))
+
+        # the retry timer, well past its first interval
+        time.sleep(12)
+        T.ok(len(attempts(c, subject)) == 1 and len(c.folder("queue")) == 1,
+             "the retry timer never sends it by itself", c.journal()[-800:])
+
+        # the menu asks the same question, about the first send
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+t", "q")
+        ask = c.wait_window("REQUIRETLS: send again?", 15)
+        T.ok(ask is not None and len(attempts(c, subject)) == 1,
+             "Tools → Send queued REQUIRETLS messages asks before sending it", c.journal()[-600:])
+        if ask:
+            c.keys(ask, "Return")
+        time.sleep(3)
+        T.ok(len(attempts(c, subject)) == 1 and len(h.events("data")) == 1 and
+             len(c.folder("queue")) == 1 and c.folder("sent") == [],
+             "kept again: the server got it once, no Sent copy, still queued",
+             (h.events("data"), c.folder("queue"), c.folder("sent")))
+        c.stop()
+finally:
+    x.stop()
+T.done()
