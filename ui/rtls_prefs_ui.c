@@ -950,13 +950,14 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
 	gtk_entry_set_placeholder_text (GTK_ENTRY (ui->pin), _ ("none"));
 	if (a->pin_sha256 != NULL)
 		gtk_entry_set_text (GTK_ENTRY (ui->pin), a->pin_sha256);
+	/* each label above its field: long labels (German, French) never widen the page */
 	gtk_grid_attach (GTK_GRID (grid), account_ui_label (_ ("Trusted CA _file:"), ui->ca), 0, 0,
-	                 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->ca, 1, 0, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), browse, 2, 0, 1, 1);
+	                 2, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->ca, 0, 1, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), browse, 1, 1, 1, 1);
 	gtk_grid_attach (GTK_GRID (grid),
-	                 account_ui_label (_ ("Extra _key pin (SHA-256):"), ui->pin), 0, 1, 1, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->pin, 1, 1, 2, 1);
+	                 account_ui_label (_ ("Extra _key pin (SHA-256):"), ui->pin), 0, 2, 2, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->pin, 0, 3, 2, 1);
 
 	ui->fetch_pin = fetch_pin;
 	ui->cancel_fetch = cancel;
@@ -975,13 +976,13 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
 	gtk_box_pack_start (GTK_BOX (row), ui->fetch, FALSE, FALSE, 0);
 	gtk_box_pack_start (GTK_BOX (row), ui->spinner, FALSE, FALSE, 0);
 	gtk_box_pack_start (GTK_BOX (row), ui->cancel, FALSE, FALSE, 0);
-	gtk_grid_attach (GTK_GRID (grid), row, 0, 2, 3, 1);
-	gtk_grid_attach (GTK_GRID (grid), ui->busy_label, 0, 3, 3, 1);
+	gtk_grid_attach (GTK_GRID (grid), row, 0, 4, 2, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->busy_label, 0, 5, 2, 1);
 	gtk_grid_attach (GTK_GRID (grid),
 	                 account_ui_note (_ ("The certificate is always verified; a key pin is "
 	                                     "an extra check, never a way around a failed "
 	                                     "verification.")),
-	                 0, 4, 3, 1);
+	                 0, 6, 2, 1);
 	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Verification"), grid), FALSE, FALSE, 0);
 
 	g_signal_connect (vbox, "size-allocate", G_CALLBACK (account_ui_allocated), ui);

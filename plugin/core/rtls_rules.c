@@ -407,7 +407,10 @@ rules_parse_line (const char *text, RtlsRule **out, GError **error)
 		} else if (strcmp (words[i], "disabled") == 0) {
 			enabled = FALSE;
 		} else {
-			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE, _ ("unknown word “%s”"),
+			/* "require not a domain": say why, not only which word */
+			g_set_error (error, RTLS_ERROR, RTLS_ERROR_USAGE,
+			             _ ("unknown word “%s” after the pattern (a pattern has no "
+			                "spaces; only account=N and disabled may follow it)"),
 			             words[i]);
 			return FALSE;
 		}

@@ -27,8 +27,51 @@ D.require()
 
 T.plan(35)
 
+LANG = os.environ.get("RTLS_E2E_LANG", "C.UTF-8")
+GERMAN = LANG.startswith("de")
+# What the person sees, and the mnemonics that reach it, in the run's language.
+W = {
+    "prefs_menu": ("alt+k", "e") if GERMAN else ("alt+c", "r"),
+    "account_menu": ("alt+k", "u") if GERMAN else ("alt+c", "p"),
+    "prefs_title": "Einstellungen" if GERMAN else "Preferences",
+    "account_title": "Kontoeinstellungen" if GERMAN else "Account preferences",
+    "require": "TLS verlangen" if GERMAN else "Require TLS",
+    "no_require": "TLS nicht verlangen" if GERMAN else "Don't require TLS",
+    "any": "Jedes Konto" if GERMAN else "Any account",
+    "gone": "ein Konto, das es nicht mehr gibt" if GERMAN else "an account that no longer exists",
+    "import_title": "REQUIRETLS-Regeln importieren" if GERMAN else "Import REQUIRETLS rules",
+    "summary": ("3 Regeln hinzugefügt, 2 schon vorhanden." if GERMAN
+                else "3 rules added, 2 already there."),
+    "not_imported": ("Die Regeldatei wurde nicht importiert | Nichts wurde geändert" if GERMAN
+                     else "The rules file was not imported | Nothing was changed"),
+    "line": "Zeile" if GERMAN else "line",
+    "read_key": "Schlüssel vom Server lesen" if GERMAN else "Read the key from the server",
+    "no_rt": "localhost bietet kein REQUIRETLS an" if GERMAN else "localhost does not offer REQUIRETLS",
+    "beside": ("Dieser Server bietet kein REQUIRETLS an." if GERMAN
+               else "This server does not offer REQUIRETLS."),
+    "cert": ("Das Zertifikat von localhost konnte nicht geprüft werden" if GERMAN
+             else "The certificate of localhost could not be verified"),
+    "ca_title": "Vertrauenswürdige CA-Datei" if GERMAN else "Trusted CA file",
+    "reading": ("Der Schlüssel von 127.0.0.1 (Port {}) wird gelesen…" if GERMAN
+                else "Reading the key of 127.0.0.1 (port {})…"),
+    "cancelled": "abgebrochen" if GERMAN else "cancelled",
+    # mnemonics: rules page, account page, pin dialog
+    "pattern": "alt+m" if GERMAN else "alt+p",
+    "account": "alt+k" if GERMAN else "alt+n",
+    "add": "alt+z" if GERMAN else "alt+d",
+    "import": "alt+i",
+    "other": "alt+v" if GERMAN else "alt+e",
+    "host": "alt+h",
+    "port": "alt+p",
+    "ca": "alt+c" if GERMAN else "alt+f",
+    "browse": "alt+d" if GERMAN else "alt+b",
+    "read": "alt+l" if GERMAN else "alt+r",
+    "cancel": "alt+r" if GERMAN else "alt+n",
+    "anyway": "alt+a" if GERMAN else "alt+p",
+}
+SHOT = "-de" if GERMAN else ""
 DIALOG = "REQUIRETLS: dialog "
-READ_KEY = "Read the key from the server"
+READ_KEY = W["read_key"]
 
 
 def wait_log(c, needle, before, timeout=10):
@@ -84,6 +127,20 @@ def choose_file(c, title, path):
     return True
 
 
+def localised_plugin():
+    """A copy of the module with its translations beside it (plugin/rtls_main.c looks for a
+    "locale" directory next to the module), built from the po file of the run's language."""
+    lang = LANG.split("_")[0]
+    d = os.path.join(T.tmpdir(), "plugin-" + lang)
+    mo = os.path.join(d, "locale", lang, "LC_MESSAGES")
+    os.makedirs(mo, exist_ok=True)
+    dst = os.path.join(d, os.path.basename(D.PLUGIN))
+    subprocess.run(["cp", D.PLUGIN, dst], check=True)
+    subprocess.run(["msgfmt", "-o", os.path.join(mo, "claws-requiretls.mo"),
+                    os.path.join(os.path.dirname(T.SRCDIR), "po", lang + ".po")], check=True)
+    return dst
+
+
 class SilentServer:
     """Accepts one connection on 127.0.0.1 and never answers; notes when the client hangs
     up. Stops by itself after @lifetime seconds."""
@@ -134,6 +191,8 @@ with open(bad_import, "w") as f:
     f.write("require fine.example\nmaybe other.example\nrequire also-fine.example\n"
             "require not a domain\n")
 
+if GERMAN:
+    D.PLUGIN = localised_plugin()
 x = D.Xvfb()
 try:
     with T.smtp_peer(certs, "--starttls", lifetime=600) as peer, \
@@ -153,9 +212,9 @@ try:
         # ---- Preferences → Plugins → REQUIRETLS -------------------------------------------
         mark = len(c.log_text())
         main = c.wait_window("Claws Mail", 5)
-        c.keys(main, "alt+c", "r")
+        c.keys(main, *W["prefs_menu"])
         time.sleep(1.5)
-        prefs = [w for w in c.windows("Preferences") if c.xdo("getwindowname", w) == "Preferences"]
+        prefs = [w for w in c.windows(W["prefs_title"]) if c.xdo("getwindowname", w) == W["prefs_title"]]
         p = prefs[0] if prefs else None
         T.ok(p is not None, "Configuration → Preferences opens")
         c.xdo("windowsize", p, "1000", "800")
@@ -165,58 +224,59 @@ try:
         c.xdo("click", "1")
         time.sleep(1.5)
         rows = re.findall(r"REQUIRETLS: rule row: (.*)", since(c, mark))
-        T.ok("*.example.gov | Require TLS | Test" in rows,
+        T.ok(f"*.example.gov | {W['require']} | Test" in rows,
              "the list names the account of a rule (\"Test\", not 1)", rows)
-        T.ok("old.example | Require TLS | an account that no longer exists" in rows,
+        T.ok(f"old.example | {W['require']} | {W['gone']}" in rows,
              "a rule whose account was deleted says so", rows)
         T.ok(not any(re.search(r"\| \d+$", r) for r in rows), "no account number in the list")
-        c.screenshot("prefs-rules-accounts")
+        c.screenshot("prefs-rules-accounts" + SHOT)
 
         # a new rule for the account picked by name: Any account → Test → Work
         mark = len(c.log_text())
-        c.keys(p, "alt+p")
+        c.keys(p, W["pattern"])
         type_text(c, "bank.example")
-        c.keys(None, "alt+n", "Down", "Down")
-        c.screenshot("prefs-rule-account-chosen")
-        c.keys(None, "alt+d")
-        T.ok(wait_log(c, "rule row: bank.example | Require TLS | Work", 0),
+        c.keys(None, W["account"], "Down", "Down")
+        c.screenshot("prefs-rule-account-chosen" + SHOT)
+        c.keys(None, W["add"])
+        T.ok(wait_log(c, f"rule row: bank.example | {W['require']} | Work", 0),
              "a rule added for the account chosen by name shows that name",
              re.findall(r"rule row: (.*)", since(c, mark)))
 
         # import: 3 new rules, 2 already there
         mark = len(c.log_text())
         n = c.log_text().count(DIALOG)
-        c.keys(p, "alt+i")
-        T.ok(choose_file(c, "Import REQUIRETLS rules", good_import), "the import file is chosen")
-        T.ok(wait_log(c, DIALOG, n) and c.wait_window("Import REQUIRETLS rules", 10) is not None,
+        c.keys(p, W["import"])
+        T.ok(choose_file(c, W["import_title"], good_import), "the import file is chosen")
+        T.ok(wait_log(c, DIALOG, n) and c.wait_window(W["import_title"], 10) is not None,
              "import answers in its own window")
         texts = dialogs(since(c, mark))
-        T.ok(texts and texts[0].startswith("3 rules added, 2 already there."),
+        T.ok(texts and texts[0].startswith(W["summary"]),
              "it says what it did: \"3 rules added, 2 already there.\"", texts)
         added = re.findall(r"rule row: (.*)", since(c, mark))
-        T.ok(added == ["courts.example | Require TLS | Any account",
-                       "news.example | Don't require TLS | Any account",
-                       "lawyer@firm.example | Require TLS | Work"],
+        T.ok(added == [f"courts.example | {W['require']} | {W['any']}",
+                       f"news.example | {W['no_require']} | {W['any']}",
+                       f"lawyer@firm.example | {W['require']} | Work"],
              "exactly the 3 new rules are appended, named", added)
-        c.screenshot("prefs-import-summary")
+        c.screenshot("prefs-import-summary" + SHOT)
         c.keys(None, "Return")
-        c.wait_gone("Import REQUIRETLS rules", 10)
+        c.wait_gone(W["import_title"], 10)
 
         # import of a file with bad lines: its own dialog, every bad line, nothing changed
         mark = len(c.log_text())
         n = c.log_text().count(DIALOG)
-        c.keys(p, "alt+i")
-        choose_file(c, "Import REQUIRETLS rules", bad_import)
+        c.keys(p, W["import"])
+        choose_file(c, W["import_title"], bad_import)
         wait_log(c, DIALOG, n)
         texts = dialogs(since(c, mark))
-        T.ok(texts and texts[0].startswith("The rules file was not imported | Nothing was changed")
-             and "line 2: " in texts[0] and "line 4: " in texts[0]
-             and "line 1" not in texts[0] and "line 3" not in texts[0],
+        ln = W["line"]
+        T.ok(texts and texts[0].startswith(W["not_imported"])
+             and f"{ln} 2: " in texts[0] and f"{ln} 4: " in texts[0]
+             and f"{ln} 1" not in texts[0] and f"{ln} 3" not in texts[0],
              "a bad file: its own error window names lines 2 and 4", texts)
-        c.screenshot("prefs-import-errors")
+        c.screenshot("prefs-import-errors" + SHOT)
         T.ok("rule row:" not in since(c, mark), "and not one rule was added")
         c.keys(None, "Return")
-        c.wait_gone("Import REQUIRETLS rules", 10)
+        c.wait_gone(W["import_title"], 10)
         time.sleep(0.5)
         c.xdo("mousemove", "953", "777")  # OK
         c.xdo("click", "1")
@@ -234,9 +294,11 @@ try:
         silent = SilentServer()
         mark = len(c.log_text())
         main = c.wait_window("Claws Mail", 5)
-        c.keys(main, "alt+c", "p")
-        acc = c.wait_window("Account preferences", 10)
+        c.keys(main, *W["account_menu"])
+        acc = c.wait_window(W["account_title"], 10)
         T.ok(acc is not None, "the account preferences open")
+        if acc is None:
+            raise RuntimeError("no account preferences window")
         geo = c.xdo("getwindowgeometry", acc)
         T.diag(f"account window: {geo}")
         c.xdo("windowmove", acc, "0", "0")
@@ -244,7 +306,7 @@ try:
         c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
         c.xdo("click", "1")
         time.sleep(1.5)
-        c.screenshot("account-page-default-size")
+        c.screenshot("account-page-default-size" + SHOT)
         lay = re.findall(r"account page layout: needs (\d+) px, shown in (\d+) px; "
                          r"Port box ends at (-?\d+) px", since(c, mark))
         T.diag(f"account page layout (needed, shown, Port box end): {lay[-1] if lay else None}")
@@ -256,42 +318,42 @@ try:
 
         # the other server: a real one without REQUIRETLS
         mark = len(c.log_text())
-        c.keys(acc, "alt+e")
+        c.keys(acc, W["other"])
         T.ok(wait_log(c, "another server on; Host, Port, STARTTLS editable", 0),
              "switching it on makes them editable")
-        c.keys(None, "alt+h")
+        c.keys(None, W["host"])
         type_text(c, "localhost")
-        c.keys(None, "alt+p", "ctrl+a")
+        c.keys(None, W["port"], "ctrl+a")
         type_text(c, str(plain.port))
         c.keys(None, "Tab")
 
         # Read the key: a server without REQUIRETLS leads with that fact
         mark = len(c.log_text())
         n = c.log_text().count(DIALOG)
-        c.keys(acc, "alt+r")
+        c.keys(acc, W["read"])
         d = c.wait_window(READ_KEY, 30)
         wait_log(c, DIALOG, n)
         time.sleep(0.8)
-        c.screenshot("account-pin-no-requiretls")
+        c.screenshot("account-pin-no-requiretls" + SHOT)
         texts = dialogs(since(c, mark))
-        T.ok(d is not None and texts and texts[0].startswith("localhost does not offer REQUIRETLS | "),
+        T.ok(d is not None and texts and texts[0].startswith(W["no_rt"] + " | "),
              "the pin dialog leads with \"localhost does not offer REQUIRETLS\"", texts)
-        T.ok(texts and texts[0].endswith("| This server does not offer REQUIRETLS.") and PIN in texts[0],
+        T.ok(texts and texts[0].endswith("| " + W["beside"]) and PIN in texts[0],
              "the pin is offered with that fact said next to its button", texts)
-        c.keys(d, "alt+p")  # Pin it anyway
+        c.keys(d, W["anyway"])  # Pin it anyway
         c.wait_gone(READ_KEY, 10)
 
         # Read the key: a certificate that does not verify (no CA file) is a sentence
-        c.keys(acc, "alt+f", "ctrl+a", "BackSpace")
+        c.keys(acc, W["ca"], "ctrl+a", "BackSpace")
         mark = len(c.log_text())
         n = c.log_text().count(DIALOG)
-        c.keys(acc, "alt+r")
+        c.keys(acc, W["read"])
         d = c.wait_window(READ_KEY, 30)
         wait_log(c, DIALOG, n)
         time.sleep(0.8)
-        c.screenshot("account-read-key-cert-failure")
+        c.screenshot("account-read-key-cert-failure" + SHOT)
         texts = dialogs(since(c, mark))
-        T.ok(texts and texts[0].startswith("The certificate of localhost could not be verified | "),
+        T.ok(texts and texts[0].startswith(W["cert"] + " | "),
              "a certificate failure is told as a sentence", texts)
         T.ok(texts and not re.search(r"RTLS_|EX_[A-Z]|exitcode|error=", texts[0]),
              "no internal code on screen", texts)
@@ -302,17 +364,17 @@ try:
         c.wait_gone(READ_KEY, 10)
 
         # Browse… sets the trusted CA file
-        c.keys(acc, "alt+b")
-        T.ok(choose_file(c, "Trusted CA file", ca), "Browse… opens a file chooser and takes the file")
+        c.keys(acc, W["browse"])
+        T.ok(choose_file(c, W["ca_title"], ca), "Browse… opens a file chooser and takes the file")
 
         # Read the key from a server that never answers: progress, then Cancel stops it
-        c.keys(acc, "alt+p", "ctrl+a")
+        c.keys(acc, W["port"], "ctrl+a")
         type_text(c, str(silent.port))
-        c.keys(None, "alt+h", "ctrl+a")
+        c.keys(None, W["host"], "ctrl+a")
         type_text(c, "127.0.0.1")
         mark = len(c.log_text())
-        c.keys(acc, "alt+r")
-        busy = wait_log(c, f"account page: Reading the key of 127.0.0.1 (port {silent.port})…", 0)
+        c.keys(acc, W["read"])
+        busy = wait_log(c, "account page: " + W["reading"].format(silent.port), 0)
         started = re.findall(r"key reader (\d+) started", since(c, mark))
         T.ok(busy and started, "progress: \"Reading the key of 127.0.0.1 (port N)…\"",
              since(c, mark)[-500:])
@@ -320,10 +382,10 @@ try:
         while silent.accepted is None and time.monotonic() < deadline:
             time.sleep(0.2)
         T.ok(silent.accepted is not None, "the helper is connected and waiting")
-        c.screenshot("account-read-key-progress")
+        c.screenshot("account-read-key-progress" + SHOT)
         t0 = time.monotonic()
-        c.keys(acc, "alt+n")  # Cancel
-        T.ok(wait_log(c, "stopped: cancelled", 0), "Cancel stops the reading")
+        c.keys(acc, W["cancel"])  # Cancel
+        T.ok(wait_log(c, "stopped: " + W["cancelled"], 0), "Cancel stops the reading")
         deadline = time.monotonic() + 10
         while silent.closed is None and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -342,12 +404,12 @@ try:
         T.ok(gone, f"the helper process {pid} is gone")
         time.sleep(1.5)
         T.ok(DIALOG not in since(c, mark), "no failure window after a cancel")
-        c.screenshot("account-read-key-cancelled")
+        c.screenshot("account-read-key-cancelled" + SHOT)
 
         # OK saves: the other server, the CA file from Browse…, the pin taken anyway
         c.xdo("mousemove", "652", "528")  # OK at the default size
         c.xdo("click", "1")
-        T.ok(c.wait_gone("Account preferences", 10), "OK closes the account preferences")
+        T.ok(c.wait_gone(W["account_title"], 10), "OK closes the account preferences")
         time.sleep(1)
         saved = rules_file(c)
         acc1 = re.search(r"^\[account-1\]\n((?:[^\[\n][^\n]*\n?)*)", saved, re.M)
