@@ -419,8 +419,10 @@ rtls_delivery_rows (GPtrArray *journal)
 			/* each filled only when it happened: the server that refused (a DSN's
 			 * remote MTA, or our server refusing the send), the one that accepted */
 			g_free (row->remote_mta);
+			/* a report of delivery names the server that delivered it: never a
+			 * refusal */
 			row->remote_mta = g_strdup (
-			        e->remote_mta != NULL ? e->remote_mta
+			        e->remote_mta != NULL && state != RTLS_ROW_DELIVERED ? e->remote_mta
 			        : (state == RTLS_ROW_FAILED && !dsn && e->enhanced != NULL
 			           && (e->enhanced[0] == '5' || e->enhanced[0] == '4'))
 			                ? e->host
