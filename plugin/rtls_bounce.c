@@ -198,17 +198,6 @@ notify (GPtrArray *records)
 	                show_window_cb, NULL);
 }
 
-static gboolean
-already_recorded (GPtrArray *journal, const char *bounce_id)
-{
-	for (guint i = 0; bounce_id != NULL && i < journal->len; i++) {
-		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
-		if (e->bounce_id != NULL && rtls_delivery_same_message_id (e->bounce_id, bounce_id))
-			return TRUE;
-	}
-	return FALSE;
-}
-
 /* The message file, when it is a delivery report: its header block is looked at first (at
  * most 256 KB read), and only a report is read whole. */
 static gchar *
@@ -272,8 +261,6 @@ handle (MsgInfo *msginfo)
 		return;
 	}
 	journal = load_journal ();
-	if (already_recorded (journal, msginfo->msgid))
-		return; /* the same bounce filtered again: recorded once */
 	match = rtls_delivery_correlate (dsn, journal, &entry, &reason);
 	g_debug ("REQUIRETLS: bounce %s: %s%s%s", msginfo->msgid ? msginfo->msgid : "(no id)",
 	         match == RTLS_BOUNCE_OURS         ? "ours"
@@ -284,6 +271,10 @@ handle (MsgInfo *msginfo)
 		return;
 	records = rtls_delivery_records (dsn, match, entry, reason, msginfo->msgid,
 	                                 g_get_real_time () / G_USEC_PER_SEC);
+	/* the same report filtered again is recorded once; another report that only shares
+	 * its Message-ID is recorded (the Message-ID alone never decides) */
+	if (rtls_delivery_records_known (journal, records))
+		return;
 	jpath = rtls_rc_path (RTLS_JOURNAL_FILE);
 	for (guint i = 0; i < records->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (records, i);

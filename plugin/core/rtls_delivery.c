@@ -645,3 +645,27 @@ rtls_delivery_tag_name (RtlsBounceTag tag)
 	}
 	return NULL;
 }
+
+static gboolean
+delivery_record_known (GPtrArray *journal, const RtlsJournalEntry *r)
+{
+	for (guint i = 0; i < journal->len; i++) {
+		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
+		if (e->bounce_id != NULL && r->bounce_id != NULL
+		    && rtls_delivery_same_message_id (e->bounce_id, r->bounce_id)
+		    && g_strcmp0 (e->envid, r->envid) == 0
+		    && g_strcmp0 (e->recipients, r->recipients) == 0
+		    && g_strcmp0 (e->result, r->result) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+rtls_delivery_records_known (GPtrArray *journal, GPtrArray *records)
+{
+	for (guint i = 0; i < records->len; i++)
+		if (!delivery_record_known (journal, g_ptr_array_index (records, i)))
+			return FALSE;
+	return records->len > 0;
+}

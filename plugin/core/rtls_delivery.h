@@ -113,4 +113,9 @@ const char *rtls_delivery_tag_name (RtlsBounceTag tag);
 /* "<a@b>" and "a@b" compare equal. */
 gboolean rtls_delivery_same_message_id (const char *a, const char *b);
 
+/* Whether @journal already holds every record of @records (the same report filtered again:
+ * same bounce Message-ID, ENVID, recipients and result). A different report that happens
+ * to carry the same Message-ID is not "known": it is recorded. */
+gboolean rtls_delivery_records_known (GPtrArray *journal, GPtrArray *records);
+
 G_END_DECLS

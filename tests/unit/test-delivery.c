@@ -546,10 +546,46 @@ test_giveup_domain_warning (void)
 	g_assert_null (rtls_delivery_domain_warning (rows, "example.org", 5100, 90 * 86400));
 }
 
+static RtlsJournalEntry *
+dsn_record (const char *bounce_id, const char *envid, const char *rcpt)
+{
+	RtlsJournalEntry *e = g_new0 (RtlsJournalEntry, 1);
+
+	e->time = 5000;
+	e->bounce_id = g_strdup (bounce_id);
+	e->envid = g_strdup (envid);
+	e->recipients = g_strdup (rcpt);
+	e->result = g_strdup ("dsn-failed");
+	return e;
+}
+
+/* The same report filtered twice is recorded once; a different report that only shares the
+ * bounce's Message-ID (a broken MTA, or a template) is recorded, never dropped. */
+static void
+test_records_known (void)
+{
+	g_autoptr (GPtrArray) j
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	g_autoptr (GPtrArray) same
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	g_autoptr (GPtrArray) other
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	g_autoptr (GPtrArray) none
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+
+	g_ptr_array_add (j, dsn_record ("<b1@mx.test>", "rtls-one", "bob@example.net"));
+	g_ptr_array_add (same, dsn_record ("b1@mx.test", "rtls-one", "bob@example.net"));
+	g_ptr_array_add (other, dsn_record ("<b1@mx.test>", "rtls-two", "erin@example.net"));
+	g_assert_true (rtls_delivery_records_known (j, same));
+	g_assert_false (rtls_delivery_records_known (j, other));
+	g_assert_false (rtls_delivery_records_known (j, none));
+}
+
 int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
+	g_test_add_func ("/delivery/records-known", test_records_known);
 	g_test_add_func ("/delivery/correlate", test_correlate);
 	g_test_add_func ("/delivery/rows", test_rows);
 	g_test_add_func ("/delivery/order", test_order);
