@@ -82,10 +82,11 @@ struct _RtlsSend {
 	gchar *resend_envid;      /* that earlier send, while the question is open */
 };
 
-static GList *running;       /* RtlsSend* */
-static GQueue pending_queue; /* "folder-id\tmsgnum" strings of queued entries to send */
-static GPtrArray *attempts;  /* RtlsAttempt*, folded from the journal */
-static GList *listeners;     /* RtlsSendListener* */
+static GList *running;        /* RtlsSend* */
+static GList *composer_sends; /* RtlsSend* queued by a composer, not started yet */
+static GQueue pending_queue;  /* "folder-id\tmsgnum" strings of queued entries to send */
+static GPtrArray *attempts;   /* RtlsAttempt*, folded from the journal */
+static GList *listeners;      /* RtlsSendListener* */
 static guint retry_timer, recover_timer;
 static gint64 retry_first = 60; /* seconds before the first retry (requiretlsrc may lower it) */
 static gint guard_suspended;
@@ -203,6 +204,8 @@ tag_queued (void)
 	return _ ("Require TLS: Tools → Send queued REQUIRETLS messages");
 }
 
+static gboolean entry_in_flight (FolderItem *item, gint msgnum);
+
 static gboolean
 mark_show (gpointer data)
 {
@@ -222,6 +225,12 @@ mark_show (gpointer data)
 		                      : NULL;
 		if (mi == NULL)
 			continue;
+		if (entry_in_flight (item, mi->msgnum)) {
+			/* a send from the composer: the entry only waits in the queue if that
+			 * send ends with it kept (send_free() marks it then) */
+			procmsg_msginfo_free (&mi);
+			continue;
+		}
 		if (id > 0 && MSG_IS_LOCKED (mi->flags)
 		    && g_slist_find (mi->tags, GINT_TO_POINTER (id)) == NULL) {
 			guard_suspended++;
@@ -403,6 +412,16 @@ release_composer (RtlsSend *s)
 static void
 send_free (RtlsSend *s)
 {
+	MsgInfo *mi = s->queue != NULL && s->msgnum > 0
+	                      ? folder_item_get_msginfo (s->queue, s->msgnum)
+	                      : NULL;
+
+	/* the send is over and its entry still waits, locked: now it is marked as such */
+	composer_sends = g_list_remove (composer_sends, s);
+	if (mi != NULL && MSG_IS_LOCKED (mi->flags) && !unloading)
+		mark_entry (mi);
+	if (mi != NULL)
+		procmsg_msginfo_free (&mi);
 	release_composer (s);
 	if (s->msg_path != NULL) {
 		g_unlink (s->msg_path);
@@ -1374,6 +1393,8 @@ begin_idle (gpointer data)
 	RtlsSend *s = data;
 	Compose *compose = s->compose;
 
+	composer_sends = g_list_remove (composer_sends, s); /* start() lists it as running */
+
 	if (!composer_alive (s)) {
 		/* The composer went away in between: the locked entry is sent like a queued one. */
 		release_composer (s);
@@ -1427,6 +1448,7 @@ rtls_send_from_composer (RtlsComposer *c)
 	s->queue = queue;
 	s->msgnum = msgnum;
 	c->send = s;
+	composer_sends = g_list_prepend (composer_sends, s);
 	/* The helper starts once compose_send() has unwound (it resets the composer's state
 	 * after our hook cancelled it). */
 	g_idle_add (begin_idle, s);
@@ -1445,6 +1467,11 @@ static gboolean
 entry_in_flight (FolderItem *item, gint msgnum)
 {
 	for (GList *l = running; l != NULL; l = l->next) {
+		RtlsSend *s = l->data;
+		if (s->queue == item && s->msgnum == msgnum)
+			return TRUE;
+	}
+	for (GList *l = composer_sends; l != NULL; l = l->next) {
 		RtlsSend *s = l->data;
 		if (s->queue == item && s->msgnum == msgnum)
 			return TRUE;
