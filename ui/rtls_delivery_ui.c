@@ -55,14 +55,15 @@ static void
 update_buttons (void)
 {
 	const RtlsDeliveryRow *r = selected_row ();
-	gboolean has_sent = r != NULL && r->state != RTLS_ROW_FAILED && r->state != RTLS_ROW_WAITING
-	                    && r->state != RTLS_ROW_UNVERIFIED && r->message_id != NULL;
+	gboolean has_sent = r != NULL && rtls_delivery_state_has_sent_copy (r->state)
+	                    && r->message_id != NULL;
 	g_autofree gchar *advice = r != NULL ? rtls_delivery_advice (r) : NULL;
 
 	gtk_widget_set_sensitive (dw->open_bounce, r != NULL && r->bounce_id != NULL);
 	gtk_widget_set_sensitive (dw->open_sent, has_sent);
 	gtk_widget_set_sensitive (dw->resend, has_sent);
-	gtk_widget_set_sensitive (dw->forget, r != NULL);
+	/* a send in flight is not forgotten: its outcome is still to come */
+	gtk_widget_set_sensitive (dw->forget, r != NULL && r->state != RTLS_ROW_SENDING);
 	gtk_label_set_text (GTK_LABEL (dw->details),
 	                    advice != NULL ? advice : _ ("Select a row to see what it means."));
 	if (r != NULL)

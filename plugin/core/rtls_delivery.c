@@ -669,3 +669,18 @@ rtls_delivery_records_known (GPtrArray *journal, GPtrArray *records)
 			return FALSE;
 	return records->len > 0;
 }
+
+gboolean
+rtls_delivery_state_has_sent_copy (RtlsRowState state)
+{
+	switch (state) {
+	case RTLS_ROW_SENT:
+	case RTLS_ROW_SENT_DEFAULT:
+	case RTLS_ROW_BOUNCED:
+	case RTLS_ROW_DELAYED:
+	case RTLS_ROW_DELIVERED:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}

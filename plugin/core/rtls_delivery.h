@@ -76,6 +76,10 @@ GPtrArray *rtls_delivery_rows (GPtrArray *journal);
 
 const char *rtls_delivery_state_name (RtlsRowState state); /* translated */
 gboolean rtls_delivery_state_is_problem (RtlsRowState state);
+/* Whether a row in @state stands for a message the server accepted, so that a Sent copy was
+ * filed for it (the delivery window offers "Open Sent copy" and "Edit and resend" only then;
+ * a send still running, not confirmed, cancelled or refused has none). */
+gboolean rtls_delivery_state_has_sent_copy (RtlsRowState state);
 
 /* The record that removes a row (recipient given) or a whole message (recipient NULL). */
 RtlsJournalEntry *rtls_delivery_forget_record (const RtlsDeliveryRow *row, gboolean whole_message,

@@ -525,6 +525,8 @@ test_class_rows (void)
 		 * names the server that delivered it, which refused nothing */
 		if (t[i].state == RTLS_ROW_DELIVERED)
 			g_assert_null (r->remote_mta);
+		/* a report about a message the server accepted: its Sent copy exists */
+		g_assert_true (rtls_delivery_state_has_sent_copy (r->state));
 		/* a confirmation is never a problem */
 		g_assert_cmpint (rtls_delivery_state_is_problem (r->state), ==,
 		                 t[i].state == RTLS_ROW_BOUNCED);
@@ -579,6 +581,15 @@ test_records_known (void)
 	g_assert_true (rtls_delivery_records_known (j, same));
 	g_assert_false (rtls_delivery_records_known (j, other));
 	g_assert_false (rtls_delivery_records_known (j, none));
+	/* no Sent copy for what the server may not have, or surely does not have */
+	g_assert_false (rtls_delivery_state_has_sent_copy (RTLS_ROW_NOT_CONFIRMED));
+	g_assert_false (rtls_delivery_state_has_sent_copy (RTLS_ROW_SENDING));
+	g_assert_false (rtls_delivery_state_has_sent_copy (RTLS_ROW_CANCELLED));
+	g_assert_false (rtls_delivery_state_has_sent_copy (RTLS_ROW_FAILED));
+	g_assert_false (rtls_delivery_state_has_sent_copy (RTLS_ROW_WAITING));
+	g_assert_false (rtls_delivery_state_has_sent_copy (RTLS_ROW_UNVERIFIED));
+	g_assert_true (rtls_delivery_state_has_sent_copy (RTLS_ROW_SENT));
+	g_assert_true (rtls_delivery_state_has_sent_copy (RTLS_ROW_SENT_DEFAULT));
 }
 
 int
