@@ -1559,9 +1559,9 @@ run_over (void)
 	if (run.asked) {
 		rtls_queue_ui_finish (summary);
 	} else if (run.summary != NULL) {
-		/* nobody asked for this run: a note that takes no focus, and the rows */
-		g_autofree gchar *text = g_strdup_printf (
-		        "%s\n%s", _ ("Queued REQUIRETLS messages were sent:"), run.summary->str);
+		/* nobody asked for this run: a note that takes no focus, and the rows; it
+		 * says how many went out, never "sent" over a refusal */
+		g_autofree gchar *text = g_strdup_printf ("%s\n%s", summary, run.summary->str);
 		rtls_ui_notify_titled (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
 		                       run.problems ? _ ("REQUIRETLS delivery problem")
 		                                    : _ ("REQUIRETLS: queued messages sent"),
