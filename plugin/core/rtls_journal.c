@@ -257,20 +257,28 @@ rtls_journal_load (const char *path, GError **error)
 	GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
 	g_autofree gchar *text = NULL;
 	g_autoptr (GError) local = NULL;
-	g_auto (GStrv) lines = NULL;
+	gsize len = 0;
 
-	if (!g_file_get_contents (path, &text, NULL, &local)) {
+	if (!g_file_get_contents (path, &text, &len, &local)) {
 		if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			return out;
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "%s", local->message);
 		g_ptr_array_unref (out);
 		return NULL;
 	}
-	lines = g_strsplit (text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
-		RtlsJournalEntry *e = rtls_journal_entry_parse (lines[i]);
-		if (e != NULL)
-			g_ptr_array_add (out, e);
+	/* Line by line over the bytes read, not as one C string: a NUL byte (a torn write, a
+	 * damaged disk) spoils its own line only, never the lines after it. */
+	for (gsize pos = 0; pos < len;) {
+		const char *start = text + pos;
+		const char *nl = memchr (start, '\n', len - pos);
+		gsize n = nl != NULL ? (gsize) (nl - start) : len - pos;
+		pos += n + 1;
+		if (memchr (start, '\0', n) == NULL) {
+			g_autofree gchar *line = g_strndup (start, n);
+			RtlsJournalEntry *e = rtls_journal_entry_parse (line);
+			if (e != NULL)
+				g_ptr_array_add (out, e);
+		}
 	}
 	return out;
 }

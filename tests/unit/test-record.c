@@ -150,11 +150,15 @@ test_journal_roundtrip (void)
 		FILE *f = g_fopen (path, "a");
 		fputs ("this is not a journal line\n", f);
 		fputs ("time=1795570001\tenvid=x\tresult=sent\tnew-key=1\n", f);
+		/* a NUL byte (a torn write): its own line is dropped, never the ones after it */
+		fwrite ("time=1795570002\tenvid=y\0\tresult=sent\n", 1, 37, f);
+		fputs ("time=1795570003\tenvid=z\tresult=failed\n", f);
 		fclose (f);
 	}
 	got = rtls_journal_load (path, &error);
 	g_assert_no_error (error);
-	g_assert_cmpuint (got->len, ==, 3);
+	g_assert_cmpuint (got->len, ==, 4);
+	g_assert_cmpstr (((RtlsJournalEntry *) g_ptr_array_index (got, 3))->envid, ==, "z");
 	{
 		RtlsJournalEntry *a = g_ptr_array_index (got, 0), *b = g_ptr_array_index (got, 1);
 		g_assert_cmpstr (a->envid, ==, envid);
