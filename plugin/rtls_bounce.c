@@ -191,9 +191,10 @@ notify (GPtrArray *records)
 	if (problems == 0)
 		return;
 	if (problems > shown)
-		g_string_append_printf (
-		        text, ngettext ("\nAnd %u more.", "\nAnd %u more.", problems - shown),
-		        problems - shown);
+		g_string_append_printf (text,
+		                        g_dngettext (GETTEXT_PACKAGE, "\nAnd %u more.",
+		                                     "\nAnd %u more.", problems - shown),
+		                        problems - shown);
 	rtls_ui_notify (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, text->str,
 	                show_window_cb, NULL);
 }

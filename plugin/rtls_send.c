@@ -1553,8 +1553,9 @@ run_over (void)
 	if (run.total == 0)
 		summary = g_strdup (_ ("No queued REQUIRETLS message was due to be sent."));
 	else
-		summary = g_strdup_printf (ngettext ("Done: %u of %u message sent.",
-		                                     "Done: %u of %u messages sent.", run.total),
+		summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+		                                        "Done: %u of %u message sent.",
+		                                        "Done: %u of %u messages sent.", run.total),
 		                           run.sent, run.total);
 	if (run.asked) {
 		rtls_queue_ui_finish (summary);

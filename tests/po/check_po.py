@@ -19,7 +19,7 @@ PO = os.path.join(TOP, "po")
 XGETTEXT_ARGS = [
     "--from-code=UTF-8", "--add-comments", "--language=C",
     "--keyword=_", "--keyword=N_", "--keyword=C_:1c,2", "--keyword=NC_:1c,2",
-    "--keyword=ngettext:1,2",
+    "--keyword=ngettext:1,2", "--keyword=g_dngettext:2,3",
     "--flag=N_:1:pass-c-format", "--flag=g_strdup_printf:1:c-format",
     "--flag=g_string_append_printf:2:c-format", "--flag=g_set_error:4:c-format",
     "--flag=log_message:2:c-format", "--flag=log_warning:2:c-format",
