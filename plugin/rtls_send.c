@@ -1600,6 +1600,15 @@ ask_done (gpointer data, gboolean yes)
 		           "after explicit confirmation\n"));
 		g_queue_push_tail (&pending_queue, g_steal_pointer (&it->key));
 		run.total++;
+	} else {
+		/* kept: said in the window like every other outcome of the run */
+		RtlsAttempt *a = rtls_attempts_find (attempts, it->envid);
+		g_autofree gchar *line = g_strdup_printf (
+		        _ ("“%s”: kept in the queue, not sent again (it may already have been "
+		           "accepted)."),
+		        a != NULL && a->subject ? a->subject : _ ("(no subject)"));
+		if (run.asked)
+			rtls_queue_ui_result (FALSE, line);
 	}
 	g_free (it->key);
 	g_free (it->envid);
