@@ -7,7 +7,9 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "errors.h"
@@ -365,4 +367,19 @@ rtls_domain_valid (const char *domain)
 	if (domain == NULL || !smtp_codec_ascii (domain))
 		return FALSE;
 	return codec_domain_valid (domain, domain + strlen (domain));
+}
+
+gboolean
+rtls_write_all (int fd, const char *buf, gsize len)
+{
+	while (len > 0) {
+		ssize_t w = write (fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FALSE;
+		buf += w;
+		len -= (gsize) w;
+	}
+	return TRUE;
 }

@@ -66,4 +66,8 @@ gsize rtls_encoder_feed (RtlsEncoder *enc, const char *in, gsize len, char *out)
  * ".\r\n". @out needs room for 8 bytes. Returns the number of bytes written. */
 gsize rtls_encoder_finish (RtlsEncoder *enc, char *out);
 
+/* Writes all @len bytes of @buf to @fd, again after EINTR and short writes. FALSE (errno
+ * set) when a write fails. */
+gboolean rtls_write_all (int fd, const char *buf, gsize len);
+
 G_END_DECLS

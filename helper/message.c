@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "errors.h"
 #include "message.h"
 
@@ -550,21 +551,6 @@ message_read (int fd, char *buf, gsize len)
 	}
 }
 
-static gboolean
-message_write_all (int fd, const char *buf, gsize len)
-{
-	while (len > 0) {
-		ssize_t w = write (fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return FALSE;
-		buf += w;
-		len -= (gsize) w;
-	}
-	return TRUE;
-}
-
 static int
 message_spool_open (GError **error)
 {
@@ -716,7 +702,7 @@ rtls_message_load (int fd, GError **error)
 	if ((gsize) body_start < buf->len) {
 		const char *rest = (const char *) buf->data + body_start;
 		gsize n = buf->len - (gsize) body_start;
-		if (!message_write_all (m->body_fd, rest, n))
+		if (!rtls_write_all (m->body_fd, rest, n))
 			goto spool_error;
 		message_scan (m, (const guchar *) rest, n);
 		m->body_size += n;
@@ -730,7 +716,7 @@ rtls_message_load (int fd, GError **error)
 		}
 		if (r == 0)
 			break;
-		if (!message_write_all (m->body_fd, chunk, (gsize) r))
+		if (!rtls_write_all (m->body_fd, chunk, (gsize) r))
 			goto spool_error;
 		message_scan (m, (const guchar *) chunk, (gsize) r);
 		m->body_size += (guint64) r;

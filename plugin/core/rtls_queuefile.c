@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "errors.h"
 #include "message.h"
 
@@ -383,21 +384,6 @@ field_is_marker (const char *line, gsize len)
 	return p < end && *p == ':';
 }
 
-static gboolean
-queue_write_all (int fd, const char *buf, gsize len)
-{
-	while (len > 0) {
-		ssize_t w = write (fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return FALSE;
-		buf += w;
-		len -= (gsize) w;
-	}
-	return TRUE;
-}
-
 gboolean
 rtls_queue_file_extract_message (const char *path, const RtlsQueueFile *qf, const char *out_path,
                                  GError **error)
@@ -429,11 +415,11 @@ rtls_queue_file_extract_message (const char *path, const RtlsQueueFile *qf, cons
 
 		if (*p != ' ' && *p != '\t')
 			skipping = field_is_marker (p, len);
-		if (!skipping && !queue_write_all (out, p, len))
+		if (!skipping && !rtls_write_all (out, p, len))
 			goto write_error;
 		p += len;
 	}
-	if (!queue_write_all (out, hend, qp.body_start - (gsize) (hend - data)))
+	if (!rtls_write_all (out, hend, qp.body_start - (gsize) (hend - data)))
 		goto write_error;
 	pos = (off_t) qp.body_start;
 	in = g_open (path, O_RDONLY | O_CLOEXEC, 0);
@@ -457,7 +443,7 @@ rtls_queue_file_extract_message (const char *path, const RtlsQueueFile *qf, cons
 		}
 		if (r == 0)
 			break;
-		if (!queue_write_all (out, buf, (gsize) r))
+		if (!rtls_write_all (out, buf, (gsize) r))
 			goto write_error;
 		pos += r;
 	}
