@@ -26,6 +26,16 @@ def require(*tools):
         T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
 
 
+def wait_for(cond, timeout):
+    """Polls @cond until it holds or @timeout seconds are up; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.3)
+    return cond()
+
+
 def wait_events(peer, kind, n, timeout=20):
     """What the peer recorded, once it has at least @n events of @kind (or the time is up)."""
     deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ import signal
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
@@ -79,15 +79,6 @@ def alive(pid):
             return f.read().split()[2] != "Z"
     except OSError:
         return False
-
-
-def wait_for(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.3)
-    return cond()
 
 
 def sent_with(c, subject):

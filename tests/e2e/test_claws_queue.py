@@ -15,7 +15,7 @@ import signal
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
@@ -27,15 +27,6 @@ def write_rc(c, port, starttls):
         f.write(f"[general]\nhelper={HELPER}\ndefault=default\ntimeout=8\n\n"
                 f"[account-1]\nca-file={ca}\nhost=localhost\nport={port}\n"
                 f"starttls={'true' if starttls else 'false'}\n")
-
-
-def wait_for(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.3)
-    return cond()
 
 
 def queue_lines(c, kind):

@@ -14,20 +14,11 @@ import re
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
 T.plan(7)
-
-
-def wait_for(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.3)
-    return cond()
 
 
 def attempts(c, subject):
