@@ -31,7 +31,11 @@ SCRIPTS = {
     "dot": ("send 220 h.test ESMTP\nexpect ^EHLO\nsend 250-h.test\nsend 250 REQUIRETLS\n"
             "expect ^MAIL\nsend 250 ok\nexpect ^RCPT\nsend 250 ok\nexpect ^DATA\n"
             "send 354 go\nread-data\nsleep 100\n"),
-    # the 250 reaches the helper; the reply to QUIT never does
+    # the 250 reaches the helper; the reply to QUIT never does. The helper takes the 250 as
+    # the reply to "." only once the reply to QUIT (or the server closing) shows that nothing
+    # came after it (an unsolicited 250 then a 554 must never read as sent): killed while it
+    # waits for that, the message is "not confirmed" and the person decides; left running, its
+    # timeout on QUIT leaves the 250 standing.
     "quit": ("send 220 h.test ESMTP\nexpect ^EHLO\nsend 250-h.test\nsend 250 REQUIRETLS\n"
              "expect ^MAIL\nsend 250 ok\nexpect ^RCPT\nsend 250 ok\nexpect ^DATA\n"
              "send 354 go\nread-data\nsend 250 2.0.0 queued as X\nexpect ^QUIT\nsleep 100\n"),
@@ -172,18 +176,20 @@ try:
                     time.sleep(4)
                     asked = menu_send_queued(c, answer="keep")
                     time.sleep(3)
+                    # may the server have it while the plugin cannot know? (see SCRIPTS)
+                    held = phase == "dot" or (phase == "quit" and helper_killed)
                     at_server = len(h.events("data")) + len(received(peer, subject))
                     want = {"greeting": 1, "dot": 1, "quit": 1}[phase]
                     T.ok(at_server == want,
                          f"{name}: the servers received the message {want} time(s), not more",
                          (h.events("data"), received(peer, subject)))
                     sent = sent_with(c, subject)
-                    want_sent = 0 if phase == "dot" else 1
+                    want_sent = 0 if held else 1
                     T.ok(len(sent) == want_sent,
                          f"{name}: {want_sent} Sent cop{'y' if want_sent == 1 else 'ies'}",
                          c.folder("sent"))
                     queue = c.folder("queue")
-                    T.ok(len(queue) == (1 if phase == "dot" else 0),
+                    T.ok(len(queue) == (1 if held else 0),
                          f"{name}: the queue holds the entry only while it is not confirmed",
                          queue)
                     res = results(c, envid)
@@ -191,15 +197,16 @@ try:
                         "greeting": ["started", "interrupted"] if helper_killed
                         else ["started", "temporary"],
                         "dot": ["started", "not-confirmed"],
-                        "quit": ["started", "sent", "filed", "closed"],
+                        "quit": ["started", "not-confirmed"] if helper_killed
+                        else ["started", "sent", "filed", "closed"],
                     }[phase]
                     T.ok(res == want_res, f"{name}: the journal says {' → '.join(want_res)}",
                          (res, c.journal()[-1500:]))
-                    T.ok(asked == (phase == "dot"),
+                    T.ok(asked == held,
                          f"{name}: the menu asks before a message that may have been accepted"
-                         if phase == "dot" else f"{name}: the menu asks nothing", asked)
+                         if held else f"{name}: the menu asks nothing", asked)
                     log = c.log_text()
-                    if phase == "dot":
+                    if held:
                         T.ok("resend question: “" + subject in log and
                              "the server may have accepted it" in log,
                              f"{name}: the question says what is known", log[-2000:])
@@ -218,8 +225,7 @@ try:
                     log = c.log_text()
                     rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", log)
                     mine = [s for s, subj in rows if subj.strip() == subject]
-                    want_row = {"greeting": "sent", "dot": "not confirmed",
-                                "quit": "sent"}[phase]
+                    want_row = "not confirmed" if held else "sent"
                     T.ok(dw is not None and mine and mine[-1] == want_row,
                          f"{name}: the delivery row says '{want_row}'", rows[-8:])
                     if first:
