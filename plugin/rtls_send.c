@@ -1035,6 +1035,14 @@ show_progress (RtlsSend *s)
 {
 	g_autofree gchar *subject = NULL, *text = NULL;
 
+	if (!s->from_queue_run && s->interactive && composer_alive (s) && s->composer->ui != NULL) {
+		/* the composer's wait: server, stage; its status line adds the time (issue 15) */
+		/* TRANSLATORS: server:port — stage */
+		text = g_strdup_printf (_ ("Sending with REQUIRETLS to %s:%u — %s"),
+		                        s->host ? s->host : "?", s->port, stage_words (s->stage));
+		rtls_compose_ui_set_progress (s->composer->ui, text);
+		return;
+	}
 	if (!s->from_queue_run || !run.asked)
 		return;
 	subject = subject_of (s);

@@ -17,17 +17,25 @@ typedef struct _RtlsComposeUi RtlsComposeUi;
 typedef void (*RtlsChoiceFn) (gpointer data, RtlsChoice choice);
 typedef void (*RtlsActionFn) (gpointer data);
 
-/* Adds the three radio items to the composer's Options menu, a padlock toggle to its
- * toolbar, and a status line under the toolbar (packed into @top_box after @after). */
-RtlsComposeUi *rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
-                                       GtkWidget *after, RtlsChoiceFn on_choice,
-                                       RtlsActionFn on_cancel, gpointer data);
+/* Adds the three radio items to the composer's Options menu and a status line under the
+ * toolbar (packed into @top_box after @after), and dresses the composer's toolbar item: the
+ * button Claws made in the toolbar inside @handlebox for our plugin toolbar item, found by
+ * its label @item_key (Claws labels plugin items so), again whenever Claws rebuilds the
+ * toolbar. Without such an item the choice is in the Options menu only. */
+RtlsComposeUi *rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox,
+                                       const char *item_key, GtkBox *top_box, GtkWidget *after,
+                                       RtlsChoiceFn on_choice, RtlsActionFn on_cancel,
+                                       gpointer data);
+/* The toolbar item was clicked: the three choices in a menu under it. */
+void rtls_compose_ui_toolbar_clicked (RtlsComposeUi *ui);
 /* Shows @choice everywhere without calling back; @reason may be NULL. */
 void rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *reason);
 /* While the plugin sends: the status line shows @text and a Cancel button; the composer's
  * own widgets (@lock, any number, NULL-terminated) are made insensitive. */
 void rtls_compose_ui_set_busy (RtlsComposeUi *ui, const char *text, GtkWidget *lock,
                                ...) G_GNUC_NULL_TERMINATED;
+/* While busy: @text says what is going on now (server, stage); the line adds the time. */
+void rtls_compose_ui_set_progress (RtlsComposeUi *ui, const char *text);
 void rtls_compose_ui_set_idle (RtlsComposeUi *ui);
 /* Removes everything it added; the composer stays as it was before. */
 void rtls_compose_ui_detach (RtlsComposeUi *ui);
