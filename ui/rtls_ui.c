@@ -593,24 +593,37 @@ typedef struct {
 	RtlsFailureFn done;
 	gpointer data;
 	GtkWindow *parent;
+	gchar *clear_first_hop;
 } FailureCtx;
 
-enum { RESPONSE_EDIT = 1, RESPONSE_KEEP, RESPONSE_DEFAULT };
+enum { RESPONSE_EDIT = 1, RESPONSE_KEEP, RESPONSE_DEFAULT, RESPONSE_SETTINGS };
 
 static gboolean
-confirm_send_default (GtkWindow *parent)
+confirm_send_default (GtkWindow *parent, const char *clear_first_hop)
 {
 	GtkWidget *d = gtk_message_dialog_new (
 	        parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
 	        GTK_BUTTONS_NONE, "%s", _ ("Send this message without REQUIRETLS?"));
+	g_autoptr (GString) text = g_string_new (NULL);
 	gint r;
 
-	gtk_message_dialog_format_secondary_text (
-	        GTK_MESSAGE_DIALOG (d), "%s",
-	        _ ("It will be sent as usual. Servers on the way may then pass it on without TLS, "
-	           "or "
-	           "with a certificate nobody checked, and anyone on those links could read or "
-	           "change it. You asked for REQUIRETLS to prevent exactly that."));
+	if (clear_first_hop != NULL) {
+		g_string_append_printf (
+		        text,
+		        _ ("This account connects to %s without TLS: the message will cross this "
+		           "first hop in clear text, readable and changeable by anyone on that "
+		           "link."),
+		        clear_first_hop);
+		g_string_append (text, "\n\n");
+	}
+	g_string_append (
+	        text, _ ("It will be sent as usual. Servers on the way may then pass it on without "
+	                 "TLS, or with a certificate nobody checked, and anyone on those links "
+	                 "could read or change it. You asked for REQUIRETLS to prevent exactly "
+	                 "that."));
+	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text->str);
+	g_debug ("REQUIRETLS: dialog \"%s\": %s", _ ("Send this message without REQUIRETLS?"),
+	         text->str);
 	gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Cancel"), GTK_RESPONSE_CANCEL,
 	                        _ ("Send _without REQUIRETLS"), GTK_RESPONSE_ACCEPT, NULL);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
@@ -626,38 +639,144 @@ failure_response (GtkDialog *d, gint response, gpointer data)
 	RtlsFailureChoice c = RTLS_FAILURE_EDIT;
 
 	if (response == RESPONSE_DEFAULT) {
-		if (!confirm_send_default (GTK_WINDOW (d)))
+		if (!confirm_send_default (GTK_WINDOW (d), ctx->clear_first_hop))
 			return; /* back to the failure dialog */
 		c = RTLS_FAILURE_SEND_DEFAULT;
 	} else if (response == RESPONSE_KEEP) {
 		c = RTLS_FAILURE_KEEP_QUEUED;
+	} else if (response == RESPONSE_SETTINGS) {
+		c = RTLS_FAILURE_OPEN_SETTINGS;
 	}
 	gtk_widget_destroy (GTK_WIDGET (d));
 	ctx->done (ctx->data, c);
+	g_free (ctx->clear_first_hop);
 	g_free (ctx);
 }
 
 void
-rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text,
-                        gboolean can_keep_queued, RtlsFailureFn done, gpointer data)
+rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, RtlsRefusal refusal,
+                        const char *server, const char *clear_first_hop, RtlsFailureFn done,
+                        gpointer data)
 {
 	FailureCtx *ctx = g_new0 (FailureCtx, 1);
-	GtkWidget *d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT,
-	                                       GTK_MESSAGE_ERROR, GTK_BUTTONS_NONE, "%s", title);
+	g_autofree gchar *fact = NULL, *body = NULL;
+	GtkWidget *d;
 
+	if (refusal == RTLS_REFUSAL_NO_REQUIRETLS)
+		/* the plain fact first, then the details */
+		fact = g_strdup_printf (_ ("The server %s cannot send with REQUIRETLS."),
+		                        server != NULL ? server : "?");
+	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
+	                            GTK_BUTTONS_NONE, "%s", fact != NULL ? fact : title);
+	body = fact != NULL ? g_strdup_printf ("%s\n\n%s", title, text) : g_strdup (text);
 	ctx->done = done;
 	ctx->data = data;
+	ctx->clear_first_hop = g_strdup (clear_first_hop);
 	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: not sent"));
 	gtk_widget_set_name (d, "rtls-failure-dialog");
-	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text);
-	gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send with Default _instead…"), RESPONSE_DEFAULT);
-	if (can_keep_queued)
-		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep queued, retry later"),
-		                       RESPONSE_KEEP);
+	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", body);
+	/* each refusal's own next step first; sending without REQUIRETLS second */
+	switch (refusal) {
+	case RTLS_REFUSAL_CERT:
+		gtk_dialog_add_button (GTK_DIALOG (d),
+		                       _ ("_Save as draft and open the account's REQUIRETLS "
+		                          "settings"),
+		                       RESPONSE_SETTINGS);
+		break;
+	case RTLS_REFUSAL_NO_REQUIRETLS:
+		gtk_dialog_add_button (GTK_DIALOG (d),
+		                       _ ("_Use another submission server for REQUIRETLS…"),
+		                       RESPONSE_SETTINGS);
+		break;
+	case RTLS_REFUSAL_TEMPORARY:
+		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep queued and retry"), RESPONSE_KEEP);
+		break;
+	default:
+		break;
+	}
+	gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send _without REQUIRETLS…"), RESPONSE_DEFAULT);
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_EDIT);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_EDIT);
 	g_signal_connect (d, "response", G_CALLBACK (failure_response), ctx);
+	{
+		g_autofree gchar *one = g_strdup (body);
+		g_strdelimit (one, "\n", ' ');
+		g_debug ("REQUIRETLS: dialog \"%s\": %s | %s", _ ("REQUIRETLS: not sent"),
+		         fact != NULL ? fact : title, one);
+	}
 	gtk_widget_show_all (d);
+}
+
+typedef struct {
+	gchar *title;
+	GtkWidget *page; /* weak */
+} SelectPage;
+
+static gboolean
+select_row (GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer data)
+{
+	gpointer *ctx = data; /* { title, tree view } */
+	gchar *text = NULL;
+	gboolean found;
+
+	if (gtk_tree_model_get_column_type (model, 0) != G_TYPE_STRING)
+		return TRUE;
+	gtk_tree_model_get (model, iter, 0, &text, -1);
+	found = text != NULL && g_str_equal (text, ctx[0]);
+	g_free (text);
+	if (found) {
+		gtk_tree_view_expand_to_path (GTK_TREE_VIEW (ctx[1]), path);
+		gtk_tree_selection_select_path (
+		        gtk_tree_view_get_selection (GTK_TREE_VIEW (ctx[1])), path);
+		g_debug ("REQUIRETLS: preferences page selected: %s", (const char *) ctx[0]);
+	}
+	return found;
+}
+
+/* The first tree view in the window: Claws' page index. */
+static void
+find_tree (GtkWidget *w, gpointer data)
+{
+	gpointer *ctx = data;
+
+	if (ctx[1] != NULL)
+		return;
+	if (GTK_IS_TREE_VIEW (w))
+		ctx[1] = w;
+	else if (GTK_IS_CONTAINER (w))
+		gtk_container_forall (GTK_CONTAINER (w), find_tree, ctx);
+}
+
+static gboolean
+select_page_later (gpointer data)
+{
+	SelectPage *sp = data;
+
+	if (sp->page != NULL) {
+		gpointer ctx[2] = { sp->title, NULL };
+		GtkTreeModel *m;
+		find_tree (gtk_widget_get_toplevel (sp->page), ctx);
+		if (ctx[1] != NULL && (m = gtk_tree_view_get_model (GTK_TREE_VIEW (ctx[1]))) != NULL
+		    && gtk_tree_model_get_n_columns (m) > 0)
+			gtk_tree_model_foreach (m, select_row, ctx);
+		g_object_remove_weak_pointer (G_OBJECT (sp->page), (gpointer *) &sp->page);
+	}
+	g_free (sp->title);
+	g_free (sp);
+	return G_SOURCE_REMOVE;
+}
+
+void
+rtls_ui_prefs_select_page (GtkWidget *page, const char *title)
+{
+	SelectPage *sp = g_new0 (SelectPage, 1);
+
+	sp->title = g_strdup (title);
+	sp->page = page;
+	g_object_add_weak_pointer (G_OBJECT (page), (gpointer *) &sp->page);
+	/* the window is being built and shown: once the main loop (Claws runs one of its own
+	 * for the account preferences) has shown it */
+	g_timeout_add (300, select_page_later, sp);
 }
 
 struct _RtlsMainUi {

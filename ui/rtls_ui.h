@@ -49,17 +49,33 @@ gchar *rtls_ui_row_value (GtkWidget *entry);
 void rtls_ui_row_clear (GtkWidget *combo, GtkWidget *entry);
 
 typedef enum {
-	RTLS_FAILURE_EDIT,         /* back to editing */
-	RTLS_FAILURE_KEEP_QUEUED,  /* keep it queued, retry later (temporary failures only) */
-	RTLS_FAILURE_SEND_DEFAULT, /* confirmed: send without REQUIRETLS */
+	RTLS_FAILURE_EDIT,          /* back to editing */
+	RTLS_FAILURE_KEEP_QUEUED,   /* keep it queued, retry later (temporary failures only) */
+	RTLS_FAILURE_SEND_DEFAULT,  /* confirmed: send without REQUIRETLS */
+	RTLS_FAILURE_OPEN_SETTINGS, /* save to Drafts, close, open the account's REQUIRETLS page */
 } RtlsFailureChoice;
+
+/* What kind of refusal: each has its own next step. */
+typedef enum {
+	RTLS_REFUSAL_OTHER,
+	RTLS_REFUSAL_CERT,          /* the certificate did not verify */
+	RTLS_REFUSAL_NO_REQUIRETLS, /* the server does not offer REQUIRETLS */
+	RTLS_REFUSAL_TEMPORARY,     /* try again later */
+} RtlsRefusal;
 
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
 
-/* Non-modal: explains @text, offers the choices, and calls @done once. Sending with Default
- * is offered only behind a second, explicit confirmation that names the risk. */
+/* Non-modal: explains @text, offers the next step for @refusal first, and calls @done once.
+ * @server ("host:port") is the server that refused. Sending without REQUIRETLS is offered
+ * second, only behind an explicit confirmation that names the risk; @clear_first_hop, when
+ * not NULL, names the server Claws Mail itself would then reach without TLS. */
 void rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text,
-                             gboolean can_keep_queued, RtlsFailureFn done, gpointer data);
+                             RtlsRefusal refusal, const char *server, const char *clear_first_hop,
+                             RtlsFailureFn done, gpointer data);
+
+/* Inside a preferences window that is being built: selects the page titled @title in its
+ * page index once the window is shown. */
+void rtls_ui_prefs_select_page (GtkWidget *page, const char *title);
 
 G_END_DECLS
 
