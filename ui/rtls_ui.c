@@ -417,11 +417,11 @@ rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *re
 static void
 show_busy (RtlsComposeUi *ui)
 {
-	gint64 secs = (g_get_monotonic_time () - ui->busy_since) / G_USEC_PER_SEC;
+	guint secs = (guint) ((g_get_monotonic_time () - ui->busy_since) / G_USEC_PER_SEC);
 	g_autofree gchar *line = NULL;
 
 	/* TRANSLATORS: what is going on — seconds since sending began */
-	line = g_strdup_printf (_ ("%s — %" G_GINT64_FORMAT " s"), ui->busy_text, secs);
+	line = g_strdup_printf (_ ("%s — %u s"), ui->busy_text, secs);
 	show_line (ui, line, line);
 }
 
