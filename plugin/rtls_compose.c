@@ -833,6 +833,9 @@ rtls_compose_done (void)
 
 	hooks_unregister_hook (COMPOSE_CREATED_HOOKLIST, hook_created);
 	hooks_unregister_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, hook_before_send);
+	/* Claws 4.1.1 to 4.3.1 build the key to remove wrongly (g_strdup_printf (plugin_name,
+	 * "/", item_name)), so the entry stays; Claws calls a plugin item's callback only while
+	 * a plugin of that name is loaded, and loading again replaces the entry. */
 	prefs_toolbar_unregister_plugin_item (TOOLBAR_COMPOSE, RTLS_PLUGIN_NAME, RTLS_TOOLBAR_ITEM);
 	if (composers == NULL) {
 		unwrap_folder_classes ();
