@@ -24,6 +24,8 @@
 #include "hooks.h"
 #include "log.h"
 #include "prefs_common.h"
+#include "prefs_toolbar.h"
+#include "toolbar.h"
 #include "utils.h"
 
 #include "rtls_queuefile.h"
@@ -633,6 +635,63 @@ rtls_composer_send_over (RtlsComposer *c)
 		composer_free (c);
 }
 
+/* ---------------------------------------------------------------- the toolbar item */
+
+/* The compose toolbar item, registered through Claws' plugin toolbar API so that it is
+ * placed, moved and removed in Preferences → Toolbars like Claws' own. Claws keys the item
+ * "plugin name/item name", labels the button with that key and saves it in
+ * toolbar_compose.xml: the item name stays untranslated, or a change of language would lose
+ * the item from the toolbar. */
+#define RTLS_TOOLBAR_ITEM "TLS on every hop"
+/* in the rc dir once the item was put into the compose toolbar: a person who removed it
+ * keeps it removed */
+#define RTLS_TOOLBAR_STAMP "requiretls-toolbar"
+
+static gchar *
+toolbar_item_key (void)
+{
+	return g_strconcat (RTLS_PLUGIN_NAME, "/", RTLS_TOOLBAR_ITEM, NULL);
+}
+
+static void
+toolbar_item_cb (gpointer parent, const gchar *item_name, gpointer data)
+{
+	RtlsComposer *c = rtls_composer_find ((Compose *) parent);
+
+	if (c != NULL && c->ui != NULL && c->send == NULL)
+		rtls_compose_ui_toolbar_clicked (c->ui);
+}
+
+/* The first time the plugin runs, its item goes into the compose toolbar (after the
+ * others), once: what the person does with it in Preferences → Toolbars stays. */
+static void
+toolbar_item_offer (void)
+{
+	g_autofree gchar *stamp = rtls_rc_path (RTLS_TOOLBAR_STAMP);
+	g_autofree gchar *key = toolbar_item_key ();
+	gboolean there = FALSE;
+	ToolbarItem item = { 0 };
+
+	if (g_file_test (stamp, G_FILE_TEST_EXISTS))
+		return;
+	toolbar_read_config_file (TOOLBAR_COMPOSE); /* Claws' defaults when there is no file */
+	for (GSList *l = toolbar_get_list (TOOLBAR_COMPOSE); l != NULL; l = l->next) {
+		ToolbarItem *t = l->data;
+		if (t->index == A_CLAWS_PLUGINS && t->text != NULL && g_str_equal (t->text, key))
+			there = TRUE;
+	}
+	if (!there) {
+		item.index = A_CLAWS_PLUGINS;
+		item.file = (gchar *) "mail_send";
+		item.text = key;
+		toolbar_set_list_item (&item, TOOLBAR_COMPOSE);
+		toolbar_save_config_file (TOOLBAR_COMPOSE);
+		g_debug ("REQUIRETLS: toolbar item added to the compose toolbar");
+	}
+	if (!g_file_set_contents (stamp, "the compose toolbar item was offered\n", -1, NULL))
+		g_warning ("REQUIRETLS: cannot write %s", stamp);
+}
+
 static void
 attach (Compose *compose)
 {
@@ -657,12 +716,12 @@ attach (Compose *compose)
 	if (!manual)
 		choice = rtls_config_default_choice ();
 
-	if (compose->toolbar != NULL && compose->toolbar->toolbar != NULL
-	    && compose->ui_manager != NULL)
-		c->ui = rtls_compose_ui_attach (compose->ui_manager,
-		                                GTK_TOOLBAR (compose->toolbar->toolbar),
+	if (compose->ui_manager != NULL) {
+		g_autofree gchar *key = toolbar_item_key ();
+		c->ui = rtls_compose_ui_attach (compose->ui_manager, compose->handlebox, key,
 		                                GTK_BOX (compose->vbox), compose->handlebox,
 		                                ui_choice_cb, send_cancel_cb, c);
+	}
 	rtls_composer_set_choice (c, choice, manual);
 	g_debug ("REQUIRETLS: new composer, choice %s%s", rtls_choice_to_string (choice),
 	         manual ? " (kept)" : "");
@@ -756,6 +815,9 @@ rtls_compose_init (void)
 	composers = g_hash_table_new (g_direct_hash, g_direct_equal);
 	wrapped = g_ptr_array_new_with_free_func (g_free);
 	wrap_folder_classes ();
+	prefs_toolbar_register_plugin_item (TOOLBAR_COMPOSE, RTLS_PLUGIN_NAME, RTLS_TOOLBAR_ITEM,
+	                                    toolbar_item_cb, NULL);
+	toolbar_item_offer ();
 	hook_created = hooks_register_hook (COMPOSE_CREATED_HOOKLIST, created_hook, NULL);
 	hook_before_send
 	        = hooks_register_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, before_send_hook, NULL);
@@ -771,6 +833,10 @@ rtls_compose_done (void)
 
 	hooks_unregister_hook (COMPOSE_CREATED_HOOKLIST, hook_created);
 	hooks_unregister_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, hook_before_send);
+	/* Claws 4.1.1 to 4.3.1 build the key to remove wrongly (g_strdup_printf (plugin_name,
+	 * "/", item_name)), so the entry stays; Claws calls a plugin item's callback only while
+	 * a plugin of that name is loaded, and loading again replaces the entry. */
+	prefs_toolbar_unregister_plugin_item (TOOLBAR_COMPOSE, RTLS_PLUGIN_NAME, RTLS_TOOLBAR_ITEM);
 	if (composers == NULL) {
 		unwrap_folder_classes ();
 		return;

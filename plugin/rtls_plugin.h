@@ -74,6 +74,9 @@ void rtls_bounce_set_resend_hook (void (*opened) (Compose *compose));
 /* preferences pages (rtls_prefs.c) */
 void rtls_prefs_init (void);
 void rtls_prefs_done (void);
+/* Opens the account preferences of @account_id at its REQUIRETLS page (Claws refuses, with
+ * its own message, while a composer is open). */
+void rtls_prefs_open_account (gint account_id);
 
 /* sending (rtls_send.c). The composer asks the sender; the sender never calls up: it
  * announces what happened to the listeners the upper layer registered. */

@@ -286,6 +286,9 @@ fetch_pin_cb (gpointer data)
 	g_subprocess_communicate_utf8_async (proc, "", f->cancel, fetch_done, f);
 }
 
+/* the account whose preferences rtls_prefs_open_account() opens at our page, or -1 */
+static gint open_at_page = -1;
+
 static void
 account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 {
@@ -304,6 +307,22 @@ account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 	rtls_config_account (p->account_id, &a);
 	page->widget = rtls_account_ui_new (&a, fetch_pin_cb, fetch_cancel_cb, p, &p->ui);
 	rtls_account_settings_clear (&a);
+	if (open_at_page == p->account_id && p->account_id >= 0) {
+		open_at_page = -1;
+		rtls_ui_prefs_select_page (page->widget, RTLS_PLUGIN_NAME);
+	}
+}
+
+void
+rtls_prefs_open_account (gint account_id)
+{
+	PrefsAccount *ac = account_find_from_id (account_id);
+
+	if (ac == NULL)
+		return;
+	open_at_page = account_id;
+	account_open (ac, FALSE); /* runs until the window is closed */
+	open_at_page = -1;
 }
 
 static void

@@ -1160,6 +1160,14 @@ show_progress (RtlsSend *s)
 {
 	g_autofree gchar *subject = NULL, *text = NULL;
 
+	if (!s->from_queue_run && s->interactive && composer_alive (s) && s->composer->ui != NULL) {
+		/* the composer's wait: server, stage; its status line adds the time (issue 15) */
+		/* TRANSLATORS: server:port — stage */
+		text = g_strdup_printf (_ ("Sending with REQUIRETLS to %s:%u — %s"),
+		                        s->host ? s->host : "?", s->port, stage_words (s->stage));
+		rtls_compose_ui_set_progress (s->composer->ui, text);
+		return;
+	}
 	if (!s->from_queue_run || !run.asked)
 		return;
 	subject = subject_of (s);
@@ -1205,6 +1213,8 @@ run_result (RtlsSend *s, RtlsOutcomeKind kind, const char *explanation)
 }
 
 static void failure_choice (gpointer data, RtlsFailureChoice choice);
+static void failure_dialog (RtlsSend *s, const RtlsRecord *r, RtlsOutcomeKind kind,
+                            const char *explanation);
 
 static void
 finish (RtlsSend *s)
@@ -1314,12 +1324,7 @@ finish (RtlsSend *s)
 	}
 	if (alive && s->interactive && !s->compose->batch) {
 		/* The entry stays locked while the person decides. */
-		rtls_ui_failure_dialog (GTK_WINDOW (s->compose->window),
-		                        kind == RTLS_OUTCOME_NOT_CONFIRMED
-		                                ? _ ("The message may not have been sent")
-		                                : _ ("The message was not sent"),
-		                        explanation, kind == RTLS_OUTCOME_TEMPORARY, failure_choice,
-		                        s);
+		failure_dialog (s, r, kind, explanation);
 		return;
 	}
 	/* No dialog (a filter's batch composer, the queue, a closed composer): the message
@@ -1333,6 +1338,39 @@ finish (RtlsSend *s)
 	queue_run_next ();
 }
 
+/* The refusal dialog (issue 15): each kind of refusal with its own next step; the
+ * downgrade second, behind its confirmation, which says when Claws Mail's own connection to
+ * the account's server has no TLS. */
+static void
+failure_dialog (RtlsSend *s, const RtlsRecord *r, RtlsOutcomeKind kind, const char *explanation)
+{
+	PrefsAccount *ac = s->compose->account;
+	RtlsRefusal refusal = RTLS_REFUSAL_OTHER;
+	g_autofree gchar *server = NULL, *clear = NULL;
+
+	if (kind == RTLS_OUTCOME_TEMPORARY)
+		refusal = RTLS_REFUSAL_TEMPORARY;
+	else if (r != NULL && g_strcmp0 (r->error, "RTLS_ERROR_CERT") == 0)
+		refusal = RTLS_REFUSAL_CERT;
+	else if (r != NULL && g_strcmp0 (r->error, "RTLS_ERROR_UNSUPPORTED") == 0)
+		refusal = RTLS_REFUSAL_NO_REQUIRETLS;
+	server = g_strdup_printf ("%s:%u", s->host ? s->host : "?", s->port);
+	if (ac != NULL && ac->ssl_smtp == SSL_NONE && ac->smtp_server != NULL)
+		clear = g_strdup (ac->smtp_server);
+	rtls_ui_failure_dialog (GTK_WINDOW (s->compose->window),
+	                        kind == RTLS_OUTCOME_NOT_CONFIRMED
+	                                ? _ ("The message may not have been sent")
+	                                : _ ("The message was not sent"),
+	                        explanation, refusal, server, clear, failure_choice, s);
+}
+
+static gboolean
+open_account_idle (gpointer data)
+{
+	rtls_prefs_open_account (GPOINTER_TO_INT (data));
+	return G_SOURCE_REMOVE;
+}
+
 static void
 failure_choice (gpointer data, RtlsFailureChoice choice)
 {
@@ -1342,6 +1380,25 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 	gboolean alive = composer_alive (s);
 
 	switch (choice) {
+	case RTLS_FAILURE_OPEN_SETTINGS:
+		/* Claws opens no account settings while a composer is open: the message goes
+		 * to Drafts (with its choice), the composer closes, then the page opens. */
+		remove_entry (s->queue, s->msgnum);
+		release_composer (s);
+		if (alive) {
+			gint account_id = compose->account ? compose->account->account_id : -1;
+			compose->sending = FALSE;
+			if (compose_draft (compose, COMPOSE_QUIT_EDITING)) {
+				log_message (
+				        LOG_PROTOCOL,
+				        _ ("REQUIRETLS: saved to Drafts; opening the account's "
+				           "REQUIRETLS settings\n"));
+				g_idle_add (open_account_idle, GINT_TO_POINTER (account_id));
+			} else {
+				compose->modified = TRUE; /* not saved: it stays in the composer */
+			}
+		}
+		break;
 	case RTLS_FAILURE_KEEP_QUEUED:
 		/* the temporary outcome in the journal holds the back-off */
 		if (alive) {
@@ -1359,8 +1416,9 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 				if (x->set_choice != NULL)
 					x->set_choice (c, RTLS_CHOICE_DEFAULT, x->data);
 			}
-			log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending with Default after "
-			                              "explicit confirmation\n"));
+			log_message (LOG_PROTOCOL,
+			             _ ("REQUIRETLS: sending without REQUIRETLS after "
+			                "explicit confirmation\n"));
 			/* Claws sends it now, without REQUIRETLS; the row says so only when Claws
 			 * says it was sent (compose_send() returns 0 then) */
 			if (compose_send (compose) == 0 && s->envid != NULL) {

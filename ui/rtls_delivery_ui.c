@@ -35,6 +35,25 @@ typedef struct {
 	gpointer data;
 } DeliveryWindow;
 
+/* The server's words of a Diagnostic-Code without its diagnostic-type ("smtp; …",
+ * "X-Postfix; …": RFC 3464 §2.3.6 diagnostic-type = atom), which means nothing to a person. */
+static const char *
+server_words (const char *diag)
+{
+	const char *p = diag;
+
+	if (diag == NULL)
+		return "";
+	while (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.')
+		p++;
+	if (p == diag || *p != ';')
+		return diag;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
 static DeliveryWindow *dw;
 
 static const RtlsDeliveryRow *
@@ -106,7 +125,7 @@ fill (void)
 		                    r->accepted_by ? r->accepted_by : "", COL_REPORTING,
 		                    r->reporting_mta ? r->reporting_mta : "", COL_REMOTE,
 		                    r->remote_mta ? r->remote_mta : "", COL_DIAGNOSTIC,
-		                    r->diagnostic ? r->diagnostic : "", COL_INDEX, i, COL_WEIGHT,
+		                    server_words (r->diagnostic), COL_INDEX, i, COL_WEIGHT,
 		                    rtls_delivery_state_is_problem (r->state) ? PANGO_WEIGHT_BOLD
 		                                                              : PANGO_WEIGHT_NORMAL,
 		                    -1);

@@ -419,8 +419,8 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 
 	/* new messages */
 	box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-	gtk_box_pack_start (GTK_BOX (box), gtk_label_new (_ ("For new messages:")), FALSE, FALSE,
-	                    0);
+	gtk_box_pack_start (GTK_BOX (box), gtk_label_new (_ ("New messages start with:")), FALSE,
+	                    FALSE, 0);
 	ui->default_combo = gtk_combo_box_text_new ();
 	gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (ui->default_combo), _ ("Default"));
 	gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (ui->default_combo), _ ("Require TLS"));

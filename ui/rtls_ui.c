@@ -13,14 +13,23 @@ struct _RtlsComposeUi {
 	GtkUIManager *uim;
 	GtkActionGroup *group;
 	guint merge_id;
-	GtkToolItem *tool;
+	GtkWidget *handlebox; /* the composer's toolbar lives in it, rebuilt by Claws */
+	gulong add_id;        /* its "add": Claws rebuilt the toolbar (Preferences → Toolbars) */
+	gchar *item_key;      /* the label Claws gives our plugin toolbar item */
+	GtkToolButton *tool;  /* that item, when the toolbar has it (weak) */
 	GtkWidget *bar;
 	GtkWidget *label;
 	GtkWidget *cancel;
 	GPtrArray *locked; /* widgets made insensitive while busy */
 	RtlsChoice choice;
+	gchar *reason;
 	gboolean updating;
 	gboolean busy;
+	gchar *busy_text; /* while busy: what is going on, without the time */
+	gint64 busy_since;
+	gint bar_height; /* as last allocated, for the log */ /* g_get_monotonic_time () when
+	                                                         sending began */
+	guint busy_timer;
 	RtlsChoiceFn on_choice;
 	RtlsActionFn on_cancel;
 	gpointer data;
@@ -29,76 +38,157 @@ struct _RtlsComposeUi {
 static const char *
 tooltip_text (void)
 {
-	return _ ("Transport security for this message:\n"
-	          "• Default: sent as usual.\n"
+	return _ ("TLS on every hop, for this message:\n"
+	          "• Default: sent as usual; each server uses TLS where it can.\n"
 	          "• Require TLS: sent only with REQUIRETLS (RFC 8689), which asks every server on "
 	          "the way to use verified TLS, or to return the message instead of delivering it. "
 	          "If your server does not support REQUIRETLS the message is not sent at all.\n"
-	          "• Don't require TLS: adds \"TLS-Required: No\", asking servers to deliver even "
-	          "where the recipient's domain would insist on TLS.\n"
-	          "This is TLS requested on every hop, not end-to-end encryption.");
+	          "• Don't require TLS: servers may deliver it without TLS even where the "
+	          "recipient's domain asks for TLS (it carries \"TLS-Required: No\").\n"
+	          "This is about the connections between servers, not end-to-end encryption.");
+}
+
+/* What each choice means for the person, in one line. */
+static const char *
+choice_meaning (RtlsChoice c)
+{
+	switch (c) {
+	case RTLS_CHOICE_REQUIRE:
+		return _ ("Require TLS: sent only if every server on the way is asked to use "
+		          "verified TLS (REQUIRETLS); otherwise not at all.");
+	case RTLS_CHOICE_NO_REQUIRE:
+		return _ ("Don't require TLS: this message may cross a connection without TLS, "
+		          "even where the recipient's domain asks for TLS.");
+	default:
+		return _ ("Default: sent as usual; each server uses TLS where it can.");
+	}
+}
+
+/* One label style for the three states of the toolbar item. */
+static const char *
+choice_button_label (RtlsChoice c)
+{
+	switch (c) {
+	case RTLS_CHOICE_REQUIRE:
+		return _ ("Require TLS");
+	case RTLS_CHOICE_NO_REQUIRE:
+		return _ ("Don't require TLS");
+	default:
+		return _ ("Default TLS");
+	}
+}
+
+/* The item's icon: the hops of the way as three dots on a line. Default: grey, plain;
+ * Require TLS: green, every link drawn solid and thick; Don't require TLS: orange, the
+ * links broken. No padlock: this is transport, not encryption. */
+static GtkWidget *
+choice_icon (RtlsChoice c)
+{
+	const int sz = 24;
+	cairo_surface_t *surf = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, sz, sz);
+	cairo_t *cr = cairo_create (surf);
+	GdkPixbuf *pb;
+	GtkWidget *img;
+	double r = 0.45, g = 0.45, b = 0.45, w = 2.0;
+
+	if (c == RTLS_CHOICE_REQUIRE) {
+		r = 0.10, g = 0.55, b = 0.20, w = 3.5;
+	} else if (c == RTLS_CHOICE_NO_REQUIRE) {
+		r = 0.85, g = 0.45, b = 0.05, w = 2.0;
+	}
+	cairo_set_source_rgb (cr, r, g, b);
+	cairo_set_line_width (cr, w);
+	if (c == RTLS_CHOICE_NO_REQUIRE) {
+		const double dash[] = { 2.5, 2.5 };
+		cairo_set_dash (cr, dash, 2, 0);
+	}
+	cairo_move_to (cr, 4, 12);
+	cairo_line_to (cr, 20, 12);
+	cairo_stroke (cr);
+	cairo_set_dash (cr, NULL, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		cairo_arc (cr, 4 + 8 * i, 12, 3.2, 0, 2 * G_PI);
+		cairo_fill (cr);
+	}
+	if (c == RTLS_CHOICE_REQUIRE) {
+		/* a bar over the whole way: all of it, every hop */
+		cairo_set_line_width (cr, 2.0);
+		cairo_move_to (cr, 3, 5);
+		cairo_line_to (cr, 21, 5);
+		cairo_stroke (cr);
+	}
+	cairo_destroy (cr);
+	pb = gdk_pixbuf_get_from_surface (surf, 0, 0, sz, sz);
+	cairo_surface_destroy (surf);
+	img = gtk_image_new_from_pixbuf (pb);
+	g_object_unref (pb);
+	gtk_widget_show (img);
+	return img;
 }
 
 static void
-update_widgets (RtlsComposeUi *ui, const char *reason)
+style_tool (RtlsComposeUi *ui)
 {
-	GtkToggleToolButton *t = GTK_TOGGLE_TOOL_BUTTON (ui->tool);
-	GtkWidget *icon;
-	g_autofree gchar *text = NULL;
+	g_autofree gchar *tip = NULL;
+
+	if (ui->tool == NULL)
+		return;
+	gtk_tool_button_set_icon_widget (ui->tool, choice_icon (ui->choice));
+	gtk_tool_button_set_label (ui->tool, choice_button_label (ui->choice));
+	tip = g_strdup_printf ("%s\n\n%s", choice_meaning (ui->choice), tooltip_text ());
+	gtk_tool_item_set_tooltip_text (GTK_TOOL_ITEM (ui->tool), tip);
+	gtk_widget_set_sensitive (GTK_WIDGET (ui->tool), !ui->busy);
+}
+
+static void
+show_line (RtlsComposeUi *ui, const char *line, const char *tip)
+{
+	g_autofree gchar *one = g_strdup (line);
+
+	g_strdelimit (one, "\n", ' ');
+	/* what the person sees, for the log (claws-mail --debug) and the end-to-end tests */
+	g_debug ("REQUIRETLS: status line: %s", one);
+	gtk_label_set_text (GTK_LABEL (ui->label), one);
+	gtk_widget_set_tooltip_text (ui->label, tip);
+}
+
+static void
+update_widgets (RtlsComposeUi *ui)
+{
 	GtkAction *a;
+	g_autofree gchar *line = NULL, *tip = NULL;
 
 	ui->updating = TRUE;
 	a = gtk_action_group_get_action (ui->group, "RequireTLS/Default");
 	gtk_radio_action_set_current_value (GTK_RADIO_ACTION (a), (gint) ui->choice);
-	gtk_toggle_tool_button_set_active (t, ui->choice == RTLS_CHOICE_REQUIRE);
-	icon = gtk_image_new_from_icon_name (ui->choice == RTLS_CHOICE_REQUIRE ? "changes-prevent"
-	                                                                       : "changes-allow",
-	                                     GTK_ICON_SIZE_LARGE_TOOLBAR);
-	gtk_widget_show (icon);
-	gtk_tool_button_set_icon_widget (GTK_TOOL_BUTTON (ui->tool), icon);
-	gtk_tool_button_set_label (GTK_TOOL_BUTTON (ui->tool),
-	                           ui->choice == RTLS_CHOICE_REQUIRE      ? _ ("Require TLS")
-	                           : ui->choice == RTLS_CHOICE_NO_REQUIRE ? _ ("TLS not required")
-	                                                                  : _ ("TLS: default"));
+	style_tool (ui);
 	ui->updating = FALSE;
 
 	if (ui->busy)
 		return;
-	switch (ui->choice) {
-	case RTLS_CHOICE_REQUIRE:
-		text = g_strdup_printf ("%s%s%s",
-		                        _ ("Require TLS: this message goes out only with "
-		                           "REQUIRETLS (TLS requested on "
-		                           "every hop), or not at all."),
-		                        reason ? "\n" : "", reason ? reason : "");
-		break;
-	case RTLS_CHOICE_NO_REQUIRE:
-		text = g_strdup_printf ("%s%s%s",
-		                        _ ("Don't require TLS: the message carries \"TLS-Required: "
-		                           "No\"."),
-		                        reason ? "\n" : "", reason ? reason : "");
-		break;
-	default:
-		text = reason != NULL ? g_strdup (reason) : NULL;
-		break;
-	}
-	/* what the person sees, for the log (claws-mail --debug) and the end-to-end tests */
-	if (text != NULL) {
-		g_autofree gchar *one = g_strdup (text);
-		g_strdelimit (one, "\n", '|');
-		g_debug ("REQUIRETLS: status line: %s", one);
+	/* One line: the reason when there is one (it names the choice itself), else what the
+	 * choice means; the rest in the tooltip. */
+	if (ui->reason != NULL) {
+		line = g_strdup (ui->reason);
+		g_strdelimit (line, "\n", '\0');
+		if (strchr (ui->reason, '\n') != NULL) {
+			/* the line ends in a note (the last bounce for a domain): joined by a dot
+			 */
+			g_autofree gchar *rest = g_strdup (strchr (ui->reason, '\n') + 1);
+			g_autofree gchar *first = line;
+			g_strdelimit (rest, "\n", ' ');
+			line = g_strconcat (first, " · ", rest, NULL);
+		}
 	} else {
-		g_debug ("REQUIRETLS: status line: (hidden)");
+		line = g_strdup (choice_meaning (ui->choice));
 	}
-	if (text != NULL) {
-		gtk_label_set_text (GTK_LABEL (ui->label), text);
-		gtk_info_bar_set_message_type (
-		        GTK_INFO_BAR (ui->bar),
-		        ui->choice == RTLS_CHOICE_REQUIRE ? GTK_MESSAGE_INFO : GTK_MESSAGE_OTHER);
-		gtk_widget_show (ui->bar);
-	} else {
-		gtk_widget_hide (ui->bar);
-	}
+	tip = g_strdup_printf ("%s%s%s\n\n%s", choice_meaning (ui->choice), ui->reason ? "\n" : "",
+	                       ui->reason ? ui->reason : "", tooltip_text ());
+	show_line (ui, line, tip);
+	gtk_info_bar_set_message_type (GTK_INFO_BAR (ui->bar),
+	                               ui->choice == RTLS_CHOICE_REQUIRE   ? GTK_MESSAGE_INFO
+	                               : ui->choice == RTLS_CHOICE_DEFAULT ? GTK_MESSAGE_OTHER
+	                                                                   : GTK_MESSAGE_WARNING);
 }
 
 static void
@@ -110,21 +200,8 @@ radio_changed (GtkRadioAction *action, GtkRadioAction *current, gpointer data)
 	if (ui->updating || c == ui->choice)
 		return;
 	ui->choice = c;
-	update_widgets (ui, NULL);
-	ui->on_choice (ui->data, c);
-}
-
-static void
-tool_toggled (GtkToggleToolButton *t, gpointer data)
-{
-	RtlsComposeUi *ui = data;
-	RtlsChoice c
-	        = gtk_toggle_tool_button_get_active (t) ? RTLS_CHOICE_REQUIRE : RTLS_CHOICE_DEFAULT;
-
-	if (ui->updating || c == ui->choice)
-		return;
-	ui->choice = c;
-	update_widgets (ui, NULL);
+	g_clear_pointer (&ui->reason, g_free);
+	update_widgets (ui);
 	ui->on_choice (ui->data, c);
 }
 
@@ -137,9 +214,120 @@ cancel_clicked (GtkButton *b, gpointer data)
 	ui->on_cancel (ui->data);
 }
 
+/* Where the item and the status line are, for the log (claws-mail --debug) and the
+ * end-to-end tests: they click the item, and check that the line keeps its height. */
+static void
+tool_allocated (GtkWidget *w, GdkRectangle *a, gpointer data)
+{
+	gint x = 0, y = 0;
+
+	if (gtk_widget_translate_coordinates (w, gtk_widget_get_toplevel (w), 0, 0, &x, &y))
+		g_debug ("REQUIRETLS: toolbar item at %d,%d size %dx%d", x, y, a->width, a->height);
+}
+
+static void
+bar_allocated (GtkWidget *w, GdkRectangle *a, gpointer data)
+{
+	RtlsComposeUi *ui = data;
+
+	if (a->height != ui->bar_height) {
+		ui->bar_height = a->height;
+		g_debug ("REQUIRETLS: status line height %d", a->height);
+	}
+}
+
+/* Finds our item in the toolbar Claws (re)built inside @ui->handlebox: a GtkToolButton
+ * whose label is the item's key (Claws labels plugin items so). */
+static void
+find_tool (RtlsComposeUi *ui)
+{
+	GList *boxed = gtk_container_get_children (GTK_CONTAINER (ui->handlebox));
+
+	ui->tool = NULL;
+	for (GList *b = boxed; b != NULL && ui->tool == NULL; b = b->next) {
+		GList *items;
+		if (!GTK_IS_TOOLBAR (b->data))
+			continue;
+		items = gtk_container_get_children (GTK_CONTAINER (b->data));
+		for (GList *l = items; l != NULL; l = l->next) {
+			const char *label;
+			if (!GTK_IS_TOOL_BUTTON (l->data))
+				continue;
+			label = gtk_tool_button_get_label (GTK_TOOL_BUTTON (l->data));
+			if (label != NULL && g_str_equal (label, ui->item_key)) {
+				ui->tool = GTK_TOOL_BUTTON (l->data);
+				break;
+			}
+		}
+		g_list_free (items);
+	}
+	g_list_free (boxed);
+	if (ui->tool != NULL) {
+		g_object_add_weak_pointer (G_OBJECT (ui->tool), (gpointer *) &ui->tool);
+		gtk_widget_set_name (GTK_WIDGET (ui->tool), "rtls-toolbar-item");
+		g_signal_connect (ui->tool, "size-allocate", G_CALLBACK (tool_allocated), NULL);
+		style_tool (ui);
+	}
+	g_debug ("REQUIRETLS: toolbar item %s", ui->tool != NULL ? "shown" : "not in the toolbar");
+}
+
+static void
+handlebox_add (GtkContainer *box, GtkWidget *child, gpointer data)
+{
+	RtlsComposeUi *ui = data;
+
+	if (ui->tool != NULL)
+		g_object_remove_weak_pointer (G_OBJECT (ui->tool), (gpointer *) &ui->tool);
+	find_tool (ui);
+}
+
+static gboolean
+menu_destroy (gpointer menu)
+{
+	gtk_widget_destroy (menu);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+menu_closed (GtkMenuShell *menu, gpointer data)
+{
+	g_idle_add (menu_destroy, menu);
+}
+
+void
+rtls_compose_ui_toolbar_clicked (RtlsComposeUi *ui)
+{
+	static const char *const names[]
+	        = { "RequireTLS/Default", "RequireTLS/Require", "RequireTLS/NoRequire" };
+	GtkWidget *menu;
+
+	if (ui == NULL || ui->busy)
+		return;
+	menu = gtk_menu_new ();
+	gtk_widget_set_name (menu, "rtls-toolbar-menu");
+	for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+		GtkAction *a = gtk_action_group_get_action (ui->group, names[i]);
+		gtk_menu_shell_append (GTK_MENU_SHELL (menu), gtk_action_create_menu_item (a));
+	}
+	gtk_widget_show_all (menu);
+	/* the menu goes once it is closed, after the chosen item was activated (GTK closes a
+	 * menu before it activates the item) */
+	g_signal_connect (menu, "deactivate", G_CALLBACK (menu_closed), NULL);
+	if (ui->tool != NULL) {
+		gtk_menu_attach_to_widget (GTK_MENU (menu), GTK_WIDGET (ui->tool), NULL);
+		gtk_menu_popup_at_widget (GTK_MENU (menu), GTK_WIDGET (ui->tool),
+		                          GDK_GRAVITY_SOUTH_WEST, GDK_GRAVITY_NORTH_WEST, NULL);
+	} else {
+		gtk_menu_popup_at_pointer (GTK_MENU (menu), NULL);
+	}
+	gtk_menu_shell_select_first (GTK_MENU_SHELL (menu), FALSE);
+	g_debug ("REQUIRETLS: toolbar menu open");
+}
+
 RtlsComposeUi *
-rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box, GtkWidget *after,
-                        RtlsChoiceFn on_choice, RtlsActionFn on_cancel, gpointer data)
+rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox, const char *item_key,
+                        GtkBox *top_box, GtkWidget *after, RtlsChoiceFn on_choice,
+                        RtlsActionFn on_cancel, gpointer data)
 {
 	RtlsComposeUi *ui = g_new0 (RtlsComposeUi, 1);
 	GtkRadioActionEntry entries[] = {
@@ -151,12 +339,14 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
 		  N_ ("Add \"TLS-Required: No\""), RTLS_CHOICE_NO_REQUIRE },
 	};
 	GtkWidget *content, *area;
+	gint h_idle = 0, h_busy = 0;
 
 	ui->uim = g_object_ref (uim);
 	ui->on_choice = on_choice;
 	ui->on_cancel = on_cancel;
 	ui->data = data;
 	ui->locked = g_ptr_array_new ();
+	ui->item_key = g_strdup (item_key);
 	ui->group = gtk_action_group_new ("RequireTLS");
 	gtk_action_group_set_translation_domain (ui->group, GETTEXT_PACKAGE);
 	gtk_action_group_add_radio_actions (ui->group, entries, G_N_ELEMENTS (entries),
@@ -173,28 +363,36 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
 	}
 	gtk_ui_manager_ensure_update (uim);
 
-	ui->tool = gtk_toggle_tool_button_new ();
-	gtk_tool_item_set_tooltip_text (ui->tool, tooltip_text ());
-	gtk_tool_item_set_is_important (ui->tool, TRUE);
-	gtk_widget_set_name (GTK_WIDGET (ui->tool), "rtls-require-tls-toggle");
-	g_signal_connect (ui->tool, "toggled", G_CALLBACK (tool_toggled), ui);
-	gtk_toolbar_insert (toolbar, ui->tool, -1);
-	gtk_widget_show_all (GTK_WIDGET (ui->tool));
+	if (handlebox != NULL) {
+		ui->handlebox = g_object_ref (handlebox);
+		ui->add_id = g_signal_connect (handlebox, "add", G_CALLBACK (handlebox_add), ui);
+		find_tool (ui);
+	}
 
+	/* The status line: always one line of the same height, idle or sending, so that the
+	 * rows below never move; what does not fit is in the tooltip. */
 	ui->bar = gtk_info_bar_new ();
-	gtk_widget_set_no_show_all (ui->bar, TRUE);
+	gtk_widget_set_name (ui->bar, "rtls-status-line");
 	ui->label = gtk_label_new (NULL);
-	gtk_label_set_line_wrap (GTK_LABEL (ui->label), TRUE);
+	gtk_label_set_line_wrap (GTK_LABEL (ui->label), FALSE);
+	gtk_label_set_single_line_mode (GTK_LABEL (ui->label), TRUE);
+	gtk_label_set_ellipsize (GTK_LABEL (ui->label), PANGO_ELLIPSIZE_END);
 	gtk_label_set_xalign (GTK_LABEL (ui->label), 0.0);
-	gtk_widget_set_tooltip_text (ui->label, tooltip_text ());
 	content = gtk_info_bar_get_content_area (GTK_INFO_BAR (ui->bar));
 	gtk_container_add (GTK_CONTAINER (content), ui->label);
 	gtk_widget_show (ui->label);
 	ui->cancel = gtk_button_new_with_mnemonic (_ ("_Cancel sending"));
-	gtk_widget_set_no_show_all (ui->cancel, TRUE);
 	area = gtk_info_bar_get_action_area (GTK_INFO_BAR (ui->bar));
 	gtk_container_add (GTK_CONTAINER (area), ui->cancel);
 	g_signal_connect (ui->cancel, "clicked", G_CALLBACK (cancel_clicked), ui);
+	gtk_widget_show_all (ui->bar);
+	gtk_label_set_text (GTK_LABEL (ui->label), "Xy");
+	gtk_widget_get_preferred_height (ui->bar, NULL, &h_busy);
+	gtk_widget_hide (ui->cancel);
+	gtk_widget_get_preferred_height (ui->bar, NULL, &h_idle);
+	gtk_widget_set_no_show_all (ui->cancel, TRUE);
+	gtk_widget_set_size_request (ui->bar, -1, MAX (h_busy, h_idle));
+	g_signal_connect (ui->bar, "size-allocate", G_CALLBACK (bar_allocated), ui);
 	gtk_box_pack_start (top_box, ui->bar, FALSE, FALSE, 0);
 	if (after != NULL) {
 		GList *children = gtk_container_get_children (GTK_CONTAINER (top_box));
@@ -203,7 +401,7 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
 		if (pos >= 0)
 			gtk_box_reorder_child (top_box, ui->bar, pos + 1);
 	}
-	update_widgets (ui, NULL);
+	update_widgets (ui);
 	return ui;
 }
 
@@ -211,7 +409,29 @@ void
 rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *reason)
 {
 	ui->choice = choice;
-	update_widgets (ui, reason);
+	g_free (ui->reason);
+	ui->reason = g_strdup (reason);
+	update_widgets (ui);
+}
+
+static void
+show_busy (RtlsComposeUi *ui)
+{
+	guint secs = (guint) ((g_get_monotonic_time () - ui->busy_since) / G_USEC_PER_SEC);
+	g_autofree gchar *line = NULL;
+
+	/* TRANSLATORS: what is going on — seconds since sending began */
+	line = g_strdup_printf (_ ("%s — %u s"), ui->busy_text, secs);
+	show_line (ui, line, line);
+}
+
+static gboolean
+busy_tick (gpointer data)
+{
+	RtlsComposeUi *ui = data;
+
+	show_busy (ui);
+	return G_SOURCE_CONTINUE;
 }
 
 void
@@ -228,13 +448,28 @@ rtls_compose_ui_set_busy (RtlsComposeUi *ui, const char *text, GtkWidget *lock, 
 		}
 	}
 	va_end (ap);
-	gtk_widget_set_sensitive (GTK_WIDGET (ui->tool), FALSE);
+	if (ui->tool != NULL)
+		gtk_widget_set_sensitive (GTK_WIDGET (ui->tool), FALSE);
 	gtk_action_group_set_sensitive (ui->group, FALSE);
-	gtk_label_set_text (GTK_LABEL (ui->label), text);
+	g_free (ui->busy_text);
+	ui->busy_text = g_strdup (text);
+	ui->busy_since = g_get_monotonic_time ();
+	if (ui->busy_timer == 0)
+		ui->busy_timer = g_timeout_add_seconds (1, busy_tick, ui);
+	show_busy (ui);
 	gtk_info_bar_set_message_type (GTK_INFO_BAR (ui->bar), GTK_MESSAGE_INFO);
 	gtk_widget_set_sensitive (ui->cancel, TRUE);
 	gtk_widget_show (ui->cancel);
-	gtk_widget_show (ui->bar);
+}
+
+void
+rtls_compose_ui_set_progress (RtlsComposeUi *ui, const char *text)
+{
+	if (ui == NULL || !ui->busy)
+		return;
+	g_free (ui->busy_text);
+	ui->busy_text = g_strdup (text);
+	show_busy (ui);
 }
 
 void
@@ -247,28 +482,54 @@ rtls_compose_ui_set_idle (RtlsComposeUi *ui)
 	}
 	g_ptr_array_set_size (ui->locked, 0);
 	ui->busy = FALSE;
-	gtk_widget_set_sensitive (GTK_WIDGET (ui->tool), TRUE);
+	if (ui->busy_timer != 0)
+		g_source_remove (ui->busy_timer);
+	ui->busy_timer = 0;
+	g_clear_pointer (&ui->busy_text, g_free);
 	gtk_action_group_set_sensitive (ui->group, TRUE);
 	gtk_widget_hide (ui->cancel);
-	update_widgets (ui, NULL);
+	update_widgets (ui);
+}
+
+static void
+free_common (RtlsComposeUi *ui)
+{
+	if (ui->busy_timer != 0)
+		g_source_remove (ui->busy_timer);
+	if (ui->tool != NULL)
+		g_object_remove_weak_pointer (G_OBJECT (ui->tool), (gpointer *) &ui->tool);
+	if (ui->handlebox != NULL) {
+		g_signal_handler_disconnect (ui->handlebox, ui->add_id);
+		g_object_unref (ui->handlebox);
+	}
+	g_object_unref (ui->group);
+	g_object_unref (ui->uim);
+	g_ptr_array_unref (ui->locked);
+	g_free (ui->item_key);
+	g_free (ui->reason);
+	g_free (ui->busy_text);
+	g_free (ui);
 }
 
 void
 rtls_compose_ui_forget (RtlsComposeUi *ui)
 {
+	GtkAction *first;
+
 	if (ui == NULL)
 		return;
-	/* The window is being destroyed and takes our widgets with it; only let go of them. */
-	g_signal_handlers_disconnect_by_data (ui->tool, ui);
+	/* The window is being destroyed and takes our widgets and its UI manager with it: only
+	 * let go of them. Taking the action group out of the UI manager here would leave its
+	 * Options menu items without their actions, and the UI manager's next update would say
+	 * "missing action RequireTLS/…" for each (issue 15, item 12): the group stays in it and
+	 * goes with it; only its callbacks are cut. */
+	first = gtk_action_group_get_action (ui->group, "RequireTLS/Default");
+	g_signal_handlers_disconnect_by_data (first, ui);
+	g_signal_handlers_disconnect_by_data (ui->bar, ui);
 	g_signal_handlers_disconnect_by_data (ui->cancel, ui);
-	g_signal_handlers_disconnect_by_data (ui->group, ui);
-	gtk_ui_manager_remove_action_group (ui->uim, ui->group);
-	g_object_unref (ui->group);
-	g_object_unref (ui->uim);
 	for (guint i = 0; i < ui->locked->len; i++)
 		g_object_unref (g_ptr_array_index (ui->locked, i));
-	g_ptr_array_unref (ui->locked);
-	g_free (ui);
+	free_common (ui);
 }
 
 void
@@ -278,15 +539,19 @@ rtls_compose_ui_detach (RtlsComposeUi *ui)
 		return;
 	if (ui->busy)
 		rtls_compose_ui_set_idle (ui);
+	/* the menu items first, while their actions are still there */
 	gtk_ui_manager_remove_ui (ui->uim, ui->merge_id);
+	gtk_ui_manager_ensure_update (ui->uim);
 	gtk_ui_manager_remove_action_group (ui->uim, ui->group);
 	gtk_ui_manager_ensure_update (ui->uim);
-	g_object_unref (ui->group);
-	g_object_unref (ui->uim);
-	gtk_widget_destroy (GTK_WIDGET (ui->tool));
+	g_signal_handlers_disconnect_by_data (ui->bar, ui);
 	gtk_widget_destroy (ui->bar);
-	g_ptr_array_unref (ui->locked);
-	g_free (ui);
+	if (ui->tool != NULL) {
+		/* back to the label Claws gave it: a plugin loaded again finds it by that */
+		gtk_tool_button_set_label (ui->tool, ui->item_key);
+		gtk_widget_set_sensitive (GTK_WIDGET (ui->tool), TRUE);
+	}
+	free_common (ui);
 }
 
 gchar *
@@ -328,24 +593,37 @@ typedef struct {
 	RtlsFailureFn done;
 	gpointer data;
 	GtkWindow *parent;
+	gchar *clear_first_hop;
 } FailureCtx;
 
-enum { RESPONSE_EDIT = 1, RESPONSE_KEEP, RESPONSE_DEFAULT };
+enum { RESPONSE_EDIT = 1, RESPONSE_KEEP, RESPONSE_DEFAULT, RESPONSE_SETTINGS };
 
 static gboolean
-confirm_send_default (GtkWindow *parent)
+confirm_send_default (GtkWindow *parent, const char *clear_first_hop)
 {
 	GtkWidget *d = gtk_message_dialog_new (
 	        parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
 	        GTK_BUTTONS_NONE, "%s", _ ("Send this message without REQUIRETLS?"));
+	g_autoptr (GString) text = g_string_new (NULL);
 	gint r;
 
-	gtk_message_dialog_format_secondary_text (
-	        GTK_MESSAGE_DIALOG (d), "%s",
-	        _ ("It will be sent as usual. Servers on the way may then pass it on without TLS, "
-	           "or "
-	           "with a certificate nobody checked, and anyone on those links could read or "
-	           "change it. You asked for REQUIRETLS to prevent exactly that."));
+	if (clear_first_hop != NULL) {
+		g_string_append_printf (
+		        text,
+		        _ ("This account connects to %s without TLS: the message will cross this "
+		           "first hop in clear text, readable and changeable by anyone on that "
+		           "link."),
+		        clear_first_hop);
+		g_string_append (text, "\n\n");
+	}
+	g_string_append (
+	        text, _ ("It will be sent as usual. Servers on the way may then pass it on without "
+	                 "TLS, or with a certificate nobody checked, and anyone on those links "
+	                 "could read or change it. You asked for REQUIRETLS to prevent exactly "
+	                 "that."));
+	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text->str);
+	g_debug ("REQUIRETLS: dialog \"%s\": %s", _ ("Send this message without REQUIRETLS?"),
+	         text->str);
 	gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Cancel"), GTK_RESPONSE_CANCEL,
 	                        _ ("Send _without REQUIRETLS"), GTK_RESPONSE_ACCEPT, NULL);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
@@ -361,38 +639,144 @@ failure_response (GtkDialog *d, gint response, gpointer data)
 	RtlsFailureChoice c = RTLS_FAILURE_EDIT;
 
 	if (response == RESPONSE_DEFAULT) {
-		if (!confirm_send_default (GTK_WINDOW (d)))
+		if (!confirm_send_default (GTK_WINDOW (d), ctx->clear_first_hop))
 			return; /* back to the failure dialog */
 		c = RTLS_FAILURE_SEND_DEFAULT;
 	} else if (response == RESPONSE_KEEP) {
 		c = RTLS_FAILURE_KEEP_QUEUED;
+	} else if (response == RESPONSE_SETTINGS) {
+		c = RTLS_FAILURE_OPEN_SETTINGS;
 	}
 	gtk_widget_destroy (GTK_WIDGET (d));
 	ctx->done (ctx->data, c);
+	g_free (ctx->clear_first_hop);
 	g_free (ctx);
 }
 
 void
-rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text,
-                        gboolean can_keep_queued, RtlsFailureFn done, gpointer data)
+rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, RtlsRefusal refusal,
+                        const char *server, const char *clear_first_hop, RtlsFailureFn done,
+                        gpointer data)
 {
 	FailureCtx *ctx = g_new0 (FailureCtx, 1);
-	GtkWidget *d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT,
-	                                       GTK_MESSAGE_ERROR, GTK_BUTTONS_NONE, "%s", title);
+	g_autofree gchar *fact = NULL, *body = NULL;
+	GtkWidget *d;
 
+	if (refusal == RTLS_REFUSAL_NO_REQUIRETLS)
+		/* the plain fact first, then the details */
+		fact = g_strdup_printf (_ ("The server %s cannot send with REQUIRETLS."),
+		                        server != NULL ? server : "?");
+	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
+	                            GTK_BUTTONS_NONE, "%s", fact != NULL ? fact : title);
+	body = fact != NULL ? g_strdup_printf ("%s\n\n%s", title, text) : g_strdup (text);
 	ctx->done = done;
 	ctx->data = data;
+	ctx->clear_first_hop = g_strdup (clear_first_hop);
 	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: not sent"));
 	gtk_widget_set_name (d, "rtls-failure-dialog");
-	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text);
-	gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send with Default _instead…"), RESPONSE_DEFAULT);
-	if (can_keep_queued)
-		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep queued, retry later"),
-		                       RESPONSE_KEEP);
+	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", body);
+	/* each refusal's own next step first; sending without REQUIRETLS second */
+	switch (refusal) {
+	case RTLS_REFUSAL_CERT:
+		gtk_dialog_add_button (GTK_DIALOG (d),
+		                       _ ("_Save as draft and open the account's REQUIRETLS "
+		                          "settings"),
+		                       RESPONSE_SETTINGS);
+		break;
+	case RTLS_REFUSAL_NO_REQUIRETLS:
+		gtk_dialog_add_button (GTK_DIALOG (d),
+		                       _ ("_Use another submission server for REQUIRETLS…"),
+		                       RESPONSE_SETTINGS);
+		break;
+	case RTLS_REFUSAL_TEMPORARY:
+		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep queued and retry"), RESPONSE_KEEP);
+		break;
+	default:
+		break;
+	}
+	gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send _without REQUIRETLS…"), RESPONSE_DEFAULT);
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_EDIT);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_EDIT);
 	g_signal_connect (d, "response", G_CALLBACK (failure_response), ctx);
+	{
+		g_autofree gchar *one = g_strdup (body);
+		g_strdelimit (one, "\n", ' ');
+		g_debug ("REQUIRETLS: dialog \"%s\": %s | %s", _ ("REQUIRETLS: not sent"),
+		         fact != NULL ? fact : title, one);
+	}
 	gtk_widget_show_all (d);
+}
+
+typedef struct {
+	gchar *title;
+	GtkWidget *page; /* weak */
+} SelectPage;
+
+static gboolean
+select_row (GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer data)
+{
+	gpointer *ctx = data; /* { title, tree view } */
+	gchar *text = NULL;
+	gboolean found;
+
+	if (gtk_tree_model_get_column_type (model, 0) != G_TYPE_STRING)
+		return TRUE;
+	gtk_tree_model_get (model, iter, 0, &text, -1);
+	found = text != NULL && g_str_equal (text, ctx[0]);
+	g_free (text);
+	if (found) {
+		gtk_tree_view_expand_to_path (GTK_TREE_VIEW (ctx[1]), path);
+		gtk_tree_selection_select_path (
+		        gtk_tree_view_get_selection (GTK_TREE_VIEW (ctx[1])), path);
+		g_debug ("REQUIRETLS: preferences page selected: %s", (const char *) ctx[0]);
+	}
+	return found;
+}
+
+/* The first tree view in the window: Claws' page index. */
+static void
+find_tree (GtkWidget *w, gpointer data)
+{
+	gpointer *ctx = data;
+
+	if (ctx[1] != NULL)
+		return;
+	if (GTK_IS_TREE_VIEW (w))
+		ctx[1] = w;
+	else if (GTK_IS_CONTAINER (w))
+		gtk_container_forall (GTK_CONTAINER (w), find_tree, ctx);
+}
+
+static gboolean
+select_page_later (gpointer data)
+{
+	SelectPage *sp = data;
+
+	if (sp->page != NULL) {
+		gpointer ctx[2] = { sp->title, NULL };
+		GtkTreeModel *m;
+		find_tree (gtk_widget_get_toplevel (sp->page), ctx);
+		if (ctx[1] != NULL && (m = gtk_tree_view_get_model (GTK_TREE_VIEW (ctx[1]))) != NULL
+		    && gtk_tree_model_get_n_columns (m) > 0)
+			gtk_tree_model_foreach (m, select_row, ctx);
+		g_object_remove_weak_pointer (G_OBJECT (sp->page), (gpointer *) &sp->page);
+	}
+	g_free (sp->title);
+	g_free (sp);
+	return G_SOURCE_REMOVE;
+}
+
+void
+rtls_ui_prefs_select_page (GtkWidget *page, const char *title)
+{
+	SelectPage *sp = g_new0 (SelectPage, 1);
+
+	sp->title = g_strdup (title);
+	sp->page = page;
+	g_object_add_weak_pointer (G_OBJECT (page), (gpointer *) &sp->page);
+	/* the window is being built and shown: once the main loop (Claws runs one of its own
+	 * for the account preferences) has shown it */
+	g_timeout_add (300, select_page_later, sp);
 }
 
 struct _RtlsMainUi {

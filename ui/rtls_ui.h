@@ -17,17 +17,25 @@ typedef struct _RtlsComposeUi RtlsComposeUi;
 typedef void (*RtlsChoiceFn) (gpointer data, RtlsChoice choice);
 typedef void (*RtlsActionFn) (gpointer data);
 
-/* Adds the three radio items to the composer's Options menu, a padlock toggle to its
- * toolbar, and a status line under the toolbar (packed into @top_box after @after). */
-RtlsComposeUi *rtls_compose_ui_attach (GtkUIManager *uim, GtkToolbar *toolbar, GtkBox *top_box,
-                                       GtkWidget *after, RtlsChoiceFn on_choice,
-                                       RtlsActionFn on_cancel, gpointer data);
+/* Adds the three radio items to the composer's Options menu and a status line under the
+ * toolbar (packed into @top_box after @after), and dresses the composer's toolbar item: the
+ * button Claws made in the toolbar inside @handlebox for our plugin toolbar item, found by
+ * its label @item_key (Claws labels plugin items so), again whenever Claws rebuilds the
+ * toolbar. Without such an item the choice is in the Options menu only. */
+RtlsComposeUi *rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox,
+                                       const char *item_key, GtkBox *top_box, GtkWidget *after,
+                                       RtlsChoiceFn on_choice, RtlsActionFn on_cancel,
+                                       gpointer data);
+/* The toolbar item was clicked: the three choices in a menu under it. */
+void rtls_compose_ui_toolbar_clicked (RtlsComposeUi *ui);
 /* Shows @choice everywhere without calling back; @reason may be NULL. */
 void rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *reason);
 /* While the plugin sends: the status line shows @text and a Cancel button; the composer's
  * own widgets (@lock, any number, NULL-terminated) are made insensitive. */
 void rtls_compose_ui_set_busy (RtlsComposeUi *ui, const char *text, GtkWidget *lock,
                                ...) G_GNUC_NULL_TERMINATED;
+/* While busy: @text says what is going on now (server, stage); the line adds the time. */
+void rtls_compose_ui_set_progress (RtlsComposeUi *ui, const char *text);
 void rtls_compose_ui_set_idle (RtlsComposeUi *ui);
 /* Removes everything it added; the composer stays as it was before. */
 void rtls_compose_ui_detach (RtlsComposeUi *ui);
@@ -41,17 +49,33 @@ gchar *rtls_ui_row_value (GtkWidget *entry);
 void rtls_ui_row_clear (GtkWidget *combo, GtkWidget *entry);
 
 typedef enum {
-	RTLS_FAILURE_EDIT,         /* back to editing */
-	RTLS_FAILURE_KEEP_QUEUED,  /* keep it queued, retry later (temporary failures only) */
-	RTLS_FAILURE_SEND_DEFAULT, /* confirmed: send without REQUIRETLS */
+	RTLS_FAILURE_EDIT,          /* back to editing */
+	RTLS_FAILURE_KEEP_QUEUED,   /* keep it queued, retry later (temporary failures only) */
+	RTLS_FAILURE_SEND_DEFAULT,  /* confirmed: send without REQUIRETLS */
+	RTLS_FAILURE_OPEN_SETTINGS, /* save to Drafts, close, open the account's REQUIRETLS page */
 } RtlsFailureChoice;
+
+/* What kind of refusal: each has its own next step. */
+typedef enum {
+	RTLS_REFUSAL_OTHER,
+	RTLS_REFUSAL_CERT,          /* the certificate did not verify */
+	RTLS_REFUSAL_NO_REQUIRETLS, /* the server does not offer REQUIRETLS */
+	RTLS_REFUSAL_TEMPORARY,     /* try again later */
+} RtlsRefusal;
 
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
 
-/* Non-modal: explains @text, offers the choices, and calls @done once. Sending with Default
- * is offered only behind a second, explicit confirmation that names the risk. */
+/* Non-modal: explains @text, offers the next step for @refusal first, and calls @done once.
+ * @server ("host:port") is the server that refused. Sending without REQUIRETLS is offered
+ * second, only behind an explicit confirmation that names the risk; @clear_first_hop, when
+ * not NULL, names the server Claws Mail itself would then reach without TLS. */
 void rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text,
-                             gboolean can_keep_queued, RtlsFailureFn done, gpointer data);
+                             RtlsRefusal refusal, const char *server, const char *clear_first_hop,
+                             RtlsFailureFn done, gpointer data);
+
+/* Inside a preferences window that is being built: selects the page titled @title in its
+ * page index once the window is shown. */
+void rtls_ui_prefs_select_page (GtkWidget *page, const char *title);
 
 G_END_DECLS
 

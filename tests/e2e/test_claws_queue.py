@@ -5,7 +5,7 @@
 Tools → Send queued REQUIRETLS messages: success, refusal (no REQUIRETLS), temporary failure,
 and Cancel, each shown in the queue window (its text asserted through the plugin's debug log)
 with the message where it must be. Then the delivery rows after the composer's sends: a
-refusal sent again with "Send with Default instead" is recorded as sent without REQUIRETLS,
+refusal sent again with "Send without REQUIRETLS…" is recorded as sent without REQUIRETLS,
 a cancel before the greeting is "not sent", a helper SIGKILLed after the final "." is "not
 confirmed"; who accepted and who refused are filled only when it happened. Assertions are on
 what the servers received, the MH folders and the journal."""
@@ -187,7 +187,7 @@ try:
             if win:
                 c.xdo("windowclose", win)
 
-        # 5. composer: refused, then "Send with Default instead" (Claws sends it itself, to
+        # 5. composer: refused, then "Send without REQUIRETLS…" (Claws sends it itself, to
         # the account's server: the "good" peer)
         restart(c, bare.port, True)
         good.clear()
@@ -199,7 +199,7 @@ try:
         for attempt in range(3):
             if not dlg or not c.windows("REQUIRETLS: not sent"):
                 break
-            c.keys(dlg, "alt+i")
+            c.keys(dlg, "alt+w")  # "Send _without REQUIRETLS…"
             time.sleep(2)
             c.xdo("key", "alt+w")  # the confirmation: Send without REQUIRETLS
             msgs = D.wait_events(good, "message", 1, timeout=12)

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end (issue 15, items 1, 8, 9): each refusal of a Require TLS message has its own
+next step, one click away, in real Claws Mail under Xvfb.
+
+- certificate not verified → "Save as draft and open the account's REQUIRETLS settings": the
+  message is in Drafts with its choice, the composer is closed, the account preferences are
+  open at the REQUIRETLS page;
+- a server without REQUIRETLS → the fact first, "Use another submission server for
+  REQUIRETLS…": the same;
+- temporary → "Keep queued and retry": the composer closes, the entry waits in the queue;
+- "Send without REQUIRETLS…" stays, second, behind a confirmation that, on an account
+  without TLS, says the message crosses the first hop in clear text; Cancel there leads
+  back.
+Asserted on the window texts the plugin logs, the windows, what the servers received and
+the MH folders."""
+import os
+import re
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+D.require("import")
+
+T.plan(19)
+
+NOT_SENT = "REQUIRETLS: not sent"
+
+
+def wait_log(c, needle, before, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if c.log_text().count(needle) > before:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def dialogs(text):
+    return re.findall(r"REQUIRETLS: dialog \"[^\"]*\": (.*)", text)
+
+
+def with_subject(c, folder, subject):
+    return [n for n in c.folder(folder) if f"Subject: {subject}".encode() in c.read(folder, n)]
+
+
+def refuse(c, subject):
+    """Require TLS, Send: the refusal dialog (its id) and the texts shown since."""
+    mark = len(c.log_text())
+    w = c.compose(subject)
+    c.choose(w, "t")
+    c.keys(w, "ctrl+Return")
+    dlg = c.wait_window(NOT_SENT, 30)
+    time.sleep(0.8)
+    return w, dlg, mark
+
+
+def settings_step(c, dlg, key, subject, mark, shot):
+    """Presses the next-step button; TRUE when the draft is saved with its choice, the
+    composer closed, and the account preferences opened at the REQUIRETLS page."""
+    n = c.log_text().count("REQUIRETLS: preferences page selected: REQUIRETLS")
+    c.keys(dlg, key)
+    prefs = c.wait_window("Account preferences", 20)
+    ok_page = wait_log(c, "REQUIRETLS: preferences page selected: REQUIRETLS", n, 10)
+    time.sleep(1.0)
+    c.screenshot(shot)
+    drafts = with_subject(c, "draft", subject)
+    kept = len(drafts) == 1 and b"X-RequireTLS-Request: require" in c.read("draft", drafts[0])
+    closed = c.wait_gone(f"{subject} - Compose", 10)
+    if prefs:
+        c.keys(prefs, "Escape")  # Cancel: nothing changed
+        c.wait_gone("Account preferences", 10)
+    return prefs is not None and ok_page and kept and closed, (prefs, ok_page, drafts, closed)
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+otherca = os.path.join(certs, "otherca.pem")
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=600) as peer, \
+         T.smtp_peer(certs, "--starttls", "--hide-requiretls", lifetime=600) as bare, \
+         T.smtp_peer(certs, "--starttls", "--reject-mail=451", lifetime=600) as temp:
+        # ---- 1. the certificate does not verify (the account trusts another CA)
+        c = D.Claws(x, peer.port, otherca, T.HELPER)
+        c.start()
+        w, dlg, mark = refuse(c, "rtls-ref-cert")
+        T.ok(dlg is not None, "a certificate failure: the refusal dialog")
+        texts = dialogs(c.log_text()[mark:])
+        T.ok(texts and texts[-1].startswith("The message was not sent"),
+             "it says the message was not sent", texts[-1:])
+        c.screenshot("composer-refused-certificate")
+        T.ok(peer.events("mail") == [], "nothing reached the server", peer.events())
+        ok, why = settings_step(c, dlg, "alt+s", "rtls-ref-cert", mark, "account-requiretls-page")
+        T.ok(ok, "\"Save as draft and open the account's REQUIRETLS settings\": saved to "
+                 "Drafts with its choice, composer closed, the account's REQUIRETLS page open",
+             why)
+        T.ok(c.folder("queue") == [] and peer.events("mail") == [],
+             "no queue entry is left, and still nothing was sent", c.folder("queue"))
+        c.stop()
+        logs = [c.log_text()]
+
+        # ---- 2. a server without REQUIRETLS; the downgrade's confirmation on an account
+        # without TLS (ssl_smtp=0 in the test profile) names the clear-text first hop
+        c = D.Claws(x, peer.port, ca, T.HELPER,
+                    plugin_conf_extra=f"host=localhost\nport={bare.port}\nstarttls=true\n")
+        c.start()
+        w, dlg, mark = refuse(c, "rtls-ref-bare")
+        texts = dialogs(c.log_text()[mark:])
+        T.ok(dlg is not None and texts
+             and texts[-1].startswith(f"The server localhost:{bare.port} cannot send with "
+                                      "REQUIRETLS."),
+             "no REQUIRETLS: the dialog leads with the plain fact", texts[-1:])
+        c.screenshot("composer-require-tls-refused")
+        n = c.log_text().count("REQUIRETLS: dialog")
+        c.keys(dlg, "alt+w")  # "Send _without REQUIRETLS…"
+        confirm = c.wait_window("Send this message without REQUIRETLS?", 3) or \
+            (wait_log(c, "REQUIRETLS: dialog", n, 5) or None)
+        texts = dialogs(c.log_text()[mark:])
+        T.ok(texts and texts[-1].startswith(
+                 "This account connects to localhost without TLS: the message will cross "
+                 "this first hop in clear text"),
+             "the downgrade's confirmation says the first hop is in clear text", texts[-1:])
+        c.screenshot("composer-downgrade-confirmation")
+        c.keys(None, "Escape")  # Cancel: back to the refusal
+        time.sleep(1)
+        T.ok(c.windows(NOT_SENT) != [] and bare.events("mail") == []
+             and peer.events("mail") == [],
+             "Cancel leads back to the refusal; nothing was sent")
+        dlg = c.wait_window(NOT_SENT, 5)
+        ok, why = settings_step(c, dlg, "alt+u", "rtls-ref-bare", mark, "account-requiretls-page-2")
+        T.ok(ok, "\"Use another submission server for REQUIRETLS…\": draft saved, composer "
+                 "closed, the account's REQUIRETLS page open", why)
+        T.ok(c.folder("queue") == [] and bare.events("mail") == [],
+             "no queue entry left; nothing sent", c.folder("queue"))
+
+        # the downgrade itself, confirmed: Claws sends it, without REQUIRETLS
+        c.remote("--select", f"#mh/Mailbox/draft/{with_subject(c, 'draft', 'rtls-ref-bare')[0]}")
+        time.sleep(1.5)
+        main = c.wait_window("Claws Mail", 5)
+        c.keys(main, "alt+m", "e")
+        w = c.wait_window("rtls-ref-bare", 15)
+        T.ok(w is not None, "the draft re-opens")
+        mark = len(c.log_text())
+        c.keys(w, "ctrl+Return")
+        dlg = c.wait_window(NOT_SENT, 30)
+        time.sleep(0.8)
+        c.keys(dlg, "alt+w")
+        time.sleep(1.5)
+        c.keys(None, "alt+w")  # the confirmation's "Send _without REQUIRETLS"
+        msgs = D.wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and not msgs[0].get("requireTLS") and bare.events("mail") == [],
+             "confirmed: Claws sends it through the account's own server, without REQUIRETLS",
+             msgs)
+        time.sleep(1.5)
+        T.ok(len(with_subject(c, "sent", "rtls-ref-bare")) == 1
+             and with_subject(c, "draft", "rtls-ref-bare") == [],
+             "one Sent copy, the draft gone", (c.folder("sent"), c.folder("draft")))
+        T.ok("sending without REQUIRETLS after explicit confirmation" in c.log_text()[mark:],
+             "the log names the act as the button does")
+        c.stop()
+        logs.append(c.log_text())
+
+        peer.clear()
+
+        # ---- 3. temporary (451 to MAIL FROM): keep queued and retry
+        c = D.Claws(x, peer.port, ca, T.HELPER,
+                    plugin_conf_extra=f"host=localhost\nport={temp.port}\nstarttls=true\n")
+        c.start()
+        w, dlg, mark = refuse(c, "rtls-ref-temp")
+        T.ok(dlg is not None, "a temporary refusal: the dialog")
+        c.screenshot("composer-refused-temporary")
+        c.keys(dlg, "alt+k")  # "_Keep queued and retry"
+        T.ok(c.wait_gone(f"rtls-ref-temp - Compose", 10), "Keep queued and retry closes the composer")
+        time.sleep(1)
+        q = with_subject(c, "queue", "rtls-ref-temp")
+        T.ok(len(q) == 1 and b"X-RequireTLS-Request: require" in c.read("queue", q[0]),
+             "the message waits in the queue, still Require TLS", c.folder("queue"))
+        T.ok(temp.events("message") == [] and peer.events("mail") == [],
+             "nothing was accepted anywhere", (temp.events("message"), peer.events("mail")))
+        c.stop()
+        logs.append(c.log_text())
+        T.ok(all("missing action" not in log for log in logs),
+             "no 'missing action' warning in the logs of the three Claws runs")
+finally:
+    x.stop()
+T.done()

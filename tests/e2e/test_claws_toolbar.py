@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end (issue 15, items 6, 7, 11, 12): the composer's toolbar item and status line in
+real Claws Mail under Xvfb.
+
+- The item is a Claws plugin toolbar item: the plugin puts it into the compose toolbar once
+  (toolbar_compose.xml), Preferences → Toolbars → Compose Window lists it, Delete takes it
+  out of the composer's toolbar, and Add (item type "Plugins") puts it back; the button still
+  switches the choice (a menu of the three), and the server receives REQUIRETLS.
+- The status line is one line of one height whatever it says (Default, Require TLS, a rule,
+  Don't require TLS, sending): the rows below never move; no part of it said twice.
+- The send wait names the server, the stage and the seconds.
+- Closing composers leaves no "Gtk-WARNING ... missing action RequireTLS/..." in Claws' log.
+Asserted on what the plugin logs of the texts it shows (claws-mail --debug), on the toolbar
+file Claws saved, on what the servers received and on the MH folders."""
+import os
+import re
+import time
+
+import clawsdriver as D
+from clawsdriver import T
+
+D.require("import")
+
+T.plan(29)
+
+KEY = "REQUIRETLS/TLS on every hop"
+STATUS = "REQUIRETLS: status line: "
+# Preferences at 0,0, 1000x800 (test_claws_prefs.py does the same): the page index and the
+# Toolbars → Compose Window page of Claws 4.1.1 / 4.3.1
+PREFS_COMPOSE_WINDOW = (103, 524)
+PREFS_ROW_SEND = (261, 298)
+PREFS_DELETE = (411, 225)
+PREFS_ADD = (251, 225)
+PREFS_ITEM_TYPE = (620, 79)
+PREFS_OK = (952, 778)
+
+
+def wait_log(c, needle, before, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if c.log_text().count(needle) > before:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def status_lines(text):
+    return re.findall(r"REQUIRETLS: status line: (.*)", text)
+
+
+def heights(text):
+    return [int(h) for h in re.findall(r"REQUIRETLS: status line height (\d+)", text)]
+
+
+def toolbar_file(c):
+    try:
+        with open(os.path.join(c.prof, "toolbar_compose.xml")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def click(c, xy, pause=1.0):
+    c.xdo("mousemove", str(xy[0]), str(xy[1]))
+    c.xdo("click", "1")
+    time.sleep(pause)
+
+
+def click_item(c, w, mark):
+    """Clicks the toolbar item where the plugin says it is (the composer at 0,0)."""
+    c.xdo("windowmove", w, "0", "0")
+    time.sleep(0.8)
+    at = re.findall(r"toolbar item at (\d+),(\d+) size (\d+)x(\d+)", c.log_text())
+    if not at:
+        return False
+    x, y, wd, ht = (int(v) for v in at[-1])
+    n = c.log_text().count("REQUIRETLS: toolbar menu open")
+    click(c, (x + wd // 2, y + ht // 2), 0.8)
+    return (x, y + ht) if wait_log(c, "REQUIRETLS: toolbar menu open", n, 5) else None
+
+
+def pick(c, under, k):
+    """Clicks entry @k of the menu that opened under the item (Default, Require TLS, Don't
+    require TLS: rows of about 25 pixels from the item's bottom edge)."""
+    if under is not None:
+        click(c, (under[0] + 60, under[1] + 16 + 25 * k), 0.8)
+
+
+def open_toolbar_prefs(c):
+    main = c.wait_window("Claws Mail", 5)
+    c.keys(main, "alt+c", "r")
+    time.sleep(1.5)
+    prefs = [w for w in c.windows("Preferences") if c.xdo("getwindowname", w) == "Preferences"]
+    if not prefs:
+        return None
+    p = prefs[0]
+    c.xdo("windowsize", p, "1000", "800")
+    c.xdo("windowmove", p, "0", "0")
+    time.sleep(1)
+    click(c, PREFS_COMPOSE_WINDOW, 1.5)
+    return p
+
+
+def ok_prefs(c, p):
+    click(c, PREFS_OK, 1.5)
+    return c.wait_gone("Preferences", 10)
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=600) as peer:
+        c = D.Claws(x, peer.port, ca, T.HELPER,
+                    plugin_conf_extra="\n[rule 1]\npattern=*.example.gov\naction=require\n")
+        c.start()
+        xml = toolbar_file(c)
+        T.ok(f'text="{KEY}" action="A_CLAWS_PLUGINS"' in xml,
+             "the plugin put its item into the compose toolbar (toolbar_compose.xml)", xml)
+        T.ok(os.path.exists(os.path.join(c.prof, "requiretls-toolbar")),
+             "and noted that it did, once")
+
+        # ---- the item in the composer: three states, one label style, the choice switches
+        mark = len(c.log_text())
+        w = c.compose("rtls-tb-one")
+        T.ok("REQUIRETLS: toolbar item shown" in c.log_text()[mark:],
+             "the composer's toolbar has the item")
+        under = click_item(c, w, mark)
+        T.ok(under is not None, "clicking it opens the menu of the three choices")
+        c.screenshot("composer-toolbar-menu")
+        n = c.log_text().count("REQUIRETLS: choice require\n")
+        pick(c, under, 1)
+        T.ok(wait_log(c, "REQUIRETLS: choice require\n", n, 5),
+             "its menu sets Require TLS")
+        time.sleep(0.5)
+        c.screenshot("composer-require-tls")
+        lines = status_lines(c.log_text()[mark:])
+        T.ok(lines and lines[-1].startswith("Require TLS: ") and "not at all" in lines[-1]
+             and lines[-1].count("Require TLS") == 1,
+             "the status line says what Require TLS means, once", lines[-1:])
+        c.keys(w, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
+             "the server received the message with REQUIRETLS", msgs)
+        T.ok(c.wait_gone("rtls-tb-one - Compose", 15), "the composer closes after success")
+        peer.clear()
+
+        # ---- Don't require TLS by the item; a rule's reason; one line, one height
+        mark = len(c.log_text())
+        w = c.compose("rtls-tb-two", to="carol@example.gov")
+        time.sleep(1.5)
+        lines = status_lines(c.log_text()[mark:])
+        T.ok(lines and lines[-1].startswith("Require TLS — rule: *.example.gov")
+             and lines[-1].count("Require TLS") == 1,
+             "a rule: the line names the choice and the rule, no repetition", lines[-1:])
+        under = click_item(c, w, mark)
+        n = c.log_text().count("REQUIRETLS: choice no-require\n")
+        pick(c, under, 2)
+        T.ok(wait_log(c, "REQUIRETLS: choice no-require\n", n, 5),
+             "the item's menu sets Don't require TLS")
+        time.sleep(1.0)
+        c.screenshot("composer-dont-require-tls")
+        lines = status_lines(c.log_text()[mark:])
+        last = lines[-1] if lines else ""
+        T.ok(last.startswith("Don't require TLS — chosen by hand; rule *.example.gov asks for "
+                             "Require TLS") and last.count("Don't require TLS") == 1,
+             "chosen by hand against a rule: one line says both, once each", last)
+        hs = heights(c.log_text()[mark:])
+        T.ok(len(set(hs)) == 1, "the status line kept one height through every text", hs)
+        c.keys(w, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 1)
+        hdr = msgs[0].get("headers", "") if msgs else ""
+        T.ok(len(msgs) == 1 and not msgs[0].get("requireTLS")
+             and re.search(r"(?im)^TLS-Required: No\r?$", hdr) is not None,
+             "sent by Claws with TLS-Required: No, without REQUIRETLS", msgs)
+        c.wait_gone("rtls-tb-two - Compose", 15)
+        peer.clear()
+
+        # ---- Preferences → Toolbars → Compose Window: the item is listed; Delete; OK
+        p = open_toolbar_prefs(c)
+        T.ok(p is not None, "Preferences → Toolbars → Compose Window opens")
+        c.screenshot("prefs-toolbar-compose")
+        # the item is the last row of the list
+        row_y = 298 + 26 * (len(re.findall(r"^\t<(?:item|separator)", toolbar_file(c),
+                                               re.M)) - 1)
+        click(c, (344, row_y))
+        click(c, PREFS_DELETE)
+        T.ok(ok_prefs(c, p), "Delete, then OK closes the preferences")
+        T.ok(KEY not in toolbar_file(c), "the item is no longer in the compose toolbar",
+             toolbar_file(c))
+        mark = len(c.log_text())
+        w = c.compose("rtls-tb-three")
+        T.ok("REQUIRETLS: toolbar item not in the toolbar" in c.log_text()[mark:]
+             and "REQUIRETLS: toolbar item shown" not in c.log_text()[mark:],
+             "a new composer has no such item; the Options menu still has the choice")
+        c.choose(w, "n")
+        time.sleep(0.5)
+        lines = status_lines(c.log_text()[mark:])
+        last = lines[-1] if lines else ""
+        T.ok(last.startswith("Don't require TLS: ") and "without TLS" in last
+             and "TLS-Required" not in last,
+             "Don't require TLS says what it means for the person, not the header", last)
+        c.choose(w, "t")
+        c.keys(w, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
+             "without the item, Require TLS by the menu still goes with REQUIRETLS", msgs)
+        c.wait_gone("rtls-tb-three - Compose", 15)
+        peer.clear()
+
+        # ---- and added back: Item type "Plugins" offers it; Add; OK
+        c.stop()
+        c.start()  # a restart does not put it back by itself
+        T.ok(KEY not in toolbar_file(c), "a restart leaves the toolbar as the person set it")
+        p = open_toolbar_prefs(c)
+        click(c, PREFS_ROW_SEND)  # a row: its icon is the one the new item gets
+        click(c, PREFS_ITEM_TYPE, 1.0)
+        c.keys(None, "Down", "Return")  # "User Action" is greyed out without actions
+        c.screenshot("prefs-toolbar-plugin-item")
+        click(c, PREFS_ADD)
+        T.ok(ok_prefs(c, p), "Add, then OK closes the preferences")
+        T.ok(f'text="{KEY}" action="A_CLAWS_PLUGINS"' in toolbar_file(c),
+             "the item is back in the compose toolbar", toolbar_file(c))
+        mark = len(c.log_text())
+        w = c.compose("rtls-tb-four")
+        T.ok("REQUIRETLS: toolbar item shown" in c.log_text()[mark:],
+             "a new composer shows it again")
+        under = click_item(c, w, mark)
+        n = c.log_text().count("REQUIRETLS: choice require\n")
+        pick(c, under, 1)
+        wait_log(c, "REQUIRETLS: choice require\n", n, 5)
+        c.keys(w, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 1)
+        T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
+             "the item put back still switches the choice: REQUIRETLS on the wire", msgs)
+        c.wait_gone("rtls-tb-four - Compose", 15)
+        time.sleep(1)
+        sent = [n for n in c.folder("sent") if b"Subject: rtls-tb-" in c.read("sent", n)]
+        T.ok(len(sent) == 4 and c.folder("queue") == [],
+             "four Sent copies, one each, and an empty queue", (c.folder("sent"), c.folder("queue")))
+
+        # ---- the send wait: server, stage, seconds, on the same one line
+        stall = ("send 220 stall.localhost ESMTP\nexpect ^EHLO\n"
+                 "send 250-stall.localhost\nsend 250-REQUIRETLS\nsend 250 8BITMIME\nsleep 60\n")
+        with T.hostile(certs, stall, tls="implicit", lifetime=120) as h:
+            c.stop()
+            rc = os.path.join(c.prof, "requiretlsrc")
+            with open(rc) as f:
+                text = f.read()
+            with open(rc, "w") as f:
+                f.write(text.replace("[account-1]\n", "[account-1]\nhost=localhost\n"
+                                     f"port={h.port}\nstarttls=false\n", 1))
+            c.start()
+            mark = len(c.log_text())
+            w = c.compose("rtls-tb-wait")
+            c.choose(w, "t")
+            c.keys(w, "ctrl+Return")
+            time.sleep(5)
+            c.screenshot("composer-sending")
+            waits = [ln for ln in status_lines(c.log_text()[mark:])
+                     if ln.startswith(f"Sending with REQUIRETLS to localhost:{h.port} — ")]
+            secs = {int(m.group(1)) for m in (re.search(r" — (\d+) s$", ln) for ln in waits) if m}
+            T.ok(waits and len(secs) >= 3 and any(" — asking what the server supports — " in ln
+                                                  or " — sending the envelope — " in ln
+                                                  for ln in waits),
+                 "the wait names the server, the stage and the seconds, counting", waits[-4:])
+            hs = heights(c.log_text()[mark:])
+            T.ok(len(set(hs)) == 1, "the line keeps its height while sending", hs)
+            c.keys(w, "alt+c")  # "Cancel sending" on the status line
+            dlg = c.wait_window("REQUIRETLS: not sent", 15)
+            if dlg:
+                c.keys(dlg, "Return")  # back to editing
+            time.sleep(1)
+            c.keys(w, "ctrl+w")
+            d = c.wait_window("Discard message", 10)
+            if d:
+                c.keys(d, "alt+d")  # "_Discard"
+            T.ok(c.wait_gone("rtls-tb-wait", 10)
+                 and not any(e.get("line", "").upper().startswith("MAIL") for e in h.events()),
+                 "cancelled: nothing was sent, and the composer closes", h.events())
+            c.stop()
+        log = c.log_text()
+        T.ok("missing action" not in log,
+             "no 'missing action RequireTLS/…' in Claws' log after closing the composers",
+             [line for line in log.splitlines() if "missing action" in line][:3])
+finally:
+    x.stop()
+T.done()
