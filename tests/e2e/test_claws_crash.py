@@ -150,11 +150,14 @@ try:
                     helpers = helpers_of(pid) if pid else []
                     m = re.search(r"envid=(rtls-[0-9a-f]+)\t[^\n]*result=started", c.journal())
                     envid = m.group(1) if m else "?"
+                    # Claws first: killed in that order, Claws never sees its helper die
+                    # (the other order lets a slow machine's Claws take the helper's death
+                    # as a result before its own kill lands, a different scenario)
+                    if pid:
+                        os.kill(pid, signal.SIGKILL)
                     if helper_killed:
                         for hp in helpers:
                             os.kill(hp, signal.SIGKILL)
-                    if pid:
-                        os.kill(pid, signal.SIGKILL)
                     c.proc.wait(20)
                     c.proc = None
                     T.ok(reached and pid and len(helpers) == 1 and m is not None,
