@@ -48,6 +48,7 @@ typedef struct {
 	GPtrArray *rcpts;         /* RtlsRcptResult*, one per envelope recipient */
 	gboolean sent;            /* the final "." was answered 250 */
 	gboolean not_confirmed;   /* the final "." was sent but no valid reply came */
+	const char *cert_problem; /* the certificate was refused: why (RtlsTlsConfig), static */
 } RtlsOutcome;
 
 void rtls_outcome_init (RtlsOutcome *out);

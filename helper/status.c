@@ -69,6 +69,7 @@ rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome, const 
 		if (outcome->enhanced[0] != '\0')
 			status_add (s, "enhanced-code", outcome->enhanced);
 		status_add (s, "server-text", outcome->server_text);
+		status_add (s, "cert-problem", outcome->cert_problem);
 		if (outcome->size_sent > 0) {
 			g_autofree gchar *size
 			        = g_strdup_printf ("%" G_GUINT64_FORMAT, outcome->size_sent);

@@ -24,6 +24,7 @@ struct _RtlsTls {
 	gchar *host;                           /* reference identity */
 	gchar **pins;                          /* acceptable SPKI pins, may be NULL */
 	GError *verify_error;                  /* why the verify callback refused */
+	const char **cert_problem;             /* RtlsTlsConfig.cert_problem */
 	gboolean handshake_done;               /* close_notify only after a handshake */
 };
 
@@ -56,6 +57,13 @@ rtls_tls_spki_sha256 (const gnutls_datum_t *der, GError **error)
 
 /* Runs inside the handshake (gnutls_certificate_set_verify_function): a refusal here aborts
  * the handshake, so not one byte of SMTP is exchanged with an unverified peer. */
+static void
+tls_cert_problem (RtlsTls *tls, const char *what)
+{
+	if (tls->cert_problem != NULL)
+		*tls->cert_problem = what;
+}
+
 static int
 tls_verify_cb (gnutls_session_t session)
 {
@@ -76,24 +84,33 @@ tls_verify_cb (gnutls_session_t session)
 		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
 		             _ ("cannot verify the certificate of %s: %s"), tls->host,
 		             gnutls_strerror (r));
+		tls_cert_problem (tls, "error");
 		return -1;
 	}
 	if (status != 0) {
 		gnutls_datum_t text = { NULL, 0 };
-		const char *why;
+		const char *why, *what;
 
-		if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
 			why = _ ("the certificate is not valid for this host name");
-		else if (status & GNUTLS_CERT_EXPIRED)
+			what = "name";
+		} else if (status & GNUTLS_CERT_EXPIRED) {
 			why = _ ("the certificate has expired");
-		else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+			what = "expired";
+		} else if (status & GNUTLS_CERT_NOT_ACTIVATED) {
 			why = _ ("the certificate is not valid yet");
-		else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+			what = "not-active";
+		} else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
 			why = _ ("the certificate is not signed by a trusted authority");
-		else if (status & GNUTLS_CERT_REVOKED)
+			what = "untrusted";
+		} else if (status & GNUTLS_CERT_REVOKED) {
 			why = _ ("the certificate has been revoked");
-		else
+			what = "revoked";
+		} else {
 			why = _ ("the certificate is not trusted");
+			what = "other";
+		}
+		tls_cert_problem (tls, what);
 		gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0);
 		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
 		             _ ("TLS certificate of %s refused: %s (%s)"), tls->host, why,
@@ -109,11 +126,14 @@ tls_verify_cb (gnutls_session_t session)
 		if (chain == NULL || chain_len == 0) {
 			g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
 			             _ ("%s sent no certificate"), tls->host);
+			tls_cert_problem (tls, "none");
 			return -1;
 		}
 		have = rtls_tls_spki_sha256 (&chain[0], &tls->verify_error);
-		if (have == NULL)
+		if (have == NULL) {
+			tls_cert_problem (tls, "error");
 			return -1;
+		}
 		for (guint i = 0; tls->pins[i] != NULL; i++)
 			match = match || strcmp (tls->pins[i], have) == 0;
 		if (!match) {
@@ -121,6 +141,7 @@ tls_verify_cb (gnutls_session_t session)
 			             _ ("the public key of %s (sha256 %s) does not match "
 			                "--pin-sha256"),
 			             tls->host, have);
+			tls_cert_problem (tls, "pin");
 			return -1;
 		}
 	}
@@ -211,6 +232,7 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 	tls->fd = fd;
 	tls->host = g_strdup (config->host);
 	tls->pins = g_strdupv ((gchar **) config->pins);
+	tls->cert_problem = config->cert_problem;
 
 	if ((tls->cred = tls_shared_trust (config, error)) == NULL)
 		return NULL;

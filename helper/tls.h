@@ -14,6 +14,11 @@ typedef struct {
 	const char *host;        /* reference identity (RFC 7817 / RFC 6125): name or IP literal */
 	const char *ca_file;     /* PEM trust anchors, NULL for the system store */
 	const char *const *pins; /* base64 SHA-256 of the SubjectPublicKeyInfo; NULL: no pin */
+	/* Optional: set to what was wrong with the certificate when the handshake refused it,
+	 * one of "name", "expired", "not-active", "untrusted", "revoked", "other", "pin",
+	 * "none" (the peer sent none), "error" (it could not be checked): a fact the caller
+	 * can put into words of its own, in its own language. */
+	const char **cert_problem;
 } RtlsTlsConfig;
 
 typedef struct _RtlsTls RtlsTls;

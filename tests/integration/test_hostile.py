@@ -36,16 +36,22 @@ def nothing_received(r, got, peer):
 
 
 # --- certificates: the handshake fails and not one byte of SMTP is exchanged -------------
+# The status record says what was wrong, as a fact the plugin puts into its own words.
+PROBLEM = {"wrongname": "name", "selfsigned": "untrusted", "expired": "expired",
+           "unknownca": "untrusted"}
 for cert in ["wrongname", "selfsigned", "expired", "unknownca"]:
-    case(f"certificate {cert}: refused in the handshake, exit 69, nothing sent",
-         "send 220 should never be read\nrecv-all\n", ["--require-tls"], 69, nothing_received,
+    case(f"certificate {cert}: refused in the handshake, exit 69, nothing sent, "
+         f"cert-problem={PROBLEM[cert]}",
+         "send 220 should never be read\nrecv-all\n", ["--require-tls"], 69,
+         lambda r, got, p, want=PROBLEM[cert]: nothing_received(r, got, p)
+         and r.status.get("cert-problem") == want,
          cert=cert)
 
 # A pin that does not match refuses a certificate that is otherwise fine.
 case("--pin-sha256 mismatch: refused, exit 69, nothing sent",
      "send 220 should never be read\nrecv-all\n",
      ["--require-tls", "--pin-sha256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="], 69,
-     nothing_received)
+     lambda r, got, p: nothing_received(r, got, p) and r.status.get("cert-problem") == "pin")
 
 # --- STARTTLS mode -----------------------------------------------------------------------
 case("REQUIRETLS advertised only before STARTTLS: no MAIL, exit 69",
