@@ -267,7 +267,7 @@ handle (MsgInfo *msginfo)
 	         match == RTLS_BOUNCE_OURS         ? "ours"
 	         : match == RTLS_BOUNCE_UNVERIFIED ? "unverified"
 	                                           : "not ours",
-	         reason ? ": " : "", reason ? reason : "");
+	         reason ? ": " : "", reason ? rtls_delivery_reason_words (reason) : "");
 	if (match == RTLS_BOUNCE_NOT_OURS)
 		return;
 	records = rtls_delivery_records (dsn, match, entry, reason, msginfo->msgid,
@@ -295,7 +295,7 @@ handle (MsgInfo *msginfo)
 		log_message (LOG_PROTOCOL,
 		             _ ("REQUIRETLS: a bounce that could not be tied to a message of yours "
 		                "(%s) is listed as unverified\n"),
-		             reason);
+		             rtls_delivery_reason_words (reason));
 	} else if ((t = rtls_delivery_tag_name (rtls_delivery_bounce_tag (dsn, match))) != NULL) {
 		MsgInfo *sent = find_sent (entry->account_id, entry->message_id);
 		tag (msginfo, t);

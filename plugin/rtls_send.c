@@ -1130,31 +1130,6 @@ subject_of (RtlsSend *s)
 	                                                         : _ ("(no subject)"));
 }
 
-static const char *
-stage_words (const char *stage)
-{
-	static const struct {
-		const char *name, *words;
-	} t[] = {
-		{ "connect", N_ ("connecting") },
-		{ "tls", N_ ("setting up TLS") },
-		{ "greeting", N_ ("waiting for the server's greeting") },
-		{ "ehlo", N_ ("asking what the server supports") },
-		{ "starttls", N_ ("setting up TLS") },
-		{ "auth", N_ ("logging in") },
-		{ "mail", N_ ("sending the envelope") },
-		{ "rcpt", N_ ("sending the envelope") },
-		{ "data", N_ ("starting the message") },
-		{ "content", N_ ("sending the message") },
-		{ "done", N_ ("done") },
-	};
-
-	for (gsize i = 0; stage != NULL && i < G_N_ELEMENTS (t); i++)
-		if (g_str_equal (stage, t[i].name))
-			return _ (t[i].words);
-	return _ ("starting requiretls-submit");
-}
-
 static void
 show_progress (RtlsSend *s)
 {
@@ -1164,7 +1139,8 @@ show_progress (RtlsSend *s)
 		/* the composer's wait: server, stage; its status line adds the time (issue 15) */
 		/* TRANSLATORS: server:port — stage */
 		text = g_strdup_printf (_ ("Sending with REQUIRETLS to %s:%u — %s"),
-		                        s->host ? s->host : "?", s->port, stage_words (s->stage));
+		                        s->host ? s->host : "?", s->port,
+		                        rtls_attempt_stage_words (s->stage));
 		rtls_compose_ui_set_progress (s->composer->ui, text);
 		return;
 	}
@@ -1174,7 +1150,7 @@ show_progress (RtlsSend *s)
 	/* TRANSLATORS: “subject” (1 of 3) — server:port — stage */
 	text = g_strdup_printf (_ ("“%s” (%u of %u) — %s:%u — %s"), subject, run.done + 1,
 	                        run.total, s->host ? s->host : "?", s->port,
-	                        stage_words (s->stage));
+	                        rtls_attempt_stage_words (s->stage));
 	rtls_queue_ui_progress (text);
 }
 
@@ -1225,6 +1201,8 @@ finish (RtlsSend *s)
 	const char *result;
 	RtlsOutcomeKind kind;
 	gboolean alive;
+	const char *cause = NULL;
+	g_autofree gchar *tail = NULL;
 
 	running = g_list_remove (running, s);
 	if (s->status != NULL)
@@ -1237,50 +1215,36 @@ finish (RtlsSend *s)
 		/* the helper told how far it got: the content never left */
 		kind = RTLS_OUTCOME_LOCAL;
 		result = "cancelled";
-		explanation = g_strdup_printf (
-		        _ ("Sending was cancelled before the message left (while %s): it was not "
-		           "sent."),
-		        stage_words (s->stage));
+		cause = "cancelled";
 	} else if (s->content_left) {
 		/* stopped, or killed, after the content had begun to leave: the server may
 		 * have accepted it, so it must not be sent again without asking */
 		kind = RTLS_OUTCOME_NOT_CONFIRMED;
 		result = "not-confirmed";
-		explanation = g_strdup (
-		        s->cancelled
-		                ? _ ("Sending was cancelled after the message content had left: "
-		                     "the server may already have accepted it. Check before "
-		                     "sending it again, or it may arrive twice.")
-		                : _ ("requiretls-submit stopped after the message content had "
-		                     "left, before the server confirmed it: the server may have "
-		                     "accepted it. Check before sending it again, or it may arrive "
-		                     "twice."));
+		cause = s->cancelled ? "cancelled-late" : "helper-stopped";
 	} else {
-		g_autofree gchar *tail = NULL;
 		if (s->stderr_text != NULL) {
 			gchar *nl = strrchr (g_strchomp (s->stderr_text), '\n');
 			tail = g_strdup (nl != NULL ? nl + 1 : s->stderr_text);
 		}
 		kind = RTLS_OUTCOME_LOCAL;
 		result = "failed";
-		explanation = g_strdup_printf (
-		        _ ("requiretls-submit ended without a result before the message left: %s"),
-		        tail != NULL && *tail ? tail : _ ("no message"));
+		cause = "helper-ended";
 	}
+	if (cause != NULL)
+		explanation = rtls_attempt_cause_words (cause, s->stage, tail);
 	alive = composer_alive (s);
 
 	if (s->envid != NULL) {
 		e = send_record (s, result);
 		e->explanation = g_strdup (explanation);
-		if (r != NULL) {
-			e->tls_version = g_strdup (r->tls_version);
-			e->enhanced = g_strdup (r->enhanced);
-			if (r->host != NULL) {
-				g_free (e->host);
-				e->host = g_strdup (r->host);
-			}
-		}
-		e->stage = g_strdup (r != NULL && r->stage != NULL ? r->stage : s->stage);
+		if (r != NULL)
+			rtls_attempt_take_facts (e, r);
+		if (e->stage == NULL)
+			e->stage = g_strdup (s->stage);
+		e->cause = g_strdup (cause);
+		if (g_strcmp0 (cause, "helper-ended") == 0)
+			e->detail = g_strdup (tail);
 		if (kind == RTLS_OUTCOME_TEMPORARY)
 			retry_fields (s, e);
 		journal_write (e);
@@ -1318,6 +1282,10 @@ finish (RtlsSend *s)
 		bookkeeping (s->envid, s); /* the status file goes; the entry stays */
 
 	log_error (LOG_PROTOCOL, "REQUIRETLS: %s\n", explanation);
+	if (r != NULL && r->message != NULL && strstr (explanation, r->message) == NULL)
+		/* the helper's own words (GnuTLS's, for a certificate) are a detail for the
+		 * log; the person is shown the explanation */
+		log_message (LOG_PROTOCOL, "REQUIRETLS: requiretls-submit: %s\n", r->message);
 	if (alive) {
 		s->compose->sending = FALSE;
 		rtls_compose_ui_set_idle (s->composer->ui);
@@ -1423,10 +1391,8 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 			 * says it was sent (compose_send() returns 0 then) */
 			if (compose_send (compose) == 0 && s->envid != NULL) {
 				e = send_record (s, "sent-default");
-				e->explanation
-				        = g_strdup (_ ("Sent by Claws Mail without REQUIRETLS, "
-				                       "after you confirmed "
-				                       "it: TLS was not required on the way."));
+				e->cause = g_strdup ("sent-default");
+				e->explanation = rtls_attempt_cause_words (e->cause, NULL, NULL);
 				journal_write (e);
 			}
 		}

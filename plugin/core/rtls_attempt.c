@@ -340,30 +340,104 @@ rtls_attempt_recovered_outcome (const RtlsAttempt *a, const RtlsRecoveryFacts *f
 		const RtlsRecord *r = f->record;
 		e = rtls_attempt_record (a, rtls_attempt_result_of (rtls_record_outcome (r)), now);
 		e->explanation = rtls_record_explain (r);
-		e->tls_version = g_strdup (r->tls_version);
-		e->enhanced = g_strdup (r->enhanced);
-		e->stage = g_strdup (r->stage);
-		if (r->host != NULL) {
-			g_free (e->host);
-			e->host = g_strdup (r->host);
-		}
+		rtls_attempt_take_facts (e, r);
 		return e;
 	}
-	if (f->content_left) {
-		e = rtls_attempt_record (a, "not-confirmed", now);
+	e = rtls_attempt_record (a, f->content_left ? "not-confirmed" : "interrupted", now);
+	e->cause = g_strdup (f->content_left ? "claws-stopped-late" : "claws-stopped");
+	if (f->content_left)
 		e->stage = g_strdup ("content");
-		e->explanation = g_strdup (
+	e->explanation = rtls_attempt_cause_words (e->cause, e->stage, NULL);
+	return e;
+}
+
+void
+rtls_attempt_take_facts (RtlsJournalEntry *e, const RtlsRecord *r)
+{
+	g_free (e->tls_version);
+	e->tls_version = g_strdup (r->tls_version);
+	g_free (e->enhanced);
+	e->enhanced = g_strdup (r->enhanced);
+	g_free (e->stage);
+	e->stage = g_strdup (r->stage);
+	if (r->host != NULL) {
+		g_free (e->host);
+		e->host = g_strdup (r->host);
+	}
+	g_free (e->error);
+	e->error = g_strdup (r->error);
+	e->exit_code = r->exit_code;
+	e->smtp_code = r->smtp_code;
+	g_free (e->server_text);
+	e->server_text = g_strdup (r->server_text);
+	g_free (e->detail);
+	e->detail = g_strdup (r->message);
+	g_free (e->cert_problem);
+	e->cert_problem = g_strdup (r->cert_problem);
+}
+
+const char *
+rtls_attempt_stage_words (const char *stage)
+{
+	static const struct {
+		const char *name, *words;
+	} t[] = {
+		{ "connect", N_ ("connecting") },
+		{ "tls", N_ ("setting up TLS") },
+		{ "greeting", N_ ("waiting for the server's greeting") },
+		{ "ehlo", N_ ("asking what the server supports") },
+		{ "starttls", N_ ("setting up TLS") },
+		{ "auth", N_ ("logging in") },
+		{ "mail", N_ ("sending the envelope") },
+		{ "rcpt", N_ ("sending the envelope") },
+		{ "data", N_ ("starting the message") },
+		{ "content", N_ ("sending the message") },
+		{ "done", N_ ("done") },
+	};
+
+	for (gsize i = 0; stage != NULL && i < G_N_ELEMENTS (t); i++)
+		if (g_str_equal (stage, t[i].name))
+			return _ (t[i].words);
+	return _ ("starting requiretls-submit");
+}
+
+gchar *
+rtls_attempt_cause_words (const char *cause, const char *stage, const char *detail)
+{
+	if (cause == NULL)
+		return NULL;
+	if (g_str_equal (cause, "cancelled"))
+		return g_strdup_printf (_ ("Sending was cancelled before the message left (while "
+		                           "%s): it was not sent."),
+		                        rtls_attempt_stage_words (stage));
+	if (g_str_equal (cause, "cancelled-late"))
+		return g_strdup (_ ("Sending was cancelled after the message content had left: the "
+		                    "server may already have accepted it. Check before sending it "
+		                    "again, or it may arrive twice."));
+	if (g_str_equal (cause, "helper-stopped"))
+		return g_strdup (_ ("requiretls-submit stopped after the message content had left, "
+		                    "before the server confirmed it: the server may have accepted "
+		                    "it. Check before sending it again, or it may arrive twice."));
+	if (g_str_equal (cause, "helper-ended"))
+		return g_strdup_printf (
+		        _ ("requiretls-submit ended without a result before the message left: %s"),
+		        detail != NULL && *detail != '\0' ? detail : _ ("no message"));
+	if (g_str_equal (cause, "claws-stopped-late"))
+		return g_strdup (
 		        _ ("Claws stopped while this message was being sent; the server may have "
 		           "accepted it. It waits locked in the queue and is never sent again by "
 		           "itself: ask the recipient, or send it again with Tools → Send queued "
 		           "REQUIRETLS messages, which asks you first."));
-		return e;
-	}
-	e = rtls_attempt_record (a, "interrupted", now);
-	e->explanation = g_strdup (
-	        _ ("Claws stopped before the message content left: it was not sent. It waits "
-	           "locked in the queue; send it with Tools → Send queued REQUIRETLS messages."));
-	return e;
+	if (g_str_equal (cause, "claws-stopped"))
+		return g_strdup (
+		        _ ("Claws stopped before the message content left: it was not sent. It "
+		           "waits locked in the queue; send it with Tools → Send queued "
+		           "REQUIRETLS messages."));
+	if (g_str_equal (cause, "sent-default"))
+		return g_strdup (
+		        _ ("Sent by Claws Mail without REQUIRETLS, after you confirmed it: "
+		           "TLS was not required on the way."));
+	return NULL;
 }
 
 gint64

@@ -142,6 +142,26 @@ RtlsJournalEntry *rtls_attempt_record (const RtlsAttempt *a, const char *result,
 /* The result word of an outcome kind (rtls_record.h), as the journal writes it. */
 const char *rtls_attempt_result_of (RtlsOutcomeKind kind);
 
+/* What the helper was doing at @stage (a progress name of its status record), in words:
+ * "waiting for the server's greeting". */
+const char *rtls_attempt_stage_words (const char *stage);
+
+/* The outcomes the plugin decides itself, when the helper left no status record: the
+ * journal stores the cause, and these words are made from it whenever they are shown.
+ *   cancelled          the person cancelled before the content left (@stage: how far)
+ *   cancelled-late     the person cancelled after the content had begun to leave
+ *   helper-stopped     the helper stopped after the content had begun to leave
+ *   helper-ended       the helper ended before the content left (@detail: its last words)
+ *   claws-stopped      Claws stopped before the content left (found at the next start)
+ *   claws-stopped-late Claws stopped after the content had begun to leave
+ *   sent-default       Claws sent it without REQUIRETLS after the person confirmed it
+ * NULL for another cause. */
+gchar *rtls_attempt_cause_words (const char *cause, const char *stage, const char *detail);
+
+/* Copies the facts of the helper's status record @r into @e: what rtls_record_explain()
+ * makes its words of, so that they can be made again when shown (rtls_delivery_explain()). */
+void rtls_attempt_take_facts (RtlsJournalEntry *e, const RtlsRecord *r);
+
 /* The back-off after the @step-th temporary failure in a row, at most @cap seconds:
  * @first, 5, 15, 30, 60 minutes, then doubling (product default @first = 60 s). */
 gint64 rtls_attempt_backoff (gint step, gint64 first, gint64 cap);

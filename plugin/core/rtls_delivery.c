@@ -7,6 +7,9 @@
 
 #include "rtls_delivery.h"
 
+#include "rtls_attempt.h"
+#include "rtls_record.h"
+
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -66,6 +69,37 @@ ambiguous_touches_ours (const RtlsDsn *dsn, GPtrArray *journal)
 	return FALSE;
 }
 
+const char *
+rtls_delivery_reason_words (const char *reason)
+{
+	static const struct {
+		const char *code, *words;
+	} t[] = {
+		{ "ambiguous-envid", N_ ("it carries more than one envelope ID, so it cannot be "
+		                         "tied to one message") },
+		{ "other-headers", N_ ("its envelope ID is one of ours, but the headers it returns "
+		                       "are of another message") },
+		{ "never-accepted", N_ ("its envelope ID is of a message your server never "
+		                        "accepted, so it cannot have bounced later") },
+		{ "msgid-other-envid",
+		  N_ ("it returns the headers of a message you sent with REQUIRETLS, but its "
+		      "envelope ID is not that message's; a Message-ID alone can be known to "
+		      "anyone who received the message") },
+		{ "msgid-no-envid",
+		  N_ ("it returns the headers of a message you sent with REQUIRETLS, but carries "
+		      "no envelope ID; a Message-ID alone can be known to anyone who received "
+		      "the message") },
+		{ "no-match", N_ ("its envelope ID matches no message you sent with REQUIRETLS") },
+		{ "no-envid-no-match", N_ ("it carries no envelope ID and matches no message you "
+		                           "sent with REQUIRETLS") },
+	};
+
+	for (gsize i = 0; reason != NULL && i < G_N_ELEMENTS (t); i++)
+		if (g_str_equal (reason, t[i].code))
+			return _ (t[i].words);
+	return reason; /* an earlier release stored the words themselves */
+}
+
 RtlsBounceMatch
 rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal, const RtlsJournalEntry **entry,
                          gchar **reason)
@@ -77,8 +111,7 @@ rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal, const RtlsJourn
 	if (dsn->ambiguous_envids != NULL) {
 		if (!ambiguous_touches_ours (dsn, journal) && !any_requiretls_status (dsn))
 			return RTLS_BOUNCE_NOT_OURS;
-		*reason = g_strdup (_ ("it carries more than one envelope ID, so it cannot be tied "
-		                       "to one message"));
+		*reason = g_strdup ("ambiguous-envid");
 		return RTLS_BOUNCE_UNVERIFIED;
 	}
 	for (guint i = 0; journal != NULL && i < journal->len; i++) {
@@ -99,42 +132,89 @@ rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal, const RtlsJourn
 		if (dsn->orig_message_id != NULL && by_envid->message_id != NULL
 		    && !rtls_delivery_same_message_id (dsn->orig_message_id,
 		                                       by_envid->message_id)) {
-			*reason = g_strdup (_ ("its envelope ID is one of ours, but the headers it "
-			                       "returns are of another message"));
+			*reason = g_strdup ("other-headers");
 			return RTLS_BOUNCE_UNVERIFIED;
 		}
 		*entry = by_envid;
 		return RTLS_BOUNCE_OURS;
 	}
 	if (refused != NULL) {
-		*reason = g_strdup (
-		        _ ("its envelope ID is of a message your server never accepted, "
-		           "so it cannot have bounced later"));
+		*reason = g_strdup ("never-accepted");
 		return RTLS_BOUNCE_UNVERIFIED;
 	}
 	if (by_msgid != NULL) {
-		*reason = g_strdup (
-		        dsn->envid != NULL ? _ (
-		                "it returns the headers of a message you sent with REQUIRETLS, "
-		                "but its envelope ID is not that message's; a Message-ID alone "
-		                "can be known to anyone who received the message")
-		                           : _ ("it returns the headers of a message you sent with "
-		                                "REQUIRETLS, "
-		                                "but carries no envelope ID; a Message-ID alone "
-		                                "can be known to "
-		                                "anyone who received the message"));
+		*reason = g_strdup (dsn->envid != NULL ? "msgid-other-envid" : "msgid-no-envid");
 		return RTLS_BOUNCE_UNVERIFIED;
 	}
 	if ((dsn->envid != NULL && g_str_has_prefix (dsn->envid, "rtls-"))
 	    || any_requiretls_status (dsn)) {
-		*reason = g_strdup (dsn->envid != NULL
-		                            ? _ ("its envelope ID matches no message you sent with "
-		                                 "REQUIRETLS")
-		                            : _ ("it carries no envelope ID and matches no message "
-		                                 "you sent with REQUIRETLS"));
+		*reason = g_strdup (dsn->envid != NULL ? "no-match" : "no-envid-no-match");
 		return RTLS_BOUNCE_UNVERIFIED;
 	}
 	return RTLS_BOUNCE_NOT_OURS;
+}
+
+/* RFC 3464 §2.3.3's names of the actions */
+static const char *const dsn_actions[] = {
+	[RTLS_DSN_ACTION_UNKNOWN] = "unknown", [RTLS_DSN_ACTION_FAILED] = "failed",
+	[RTLS_DSN_ACTION_DELAYED] = "delayed", [RTLS_DSN_ACTION_DELIVERED] = "delivered",
+	[RTLS_DSN_ACTION_RELAYED] = "relayed", [RTLS_DSN_ACTION_EXPANDED] = "expanded",
+};
+
+static const char *
+dsn_action_name (RtlsDsnAction a)
+{
+	return (guint) a < G_N_ELEMENTS (dsn_actions) ? dsn_actions[a] : "unknown";
+}
+
+static RtlsDsnAction
+dsn_action_of (const char *name)
+{
+	for (guint i = 0; name != NULL && i < G_N_ELEMENTS (dsn_actions); i++)
+		if (g_str_equal (name, dsn_actions[i]))
+			return (RtlsDsnAction) i;
+	return RTLS_DSN_ACTION_UNKNOWN;
+}
+
+gchar *
+rtls_delivery_explain (const RtlsJournalEntry *e)
+{
+	const char *result = e->result != NULL ? e->result : "";
+	gchar *words;
+
+	if (e->cause != NULL && (words = rtls_attempt_cause_words (e->cause, e->stage, e->detail)))
+		return words;
+	if (e->dsn_action != NULL) {
+		/* a report: rtls_dsn_explain_recipient() reads only these of the recipient */
+		RtlsDsnRecipient r = { 0 };
+		r.action = dsn_action_of (e->dsn_action);
+		r.status_malformed = e->status_malformed;
+		r.effective_status = e->enhanced;
+		r.diagnostic = e->diagnostic;
+		r.remote_mta = e->remote_mta;
+		r.final_recipient = e->recipient;
+		r.gave_up = e->gave_up;
+		return rtls_dsn_explain_recipient (&r);
+	}
+	/* a send the helper reported on: its record's facts, also those of a "sent" record
+	 * of an earlier release (host and TLS version were always stored) */
+	if (e->error != NULL || g_str_equal (result, "sent")) {
+		RtlsRecord r = { 0 };
+		r.result = (gchar *) (g_str_equal (result, "temporary") ? "failed" : result);
+		r.exit_code = e->exit_code;
+		r.error = e->error;
+		r.stage = e->stage;
+		r.host = e->host;
+		r.port = e->port;
+		r.tls_version = e->tls_version;
+		r.smtp_code = e->smtp_code;
+		r.enhanced = e->enhanced;
+		r.server_text = e->server_text;
+		r.cert_problem = e->cert_problem;
+		r.message = e->detail;
+		return rtls_record_explain (&r);
+	}
+	return g_strdup (e->explanation);
 }
 
 static const char *
@@ -175,6 +255,10 @@ rtls_delivery_records (const RtlsDsn *dsn, RtlsBounceMatch match, const RtlsJour
 		/* a malformed Status gives no code: the explanation shows it as written */
 		e->enhanced = g_strdup (r->effective_status);
 		e->explanation = rtls_dsn_explain_recipient (r);
+		/* the facts those words are made of, to make them again when shown */
+		e->dsn_action = g_strdup (dsn_action_name (r->action));
+		e->status_malformed = g_strdup (r->status_malformed);
+		e->gave_up = r->gave_up;
 		e->reporting_mta = g_strdup (dsn->reporting_mta);
 		e->remote_mta = g_strdup (r->remote_mta);
 		e->diagnostic = g_strdup (r->diagnostic);
@@ -411,7 +495,7 @@ rtls_delivery_rows (GPtrArray *journal)
 			g_free (row->status);
 			row->status = g_strdup (e->enhanced);
 			g_free (row->explanation);
-			row->explanation = g_strdup (e->explanation);
+			row->explanation = rtls_delivery_explain (e);
 			g_free (row->diagnostic);
 			row->diagnostic = g_strdup (e->diagnostic);
 			g_free (row->reporting_mta);
@@ -435,7 +519,7 @@ rtls_delivery_rows (GPtrArray *journal)
 				                  : NULL;
 			}
 			g_free (row->reason);
-			row->reason = g_strdup (e->reason);
+			row->reason = g_strdup (rtls_delivery_reason_words (e->reason));
 			if (dsn)
 				set (&row->bounce_id, e->bounce_id);
 		}

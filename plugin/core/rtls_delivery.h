@@ -25,7 +25,7 @@ typedef enum {
  * random and travel only in the envelope (RFC 3461 §4.4), so the ENVID is the proof; the
  * returned Message-ID, when present, must agree. A Message-ID alone is never proof: anyone
  * who got the message knows it. On OURS, *@entry is the send it matched; on UNVERIFIED,
- * *@reason says why in plain words (translated). */
+ * *@reason says why, as a code for rtls_delivery_reason_words(). */
 RtlsBounceMatch rtls_delivery_correlate (const RtlsDsn *dsn, GPtrArray *journal,
                                          const RtlsJournalEntry **entry, gchar **reason);
 
@@ -70,6 +70,17 @@ typedef struct {
 } RtlsDeliveryRow;
 
 void rtls_delivery_row_free (RtlsDeliveryRow *row);
+
+/* Why an unverified bounce was not believed, in plain words of the current language, from
+ * the code rtls_delivery_correlate() gave; any other text (an earlier release stored its
+ * words) is given back as it is. */
+const char *rtls_delivery_reason_words (const char *reason);
+
+/* What the journal record @e says happened, in plain words of the current language (issue
+ * 15: a row written while Claws spoke German reads in French once it does), made from the
+ * facts it stores: the helper's status record, the plugin's own cause, a report's action and
+ * status. A record with none of them (an earlier release's) gives its stored words. */
+gchar *rtls_delivery_explain (const RtlsJournalEntry *e);
 
 /* Folds the journal (oldest first) into rows, newest first. */
 GPtrArray *rtls_delivery_rows (GPtrArray *journal);

@@ -42,6 +42,13 @@ rtls_journal_entry_free (RtlsJournalEntry *e)
 	g_free (e->diagnostic);
 	g_free (e->bounce_id);
 	g_free (e->reason);
+	g_free (e->error);
+	g_free (e->server_text);
+	g_free (e->detail);
+	g_free (e->cert_problem);
+	g_free (e->cause);
+	g_free (e->dsn_action);
+	g_free (e->status_malformed);
 	g_free (e);
 }
 
@@ -106,6 +113,23 @@ rtls_journal_entry_format (const RtlsJournalEntry *e)
 	put (s, "diagnostic", e->diagnostic);
 	put (s, "bounce-id", e->bounce_id);
 	put (s, "reason", e->reason);
+	put (s, "error", e->error);
+	if (e->exit_code > 0) {
+		g_autofree gchar *x = g_strdup_printf ("%d", e->exit_code);
+		put (s, "exit", x);
+	}
+	if (e->smtp_code > 0) {
+		g_autofree gchar *c = g_strdup_printf ("%u", e->smtp_code);
+		put (s, "smtp-code", c);
+	}
+	put (s, "server-text", e->server_text);
+	put (s, "detail", e->detail);
+	put (s, "cert-problem", e->cert_problem);
+	put (s, "cause", e->cause);
+	put (s, "action", e->dsn_action);
+	put (s, "status-malformed", e->status_malformed);
+	if (e->gave_up)
+		put (s, "gave-up", "yes");
 	return g_string_free (s, FALSE);
 }
 
@@ -177,6 +201,26 @@ rtls_journal_entry_parse (const char *line)
 			slot = &e->bounce_id;
 		else if (strcmp (k, "reason") == 0)
 			slot = &e->reason;
+		else if (strcmp (k, "error") == 0)
+			slot = &e->error;
+		else if (strcmp (k, "exit") == 0)
+			e->exit_code = (gint) CLAMP (g_ascii_strtoll (v, NULL, 10), 0, 255);
+		else if (strcmp (k, "smtp-code") == 0)
+			e->smtp_code = (guint) CLAMP (g_ascii_strtoll (v, NULL, 10), 0, 599);
+		else if (strcmp (k, "server-text") == 0)
+			slot = &e->server_text;
+		else if (strcmp (k, "detail") == 0)
+			slot = &e->detail;
+		else if (strcmp (k, "cert-problem") == 0)
+			slot = &e->cert_problem;
+		else if (strcmp (k, "cause") == 0)
+			slot = &e->cause;
+		else if (strcmp (k, "action") == 0)
+			slot = &e->dsn_action;
+		else if (strcmp (k, "status-malformed") == 0)
+			slot = &e->status_malformed;
+		else if (strcmp (k, "gave-up") == 0)
+			e->gave_up = strcmp (v, "yes") == 0;
 		if (slot != NULL) {
 			g_free (*slot);
 			*slot = rtls_sanitize (v, -1, 2000);

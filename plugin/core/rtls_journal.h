@@ -43,14 +43,30 @@ typedef struct {
 	gchar *stage;        /* how far the helper got (its last progress) */
 	gint64 retry_at;     /* temporary: not before this time (epoch seconds); 0: none */
 	gint retry_step;     /* temporary: how many retries came before */
+	/* The facts its words are made of, so that a row reads in the language the person uses
+	 * when it is shown, not in the one of the day it was written (rtls_delivery_explain()).
+	 * From the helper's status record: */
+	gchar *error;        /* RTLS_ERROR_* name */
+	gint exit_code;      /* the helper's exit status when it failed; 0 otherwise */
+	guint smtp_code;     /* the server's reply code, 0: none */
+	gchar *server_text;  /* the server's words, sanitised */
+	gchar *detail;       /* the helper's own message (its language at the time) */
+	gchar *cert_problem; /* what was wrong with the certificate (rtls_record.h) */
+	/* or, for an outcome the plugin itself decided (no status record), which one: see
+	 * rtls_attempt_cause_words() */
+	gchar *cause;
 
 	/* DSN records only */
-	gchar *recipient;     /* the one recipient the record is about */
-	gchar *reporting_mta; /* who wrote the bounce */
-	gchar *remote_mta;    /* who refused */
-	gchar *diagnostic;    /* the remote server's words, sanitised */
-	gchar *bounce_id;     /* Message-ID of the bounce message itself, to open it */
-	gchar *reason;        /* why an unverified bounce was not believed */
+	gchar *recipient;        /* the one recipient the record is about */
+	gchar *reporting_mta;    /* who wrote the bounce */
+	gchar *remote_mta;       /* who refused */
+	gchar *diagnostic;       /* the remote server's words, sanitised */
+	gchar *bounce_id;        /* Message-ID of the bounce message itself, to open it */
+	gchar *reason;           /* why an unverified bounce was not believed: a reason code
+	                          * (rtls_delivery_reason_words()), or an earlier release's words */
+	gchar *dsn_action;       /* the report's Action, as RFC 3464 §2.3.3 names it */
+	gchar *status_malformed; /* the report's Status as written, when it was not a code */
+	gboolean gave_up;        /* failed for good after a temporary reply */
 } RtlsJournalEntry;
 
 void rtls_journal_entry_free (RtlsJournalEntry *e);

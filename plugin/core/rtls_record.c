@@ -26,6 +26,7 @@ rtls_record_free (RtlsRecord *r)
 	g_free (r->tls_version);
 	g_free (r->enhanced);
 	g_free (r->server_text);
+	g_free (r->cert_problem);
 	g_free (r->message_id);
 	g_free (r->message);
 	if (r->rcpts != NULL)
@@ -74,6 +75,8 @@ rtls_record_parse (const char *text, gsize len)
 				slot = &r->enhanced;
 			else if (strcmp (key, "server-text") == 0)
 				slot = &r->server_text;
+			else if (strcmp (key, "cert-problem") == 0)
+				slot = &r->cert_problem;
 			else if (strcmp (key, "message-id") == 0)
 				slot = &r->message_id;
 			else if (strcmp (key, "message") == 0)
@@ -132,6 +135,27 @@ is (const char *a, const char *b)
 	return a != NULL && strcmp (a, b) == 0;
 }
 
+const char *
+rtls_record_cert_words (const char *cert_problem)
+{
+	static const struct {
+		const char *name, *words;
+	} t[] = {
+		{ "name", N_ ("it is made out for another host name") },
+		{ "expired", N_ ("it has expired") },
+		{ "not-active", N_ ("it is not valid yet") },
+		{ "untrusted", N_ ("it is not signed by an authority this account trusts") },
+		{ "revoked", N_ ("it has been revoked") },
+		{ "pin", N_ ("its public key is not the one pinned for this account") },
+		{ "none", N_ ("the server sent none") },
+	};
+
+	for (gsize i = 0; cert_problem != NULL && i < G_N_ELEMENTS (t); i++)
+		if (strcmp (cert_problem, t[i].name) == 0)
+			return _ (t[i].words);
+	return NULL;
+}
+
 gchar *
 rtls_record_explain (const RtlsRecord *r)
 {
@@ -160,6 +184,13 @@ rtls_record_explain (const RtlsRecord *r)
 		        _ ("%s does not offer TLS (STARTTLS, 5.7.10): the message was "
 		           "not sent."),
 		        host);
+	if (is (r->error, "RTLS_ERROR_CERT") && rtls_record_cert_words (r->cert_problem) != NULL)
+		/* the fact in our words, once; GnuTLS's own text (in the helper's message) goes
+		 * to the log, where it is a detail, not a second explanation (issue 15) */
+		/* TRANSLATORS: the second %s is e.g. "it has expired" */
+		return g_strdup_printf (_ ("The certificate of %s could not be verified: %s. "
+		                           "The message was not sent."),
+		                        host, rtls_record_cert_words (r->cert_problem));
 	if (is (r->error, "RTLS_ERROR_CERT"))
 		return g_strdup_printf (_ ("The certificate of %s could not be verified, so the "
 		                           "message was not sent. %s"),

@@ -30,6 +30,9 @@ typedef struct {
 	guint smtp_code;
 	gchar *enhanced;
 	gchar *server_text;
+	/* what was wrong with a refused certificate: name, expired, not-active, untrusted,
+	 * revoked, pin, none, other, error (the helper's RtlsTlsConfig) */
+	gchar *cert_problem;
 	gchar *message_id;
 	gchar *message;
 	GPtrArray *rcpts; /* "CODE ENH ADDRESS" */
@@ -48,5 +51,9 @@ RtlsOutcomeKind rtls_record_outcome (const RtlsRecord *r);
 /* One or two sentences for the person, in plain words, naming the server, the code and the
  * consequence ("the message was not sent"). Never claims more than the first hop. */
 gchar *rtls_record_explain (const RtlsRecord *r);
+
+/* What @cert_problem (RtlsRecord) says, as the end of a sentence ("it has expired"); NULL for
+ * none known. */
+const char *rtls_record_cert_words (const char *cert_problem);
 
 G_END_DECLS

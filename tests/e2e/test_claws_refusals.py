@@ -23,7 +23,7 @@ from clawsdriver import T
 
 D.require("import")
 
-T.plan(19)
+T.plan(20)
 
 NOT_SENT = "REQUIRETLS: not sent"
 
@@ -90,6 +90,11 @@ try:
         texts = dialogs(c.log_text()[mark:])
         T.ok(texts and texts[-1].startswith("The message was not sent"),
              "it says the message was not sent", texts[-1:])
+        T.ok(texts and "could not be verified: it is not signed by an authority this "
+             "account trusts. The message was not sent." in texts[-1]
+             and "NOT trusted" not in texts[-1] and texts[-1].count("localhost") == 1,
+             "the certificate's problem is said once, in plain words (GnuTLS's text goes "
+             "to the log)", texts[-1:])
         c.screenshot("composer-refused-certificate")
         T.ok(peer.events("mail") == [], "nothing reached the server", peer.events())
         ok, why = settings_step(c, dlg, "alt+s", "rtls-ref-cert", mark, "account-requiretls-page")
