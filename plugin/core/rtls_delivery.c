@@ -217,6 +217,38 @@ rtls_delivery_explain (const RtlsJournalEntry *e)
 	return g_strdup (e->explanation);
 }
 
+/* The report record @e (its row in @state) is about REQUIRETLS itself. An earlier release
+ * stored no action: the row's state stands for it. */
+static gboolean
+report_is_requiretls (const RtlsJournalEntry *e, RtlsRowState state)
+{
+	RtlsDsnRecipient r = { 0 };
+
+	r.action = e->dsn_action != NULL          ? dsn_action_of (e->dsn_action)
+	           : state == RTLS_ROW_BOUNCED    ? RTLS_DSN_ACTION_FAILED
+	           : state == RTLS_ROW_DELAYED    ? RTLS_DSN_ACTION_DELAYED
+	           : state == RTLS_ROW_UNVERIFIED ? RTLS_DSN_ACTION_UNKNOWN
+	                                          : RTLS_DSN_ACTION_DELIVERED;
+	r.status_malformed = e->status_malformed;
+	r.effective_status = e->enhanced;
+	r.diagnostic = e->diagnostic;
+	return rtls_dsn_recipient_is_requiretls (&r);
+}
+
+/* The code a REQUIRETLS verdict stands for, without its class (".7.30"): the row's own, or
+ * 5.7.30's when only the MTA's words named REQUIRETLS (as rtls_dsn_explain_recipient()
+ * reads them); "" for a row that is not about REQUIRETLS. */
+static const char *
+requiretls_detail (const RtlsDeliveryRow *row)
+{
+	if (!row->requiretls)
+		return "";
+	if (row->status == NULL || strlen (row->status) < 3
+	    || g_str_has_suffix (row->status, ".0.0"))
+		return ".7.30";
+	return row->status + 1;
+}
+
 static const char *
 record_result (RtlsDsnAction a)
 {
@@ -494,6 +526,7 @@ rtls_delivery_rows (GPtrArray *journal)
 			/* what a send said is replaced whole by the next send or DSN */
 			g_free (row->status);
 			row->status = g_strdup (e->enhanced);
+			row->requiretls = dsn && report_is_requiretls (e, state);
 			g_free (row->explanation);
 			row->explanation = rtls_delivery_explain (e);
 			g_free (row->diagnostic);
@@ -579,8 +612,8 @@ rtls_delivery_domain_warning (GPtrArray *rows, const char *domain, gint64 now, g
 			continue;
 		if (r->state == RTLS_ROW_DELIVERED && r->time > delivered)
 			delivered = r->time;
-		if (r->state == RTLS_ROW_BOUNCED && rtls_dsn_status_is_requiretls (r->status)
-		    && r->time >= now - max_age && (found == NULL || r->time > found->time))
+		if (r->state == RTLS_ROW_BOUNCED && r->requiretls && r->time >= now - max_age
+		    && (found == NULL || r->time > found->time))
 			found = r;
 	}
 	if (found != NULL && delivered > found->time)
@@ -598,7 +631,7 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 
 	switch (row->state) {
 	case RTLS_ROW_BOUNCED:
-		if (rtls_dsn_status_is_requiretls (row->status) && g_str_equal (detail, ".7.30"))
+		if (g_str_equal (requiretls_detail (row), ".7.30"))
 			return g_strdup_printf (
 			        _ ("A server on the way to %s does not support REQUIRETLS, so it "
 			           "returned the message instead of passing it on. You can ask the "
@@ -607,7 +640,7 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 			           "TLS, "
 			           "edit and resend it with Require TLS off."),
 			        rcpt);
-		if (rtls_dsn_status_is_requiretls (row->status) && g_str_equal (detail, ".7.10"))
+		if (g_str_equal (requiretls_detail (row), ".7.10"))
 			return g_strdup_printf (
 			        _ ("TLS with a server on the way to %s could not be set up or its "
 			           "certificate could not be verified, so the message was "

@@ -58,7 +58,10 @@ typedef struct {
 	gchar *subject;
 	gchar *recipient;
 	RtlsRowState state;
-	gchar *status;      /* enhanced code, e.g. "5.7.30" */
+	gchar *status; /* enhanced code, e.g. "5.7.30" */
+	/* A report whose cause is REQUIRETLS itself (rtls_dsn_recipient_is_requiretls()): by
+	 * its code, or by the MTA's words when the code says only its class ("5.0.0") */
+	gboolean requiretls;
 	gchar *explanation; /* plain words */
 	gchar *reporting_mta;
 	gchar *remote_mta;  /* who refused: only when one did */

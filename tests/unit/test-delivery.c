@@ -335,6 +335,32 @@ test_domain_warning (void)
 	g_assert_null (rtls_delivery_domain_warning (rows, "example.org", 13 * day, 90 * day));
 }
 
+/* A report whose code says only its class (5.0.0) and whose MTA's words name REQUIRETLS
+ * (Postfix: "no server was found that supports REQUIRETLS") is a REQUIRETLS bounce for the
+ * composer's domain warning and the advice too, also read back from the journal file. */
+static void
+test_words_only_domain_warning (void)
+{
+	g_autoptr (GPtrArray) j = journal ();
+	g_autoptr (GPtrArray) back = NULL, rows = NULL;
+	const gint64 day = 24 * 3600;
+	const RtlsDeliveryRow *w;
+	g_autofree gchar *advice = NULL;
+
+	g_ptr_array_add (j, send_entry (9 * day, "rtls-c7000000000000000000f500",
+	                                "<rtls-c7000000000000000000f500@sender.test>",
+	                                "bob@example.org", "sent"));
+	add_dsn (j, "generic-5.0.0-requiretls-words.eml", 10 * day);
+	back = roundtrip (j);
+	rows = rtls_delivery_rows (back);
+	w = rtls_delivery_domain_warning (rows, "example.org", 11 * day, 90 * day);
+	g_assert_nonnull (w);
+	g_assert_cmpstr (w->status, ==, "5.0.0");
+	g_assert_true (w->requiretls);
+	advice = rtls_delivery_advice (w);
+	g_assert_nonnull (strstr (advice, "does not support REQUIRETLS"));
+}
+
 static void
 test_message_id (void)
 {
@@ -712,6 +738,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/delivery/order", test_order);
 	g_test_add_func ("/delivery/forget", test_forget);
 	g_test_add_func ("/delivery/domain-warning", test_domain_warning);
+	g_test_add_func ("/delivery/words-only-domain-warning", test_words_only_domain_warning);
 	g_test_add_func ("/delivery/message-id", test_message_id);
 	g_test_add_func ("/delivery/tags", test_tags);
 	g_test_add_func ("/delivery/ambiguous-not-ours", test_ambiguous_not_ours);
