@@ -160,43 +160,64 @@ show_window_cb (gpointer data)
 	rtls_bounce_show_window ();
 }
 
-/* The note: one line a recipient, at most three, then "and N more". */
+/* The problems the notes told of that the person has not yet looked at (Show details, the
+ * delivery window) or dismissed, newest last: a bounce arriving while a note is up joins it
+ * instead of replacing it. */
+static GPtrArray *unseen;
+
+static void
+seen (void)
+{
+	g_clear_pointer (&unseen, g_ptr_array_unref);
+}
+
+static void
+dismissed_cb (gpointer data)
+{
+	seen ();
+}
+
+/* The note: one line a recipient, the newest three, then "and N more". */
 static void
 notify (GPtrArray *records)
 {
 	MainWindow *mainwin = mainwindow_get_mainwindow ();
 	g_autoptr (GString) text = g_string_new (NULL);
-	guint shown = 0, problems = 0;
+	guint added = 0, shown = 0;
 
+	if (unseen == NULL)
+		unseen = g_ptr_array_new_with_free_func (g_free);
 	for (guint i = 0; i < records->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (records, i);
 		if (!g_str_equal (e->result, "bounced") && !g_str_equal (e->result, "delayed"))
 			continue;
-		problems++;
-		if (shown >= 3)
-			continue;
+		g_ptr_array_add (
+		        unseen,
+		        g_strdup_printf (
+		                g_str_equal (e->result, "bounced")
+		                        ? _ ("A message sent with Require TLS bounced: “%s” to %s "
+		                             "— %s (%s).")
+		                        : _ ("A message sent with Require TLS is delayed: “%s” to "
+		                             "%s — %s (%s)."),
+		                e->subject != NULL ? e->subject : _ ("(no subject)"), e->recipient,
+		                e->explanation, e->enhanced != NULL ? e->enhanced : "?"));
+		added++;
+	}
+	if (added == 0)
+		return;
+	for (guint i = unseen->len; i-- > 0 && shown < 3; shown++) {
 		if (text->len > 0)
 			g_string_append_c (text, '\n');
-		g_string_append_printf (
-		        text,
-		        g_str_equal (e->result, "bounced")
-		                ? _ ("A message sent with Require TLS bounced: “%s” to %s — %s "
-		                     "(%s).")
-		                : _ ("A message sent with Require TLS is delayed: “%s” to %s — %s "
-		                     "(%s)."),
-		        e->subject != NULL ? e->subject : _ ("(no subject)"), e->recipient,
-		        e->explanation, e->enhanced != NULL ? e->enhanced : "?");
-		shown++;
+		g_string_append (text, g_ptr_array_index (unseen, i));
 	}
-	if (problems == 0)
-		return;
-	if (problems > shown)
+	if (unseen->len > shown)
 		g_string_append_printf (text,
 		                        g_dngettext (GETTEXT_PACKAGE, "\nAnd %u more.",
-		                                     "\nAnd %u more.", problems - shown),
-		                        problems - shown);
-	rtls_ui_notify (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, text->str,
-	                show_window_cb, NULL);
+		                                     "\nAnd %u more.", unseen->len - shown),
+		                        unseen->len - shown);
+	rtls_ui_notify_full (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+	                     _ ("REQUIRETLS delivery problem"), text->str, show_window_cb,
+	                     dismissed_cb, NULL);
 }
 
 /* The message file, when it is a delivery report: its header block is looked at first (at
@@ -328,7 +349,15 @@ filtering_hook (gpointer source, gpointer data)
 static GPtrArray *
 ops_load (gpointer data)
 {
-	return g_ptr_array_ref (delivery_rows ());
+	GPtrArray *rows = delivery_rows ();
+
+	for (guint i = 0; i < rows->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
+		g_debug ("REQUIRETLS: delivery row words: subject=%s words=%s",
+		         r->subject != NULL ? r->subject : "",
+		         r->explanation != NULL ? r->explanation : "");
+	}
+	return g_ptr_array_ref (rows);
 }
 
 static void
@@ -418,6 +447,7 @@ rtls_bounce_show_window (void)
 {
 	MainWindow *mainwin = mainwindow_get_mainwindow ();
 
+	seen (); /* every row is there */
 	rtls_delivery_ui_show (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, &ops, NULL);
 }
 
@@ -452,5 +482,6 @@ rtls_bounce_done (void)
 	hooks_unregister_hook (MAIL_FILTERING_HOOKLIST, hook_filtering);
 	rtls_ui_notify_close ();
 	rtls_delivery_ui_close ();
+	seen ();
 	g_clear_pointer (&rows_cache, g_ptr_array_unref);
 }

@@ -311,6 +311,7 @@ rtls_delivery_ui_row_count (void)
 typedef struct {
 	GtkWidget *window;
 	RtlsActionFn on_details;
+	RtlsActionFn on_dismiss;
 	gpointer data;
 } Note;
 
@@ -333,6 +334,17 @@ note_details (GtkButton *b, gpointer user_data)
 		fn (data);
 }
 
+static void
+note_dismiss (GtkButton *b, gpointer user_data)
+{
+	RtlsActionFn fn = note->on_dismiss;
+	gpointer data = note->data;
+
+	gtk_widget_destroy (note->window);
+	if (fn != NULL)
+		fn (data);
+}
+
 void
 rtls_ui_notify (GtkWindow *parent, const char *text, RtlsActionFn on_details, gpointer data)
 {
@@ -343,12 +355,20 @@ void
 rtls_ui_notify_titled (GtkWindow *parent, const char *title, const char *text,
                        RtlsActionFn on_details, gpointer data)
 {
+	rtls_ui_notify_full (parent, title, text, on_details, NULL, data);
+}
+
+void
+rtls_ui_notify_full (GtkWindow *parent, const char *title, const char *text,
+                     RtlsActionFn on_details, RtlsActionFn on_dismiss, gpointer data)
+{
 	GtkWidget *box, *label, *details, *close, *icon;
 	gint px = 0, py = 0, pw = 0, ph = 0;
 
 	rtls_ui_notify_close ();
 	note = g_new0 (Note, 1);
 	note->on_details = on_details;
+	note->on_dismiss = on_dismiss;
 	note->data = data;
 	note->window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
 	gtk_widget_set_name (note->window, "rtls-notification");
@@ -383,7 +403,7 @@ rtls_ui_notify_titled (GtkWindow *parent, const char *title, const char *text,
 	gtk_widget_set_tooltip_text (close, _ ("Dismiss"));
 	gtk_widget_set_can_focus (close, FALSE);
 	gtk_widget_set_valign (close, GTK_ALIGN_CENTER);
-	g_signal_connect_swapped (close, "clicked", G_CALLBACK (gtk_widget_destroy), note->window);
+	g_signal_connect (close, "clicked", G_CALLBACK (note_dismiss), NULL);
 	gtk_box_pack_start (GTK_BOX (box), close, FALSE, FALSE, 0);
 	gtk_widget_show_all (box);
 

@@ -35,6 +35,10 @@ void rtls_ui_notify (GtkWindow *parent, const char *text, RtlsActionFn on_detail
 /* The same with its own window title (a note about sending, not about a problem). */
 void rtls_ui_notify_titled (GtkWindow *parent, const char *title, const char *text,
                             RtlsActionFn on_details, gpointer data);
+/* The same, with @on_dismiss called when the person closes it with its close button (not
+ * when another note replaces it, nor on Show details). */
+void rtls_ui_notify_full (GtkWindow *parent, const char *title, const char *text,
+                          RtlsActionFn on_details, RtlsActionFn on_dismiss, gpointer data);
 void rtls_ui_notify_close (void);
 
 G_END_DECLS

@@ -17,11 +17,11 @@ import subprocess
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 D.require()
 
-T.plan(19)
+T.plan(22)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
 LANG = os.environ.get("RTLS_E2E_LANG", "C.UTF-8")
@@ -50,15 +50,17 @@ W = {
 
 def localised_plugin():
     """A copy of the module with its translations beside it (plugin/rtls_main.c looks for a
-    "locale" directory next to the module), built from the po file of the run's language."""
-    lang = LANG.split("_")[0]
-    d = os.path.join(T.tmpdir(), "plugin-" + lang)
-    mo = os.path.join(d, "locale", lang, "LC_MESSAGES")
-    os.makedirs(mo, exist_ok=True)
+    "locale" directory next to the module), built from the German and French po files: the
+    run's language, and the one Claws is restarted in at the end."""
+    d = os.path.join(T.tmpdir(), "plugin-localised")
     dst = os.path.join(d, os.path.basename(D.PLUGIN))
+    for lang in ("de", "fr"):
+        mo = os.path.join(d, "locale", lang, "LC_MESSAGES")
+        os.makedirs(mo, exist_ok=True)
+        subprocess.run(["msgfmt", "-o", os.path.join(mo, "claws-requiretls.mo"),
+                        os.path.join(os.path.dirname(T.SRCDIR), "po", lang + ".po")],
+                       check=True)
     subprocess.run(["cp", D.PLUGIN, dst], check=True)
-    subprocess.run(["msgfmt", "-o", os.path.join(mo, "claws-requiretls.mo"),
-                    os.path.join(os.path.dirname(T.SRCDIR), "po", lang + ".po")], check=True)
     return dst
 
 
@@ -131,8 +133,7 @@ def last_row_count(c):
 
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
-if GERMAN:
-    D.PLUGIN = localised_plugin()
+D.PLUGIN = localised_plugin()
 x = D.Xvfb()
 try:
     with T.smtp_peer(certs, "--starttls", lifetime=600) as peer:
@@ -157,6 +158,16 @@ try:
         T.ok(m.get("requireTLS") is True and envid.startswith("rtls-") and mid,
              "sent with REQUIRETLS, our ENVID and a Message-ID", (envid, mid))
         time.sleep(1.5)
+        # and a second one, whose bounce arrives in the same fetch
+        w = c.compose("rtls-bounce-two", to="dave@example.net")
+        c.choose(w, "t")
+        c.keys(w, "ctrl+Return")
+        msgs = D.wait_events(peer, "message", 2)
+        m2 = msgs[1] if len(msgs) > 1 else {}
+        envid2 = str(m2.get("mailArgs", {}).get("ENVID", ""))
+        mid2 = re.search(r"(?im)^Message-ID:\s*(<[^>]+>)", m2.get("headers", ""))
+        mid2 = mid2.group(1) if mid2 else ""
+        time.sleep(1.5)
 
         # 2. the bounce, a forged one and an ordinary message arrive in the local mbox
         with open(os.path.join(CORPUS, "forged-unknown-envid.eml"), "rb") as f:
@@ -166,17 +177,22 @@ try:
                     b"Date: Wed, 25 Nov 2026 09:00:00 +0000\n\nAt noon?\n")
         with open(mbox, "wb") as f:
             f.write(mbox_entry(bounce_for(envid, mid, "rtls-bounce-me")))
+            f.write(mbox_entry(bounce_for(envid2, mid2, "rtls-bounce-two")
+                               .replace(b"bob@example.org", b"dave@example.net")))
             f.write(mbox_entry(forged))
             f.write(mbox_entry(ordinary))
         main = c.wait_window("Claws Mail", 5)
         c.xdo("windowfocus", "--sync", main)
         c.remote("--receive-all")
         deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and not (records(c, "bounced")
+        while time.monotonic() < deadline and not (len(records(c, "bounced")) >= 2
                                                    and records(c, "unverified")):
             time.sleep(0.5)
         time.sleep(2)
-        b = records(c, "bounced")
+        b2 = [r for r in records(c, "bounced") if r.get("envid") == envid2]
+        b = [r for r in records(c, "bounced") if r.get("envid") != envid2]
+        T.ok(len(b2) == 1 and b2[0].get("recipient") == "dave@example.net",
+             "the second bounce of the fetch is recorded against its own send", c.journal())
         T.ok(len(b) == 1 and b[0].get("envid") == envid and
              b[0].get("recipient") == "bob@example.org" and
              b[0].get("enhanced-code") == "5.7.30",
@@ -188,7 +204,7 @@ try:
         inbox = [c.read("inbox", n).split(b"\n\n")[0] for n in c.folder("inbox")]
         subjects = sorted(re.search(rb"(?m)^Subject: (.*)$", h).group(1).decode()
                           for h in inbox)
-        T.ok(len(inbox) == 3, "the three messages arrived once each in the Inbox", subjects)
+        T.ok(len(inbox) == 4, "the four messages arrived once each in the Inbox", subjects)
         log = c.log_text()
         T.ok(f'tagged the bounce "{W["tag"]}"' in log and
              'tagged the Sent copy' in log,
@@ -201,12 +217,16 @@ try:
         focus = c.xdo("getwindowfocus").strip()
         T.ok(focus not in notes, "the note did not take the keyboard focus", (focus, notes))
         note_lines = [line for line in log.splitlines() if "REQUIRETLS: notification:" in line]
-        T.ok(len(note_lines) == 1 and "rtls-bounce-me" in note_lines[0] and
-             W["bounced"] in note_lines[0] and
-             "5.7.30" in note_lines[0] and "bob@example.org" in note_lines[0] and
+        # the last note whole (one line a bounce, the newest first)
+        last = re.split(r"\n\S*\(claws-mail:|\n\*\*", log.split("REQUIRETLS: notification:")[-1])[0]
+        T.ok("rtls-bounce-me" in last and W["bounced"] in last and
+             "5.7.30" in last and "bob@example.org" in last and
              "Urgent" not in log.split("notification:")[-1],
              "it names the subject, the recipient and 5.7.30; the forged one is not in it",
              note_lines)
+        T.ok(len(notes) == 1 and "rtls-bounce-two" in last and "dave@example.net" in last,
+             "the two bounces of one fetch are in the one note: the second did not replace "
+             "the first", note_lines)
         shot = c.screenshot("bounce-notification" + SHOT)
 
         # 4. the REQUIRETLS delivery window
@@ -237,7 +257,7 @@ try:
         time.sleep(1)
         for d in c.windows("Save"):
             c.keys(d, "Escape")
-        T.ok(peer.events("mail")[1:] == [], "nothing was resent by itself",
+        T.ok(peer.events("mail")[2:] == [], "nothing was resent by itself",
              peer.events("mail"))
 
         # 6. the same mbox delivered again: the bounce is recorded once
@@ -245,7 +265,7 @@ try:
             f.write(mbox_entry(bounce_for(envid, mid, "rtls-bounce-me")))
         c.remote("--receive-all")
         time.sleep(5)
-        T.ok(len(records(c, "bounced")) == 1, "a bounce seen twice is recorded once",
+        T.ok(len(records(c, "bounced")) == 2, "a bounce seen twice is recorded once",
              records(c, "bounced"))
 
         # 7. after a restart the window still knows
@@ -295,9 +315,34 @@ try:
             time.sleep(1.5)
         rows = last_fill_rows(c)
         T.ok(ok and last_row_count(c) == before - 1 and
-             not any(f"state={W['failed']} " in r for r in rows) and
+             not any(f"state={W['failed']} " in r and "subject=rtls-bounce-me" in r
+                     for r in rows) and
              any("subject=rtls-bounce-me" in r for r in rows),
              "Forget removes the row, and only it", (before, last_row_count(c), rows))
+        c.stop()
+
+        # 9. Claws restarted in another language: the rows written in this one read in that
+        # one (the journal keeps facts; the words are made when shown), the server's words
+        # excepted
+        other = "fr_FR.UTF-8" if GERMAN else "de_DE.UTF-8"
+        c.env["LANG"] = other
+        c.start()
+        main = c.wait_window("Claws Mail", 5)
+        for attempt in range(3):  # the menu by position, as open_delivery_window()
+            c.keys(main, "Escape", "F10", "Right", "Right", "Right", "Right", "Up", "Return")
+            if wait_for(lambda: "delivery window shows" in
+                        c.log_text().split("=== start ===")[-1], 8):
+                break
+        time.sleep(1)
+        words = re.findall(r"delivery row words: subject=(.*?) words=(.*)",
+                           c.log_text().split("=== start ===")[-1])
+        two = [wd for subj, wd in words if subj == "rtls-bounce-two"]
+        want = ("un serveur sur le chemin ne prend pas en charge REQUIRETLS" if GERMAN
+                else "ein Server auf dem Weg unterstützt REQUIRETLS nicht")
+        T.ok(two and want in two[-1],
+             f"restarted in {other}: the bounce row written in "
+             f"{'German' if GERMAN else 'English'} reads in the new language", words)
+        c.screenshot("delivery-window-relocalised" + SHOT)
         c.stop()
 finally:
     x.stop()
