@@ -353,7 +353,7 @@ ops_load (gpointer data)
 
 	for (guint i = 0; i < rows->len; i++) {
 		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
-		g_debug ("REQUIRETLS: delivery row words: subject=%s words=%s",
+		g_debug ("REQUIRETLS: delivery row explanation: subject=%s words=%s",
 		         r->subject != NULL ? r->subject : "",
 		         r->explanation != NULL ? r->explanation : "");
 	}

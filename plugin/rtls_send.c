@@ -1316,7 +1316,11 @@ failure_dialog (RtlsSend *s, const RtlsRecord *r, RtlsOutcomeKind kind, const ch
 	RtlsRefusal refusal = RTLS_REFUSAL_OTHER;
 	g_autofree gchar *server = NULL, *clear = NULL;
 
-	if (kind == RTLS_OUTCOME_TEMPORARY)
+	if (kind == RTLS_OUTCOME_NOT_CONFIRMED
+	    || (s->qf != NULL
+	        && rtls_attempts_uncertain_for_message (attempts, s->qf->message_id) != NULL))
+		refusal = RTLS_REFUSAL_NOT_CONFIRMED;
+	else if (kind == RTLS_OUTCOME_TEMPORARY)
 		refusal = RTLS_REFUSAL_TEMPORARY;
 	else if (r != NULL && g_strcmp0 (r->error, "RTLS_ERROR_CERT") == 0)
 		refusal = RTLS_REFUSAL_CERT;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "rtls_delivery_ui.h"
+#include "rtls_dsn.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -34,25 +35,6 @@ typedef struct {
 	RtlsDeliveryUiOps ops;
 	gpointer data;
 } DeliveryWindow;
-
-/* The server's words of a Diagnostic-Code without its diagnostic-type ("smtp; …",
- * "X-Postfix; …": RFC 3464 §2.3.6 diagnostic-type = atom), which means nothing to a person. */
-static const char *
-server_words (const char *diag)
-{
-	const char *p = diag;
-
-	if (diag == NULL)
-		return "";
-	while (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.')
-		p++;
-	if (p == diag || *p != ';')
-		return diag;
-	p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
 
 static DeliveryWindow *dw;
 
@@ -109,6 +91,9 @@ fill (void)
 		const RtlsDeliveryRow *r = g_ptr_array_index (dw->rows, i);
 		g_autofree gchar *date = format_time (r->time);
 		g_autofree gchar *status = NULL;
+		/* the Diagnostic-Code without its type ("smtp; ", "X-Postfix; "), which means
+		 * nothing to a person */
+		const char *words = rtls_dsn_server_words (r->diagnostic);
 		GtkTreeIter iter;
 
 		if (r->state == RTLS_ROW_UNVERIFIED)
@@ -124,8 +109,8 @@ fill (void)
 		                    COL_STATUS, status, COL_ACCEPTED,
 		                    r->accepted_by ? r->accepted_by : "", COL_REPORTING,
 		                    r->reporting_mta ? r->reporting_mta : "", COL_REMOTE,
-		                    r->remote_mta ? r->remote_mta : "", COL_DIAGNOSTIC,
-		                    server_words (r->diagnostic), COL_INDEX, i, COL_WEIGHT,
+		                    r->remote_mta ? r->remote_mta : "", COL_DIAGNOSTIC, words,
+		                    COL_INDEX, i, COL_WEIGHT,
 		                    rtls_delivery_state_is_problem (r->state) ? PANGO_WEIGHT_BOLD
 		                                                              : PANGO_WEIGHT_NORMAL,
 		                    -1);
@@ -136,6 +121,8 @@ fill (void)
 		         "subject=%s",
 		         r->accepted_by ? r->accepted_by : "-", r->remote_mta ? r->remote_mta : "-",
 		         r->reporting_mta ? r->reporting_mta : "-", r->subject ? r->subject : "");
+		g_debug ("REQUIRETLS: delivery row: words=[%s] subject=%s", words,
+		         r->subject ? r->subject : "");
 	}
 	g_debug ("REQUIRETLS: delivery window shows %u rows", dw->rows->len);
 	update_buttons ();

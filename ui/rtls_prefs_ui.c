@@ -47,6 +47,14 @@ prefs_ui_debug_dialog (const char *title, const char *primary, const char *secon
 	g_debug ("REQUIRETLS: dialog \"%s\": %s", title, line);
 }
 
+/* A label, as the page shows it (translated), on the debug log once it is on screen (the
+ * e2e tests read the page's texts there). */
+static void
+prefs_ui_debug_label (GtkWidget *label, gpointer user_data)
+{
+	g_debug ("REQUIRETLS: preferences label: %s", gtk_label_get_text (GTK_LABEL (label)));
+}
+
 /* A message in its own window. */
 static void
 prefs_ui_message (GtkWidget *near, GtkMessageType type, const char *title, const char *primary,
@@ -419,8 +427,9 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 
 	/* new messages */
 	box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-	gtk_box_pack_start (GTK_BOX (box), gtk_label_new (_ ("New messages start with:")), FALSE,
-	                    FALSE, 0);
+	label = gtk_label_new (_ ("New messages start with:"));
+	g_signal_connect (label, "map", G_CALLBACK (prefs_ui_debug_label), NULL);
+	gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
 	ui->default_combo = gtk_combo_box_text_new ();
 	gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (ui->default_combo), _ ("Default"));
 	gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (ui->default_combo), _ ("Require TLS"));

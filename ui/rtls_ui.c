@@ -594,6 +594,7 @@ typedef struct {
 	gpointer data;
 	GtkWindow *parent;
 	gchar *clear_first_hop;
+	RtlsRefusal refusal;
 } FailureCtx;
 
 enum { RESPONSE_EDIT = 1, RESPONSE_KEEP, RESPONSE_DEFAULT, RESPONSE_SETTINGS };
@@ -638,7 +639,7 @@ failure_response (GtkDialog *d, gint response, gpointer data)
 	FailureCtx *ctx = data;
 	RtlsFailureChoice c = RTLS_FAILURE_EDIT;
 
-	if (response == RESPONSE_DEFAULT) {
+	if (response == RESPONSE_DEFAULT && ctx->refusal != RTLS_REFUSAL_NOT_CONFIRMED) {
 		if (!confirm_send_default (GTK_WINDOW (d), ctx->clear_first_hop))
 			return; /* back to the failure dialog */
 		c = RTLS_FAILURE_SEND_DEFAULT;
@@ -660,19 +661,37 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 {
 	FailureCtx *ctx = g_new0 (FailureCtx, 1);
 	g_autofree gchar *fact = NULL, *body = NULL;
+	gboolean unsure = refusal == RTLS_REFUSAL_NOT_CONFIRMED;
+	const char *window_title
+	        = unsure ? _ ("REQUIRETLS: may not have been sent") : _ ("REQUIRETLS: not sent");
 	GtkWidget *d;
 
+	if (unsure)
+		/* the server may already have it: never "not sent" */
+		title = _ ("The message may not have been sent");
 	if (refusal == RTLS_REFUSAL_NO_REQUIRETLS)
 		/* the plain fact first, then the details */
 		fact = g_strdup_printf (_ ("The server %s cannot send with REQUIRETLS."),
 		                        server != NULL ? server : "?");
 	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
 	                            GTK_BUTTONS_NONE, "%s", fact != NULL ? fact : title);
-	body = fact != NULL ? g_strdup_printf ("%s\n\n%s", title, text) : g_strdup (text);
+	if (fact != NULL)
+		body = g_strdup_printf ("%s\n\n%s", title, text);
+	else if (unsure)
+		/* what each button does, since neither sends it */
+		body = g_strdup_printf (
+		        "%s\n\n%s", text,
+		        _ ("It is not sent again unless you say so. Keep it queued: this composer "
+		           "closes and the message waits in the Queue folder; Tools → Send queued "
+		           "REQUIRETLS messages asks you before sending it again. Back to editing: "
+		           "the composer stays open, and Send asks you first."));
+	else
+		body = g_strdup (text);
 	ctx->done = done;
 	ctx->data = data;
 	ctx->clear_first_hop = g_strdup (clear_first_hop);
-	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: not sent"));
+	ctx->refusal = refusal;
+	gtk_window_set_title (GTK_WINDOW (d), window_title);
 	gtk_widget_set_name (d, "rtls-failure-dialog");
 	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", body);
 	/* each refusal's own next step first; sending without REQUIRETLS second */
@@ -691,18 +710,37 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 	case RTLS_REFUSAL_TEMPORARY:
 		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep queued and retry"), RESPONSE_KEEP);
 		break;
+	case RTLS_REFUSAL_NOT_CONFIRMED:
+		/* kept locked in the queue: no timer, no going online and no --send sends it */
+		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep it queued"), RESPONSE_KEEP);
+		break;
 	default:
 		break;
 	}
-	gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send _without REQUIRETLS…"), RESPONSE_DEFAULT);
+	/* Sending it without REQUIRETLS after a send that may have arrived would be a second
+	 * copy that nobody asked for: not offered at all then. */
+	if (!unsure)
+		gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send _without REQUIRETLS…"),
+		                       RESPONSE_DEFAULT);
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_EDIT);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_EDIT);
 	g_signal_connect (d, "response", G_CALLBACK (failure_response), ctx);
 	{
 		g_autofree gchar *one = g_strdup (body);
+		g_autoptr (GString) buttons = g_string_new (NULL);
+		GList *children = gtk_container_get_children (
+		        GTK_CONTAINER (gtk_dialog_get_action_area (GTK_DIALOG (d))));
 		g_strdelimit (one, "\n", ' ');
-		g_debug ("REQUIRETLS: dialog \"%s\": %s | %s", _ ("REQUIRETLS: not sent"),
+		g_debug ("REQUIRETLS: dialog \"%s\": %s | %s", window_title,
 		         fact != NULL ? fact : title, one);
+		/* the choices offered, as labelled (the e2e tests read them here) */
+		for (GList *l = children; l != NULL; l = l->next)
+			if (GTK_IS_BUTTON (l->data))
+				g_string_append_printf (
+				        buttons, "%s%s", buttons->len ? " | " : "",
+				        gtk_button_get_label (GTK_BUTTON (l->data)));
+		g_list_free (children);
+		g_debug ("REQUIRETLS: dialog \"%s\" offers: %s", window_title, buttons->str);
 	}
 	gtk_widget_show_all (d);
 }

@@ -61,6 +61,9 @@ typedef enum {
 	RTLS_REFUSAL_CERT,          /* the certificate did not verify */
 	RTLS_REFUSAL_NO_REQUIRETLS, /* the server does not offer REQUIRETLS */
 	RTLS_REFUSAL_TEMPORARY,     /* try again later */
+	/* not confirmed: the connection was lost after the content had left, so the server may
+	 * already have it; it is never sent again, with or without REQUIRETLS, from here */
+	RTLS_REFUSAL_NOT_CONFIRMED,
 } RtlsRefusal;
 
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
@@ -68,7 +71,10 @@ typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
 /* Non-modal: explains @text, offers the next step for @refusal first, and calls @done once.
  * @server ("host:port") is the server that refused. Sending without REQUIRETLS is offered
  * second, only behind an explicit confirmation that names the risk; @clear_first_hop, when
- * not NULL, names the server Claws Mail itself would then reach without TLS. */
+ * not NULL, names the server Claws Mail itself would then reach without TLS. For
+ * RTLS_REFUSAL_NOT_CONFIRMED the dialog says the message may not have been sent (@title is
+ * not used) and offers only what sends nothing: RTLS_FAILURE_KEEP_QUEUED and
+ * RTLS_FAILURE_EDIT, never RTLS_FAILURE_SEND_DEFAULT, which could deliver it twice. */
 void rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text,
                              RtlsRefusal refusal, const char *server, const char *clear_first_hop,
                              RtlsFailureFn done, gpointer data);

@@ -1102,3 +1102,35 @@ rtls_dsn_explain_recipient (const RtlsDsnRecipient *r)
 		return explain_code (r->effective_status, EXPLAIN_DELAYED);
 	return rtls_dsn_explain_status (r->effective_status);
 }
+
+/* RFC 822 §3.3: atom = 1*<any CHAR except specials, SPACE and CTLs>, specials =
+ * ( ) < > @ , ; : \ " . [ ] */
+static gboolean
+server_words_atom_char (char c)
+{
+	return c > ' ' && c < 127 && strchr ("()<>@,;:\\\".[]", c) == NULL;
+}
+
+const char *
+rtls_dsn_server_words (const char *diag)
+{
+	const char *p = diag, *atom;
+
+	if (diag == NULL)
+		return "";
+	while (*p == ' ' || *p == '\t')
+		p++;
+	atom = p;
+	while (server_words_atom_char (*p))
+		p++;
+	if (p == atom)
+		return diag; /* "; x": no type, so nothing is the type */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != ';')
+		return diag; /* no type, or more than one word before the ";" */
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}

@@ -137,4 +137,14 @@ const char *rtls_dsn_action_to_string (RtlsDsnAction a);
  * address removed. NULL for NULL. */
 gchar *rtls_dsn_strip_brackets (const char *s);
 
+/* What a Diagnostic-Code says without its diagnostic-type, for showing to a person:
+ * "smtp; 550 5.7.30 x" → "550 5.7.30 x", "X-Postfix; host said …" → "host said …" (RFC 3464
+ * §2.3.6: diagnostic-type ";" *text, diagnostic-type = atom, case-insensitive). The type is
+ * removed only when the text starts with one RFC 822 atom, then ";": blanks may stand around
+ * the atom and the ";" (RFC 822 §3.1.4, linear-white-space between lexical tokens), and the
+ * blanks after the ";" go too. Anything else ("; x", "host said; x", a comment before the
+ * ";") is returned unchanged: nothing the server wrote is dropped unless it is the type.
+ * Returns a pointer into @diag (or "" for NULL), owned by the caller of @diag. */
+const char *rtls_dsn_server_words (const char *diag);
+
 G_END_DECLS

@@ -21,7 +21,7 @@ from clawsdriver import T, wait_for
 
 D.require()
 
-T.plan(22)
+T.plan(23)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
 LANG = os.environ.get("RTLS_E2E_LANG", "C.UTF-8")
@@ -242,6 +242,14 @@ try:
                        r"recipient=bob@example.org subject=Urgent", log) and
              not re.search(rf"state={W['failed']} .*subject=Urgent", log),
              "the forged bounce is listed as unverified, never as failed")
+        # the bounce's "Diagnostic-Code: X-Postfix; REQUIRETLS support is required, …": the
+        # window shows the server's words without the diagnostic-type (RFC 3464 §2.3.6)
+        words = re.findall(r"delivery row: words=\[(.*?)\] subject=rtls-bounce-me$", log, re.M)
+        T.ok(w is not None and words and
+             words[-1].startswith("REQUIRETLS support is required, but was not offered") and
+             not re.match(r"\s*X-Postfix\s*;", words[-1], re.I),
+             "the server's words of the Postfix bounce are shown without \"X-Postfix;\"",
+             words)
         if w:
             c.keys(w, "Escape")
             c.xdo("windowclose", w)
@@ -334,7 +342,7 @@ try:
                         c.log_text().split("=== start ===")[-1], 8):
                 break
         time.sleep(1)
-        words = re.findall(r"delivery row words: subject=(.*?) words=(.*)",
+        words = re.findall(r"delivery row explanation: subject=(.*?) words=(.*)",
                            c.log_text().split("=== start ===")[-1])
         two = [wd for subj, wd in words if subj == "rtls-bounce-two"]
         want = ("un serveur sur le chemin ne prend pas en charge REQUIRETLS" if GERMAN

@@ -25,7 +25,7 @@ from clawsdriver import T
 
 D.require()
 
-T.plan(35)
+T.plan(36)
 
 LANG = os.environ.get("RTLS_E2E_LANG", "C.UTF-8")
 GERMAN = LANG.startswith("de")
@@ -55,6 +55,7 @@ W = {
     "reading": ("Der Schlüssel von 127.0.0.1 (Port {}) wird gelesen…" if GERMAN
                 else "Reading the key of 127.0.0.1 (port {})…"),
     "cancelled": "abgebrochen" if GERMAN else "cancelled",
+    "new_messages": "Neue Nachrichten beginnen mit:" if GERMAN else "New messages start with:",
     # mnemonics: rules page, account page, pin dialog
     "pattern": "alt+m" if GERMAN else "alt+p",
     "account": "alt+k" if GERMAN else "alt+n",
@@ -229,6 +230,9 @@ try:
         T.ok(f"old.example | {W['require']} | {W['gone']}" in rows,
              "a rule whose account was deleted says so", rows)
         T.ok(not any(re.search(r"\| \d+$", r) for r in rows), "no account number in the list")
+        labels = re.findall(r"REQUIRETLS: preferences label: (.*)", since(c, mark))
+        T.ok(labels and all(label == W["new_messages"] for label in labels),
+             f"the choice for new messages is labelled \"{W['new_messages']}\"", labels)
         c.screenshot("prefs-rules-accounts" + SHOT)
 
         # a new rule for the account picked by name: Any account → Test → Work

@@ -4,11 +4,13 @@
 person's word, in real Claws Mail.
 
 Found by driving Claws as a person would: the server takes the whole message and never
-answers the final "."; the composer says it may not have been sent; "Back to editing", then
-Send again. The second send must ask first ("may already have been accepted"); kept, it is not
-sent. Put off with Send later, it is sent neither by the retry timer (its first retry set to
-2 s here) nor by Tools → Send queued REQUIRETLS messages without the same question. Assertions are on what the server
-received, the journal and the queue folder."""
+answers the final "."; the composer says it may not have been sent and offers only what sends
+nothing ("Keep it queued", "Back to editing"; never "Send without REQUIRETLS…", which could
+deliver it twice); "Back to editing", then Send again. The second send must ask first ("may
+already have been accepted"); kept, it is not sent, and again nothing that sends is offered.
+Put off with Send later, it is sent neither by the retry timer (its first retry set to 2 s
+here) nor by Tools → Send queued REQUIRETLS messages without the same question. Assertions
+are on what the server received, the journal, the queue folder and the dialogs' texts."""
 import os
 import re
 import time
@@ -18,7 +20,16 @@ from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
-T.plan(7)
+T.plan(9)
+
+# the failure dialog's window title when the server may already have the message
+UNSURE = "REQUIRETLS: may not have been sent"
+SAFE_ONLY = "_Keep it queued | _Back to editing"
+
+
+def offered(c, mark):
+    """The choices of the failure dialogs shown since @mark, as labelled."""
+    return re.findall(r"REQUIRETLS: dialog \"[^\"]*\" offers: (.*)", c.log_text()[mark:])
 
 
 def attempts(c, subject):
@@ -44,17 +55,24 @@ try:
         subject = "r-twice"
         w = c.compose(subject)
         c.choose(w, "t")
+        mark = len(c.log_text())
         c.keys(w, "ctrl+Return")
         got = wait_for(lambda: h.events("data"), 20)
-        dlg = c.wait_window("REQUIRETLS: not sent", 60)
+        dlg = c.wait_window(UNSURE, 60)
         T.ok(got and dlg is not None and
              re.search(rf"subject={subject}\t[^\n]*result=not-confirmed", c.journal()),
              "the server took the whole message and never answered: not confirmed",
              c.journal()[-600:])
+        time.sleep(0.8)
         c.screenshot("resend-not-confirmed")
+        said = re.findall(r"REQUIRETLS: dialog \"" + UNSURE + r"\": (.*)", c.log_text()[mark:])
+        T.ok(said and said[0].startswith("The message may not have been sent | ") and
+             offered(c, mark) == [SAFE_ONLY],
+             "the dialog says it may not have been sent and offers only Keep it queued and "
+             "Back to editing, no sending without REQUIRETLS", (said, offered(c, mark)))
         if dlg:
             c.keys(dlg, "alt+b")  # Back to editing
-        c.wait_gone("REQUIRETLS: not sent", 10)
+        c.wait_gone(UNSURE, 10)
 
         # Send again from the same composer
         w = c.wait_window(f"{subject} - Compose", 10)
@@ -66,15 +84,19 @@ try:
              in c.log_text(),
              "Send again asks first, naming the message and the server; nothing started yet",
              (c.journal()[-600:], c.log_text()[-1500:]))
+        mark = len(c.log_text())
         if ask:
             c.keys(ask, "Return")  # the default: keep it
-        dlg = c.wait_window("REQUIRETLS: not sent", 15)
+        dlg = c.wait_window(UNSURE, 15)
         T.ok(dlg is not None and "so it was not sent again" in c.log_text() and
              len(attempts(c, subject)) == 1 and len(h.events("data")) == 1,
              "kept: not sent again, and the composer says so", c.log_text()[-1500:])
+        T.ok(offered(c, mark) == [SAFE_ONLY],
+             "and still offers no sending without REQUIRETLS: the first send may have arrived",
+             offered(c, mark))
         if dlg:
             c.keys(dlg, "alt+b")  # Back to editing: the message stays in the composer
-        c.wait_gone("REQUIRETLS: not sent", 10)
+        c.wait_gone(UNSURE, 10)
         # then Send later: the entry waits, locked
         w = c.wait_window(f"{subject} - Compose", 10)
         for attempt in range(3):
