@@ -785,7 +785,10 @@ before_send_hook (gpointer source, gpointer data)
 		}
 	}
 	if (c->choice != RTLS_CHOICE_REQUIRE)
-		return FALSE; /* Claws sends; "TLS-Required: No" goes in as the entry is stored */
+		/* Claws sends; "TLS-Required: No" goes in as the entry is stored. Not without a
+		 * word, though, when an earlier send of it with REQUIRETLS may have arrived
+		 * (Back to editing, then Default: DESIGN §6, nothing doubled unasked) */
+		return !rtls_send_may_resend (compose);
 	if (compose->newsgroup_list != NULL && compose->to_list == NULL) {
 		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: news postings cannot require TLS\n"));
 		return TRUE;

@@ -93,6 +93,10 @@ void rtls_send_listen (const RtlsSendListener *l);
 void rtls_send_init (void);
 gboolean rtls_send_done (void); /* FALSE while a helper still runs */
 void rtls_send_from_composer (RtlsComposer *c);
+/* Claws itself is about to send or queue @compose's message (Default, Don't require TLS):
+ * when an earlier REQUIRETLS send of it may have reached the server, the person is asked
+ * first whether a second copy is what they want. FALSE: not now (the composer keeps it). */
+gboolean rtls_send_may_resend (Compose *compose);
 void rtls_send_cancel (RtlsComposer *c);
 typedef enum {
 	RTLS_RUN_ASKED,   /* the menu item: every queued REQUIRETLS entry */

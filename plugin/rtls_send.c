@@ -585,6 +585,39 @@ resend_answer (gpointer data, gboolean yes)
 	start (s);
 }
 
+gboolean
+rtls_send_may_resend (Compose *compose)
+{
+	const RtlsAttempt *u;
+	g_autofree gchar *text = NULL;
+
+	if (compose->msgid == NULL || attempts == NULL)
+		return TRUE;
+	u = rtls_attempts_uncertain_for_message (attempts, compose->msgid);
+	if (u == NULL)
+		return TRUE;
+	if (u->state == RTLS_ATTEMPT_RUNNING || compose->batch) {
+		log_error (
+		        LOG_PROTOCOL,
+		        _ ("REQUIRETLS: an earlier send of this message was not confirmed and the "
+		           "server may have accepted it, so it was not sent again\n"));
+		return FALSE;
+	}
+	text = g_strdup_printf (_ ("An earlier send of “%s” was not confirmed by %s: the server "
+	                           "may have accepted it."),
+	                        u->subject ? u->subject : _ ("(no subject)"),
+	                        u->host ? u->host : "?");
+	if (!rtls_ui_confirm_resend_modal (GTK_WINDOW (compose->window), text))
+		return FALSE;
+	{
+		g_autoptr (RtlsJournalEntry) e = rtls_attempt_record (u, "confirmed", now_s ());
+		journal_write (e); /* the person decided: recorded before Claws sends it */
+	}
+	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending a message that may already have been "
+	                              "accepted, after explicit confirmation\n"));
+	return TRUE;
+}
+
 /* An earlier send of the message in @s may have reached the server (@u): ask the person
  * before anything goes out; without a window to ask in, it is not sent. */
 static gboolean

@@ -31,4 +31,8 @@ typedef void (*RtlsConfirmFn) (gpointer data, gboolean yes);
 void rtls_ui_confirm_resend (GtkWindow *parent, const char *text, RtlsConfirmFn done,
                              gpointer data);
 
+/* Modal, for a composer whose message Claws is about to send itself: "@text — send it
+ * again?", default "Back to editing". TRUE: send again. */
+gboolean rtls_ui_confirm_resend_modal (GtkWindow *parent, const char *text);
+
 G_END_DECLS

@@ -7,7 +7,8 @@ Found by driving Claws as a person would: the server takes the whole message and
 answers the final "."; the composer says it may not have been sent and offers only what sends
 nothing ("Keep it queued", "Back to editing"; never "Send without REQUIRETLS…", which could
 deliver it twice); "Back to editing", then Send again. The second send must ask first ("may
-already have been accepted"); kept, it is not sent, and again nothing that sends is offered.
+already have been accepted"); kept, it is not sent, and again nothing that sends is offered;
+switched to Default, Send asks the same before Claws' own sender may take it.
 Put off with Send later, it is sent neither by the retry timer (its first retry set to 2 s
 here) nor by Tools → Send queued REQUIRETLS messages without the same question. Assertions
 are on what the server received, the journal, the queue folder and the dialogs' texts."""
@@ -20,7 +21,7 @@ from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
-T.plan(9)
+T.plan(10)
 
 # the failure dialog's window title when the server may already have the message
 UNSURE = "REQUIRETLS: may not have been sent"
@@ -97,6 +98,27 @@ try:
         if dlg:
             c.keys(dlg, "alt+b")  # Back to editing: the message stays in the composer
         c.wait_gone(UNSURE, 10)
+        # Default, then Send: Claws' own sender would take it, a second copy: it asks too
+        w = c.wait_window(f"{subject} - Compose", 10)
+        c.choose(w, "f")
+        mark = len(c.log_text())
+        c.keys(w, "ctrl+Return")
+        ask = c.wait_window("REQUIRETLS: send again?", 15)
+        if ask:
+            time.sleep(0.8)
+            c.screenshot("resend-question-default")
+            c.keys(ask, "Return")  # the default: back to editing
+        c.wait_gone("REQUIRETLS: send again?", 10)
+        time.sleep(2)
+        T.ok(ask is not None and "resend question: back to editing" in c.log_text()[mark:]
+             and c.windows(f"{subject} - Compose") and len(h.events("data")) == 1
+             and len([e for e in h.events("line")
+                      if e.get("data", "").upper().startswith("MAIL")]) == 1
+             and c.folder("queue") == [] and c.folder("sent") == [],
+             "Default then Send asks the same question before Claws sends it; back to "
+             "editing, nothing is sent or queued and the composer stays",
+             (c.log_text()[mark:][-1200:], h.events("line")[-5:], c.folder("queue")))
+        c.choose(w, "t")
         # then Send later: the entry waits, locked
         w = c.wait_window(f"{subject} - Compose", 10)
         for attempt in range(3):
