@@ -30,7 +30,7 @@ SHOT = "-de" if GERMAN else ""
 # what the person sees, in the language of the run
 W = {
     "note": "REQUIRETLS-Zustellproblem" if GERMAN else "REQUIRETLS delivery problem",
-    "window": "REQUIRETLS-Zustellung" if GERMAN else "REQUIRETLS delivery",
+    "window": "^REQUIRETLS-Zustellung$" if GERMAN else "^REQUIRETLS delivery$",
     "failed": "fehlgeschlagen" if GERMAN else "failed",
     "unverified": ("unbestätigte Unzustellbarkeitsmeldung" if GERMAN
                    else "unverified bounce"),

@@ -139,7 +139,7 @@ def open_delivery_window(c):
     main = c.wait_window("Claws Mail", 5)
     for attempt in range(3):
         c.keys(main, "Escape", "F10", "Right", "Right", "Right", "Right", "Up", "Return")
-        w = c.wait_window("REQUIRETLS delivery", 8)
+        w = c.wait_window("^REQUIRETLS delivery$", 8)
         if w is not None:
             return w
         T.diag(f"delivery window: menu keys lost, again (attempt {attempt + 2})")

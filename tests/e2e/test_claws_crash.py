@@ -223,7 +223,7 @@ try:
                     # the delivery window: the row says what happened
                     main = c.wait_window("Claws Mail", 5)
                     c.keys(main, "alt+t", "d")
-                    dw = c.wait_window("REQUIRETLS delivery", 10)
+                    dw = c.wait_window("^REQUIRETLS delivery$", 10)
                     time.sleep(1)
                     log = c.log_text()
                     rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", log)
@@ -295,7 +295,7 @@ try:
              "filed/killed: the journal says started → sent → filed → closed", results(c, envid))
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+t", "d")
-        dw = c.wait_window("REQUIRETLS delivery", 10)
+        dw = c.wait_window("^REQUIRETLS delivery$", 10)
         time.sleep(1)
         rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", c.log_text())
         mine = [st for st, subj in rows if subj.strip() == subject]

@@ -262,7 +262,7 @@ try:
         # the rows
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+t", "d")
-        dw = c.wait_window("REQUIRETLS delivery", 10)
+        dw = c.wait_window("^REQUIRETLS delivery$", 10)
         time.sleep(1.5)
         rows, servers = {}, {}
         log = c.log_text()
