@@ -1351,7 +1351,7 @@ failure_dialog (RtlsSend *s, const RtlsRecord *r, RtlsOutcomeKind kind, const ch
 
 	if (kind == RTLS_OUTCOME_NOT_CONFIRMED
 	    || (s->qf != NULL
-	        && rtls_attempts_uncertain_for_message (attempts, s->qf->message_id) != NULL))
+	        && rtls_attempts_maybe_arrived_for_message (attempts, s->qf->message_id) != NULL))
 		refusal = RTLS_REFUSAL_NOT_CONFIRMED;
 	else if (kind == RTLS_OUTCOME_TEMPORARY)
 		refusal = RTLS_REFUSAL_TEMPORARY;

@@ -244,6 +244,19 @@ rtls_attempts_uncertain_for_message (GPtrArray *attempts, const char *message_id
 	return NULL;
 }
 
+const RtlsAttempt *
+rtls_attempts_maybe_arrived_for_message (GPtrArray *attempts, const char *message_id)
+{
+	for (guint i = attempts->len; message_id != NULL && i-- > 0;) {
+		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (same_msgid (message_id, a->message_id)
+		    && (a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_HELD
+		        || g_strcmp0 (a->outcome, "not-confirmed") == 0))
+			return a;
+	}
+	return NULL;
+}
+
 /* NO is stricter than ASK, which is stricter than YES. */
 static int
 attempt_due_rank (RtlsDue d)

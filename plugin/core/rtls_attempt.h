@@ -71,6 +71,13 @@ const RtlsAttempt *rtls_attempts_for_entry (GPtrArray *attempts, const char *fol
 const RtlsAttempt *rtls_attempts_open_for_message (GPtrArray *attempts, const char *message_id);
 
 /* The newest attempt for a message (by Message-ID, in any entry) that may have reached the
+ * server, whether or not the person has since chosen to send it again: still running, or
+ * not confirmed. Sending it without REQUIRETLS is then never offered as the way out of a
+ * later refusal (a copy may already be on its way). NULL: none. */
+const RtlsAttempt *rtls_attempts_maybe_arrived_for_message (GPtrArray *attempts,
+                                                            const char *message_id);
+
+/* The newest attempt for a message (by Message-ID, in any entry) that may have reached the
  * server without the plugin knowing: still running, or not confirmed and not yet resent
  * with the person's confirmation. A later attempt that failed or failed temporarily does not
  * lift it: it says nothing about the earlier one. NULL: none. */

@@ -529,6 +529,9 @@ test_due_uncertain_earlier_attempt (void)
 	a = rtls_attempts_fold (j);
 	latest = rtls_attempts_for_entry (a, "q", 4, "<m@x>");
 	g_assert_null (rtls_attempts_uncertain_for_message (a, "<m@x>"));
+	/* but it may still have arrived: no downgrade is offered for a later refusal */
+	g_assert_cmpstr (rtls_attempts_maybe_arrived_for_message (a, "<m@x>")->envid, ==, "rtls-a");
+	g_assert_null (rtls_attempts_maybe_arrived_for_message (a, "<n@x>"));
 	g_assert_cmpint (
 	        rtls_attempt_due_for_entry (a, latest, "<m@x>", RTLS_DUE_RETRIES, 100, &which), ==,
 	        RTLS_DUE_YES);
