@@ -178,47 +178,45 @@ confirm_response (GtkDialog *d, gint response, gpointer user_data)
 	g_free (ctx);
 }
 
-void
-rtls_ui_confirm_resend (GtkWindow *parent, const char *text, RtlsConfirmFn done, gpointer data)
+/* "This message may already have been accepted": @text, what a second copy means, "Send
+ * again" and @keep (the default). */
+static GtkWidget *
+resend_dialog (GtkWindow *parent, GtkDialogFlags flags, const char *text, const char *keep)
 {
-	ConfirmCtx *ctx = g_new0 (ConfirmCtx, 1);
-	GtkWidget *d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT,
+	GtkWidget *d = gtk_message_dialog_new (parent, flags | GTK_DIALOG_DESTROY_WITH_PARENT,
 	                                       GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s",
 	                                       _ ("This message may already have been accepted"));
 
-	ctx->done = done;
-	ctx->data = data;
 	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: send again?"));
 	gtk_widget_set_name (d, "rtls-resend-dialog");
 	gtk_message_dialog_format_secondary_text (
 	        GTK_MESSAGE_DIALOG (d), "%s\n\n%s", text,
 	        _ ("If you send it again, the recipients may get it twice."));
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Send again"), RESPONSE_SEND);
-	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Keep it queued"), RESPONSE_KEEP);
+	gtk_dialog_add_button (GTK_DIALOG (d), keep, RESPONSE_KEEP);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_KEEP);
+	g_debug ("REQUIRETLS: resend question: %s", text);
+	return d;
+}
+
+void
+rtls_ui_confirm_resend (GtkWindow *parent, const char *text, RtlsConfirmFn done, gpointer data)
+{
+	ConfirmCtx *ctx = g_new0 (ConfirmCtx, 1);
+	GtkWidget *d = resend_dialog (parent, 0, text, _ ("_Keep it queued"));
+
+	ctx->done = done;
+	ctx->data = data;
 	g_signal_connect (d, "response", G_CALLBACK (confirm_response), ctx);
 	gtk_widget_show_all (d);
-	g_debug ("REQUIRETLS: resend question: %s", text);
 }
 
 gboolean
 rtls_ui_confirm_resend_modal (GtkWindow *parent, const char *text)
 {
-	GtkWidget *d = gtk_message_dialog_new (
-	        parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
-	        GTK_BUTTONS_NONE, "%s", _ ("This message may already have been accepted"));
-	gint response;
+	GtkWidget *d = resend_dialog (parent, GTK_DIALOG_MODAL, text, _ ("_Back to editing"));
+	gint response = gtk_dialog_run (GTK_DIALOG (d));
 
-	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: send again?"));
-	gtk_widget_set_name (d, "rtls-resend-dialog");
-	gtk_message_dialog_format_secondary_text (
-	        GTK_MESSAGE_DIALOG (d), "%s\n\n%s", text,
-	        _ ("If you send it again, the recipients may get it twice."));
-	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Send again"), RESPONSE_SEND);
-	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_KEEP);
-	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_KEEP);
-	g_debug ("REQUIRETLS: resend question: %s", text);
-	response = gtk_dialog_run (GTK_DIALOG (d));
 	gtk_widget_destroy (d);
 	g_debug ("REQUIRETLS: resend question: %s",
 	         response == RESPONSE_SEND ? "send again" : "back to editing");

@@ -176,6 +176,22 @@ dsn_action_of (const char *name)
 	return RTLS_DSN_ACTION_UNKNOWN;
 }
 
+/* The recipient of a report, as far as the journal record @e keeps it: what
+ * rtls_dsn_explain_recipient() and rtls_dsn_recipient_is_requiretls() read of it (borrowed
+ * from @e). */
+static void
+report_recipient (const RtlsJournalEntry *e, RtlsDsnAction action, RtlsDsnRecipient *r)
+{
+	memset (r, 0, sizeof *r);
+	r->action = action;
+	r->status_malformed = e->status_malformed;
+	r->effective_status = e->enhanced;
+	r->diagnostic = e->diagnostic;
+	r->remote_mta = e->remote_mta;
+	r->final_recipient = e->recipient;
+	r->gave_up = e->gave_up;
+}
+
 gchar *
 rtls_delivery_explain (const RtlsJournalEntry *e)
 {
@@ -185,15 +201,8 @@ rtls_delivery_explain (const RtlsJournalEntry *e)
 	if (e->cause != NULL && (words = rtls_attempt_cause_words (e->cause, e->stage, e->detail)))
 		return words;
 	if (e->dsn_action != NULL) {
-		/* a report: rtls_dsn_explain_recipient() reads only these of the recipient */
-		RtlsDsnRecipient r = { 0 };
-		r.action = dsn_action_of (e->dsn_action);
-		r.status_malformed = e->status_malformed;
-		r.effective_status = e->enhanced;
-		r.diagnostic = e->diagnostic;
-		r.remote_mta = e->remote_mta;
-		r.final_recipient = e->recipient;
-		r.gave_up = e->gave_up;
+		RtlsDsnRecipient r;
+		report_recipient (e, dsn_action_of (e->dsn_action), &r);
 		return rtls_dsn_explain_recipient (&r);
 	}
 	/* a send the helper reported on: its record's facts, also those of a "sent" record
@@ -222,16 +231,15 @@ rtls_delivery_explain (const RtlsJournalEntry *e)
 static gboolean
 report_is_requiretls (const RtlsJournalEntry *e, RtlsRowState state)
 {
-	RtlsDsnRecipient r = { 0 };
+	RtlsDsnRecipient r;
 
-	r.action = e->dsn_action != NULL          ? dsn_action_of (e->dsn_action)
-	           : state == RTLS_ROW_BOUNCED    ? RTLS_DSN_ACTION_FAILED
-	           : state == RTLS_ROW_DELAYED    ? RTLS_DSN_ACTION_DELAYED
-	           : state == RTLS_ROW_UNVERIFIED ? RTLS_DSN_ACTION_UNKNOWN
-	                                          : RTLS_DSN_ACTION_DELIVERED;
-	r.status_malformed = e->status_malformed;
-	r.effective_status = e->enhanced;
-	r.diagnostic = e->diagnostic;
+	report_recipient (e,
+	                  e->dsn_action != NULL          ? dsn_action_of (e->dsn_action)
+	                  : state == RTLS_ROW_BOUNCED    ? RTLS_DSN_ACTION_FAILED
+	                  : state == RTLS_ROW_DELAYED    ? RTLS_DSN_ACTION_DELAYED
+	                  : state == RTLS_ROW_UNVERIFIED ? RTLS_DSN_ACTION_UNKNOWN
+	                                                 : RTLS_DSN_ACTION_DELIVERED,
+	                  &r);
 	return rtls_dsn_recipient_is_requiretls (&r);
 }
 
