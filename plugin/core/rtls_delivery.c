@@ -328,6 +328,7 @@ rtls_delivery_row_free (RtlsDeliveryRow *row)
 	g_free (row->key);
 	g_free (row->message_id);
 	g_free (row->envid);
+	g_free (row->latest_envid);
 	g_free (row->subject);
 	g_free (row->recipient);
 	g_free (row->status);
@@ -528,6 +529,10 @@ rtls_delivery_rows (GPtrArray *journal)
 			row->time = e->time;
 			set (&row->message_id, e->message_id);
 			set (&row->envid, e->envid);
+			if (!dsn)
+				set (&row->latest_envid, e->envid);
+			row->earlier_send = dsn && e->envid != NULL && row->latest_envid != NULL
+			                    && !g_str_equal (e->envid, row->latest_envid);
 			set (&row->subject, e->subject);
 			if (e->account_id >= 0)
 				row->account_id = e->account_id;
@@ -629,8 +634,8 @@ rtls_delivery_domain_warning (GPtrArray *rows, const char *domain, gint64 now, g
 	return found;
 }
 
-gchar *
-rtls_delivery_advice (const RtlsDeliveryRow *row)
+static gchar *
+advice_for_state (const RtlsDeliveryRow *row)
 {
 	const char *rcpt = row->recipient != NULL ? row->recipient : "";
 
@@ -706,6 +711,24 @@ rtls_delivery_advice (const RtlsDeliveryRow *row)
 		        row->reason != NULL ? row->reason : "");
 	}
 	return g_strdup ("");
+}
+
+gchar *
+rtls_delivery_advice (const RtlsDeliveryRow *row)
+{
+	gchar *advice = advice_for_state (row);
+
+	if (row->earlier_send) {
+		/* a report about the first copy says nothing about the one sent again */
+		gchar *both = g_strdup_printf (
+		        "%s %s",
+		        _ ("This report is about an earlier send of the message, not the one sent "
+		           "again after it: that one may still be delivered, or bounce later."),
+		        advice != NULL ? advice : "");
+		g_free (advice);
+		advice = both;
+	}
+	return advice;
 }
 
 RtlsBounceTag

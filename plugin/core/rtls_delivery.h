@@ -70,6 +70,10 @@ typedef struct {
 	gchar *bounce_id;
 	gchar *reason;
 	gint account_id;
+	/* the message was sent more than once (a resend after "not confirmed") and this report
+	 * is about an earlier send, not the latest */
+	gboolean earlier_send;
+	gchar *latest_envid; /* the latest send's ENVID */
 } RtlsDeliveryRow;
 
 void rtls_delivery_row_free (RtlsDeliveryRow *row);

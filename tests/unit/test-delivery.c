@@ -361,6 +361,51 @@ test_words_only_domain_warning (void)
 	g_assert_nonnull (strstr (advice, "does not support REQUIRETLS"));
 }
 
+/* Not confirmed, sent again with the person's word, then a bounce about the first copy: the
+ * row says the report is about the earlier send; a report about the second says nothing of
+ * the kind. */
+static void
+test_report_about_earlier_send (void)
+{
+	g_autoptr (GPtrArray) j
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+	g_autoptr (GPtrArray) rows = NULL;
+	const char *msgid = "<rtls-c7000000000000000000f500@sender.test>";
+	const RtlsDeliveryRow *r;
+	g_autofree gchar *advice = NULL;
+	RtlsJournalEntry *e;
+
+	g_ptr_array_add (j, send_entry (100, "rtls-c7000000000000000000f500", msgid,
+	                                "bob@example.org", "not-confirmed"));
+	e = send_entry (110, "rtls-c7000000000000000000f500", msgid, "bob@example.org",
+	                "confirmed");
+	g_ptr_array_add (j, e);
+	g_ptr_array_add (j, send_entry (120, "rtls-c7000000000000000000f501", msgid,
+	                                "bob@example.org", "sent"));
+	add_dsn (j, "generic-5.0.0-requiretls-words.eml", 200);
+	rows = rtls_delivery_rows (j);
+	g_assert_cmpuint (rows->len, ==, 1);
+	r = g_ptr_array_index (rows, 0);
+	g_assert_cmpint (r->state, ==, RTLS_ROW_BOUNCED);
+	g_assert_true (r->earlier_send);
+	advice = rtls_delivery_advice (r);
+	g_assert_true (g_str_has_prefix (advice, "This report is about an earlier send"));
+	g_assert_nonnull (strstr (advice, "does not support REQUIRETLS"));
+
+	/* the same report had the second send been the one it is about: no such words */
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	g_clear_pointer (&advice, g_free);
+	g_ptr_array_remove_range (j, 1, j->len - 1);
+	g_ptr_array_add (j, send_entry (120, "rtls-c7000000000000000000f500", msgid,
+	                                "bob@example.org", "sent"));
+	add_dsn (j, "generic-5.0.0-requiretls-words.eml", 200);
+	rows = rtls_delivery_rows (j);
+	r = g_ptr_array_index (rows, 0);
+	g_assert_false (r->earlier_send);
+	advice = rtls_delivery_advice (r);
+	g_assert_null (strstr (advice, "earlier send"));
+}
+
 static void
 test_message_id (void)
 {
@@ -739,6 +784,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/delivery/forget", test_forget);
 	g_test_add_func ("/delivery/domain-warning", test_domain_warning);
 	g_test_add_func ("/delivery/words-only-domain-warning", test_words_only_domain_warning);
+	g_test_add_func ("/delivery/report-about-earlier-send", test_report_about_earlier_send);
 	g_test_add_func ("/delivery/message-id", test_message_id);
 	g_test_add_func ("/delivery/tags", test_tags);
 	g_test_add_func ("/delivery/ambiguous-not-ours", test_ambiguous_not_ours);
