@@ -437,7 +437,7 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 	                                _ ("Don't require TLS"));
 	gtk_combo_box_set_active (GTK_COMBO_BOX (ui->default_combo), (gint) s->default_choice);
 	gtk_box_pack_start (GTK_BOX (box), ui->default_combo, FALSE, FALSE, 0);
-	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Default"), box), FALSE, FALSE, 0);
+	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Composer"), box), FALSE, FALSE, 0);
 
 	/* rules */
 	box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
