@@ -568,6 +568,20 @@ resend_answer (gpointer data, gboolean yes)
 	RtlsAttempt *u = rtls_attempts_find (attempts, s->resend_envid);
 
 	g_clear_pointer (&s->resend_envid, g_free);
+	if (!yes && composer_alive (s)) {
+		/* "Back to editing": the composer holds the message, as it did before Send; the
+		 * queued copy goes, and no second dialog asks the same again */
+		Compose *compose = s->compose;
+		running = g_list_remove (running, s);
+		remove_entry (s->queue, s->msgnum);
+		compose->sending = FALSE;
+		compose->modified = TRUE;
+		rtls_compose_ui_set_idle (s->composer->ui);
+		log_message (LOG_PROTOCOL, _ ("REQUIRETLS: not sent again: back to editing\n"));
+		send_free (s);
+		queue_run_next ();
+		return;
+	}
 	if (!yes || !composer_alive (s)) {
 		fail_early (s, _ ("an earlier send of this message was not confirmed and the "
 		                  "server may have accepted it, so it was not sent again"));
@@ -637,7 +651,10 @@ ask_resend (RtlsSend *s, const RtlsAttempt *u)
 	                           "may have accepted it."),
 	                        u->subject ? u->subject : _ ("(no subject)"),
 	                        u->host ? u->host : "?");
-	rtls_ui_confirm_resend (GTK_WINDOW (s->compose->window), text, resend_answer, s);
+	/* nothing is being sent while the person decides */
+	rtls_compose_ui_set_idle (s->composer->ui);
+	rtls_ui_confirm_resend (GTK_WINDOW (s->compose->window), text, _ ("_Back to editing"),
+	                        resend_answer, s);
 	return FALSE;
 }
 
@@ -1353,6 +1370,8 @@ failure_dialog (RtlsSend *s, const RtlsRecord *r, RtlsOutcomeKind kind, const ch
 	    || (s->qf != NULL
 	        && rtls_attempts_maybe_arrived_for_message (attempts, s->qf->message_id) != NULL))
 		refusal = RTLS_REFUSAL_NOT_CONFIRMED;
+	else if (s->cancelled && !s->content_left)
+		refusal = RTLS_REFUSAL_CANCELLED;
 	else if (kind == RTLS_OUTCOME_TEMPORARY)
 		refusal = RTLS_REFUSAL_TEMPORARY;
 	else if (r != NULL && g_strcmp0 (r->error, "RTLS_ERROR_CERT") == 0)
@@ -1427,8 +1446,17 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 			/* Claws sends it now, without REQUIRETLS; the row says so only when Claws
 			 * says it was sent (compose_send() returns 0 then) */
 			if (compose_send (compose) == 0 && s->envid != NULL) {
+				PrefsAccount *ac = compose->account;
 				e = send_record (s, "sent-default");
 				e->cause = g_strdup ("sent-default");
+				if (ac != NULL && ac->smtp_server != NULL) {
+					/* Claws' own connection, not the REQUIRETLS server's */
+					g_free (e->host);
+					e->host = g_strdup (ac->smtp_server);
+					e->port = ac->set_smtpport             ? ac->smtpport
+					          : ac->ssl_smtp == SSL_TUNNEL ? 465
+					                                       : 25;
+				}
 				e->explanation = rtls_attempt_cause_words (e->cause, NULL, NULL);
 				journal_write (e);
 			}
@@ -1701,7 +1729,7 @@ ask_next (GList *items)
 	        a != NULL && a->subject ? a->subject : _ ("(no subject)"),
 	        a != NULL && a->recipients ? a->recipients : "?");
 	rtls_ui_confirm_resend (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL, text,
-	                        ask_done, items);
+	                        _ ("_Keep it queued"), ask_done, items);
 }
 
 /* Sends the REQUIRETLS entries waiting in every queue folder, one at a time (see entry_due

@@ -200,10 +200,11 @@ resend_dialog (GtkWindow *parent, GtkDialogFlags flags, const char *text, const 
 }
 
 void
-rtls_ui_confirm_resend (GtkWindow *parent, const char *text, RtlsConfirmFn done, gpointer data)
+rtls_ui_confirm_resend (GtkWindow *parent, const char *text, const char *keep, RtlsConfirmFn done,
+                        gpointer data)
 {
 	ConfirmCtx *ctx = g_new0 (ConfirmCtx, 1);
-	GtkWidget *d = resend_dialog (parent, 0, text, _ ("_Keep it queued"));
+	GtkWidget *d = resend_dialog (parent, 0, text, keep);
 
 	ctx->done = done;
 	ctx->data = data;

@@ -27,9 +27,10 @@ void rtls_queue_ui_close (void);
 
 typedef void (*RtlsConfirmFn) (gpointer data, gboolean yes);
 
-/* Non-modal: "@text — send it again?", default "Keep it queued"; calls @done once. */
-void rtls_ui_confirm_resend (GtkWindow *parent, const char *text, RtlsConfirmFn done,
-                             gpointer data);
+/* Non-modal: "@text — send it again?", "Send again" or @keep (the default: "Keep it
+ * queued" from the queue, "Back to editing" from a composer); calls @done once. */
+void rtls_ui_confirm_resend (GtkWindow *parent, const char *text, const char *keep,
+                             RtlsConfirmFn done, gpointer data);
 
 /* Modal, for a composer whose message Claws is about to send itself: "@text — send it
  * again?", default "Back to editing". TRUE: send again. */

@@ -639,7 +639,8 @@ failure_response (GtkDialog *d, gint response, gpointer data)
 	FailureCtx *ctx = data;
 	RtlsFailureChoice c = RTLS_FAILURE_EDIT;
 
-	if (response == RESPONSE_DEFAULT && ctx->refusal != RTLS_REFUSAL_NOT_CONFIRMED) {
+	if (response == RESPONSE_DEFAULT && ctx->refusal != RTLS_REFUSAL_NOT_CONFIRMED
+	    && ctx->refusal != RTLS_REFUSAL_CANCELLED) {
 		if (!confirm_send_default (GTK_WINDOW (d), ctx->clear_first_hop))
 			return; /* back to the failure dialog */
 		c = RTLS_FAILURE_SEND_DEFAULT;
@@ -719,7 +720,8 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 	}
 	/* Sending it without REQUIRETLS after a send that may have arrived would be a second
 	 * copy that nobody asked for: not offered at all then. */
-	if (!unsure)
+	if (!unsure && refusal != RTLS_REFUSAL_CANCELLED)
+		/* (nor after a cancel: the person stopped the send, a downgrade is no next step) */
 		gtk_dialog_add_button (GTK_DIALOG (d), _ ("Send _without REQUIRETLS…"),
 		                       RESPONSE_DEFAULT);
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_EDIT);

@@ -64,6 +64,8 @@ typedef enum {
 	/* not confirmed: the connection was lost after the content had left, so the server may
 	 * already have it; it is never sent again, with or without REQUIRETLS, from here */
 	RTLS_REFUSAL_NOT_CONFIRMED,
+	/* the person cancelled before the content left: only back to editing */
+	RTLS_REFUSAL_CANCELLED,
 } RtlsRefusal;
 
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);

@@ -170,9 +170,10 @@ rtls_record_explain (const RtlsRecord *r)
 		        host, r->tls_version != NULL ? r->tls_version : "TLS");
 	if (is (r->result, "not-confirmed"))
 		return g_strdup_printf (
-		        _ ("The connection to %s was lost after the whole message had "
-		           "been transmitted, before the server confirmed it. It may or "
-		           "may not have been accepted: check before sending it again."),
+		        _ ("The whole message was transmitted to %s, but no reply "
+		           "confirmed it (the server did not answer in time, or the "
+		           "connection was lost). It may or may not have been accepted: "
+		           "check before sending it again."),
 		        host);
 	if (is (r->error, "RTLS_ERROR_UNSUPPORTED") && is (r->enhanced, "5.7.30"))
 		return g_strdup_printf (

@@ -211,9 +211,15 @@ try:
             c3.keys(w, "ctrl+Return")
             time.sleep(3)
             busy = c3.screenshot("composer-sending")
+            mark = len(c3.log_text())
             c3.keys(w, "alt+c")  # "Cancel sending" in the status line
             dlg = c3.wait_window("REQUIRETLS: not sent", 15)
-            T.ok(dlg is not None, "Cancel stops the helper and says so")
+            time.sleep(0.5)
+            offers = re.findall(r"REQUIRETLS: dialog \"[^\"]*\" offers: (.*)",
+                                c3.log_text()[mark:])
+            T.ok(dlg is not None and offers == ["_Back to editing"],
+                 "Cancel stops the helper and says so; the one way on is back to editing "
+                 "(no sending without REQUIRETLS after a cancel)", offers)
             T.ok(not any(e.get("line", "").upper().startswith("MAIL") for e in h.events()),
                  "no MAIL reached the stalling server", h.events())
             if dlg:
