@@ -172,9 +172,12 @@ try:
             dovecot.Dovecot(certs, {USER: PASSWORD}, parent=T.tmpdir()) as dc:
         srv = Server(dc)
         srv.make_mailbox("Drafts")
-        # account 1 (SMTP) keeps its drafts on the IMAP server: "Put draft messages in"
+        srv.make_mailbox("Sent")
+        # account 1 (SMTP) keeps its drafts on the IMAP server ("Put draft messages in"),
+        # and its Sent copies ("Put sent messages in")
         c = D.Claws(x, peer.port, ca, T.HELPER,
-                    account_extra={"set_draft_folder": "1", "draft_folder": DRAFTS},
+                    account_extra={"set_draft_folder": "1", "draft_folder": DRAFTS,
+                                   "set_sent_folder": "1", "sent_folder": "#imap/IMAP/Sent"},
                     plugin_conf_extra=f"\n[account-3]\nca-file={ca}\n")
         c.env["SSL_CERT_FILE"] = ca  # Claws trusts the test CA as a system would
         with open(os.path.join(c.prof, "accountrc"), "a") as f:
@@ -237,9 +240,10 @@ try:
              "sent once with REQUIRETLS; neither marker nor TLS-Required in its headers", msgs)
         T.ok(wait_for(lambda: srv.with_subject("Drafts", "rtls-imap-req") == [], 40),
              "the draft is gone from the IMAP server", srv.files("Drafts"))
-        T.ok(wait_for(lambda: len(sent_with(c, "rtls-imap-req")) == 1, 20)
-             and MARKER.encode() not in c.read("sent", sent_with(c, "rtls-imap-req")[0]),
-             "one Sent copy, without the marker", c.folder("sent"))
+        T.ok(wait_for(lambda: len(srv.with_subject("Sent", "rtls-imap-req")) == 1, 30)
+             and MARKER.encode() not in srv.with_subject("Sent", "rtls-imap-req")[0][1]
+             and not sent_with(c, "rtls-imap-req"),
+             "one Sent copy on the IMAP server, without the marker", srv.files("Sent"))
         T.ok(c.wait_gone("rtls-imap-req - Compose", 20), "the composer closed")
 
         # 2b. a draft saved elsewhere (another computer, or Claws' cache cleared): Claws
@@ -269,7 +273,7 @@ try:
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0
              and wait_for(lambda: srv.with_subject("Drafts", "rtls-imap-fetched") == [], 40)
-             and wait_for(lambda: len(sent_with(c, "rtls-imap-fetched")) == 1, 20),
+             and wait_for(lambda: len(srv.with_subject("Sent", "rtls-imap-fetched")) == 1, 30),
              "sent once with REQUIRETLS, no marker; the draft gone from the server; one Sent "
              "copy", (msgs, srv.files("Drafts")))
 
@@ -303,8 +307,8 @@ try:
              "sent once by Claws, with exactly one TLS-Required: No and no marker", msgs)
         T.ok(wait_for(lambda: srv.with_subject("Drafts", "rtls-imap-no") == [], 40),
              "the draft is gone from the IMAP server", srv.files("Drafts"))
-        T.ok(wait_for(lambda: len(sent_with(c, "rtls-imap-no")) == 1, 20),
-             "one Sent copy", c.folder("sent"))
+        T.ok(wait_for(lambda: len(srv.with_subject("Sent", "rtls-imap-no")) == 1, 30),
+             "one Sent copy on the IMAP server", srv.files("Sent"))
 
         # 4. Send later with Require TLS into a queue on the IMAP server (account 3)
         peer.clear()
