@@ -124,6 +124,14 @@ def sent_with(c, subject):
     return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
 
 
+def folderlist(c):
+    try:
+        with open(os.path.join(c.prof, "folderlist.xml")) as f:
+            return f.read()
+    except FileNotFoundError:  # being written
+        return ""
+
+
 def wait_log(c, needle, before, timeout=20):
     return wait_for(lambda: c.log_text().count(needle) > before, timeout)
 
@@ -133,11 +141,15 @@ def save_draft(c, srv, subject, letter):
     the server, once it is there."""
     w = c.compose(subject)
     c.choose(w, letter)
+    needle = "REQUIRETLS: draft written with "
     for attempt in range(3):
+        before = c.log_text().count(needle)
         c.keys(w, "ctrl+s")
-        if wait_for(lambda: srv.with_subject("Drafts", subject), 30):
+        # the plugin wrote the choice into it: Claws got the key; only then the upload
+        if wait_log(c, needle, before, 15):
             break
-        T.diag(f"{subject}: no draft on the server yet, Ctrl+S again")
+        T.diag(f"{subject}: Ctrl+S lost, again")
+    wait_for(lambda: srv.with_subject("Drafts", subject), 60)
     found = srv.with_subject("Drafts", subject)
     # the composer is saved: it closes without a question
     c.keys(w, "ctrl+w")
@@ -197,10 +209,8 @@ try:
         c.start()
         # Claws lists the IMAP mailboxes at start; the account's Drafts must be known
         # before a draft is saved, or Claws would fall back to the local Drafts
-        flist = os.path.join(c.prof, "folderlist.xml")
-        T.ok(wait_for(lambda: re.search(r'path="Drafts"[^>]*type="draft"',
-                                        open(flist).read()), 90),
-             "Claws knows the IMAP server's Drafts mailbox", open(flist).read()[-1500:])
+        T.ok(wait_for(lambda: re.search(r'path="Drafts"[^>]*type="draft"', folderlist(c)), 90),
+             "Claws knows the IMAP server's Drafts mailbox", folderlist(c)[-1500:])
 
         # 1. Require TLS, saved as a draft into the IMAP Drafts
         found = save_draft(c, srv, "rtls-imap-req", "t")
