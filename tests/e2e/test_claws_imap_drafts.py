@@ -11,7 +11,9 @@ IMAP account on it and an SMTP account whose drafts go to that IMAP Drafts folde
      TLS-Required, and no composer header row holds the choice.
   2. Re-edited from the IMAP Drafts folder: Require TLS again; sent: the SMTP peer got it once
      with REQUIRETLS, without marker or TLS-Required; the draft is gone from the server; one
-     Sent copy.
+     Sent copy (the account's Sent is on the server too). Also when Claws has no cached copy
+     of the draft (saved on another computer) and fetches it, and for a draft saved while
+     writing and sent from the same composer.
   3. The same with Don't require TLS: exactly one TLS-Required: No, on the server and sent.
   4. An account whose Queue is the IMAP Queue ("Put queued messages in"): Send later with
      Require TLS leaves the entry (with the marker) locked and tagged in the server's Queue;
@@ -36,7 +38,7 @@ missing = dovecot.available()
 if missing:
     T.skip_all_or_fail(missing)
 
-T.plan(27)
+T.plan(29)
 
 MARKER = "X-RequireTLS-Request"
 USER, PASSWORD = "imapuser", "imap-pass-4711"
@@ -286,6 +288,33 @@ try:
              and wait_for(lambda: len(srv.with_subject("Sent", "rtls-imap-fetched")) == 1, 30),
              "sent once with REQUIRETLS, no marker; the draft gone from the server; one Sent "
              "copy", (msgs, srv.files("Drafts")))
+
+        # 2c. saved while writing (Ctrl+S keeps the composer open), then sent from the same
+        # composer: the plugin sends it and removes that draft from the server
+        subject = "rtls-imap-saved-sent"
+        w = c.compose(subject)
+        c.choose(w, "t")
+        before = c.log_text().count("REQUIRETLS: draft written with ")
+        c.keys(w, "ctrl+s")
+        wait_log(c, "REQUIRETLS: draft written with ", before, 15)
+        T.ok(wait_for(lambda: srv.with_subject("Drafts", subject), 60)
+             and count(header_block(srv.with_subject("Drafts", subject)[0][1]), MARKER) == 1,
+             "saved while writing: the draft with the marker is on the server",
+             srv.files("Drafts"))
+        peer.clear()
+        time.sleep(1)
+        c.keys(w, "ctrl+Return")
+        D.wait_events(peer, "message", 1, timeout=40)
+        time.sleep(2)
+        msgs = peer.events("message")
+        m = msgs[0] if msgs else {}
+        h = m.get("headers", "")
+        T.ok(len(msgs) == 1 and m.get("requireTLS") is True and field_count(h, MARKER) == 0
+             and field_count(h, "TLS-Required") == 0
+             and wait_for(lambda: srv.with_subject("Drafts", subject) == [], 40)
+             and wait_for(lambda: len(srv.with_subject("Sent", subject)) == 1, 30),
+             "then sent once with REQUIRETLS; its draft gone from the server; one Sent copy",
+             (msgs, srv.files("Drafts")))
 
         # 3. Don't require TLS, the same way
         found = save_draft(c, srv, "rtls-imap-no", "n")
