@@ -33,6 +33,11 @@
 
 static GHashTable *composers; /* Compose* -> RtlsComposer* */
 static gulong hook_created, hook_before_send;
+/* Composers with Require TLS that could not be saved to Drafts when the plugin was unloaded
+ * (an IMAP Drafts folder offline, a full disk): they stay open, the module stays loaded
+ * (hidden) and this hook keeps Claws from sending them until the plugin is loaded again. */
+static GList *held;
+static gulong hook_held;
 
 gboolean
 rtls_compose_alive (Compose *compose)
@@ -715,6 +720,12 @@ attach (Compose *compose)
 		manual = FALSE;
 	if (!manual)
 		choice = rtls_config_default_choice ();
+	if (g_list_find (held, compose) != NULL) {
+		/* held when the plugin was unloaded: its choice was Require TLS */
+		choice = RTLS_CHOICE_REQUIRE;
+		manual = TRUE;
+		held = g_list_remove (held, compose);
+	}
 
 	if (compose->ui_manager != NULL) {
 		g_autofree gchar *key = toolbar_item_key ();
@@ -812,9 +823,37 @@ send_cancel_cb (gpointer data)
 	rtls_send_cancel (data);
 }
 
+static void
+held_gone (GtkWidget *window, gpointer compose)
+{
+	held = g_list_remove (held, compose);
+}
+
+/* While the plugin is unloaded: a held composer is not sent by Claws (TRUE cancels). */
+static gboolean
+held_before_send (gpointer source, gpointer data)
+{
+	Compose *compose = source;
+
+	if (g_list_find (held, compose) == NULL)
+		return FALSE;
+	if (!rtls_compose_alive (compose)) {
+		held = g_list_remove (held, compose);
+		return FALSE;
+	}
+	alertpanel_error (_ ("REQUIRETLS: this message is marked Require TLS, and the "
+	                     "REQUIRETLS plugin is not loaded, so it was not sent. Load the plugin "
+	                     "again (Configuration → Plugins) to send it, or save it."));
+	return TRUE;
+}
+
 void
 rtls_compose_init (void)
 {
+	if (hook_held != 0) {
+		hooks_unregister_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST, hook_held);
+		hook_held = 0;
+	}
 	composers = g_hash_table_new (g_direct_hash, g_direct_equal);
 	wrapped = g_ptr_array_new_with_free_func (g_free);
 	wrap_folder_classes ();
@@ -828,7 +867,7 @@ rtls_compose_init (void)
 		attach (l->data);
 }
 
-void
+gboolean
 rtls_compose_done (void)
 {
 	GHashTableIter it;
@@ -842,7 +881,7 @@ rtls_compose_done (void)
 	prefs_toolbar_unregister_plugin_item (TOOLBAR_COMPOSE, RTLS_PLUGIN_NAME, RTLS_TOOLBAR_ITEM);
 	if (composers == NULL) {
 		unwrap_folder_classes ();
-		return;
+		return held == NULL;
 	}
 	g_hash_table_iter_init (&it, composers);
 	while (g_hash_table_iter_next (&it, &key, &value)) {
@@ -851,12 +890,29 @@ rtls_compose_done (void)
 		    && c->choice == RTLS_CHOICE_REQUIRE) {
 			/* Without the plugin nothing would stop Claws from sending this composer's
 			 * message without REQUIRETLS: keep it safe in Drafts instead. */
-			log_warning (
-			        LOG_PROTOCOL,
-			        _ ("REQUIRETLS: the plugin is being unloaded; an open message with "
-			           "Require TLS was saved to Drafts and its composer closed\n"));
 			detach (c);
+			/* compose_draft() says TRUE also when the draft could not be stored; a
+			 * stored one closes its composer */
 			compose_draft (key, COMPOSE_QUIT_EDITING);
+			if (!rtls_compose_alive (key)) {
+				log_warning (
+				        LOG_PROTOCOL,
+				        _ ("REQUIRETLS: the plugin is being unloaded; an open "
+				           "message with Require TLS was saved to Drafts and its "
+				           "composer closed\n"));
+			} else {
+				/* not saved: it stays open, and Claws may not send it */
+				log_error (LOG_PROTOCOL,
+				           _ ("REQUIRETLS: the plugin is being unloaded; an open "
+				              "message "
+				              "with Require TLS could not be saved to Drafts: it "
+				              "stays "
+				              "open and cannot be sent until the plugin is loaded "
+				              "again\n"));
+				held = g_list_prepend (held, key);
+				g_signal_connect (((Compose *) key)->window, "destroy",
+				                  G_CALLBACK (held_gone), key);
+			}
 		} else if (rtls_compose_alive (key)) {
 			detach (c);
 		}
@@ -870,4 +926,8 @@ rtls_compose_done (void)
 	/* after the drafts above were written with their choice */
 	unwrap_folder_classes ();
 	g_clear_pointer (&composers, g_hash_table_unref);
+	if (held != NULL && hook_held == 0)
+		hook_held = hooks_register_hook (COMPOSE_CHECK_BEFORE_SEND_HOOKLIST,
+		                                 held_before_send, NULL);
+	return held == NULL;
 }

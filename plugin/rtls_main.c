@@ -141,8 +141,8 @@ plugin_done (void)
 		rtls_main_ui_detach (main_ui);
 	main_ui = NULL;
 	rtls_prefs_done ();
-	rtls_compose_done ();
-	can_unload = rtls_send_done ();
+	can_unload = rtls_compose_done ();
+	can_unload = rtls_send_done () && can_unload;
 	rtls_config_unload ();
 	return can_unload;
 }

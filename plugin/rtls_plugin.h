@@ -55,7 +55,8 @@ const GPtrArray *rtls_config_rules (void); /* RtlsRule*, in order */
 
 /* composer side (rtls_compose.c) */
 void rtls_compose_init (void);
-void rtls_compose_done (void);
+/* FALSE while a Require TLS composer that could not be saved is held: the module stays. */
+gboolean rtls_compose_done (void);
 RtlsComposer *rtls_composer_find (Compose *compose);
 void rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual);
 gboolean rtls_compose_alive (Compose *compose);

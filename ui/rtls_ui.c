@@ -265,6 +265,8 @@ find_tool (RtlsComposeUi *ui)
 	if (ui->tool != NULL) {
 		g_object_add_weak_pointer (G_OBJECT (ui->tool), (gpointer *) &ui->tool);
 		gtk_widget_set_name (GTK_WIDGET (ui->tool), "rtls-toolbar-item");
+		/* once, however often the toolbar is rebuilt */
+		g_signal_handlers_disconnect_by_func (ui->tool, tool_allocated, NULL);
 		g_signal_connect (ui->tool, "size-allocate", G_CALLBACK (tool_allocated), NULL);
 		style_tool (ui);
 	}
@@ -547,6 +549,10 @@ rtls_compose_ui_detach (RtlsComposeUi *ui)
 	g_signal_handlers_disconnect_by_data (ui->bar, ui);
 	gtk_widget_destroy (ui->bar);
 	if (ui->tool != NULL) {
+		/* nothing of the module may stay on Claws' widget once it is unloaded (a
+		 * size-allocate into unmapped code crashed Claws) */
+		g_signal_handlers_disconnect_by_func (ui->tool, tool_allocated, NULL);
+		gtk_tool_button_set_icon_widget (ui->tool, NULL);
 		/* back to the label Claws gave it: a plugin loaded again finds it by that */
 		gtk_tool_button_set_label (ui->tool, ui->item_key);
 		gtk_widget_set_sensitive (GTK_WIDGET (ui->tool), TRUE);

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end: the plugin is unloaded (Configuration → Plugins → Unload) while composers are
+open, in real Claws Mail. A composer with Require TLS is saved to Drafts with its choice and
+closes, so that Claws' own sender never gets it without REQUIRETLS. When Drafts cannot take
+it (here the account's Drafts folder is gone from the disk), it stays open, and Send is
+refused until the plugin is loaded again: the SMTP server gets nothing. A composer with
+Default is left as it is. Assertions on what the server received, the Drafts folder and the
+log."""
+import os
+import shutil
+import time
+
+import clawsdriver as D
+from clawsdriver import T, wait_for
+
+D.require()
+T.plan(6)
+
+
+def unload(c):
+    """Configuration → Plugins…, the one loaded plugin selected, Unload, Close."""
+    main = c.wait_window("Claws Mail", 5)
+    for attempt in range(3):
+        c.keys(main, "Escape", "alt+c", "g")
+        pw = c.wait_window("^Plugins$", 8)
+        if pw is not None:
+            break
+    if pw is None:
+        return False
+    time.sleep(0.8)
+    # the one plugin is selected; focus on the list, then Load…, then Unload
+    c.keys(pw, "Tab", "Tab", "space")
+
+    def over():
+        dismiss_errors(c)  # Claws' own "Could not save draft." stops the unload until OK
+        return "REQUIRETLS: the plugin is being unloaded" in c.log_text()
+    ok = wait_for(over, 20)
+    time.sleep(1)
+    for w in c.windows("^Plugins$"):
+        c.keys(w, "alt+c")
+    return ok
+
+
+def dismiss_errors(c):
+    """Claws' own "Could not save draft." and our refusal are modal alerts: OK them."""
+    for name in ("^Error$", "^Warning$"):
+        for w in c.windows(name):
+            time.sleep(0.5)
+            c.keys(w, "Return")
+
+
+certs = T.certs()
+ca = os.path.join(certs, "ca.pem")
+x = D.Xvfb()
+try:
+    with T.smtp_peer(certs, "--starttls", lifetime=300) as peer:
+        # 1. Drafts can take it: saved with its choice, the composer closes
+        c = D.Claws(x, peer.port, ca, T.HELPER)
+        c.start()
+        w = c.compose("unload-saved")
+        c.choose(w, "t")
+        other = c.compose("unload-default")
+        ok = unload(c)
+        time.sleep(2)
+        c.screenshot("unload-saved")
+        drafts = [c.read("draft", n) for n in c.folder("draft")]
+        saved = [d for d in drafts if b"Subject: unload-saved" in d]
+        T.ok(ok and not c.windows("unload-saved - Compose") and len(saved) == 1 and
+             b"X-RequireTLS-Request: require" in saved[0],
+             "unloaded: the Require TLS composer went to Drafts with its choice and closed",
+             (ok, c.folder("draft")))
+        T.ok(c.proc.poll() is None and c.windows("unload-default - Compose") != [],
+             "Claws keeps running, and a composer with Default stays open (unloading with a "
+             "composer open used to crash Claws)", c.windows("Compose"))
+        c.stop()
+
+        # 2. Drafts cannot take it: it stays open, and Send sends nothing
+        c = D.Claws(x, peer.port, ca, T.HELPER)
+        c.start()
+        w = c.compose("unload-held", body="Held.")
+        c.choose(w, "t")
+        draft_dir = os.path.join(c.mail, "draft")
+        shutil.rmtree(draft_dir, ignore_errors=True)
+        with open(draft_dir, "w") as f:
+            f.write("not a folder\n")
+        ok = unload(c)
+        time.sleep(1)
+        dismiss_errors(c)
+        time.sleep(1)
+        log = c.log_text()
+        T.ok(ok and "could not be saved to Drafts: it stays open and cannot be sent" in log and
+             c.windows("unload-held - Compose") != [],
+             "Drafts refused it: the composer stays open and the log says why",
+             log[-1500:])
+        w = c.wait_window("unload-held - Compose", 5)
+        c.keys(w, "ctrl+Return")
+        refusal = wait_for(lambda: any(
+            "plugin is not loaded, so it was not sent" in line
+            for line in c.log_text().splitlines()) or c.windows("^Error$"), 15)
+        time.sleep(1)
+        c.screenshot("unload-held-refused")
+        dismiss_errors(c)
+        time.sleep(3)
+        T.ok(refusal, "Send is refused with a sentence that says why", c.log_text()[-1200:])
+        T.ok(peer.events("mail") == [] and peer.events("message") == [],
+             "the SMTP server got nothing: Claws' own sender never had it",
+             peer.events())
+        T.ok(c.windows("unload-held - Compose") != [] and c.folder("queue") == [],
+             "the message is still in its composer, nothing left queued", c.folder("queue"))
+        os.unlink(draft_dir)
+        os.makedirs(draft_dir)
+        c.stop()
+finally:
+    x.stop()
+T.done()
