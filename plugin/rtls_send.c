@@ -1445,17 +1445,22 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 			                "explicit confirmation\n"));
 			/* Claws sends it now, without REQUIRETLS; the row says so only when Claws
 			 * says it was sent (compose_send() returns 0 then) */
+			/* Claws' own server, read before compose_send(), which may free the
+			 * composer */
+			PrefsAccount *ac = compose->account;
+			g_autofree gchar *claws_host
+			        = ac != NULL ? g_strdup (ac->smtp_server) : NULL;
+			guint claws_port = ac == NULL                   ? 0
+			                   : ac->set_smtpport           ? ac->smtpport
+			                   : ac->ssl_smtp == SSL_TUNNEL ? 465
+			                                                : 25;
 			if (compose_send (compose) == 0 && s->envid != NULL) {
-				PrefsAccount *ac = compose->account;
 				e = send_record (s, "sent-default");
 				e->cause = g_strdup ("sent-default");
-				if (ac != NULL && ac->smtp_server != NULL) {
-					/* Claws' own connection, not the REQUIRETLS server's */
+				if (claws_host != NULL) {
 					g_free (e->host);
-					e->host = g_strdup (ac->smtp_server);
-					e->port = ac->set_smtpport             ? ac->smtpport
-					          : ac->ssl_smtp == SSL_TUNNEL ? 465
-					                                       : 25;
+					e->host = g_steal_pointer (&claws_host);
+					e->port = claws_port;
 				}
 				e->explanation = rtls_attempt_cause_words (e->cause, NULL, NULL);
 				journal_write (e);
