@@ -683,7 +683,8 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
 	                            GTK_BUTTONS_NONE, "%s", fact != NULL ? fact : title);
 	if (fact != NULL)
-		body = g_strdup_printf ("%s\n\n%s", title, text);
+		/* the explanation says the message was not sent: not twice */
+		body = g_strdup (text);
 	else if (unsure)
 		/* what each button does, since neither sends it */
 		body = g_strdup_printf (
