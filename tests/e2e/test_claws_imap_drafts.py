@@ -178,6 +178,18 @@ def reopen(c, uid, subject, want):
     return None, False
 
 
+
+def send_now(c, peer, w):
+    """Send (Ctrl+Return) from @w; what the SMTP peer then received: all its messages, the
+    first, and that one's headers."""
+    if w:
+        c.keys(w, "ctrl+Return")
+    D.wait_events(peer, "message", 1, timeout=40)
+    time.sleep(2)
+    msgs = peer.events("message")
+    m = msgs[0] if msgs else {}
+    return msgs, m, m.get("headers", "")
+
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
 x = D.Xvfb()
@@ -275,13 +287,7 @@ try:
              and all(os.path.exists(p) for p in cached),
              "re-edited from the server's copy: Require TLS again", c.log_text()[-1500:])
         peer.clear()
-        if w:
-            c.keys(w, "ctrl+Return")
-        D.wait_events(peer, "message", 1, timeout=40)
-        time.sleep(2)
-        msgs = peer.events("message")
-        m = msgs[0] if msgs else {}
-        h = m.get("headers", "")
+        msgs, m, h = send_now(c, peer, w)
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0
              and wait_for(lambda: srv.with_subject("Drafts", "rtls-imap-fetched") == [], 40)
@@ -303,12 +309,7 @@ try:
              srv.files("Drafts"))
         peer.clear()
         time.sleep(1)
-        c.keys(w, "ctrl+Return")
-        D.wait_events(peer, "message", 1, timeout=40)
-        time.sleep(2)
-        msgs = peer.events("message")
-        m = msgs[0] if msgs else {}
-        h = m.get("headers", "")
+        msgs, m, h = send_now(c, peer, w)
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0
              and wait_for(lambda: srv.with_subject("Drafts", subject) == [], 40)
@@ -333,13 +334,7 @@ try:
         T.ok(w is not None and kept, "re-edited from the IMAP Drafts: Don't require TLS again",
              c.log_text()[-1500:])
         peer.clear()
-        if w:
-            c.keys(w, "ctrl+Return")
-        D.wait_events(peer, "message", 1, timeout=40)
-        time.sleep(2)
-        msgs = peer.events("message")
-        m = msgs[0] if msgs else {}
-        h = m.get("headers", "")
+        msgs, m, h = send_now(c, peer, w)
         T.ok(len(msgs) == 1 and not m.get("requireTLS") and m.get("rcpts") == ["bob@example.net"]
              and field_count(h, "TLS-Required") == 1 and "\r\nTLS-Required: No\r\n" in h
              and field_count(h, MARKER) == 0,
@@ -417,12 +412,7 @@ try:
         w = c.wait_window(f"{subject} - Compose", 60)
         time.sleep(0.8)
         c.choose(w, "t")
-        c.keys(w, "ctrl+Return")
-        D.wait_events(peer, "message", 1, timeout=40)
-        time.sleep(2)
-        msgs = peer.events("message")
-        m = msgs[0] if msgs else {}
-        h = m.get("headers", "")
+        msgs, m, h = send_now(c, peer, w)
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True
              and m.get("mailFrom") == "alice3@example.org" and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0,
