@@ -349,15 +349,7 @@ filtering_hook (gpointer source, gpointer data)
 static GPtrArray *
 ops_load (gpointer data)
 {
-	GPtrArray *rows = delivery_rows ();
-
-	for (guint i = 0; i < rows->len; i++) {
-		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
-		g_debug ("REQUIRETLS: delivery row explanation: subject=%s words=%s",
-		         r->subject != NULL ? r->subject : "",
-		         r->explanation != NULL ? r->explanation : "");
-	}
-	return g_ptr_array_ref (rows);
+	return g_ptr_array_ref (delivery_rows ());
 }
 
 static void

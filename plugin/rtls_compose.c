@@ -835,12 +835,8 @@ held_before_send (gpointer source, gpointer data)
 {
 	Compose *compose = source;
 
-	if (g_list_find (held, compose) == NULL)
+	if (g_list_find (held, compose) == NULL) /* held_gone() keeps the list true */
 		return FALSE;
-	if (!rtls_compose_alive (compose)) {
-		held = g_list_remove (held, compose);
-		return FALSE;
-	}
 	alertpanel_error (_ ("REQUIRETLS: this message is marked Require TLS, and the "
 	                     "REQUIRETLS plugin is not loaded, so it was not sent. Load the plugin "
 	                     "again (Configuration → Plugins) to send it, or save it."));
@@ -902,13 +898,12 @@ rtls_compose_done (void)
 				           "composer closed\n"));
 			} else {
 				/* not saved: it stays open, and Claws may not send it */
-				log_error (LOG_PROTOCOL,
-				           _ ("REQUIRETLS: the plugin is being unloaded; an open "
-				              "message "
-				              "with Require TLS could not be saved to Drafts: it "
-				              "stays "
-				              "open and cannot be sent until the plugin is loaded "
-				              "again\n"));
+				log_error (
+				        LOG_PROTOCOL,
+				        _ ("REQUIRETLS: the plugin is being unloaded; an open "
+				           "message with Require TLS could not be saved to Drafts: "
+				           "it stays open and cannot be sent until the plugin is "
+				           "loaded again\n"));
 				held = g_list_prepend (held, key);
 				g_signal_connect (((Compose *) key)->window, "destroy",
 				                  G_CALLBACK (held_gone), key);

@@ -120,3 +120,12 @@ rtls_config_rules (void)
 {
 	return settings != NULL ? settings->rules : NULL;
 }
+
+guint
+rtls_config_claws_smtp_port (const PrefsAccount *ac)
+{
+	return ac == NULL                   ? 0
+	       : ac->set_smtpport           ? ac->smtpport
+	       : ac->ssl_smtp == SSL_TUNNEL ? 465
+	                                    : 25;
+}

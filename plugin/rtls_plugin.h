@@ -49,6 +49,9 @@ guint rtls_config_timeout (void);
 const RtlsSettings *rtls_config_settings (void);
 gboolean rtls_config_save (RtlsSettings *new_settings, GError **error); /* takes it */
 void rtls_config_account (gint account_id, RtlsAccountSettings *out);
+/* The port Claws itself uses for @ac's SMTP server (its own setting, else 465 for an SSL
+ * tunnel, else 25); 0 without an account. */
+guint rtls_config_claws_smtp_port (const PrefsAccount *ac);
 gboolean rtls_config_save_account (gint account_id, const RtlsAccountSettings *a, GError **error);
 gchar *rtls_rc_path (const char *name);
 const GPtrArray *rtls_config_rules (void); /* RtlsRule*, in order */

@@ -299,10 +299,7 @@ account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 	p->account_id = ac != NULL ? ac->account_id : -1;
 	g_free (p->smtp_server);
 	p->smtp_server = g_strdup (ac != NULL ? ac->smtp_server : NULL);
-	p->smtp_port = ac == NULL                   ? 0
-	               : ac->set_smtpport           ? ac->smtpport
-	               : ac->ssl_smtp == SSL_TUNNEL ? 465
-	                                            : 25;
+	p->smtp_port = rtls_config_claws_smtp_port (ac);
 	p->smtp_starttls = ac != NULL && ac->ssl_smtp != SSL_TUNNEL;
 	rtls_config_account (p->account_id, &a);
 	page->widget = rtls_account_ui_new (&a, fetch_pin_cb, fetch_cancel_cb, p, &p->ui);

@@ -561,6 +561,37 @@ journal_started (RtlsSend *s)
 /* Starts requiretls-submit for the locked queue entry (s->queue, s->msgnum). */
 static gboolean start (RtlsSend *s);
 
+/* Why a message whose earlier send may have arrived was not sent now. */
+static const char *
+not_sent_again (void)
+{
+	return _ ("an earlier send of this message was not confirmed and the server may have "
+	          "accepted it, so it was not sent again");
+}
+
+/* What is known of the earlier send @u that may have reached the server. */
+static gchar *
+resend_question (const RtlsAttempt *u)
+{
+	return g_strdup_printf (_ ("An earlier send of “%s” was not confirmed by %s: the server "
+	                           "may have accepted it."),
+	                        u->subject ? u->subject : _ ("(no subject)"),
+	                        u->host ? u->host : "?");
+}
+
+/* The person chose to send again a message whose earlier send @u (may be NULL) may have
+ * arrived: journaled before anything goes out. */
+static void
+resend_confirmed (const RtlsAttempt *u)
+{
+	if (u != NULL) {
+		g_autoptr (RtlsJournalEntry) e = rtls_attempt_record (u, "confirmed", now_s ());
+		journal_write (e);
+	}
+	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending a message that may already have been "
+	                              "accepted, after explicit confirmation\n"));
+}
+
 static void
 resend_answer (gpointer data, gboolean yes)
 {
@@ -583,16 +614,10 @@ resend_answer (gpointer data, gboolean yes)
 		return;
 	}
 	if (!yes || !composer_alive (s)) {
-		fail_early (s, _ ("an earlier send of this message was not confirmed and the "
-		                  "server may have accepted it, so it was not sent again"));
+		fail_early (s, not_sent_again ());
 		return;
 	}
-	if (u != NULL) {
-		g_autoptr (RtlsJournalEntry) e = rtls_attempt_record (u, "confirmed", now_s ());
-		journal_write (e); /* the person decided: recorded before it goes */
-	}
-	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending a message that may already have been "
-	                              "accepted, after explicit confirmation\n"));
+	resend_confirmed (u);
 	running = g_list_remove (running, s); /* start() lists it again */
 	g_clear_pointer (&s->qf, rtls_queue_file_free);
 	s->resend_confirmed = TRUE;
@@ -611,24 +636,13 @@ rtls_send_may_resend (Compose *compose)
 	if (u == NULL)
 		return TRUE;
 	if (u->state == RTLS_ATTEMPT_RUNNING || compose->batch) {
-		log_error (
-		        LOG_PROTOCOL,
-		        _ ("REQUIRETLS: an earlier send of this message was not confirmed and the "
-		           "server may have accepted it, so it was not sent again\n"));
+		log_error (LOG_PROTOCOL, "REQUIRETLS: %s\n", not_sent_again ());
 		return FALSE;
 	}
-	text = g_strdup_printf (_ ("An earlier send of “%s” was not confirmed by %s: the server "
-	                           "may have accepted it."),
-	                        u->subject ? u->subject : _ ("(no subject)"),
-	                        u->host ? u->host : "?");
+	text = resend_question (u);
 	if (!rtls_ui_confirm_resend_modal (GTK_WINDOW (compose->window), text))
 		return FALSE;
-	{
-		g_autoptr (RtlsJournalEntry) e = rtls_attempt_record (u, "confirmed", now_s ());
-		journal_write (e); /* the person decided: recorded before Claws sends it */
-	}
-	log_message (LOG_PROTOCOL, _ ("REQUIRETLS: sending a message that may already have been "
-	                              "accepted, after explicit confirmation\n"));
+	resend_confirmed (u);
 	return TRUE;
 }
 
@@ -643,14 +657,9 @@ ask_resend (RtlsSend *s, const RtlsAttempt *u)
 		return fail_early (s, _ ("an earlier send of this message has not ended yet, so it "
 		                         "was not sent again"));
 	if (!s->interactive || !composer_alive (s))
-		return fail_early (s, _ ("an earlier send of this message was not confirmed and "
-		                         "the server may have accepted it, so it was not sent "
-		                         "again"));
+		return fail_early (s, not_sent_again ());
 	s->resend_envid = g_strdup (u->envid);
-	text = g_strdup_printf (_ ("An earlier send of “%s” was not confirmed by %s: the server "
-	                           "may have accepted it."),
-	                        u->subject ? u->subject : _ ("(no subject)"),
-	                        u->host ? u->host : "?");
+	text = resend_question (u);
 	/* nothing is being sent while the person decides */
 	rtls_compose_ui_set_idle (s->composer->ui);
 	rtls_ui_confirm_resend (GTK_WINDOW (s->compose->window), text, _ ("_Back to editing"),
@@ -728,9 +737,7 @@ start (RtlsSend *s)
 	s->host = g_strdup (as.host != NULL ? as.host : ac->smtp_server);
 	s->port = as.host != NULL && as.port != 0 ? as.port
 	          : as.host != NULL               ? (as.starttls ? 587 : 465)
-	          : ac->set_smtpport              ? ac->smtpport
-	          : ac->ssl_smtp == SSL_TUNNEL    ? 465
-	                                          : 25;
+	                                          : rtls_config_claws_smtp_port (ac);
 	g_ptr_array_add (argv, g_strdup (helper));
 	g_ptr_array_add (argv, g_strdup_printf ("--host=%s", s->host));
 	g_ptr_array_add (argv, g_strdup_printf ("--port=%u", s->port));
@@ -1450,10 +1457,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 			PrefsAccount *ac = compose->account;
 			g_autofree gchar *claws_host
 			        = ac != NULL ? g_strdup (ac->smtp_server) : NULL;
-			guint claws_port = ac == NULL                   ? 0
-			                   : ac->set_smtpport           ? ac->smtpport
-			                   : ac->ssl_smtp == SSL_TUNNEL ? 465
-			                                                : 25;
+			guint claws_port = rtls_config_claws_smtp_port (ac);
 			if (compose_send (compose) == 0 && s->envid != NULL) {
 				e = send_record (s, "sent-default");
 				e->cause = g_strdup ("sent-default");

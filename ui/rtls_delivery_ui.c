@@ -123,6 +123,8 @@ fill (void)
 		         r->reporting_mta ? r->reporting_mta : "-", r->subject ? r->subject : "");
 		g_debug ("REQUIRETLS: delivery row: words=[%s] subject=%s", words,
 		         r->subject ? r->subject : "");
+		g_debug ("REQUIRETLS: delivery row: explanation subject=%s words=%s",
+		         r->subject ? r->subject : "", r->explanation ? r->explanation : "");
 	}
 	g_debug ("REQUIRETLS: delivery window shows %u rows", dw->rows->len);
 	update_buttons ();

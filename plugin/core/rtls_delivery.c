@@ -442,6 +442,8 @@ rtls_delivery_rows (GPtrArray *journal)
 	/* (message, recipient) → its row, so that a long journal folds in linear time */
 	g_autoptr (GHashTable) index
 	        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+	/* row → the record it shows: its words are made once, after the fold */
+	g_autoptr (GHashTable) shown = g_hash_table_new (g_direct_hash, g_direct_equal);
 
 	for (guint i = 0; journal != NULL && i < journal->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
@@ -460,6 +462,7 @@ rtls_delivery_rows (GPtrArray *journal)
 				        || g_ascii_strcasecmp (r->recipient, e->recipient) == 0)) {
 					g_autofree gchar *ik = row_index_key (r->key, r->recipient);
 					g_hash_table_remove (index, ik);
+					g_hash_table_remove (shown, r);
 					g_ptr_array_remove_index (rows, j);
 				}
 			}
@@ -540,8 +543,7 @@ rtls_delivery_rows (GPtrArray *journal)
 			g_free (row->status);
 			row->status = g_strdup (e->enhanced);
 			row->requiretls = dsn && report_is_requiretls (e, state);
-			g_free (row->explanation);
-			row->explanation = rtls_delivery_explain (e);
+			g_hash_table_insert (shown, row, (gpointer) e);
 			g_free (row->diagnostic);
 			row->diagnostic = g_strdup (e->diagnostic);
 			g_free (row->reporting_mta);
@@ -564,10 +566,16 @@ rtls_delivery_rows (GPtrArray *journal)
 				                  ? g_strdup (e->host)
 				                  : NULL;
 			}
-			g_free (row->reason);
-			row->reason = g_strdup (rtls_delivery_reason_words (e->reason));
 			if (dsn)
 				set (&row->bounce_id, e->bounce_id);
+		}
+	}
+	for (guint i = 0; i < rows->len; i++) {
+		RtlsDeliveryRow *row = g_ptr_array_index (rows, i);
+		const RtlsJournalEntry *e = g_hash_table_lookup (shown, row);
+		if (e != NULL) {
+			row->explanation = rtls_delivery_explain (e);
+			row->reason = g_strdup (rtls_delivery_reason_words (e->reason));
 		}
 	}
 	/* newest first; of rows with the same time, the one written later first (reversed,

@@ -342,7 +342,7 @@ try:
                         c.log_text().split("=== start ===")[-1], 8):
                 break
         time.sleep(1)
-        words = re.findall(r"delivery row explanation: subject=(.*?) words=(.*)",
+        words = re.findall(r"delivery row: explanation subject=(.*?) words=(.*)",
                            c.log_text().split("=== start ===")[-1])
         two = [wd for subj, wd in words if subj == "rtls-bounce-two"]
         want = ("un serveur sur le chemin ne prend pas en charge REQUIRETLS" if GERMAN
