@@ -193,8 +193,9 @@ smtp_client_note_tls (SmtpClient *c)
 static gboolean
 smtp_client_starttls (SmtpClient *c, GError **error)
 {
-	RtlsTlsConfig tc = { c->params->host, c->params->ca_file,
-		             (const char *const *) c->params->pins, &c->out->cert_problem };
+	RtlsTlsConfig tc
+	        = { c->params->host, c->params->ca_file, (const char *const *) c->params->pins,
+		    &c->out->cert_problem, &c->out->tls_problem };
 	g_autoptr (RtlsReply) reply = NULL;
 
 	smtp_client_stage (c, RTLS_STAGE_STARTTLS);
@@ -533,8 +534,8 @@ static gboolean
 smtp_client_connect (SmtpClient *c, GError **error)
 {
 	const RtlsParams *p = c->params;
-	RtlsTlsConfig tc
-	        = { p->host, p->ca_file, (const char *const *) p->pins, &c->out->cert_problem };
+	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins,
+		             &c->out->cert_problem, &c->out->tls_problem };
 	g_autoptr (RtlsReply) reply = NULL;
 	gint64 hard = p->max_time > 0
 	                      ? g_get_monotonic_time () + (gint64) p->max_time * G_USEC_PER_SEC

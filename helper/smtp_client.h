@@ -49,6 +49,7 @@ typedef struct {
 	gboolean sent;            /* the final "." was answered 250 */
 	gboolean not_confirmed;   /* the final "." was sent but no valid reply came */
 	const char *cert_problem; /* the certificate was refused: why (RtlsTlsConfig), static */
+	const char *tls_problem;  /* "floor": no TLS the floor allows (RtlsTlsConfig), static */
 } RtlsOutcome;
 
 void rtls_outcome_init (RtlsOutcome *out);

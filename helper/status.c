@@ -70,6 +70,7 @@ rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome, const 
 			status_add (s, "enhanced-code", outcome->enhanced);
 		status_add (s, "server-text", outcome->server_text);
 		status_add (s, "cert-problem", outcome->cert_problem);
+		status_add (s, "tls-problem", outcome->tls_problem);
 		if (outcome->size_sent > 0) {
 			g_autofree gchar *size
 			        = g_strdup_printf ("%" G_GUINT64_FORMAT, outcome->size_sent);
@@ -105,16 +106,23 @@ status_write_all (int fd, const char *data, gsize len)
 	return TRUE;
 }
 
+/* The record goes to a temporary file of a name nobody could know in advance, created by us
+ * (O_CREAT | O_EXCL: never a file or a link someone planted in a shared directory), mode
+ * 0600 whatever the umask; it is flushed, renamed over @path (which replaces @path itself,
+ * even when it is a link), and the directory is flushed, so that a reader finds the old
+ * record or the new one, never a part, also after a crash or a power cut. */
 gboolean
 rtls_status_write_file (const char *path, const char *record, GError **error)
 {
 	g_autofree gchar *dir = g_path_get_dirname (path);
-	g_autofree gchar *tmp = g_strconcat (path, ".tmp", NULL);
-	int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int dfd, err;
+	g_autofree gchar *tmp = g_strconcat (path, ".XXXXXX", NULL);
+	gboolean ours = FALSE; /* tmp is a file we made, not yet renamed */
+	int fd, dfd, err;
 
+	fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		goto fail;
+	ours = TRUE;
 	if (!status_write_all (fd, record, strlen (record)) || fsync (fd) != 0) {
 		err = errno;
 		close (fd);
@@ -123,19 +131,19 @@ rtls_status_write_file (const char *path, const char *record, GError **error)
 	}
 	if (close (fd) != 0 || g_rename (tmp, path) != 0)
 		goto fail;
+	ours = FALSE;
 	dfd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0)
 		goto fail;
 	err = fsync (dfd) != 0 ? errno : 0;
 	close (dfd);
-	if (err != 0) {
-		errno = err;
-		goto fail;
-	}
-	return TRUE;
+	if (err == 0)
+		return TRUE;
+	errno = err;
 fail:
 	err = errno;
-	g_unlink (tmp);
+	if (ours)
+		g_unlink (tmp);
 	g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write the status file %s: %s"),
 	             path, g_strerror (err));
 	return FALSE;

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
+#include <gnutls/x509-ext.h>
 #include <gnutls/x509.h>
 #include <poll.h>
 #include <string.h>
@@ -25,8 +26,27 @@ struct _RtlsTls {
 	gchar **pins;                          /* acceptable SPKI pins, may be NULL */
 	GError *verify_error;                  /* why the verify callback refused */
 	const char **cert_problem;             /* RtlsTlsConfig.cert_problem */
+	const char **tls_problem;              /* RtlsTlsConfig.tls_problem */
 	gboolean handshake_done;               /* close_notify only after a handshake */
 };
+
+/* The floor of every session, appended to the system's defaults (which may only take more
+ * away), following RFC 9325 (BCP 195), as RFC 8314 4.1 asks of a mail client:
+ * - TLS 1.3, or TLS 1.2 (RFC 8996: nothing older; RFC 9325 3.1.1);
+ * - in TLS 1.2, ECDHE key exchange only (forward secrecy, RFC 9325 4.1: no static RSA, and
+ *   no finite-field DHE) with AEAD ciphers only (AES-GCM, ChaCha20-Poly1305; RFC 9325 4.2:
+ *   no CBC, so no SHA-1 MAC either);
+ * - no SHA-1 in handshake signatures (RFC 9155);
+ * - %PROFILE_MEDIUM: every key and signature of the chain of at least 112-bit strength
+ *   (RSA 2 048 bits, elliptic curves 256), checked in the verification (RFC 9325 4.5).
+ * The man page says the same to the person: keep both in step. */
+#define RTLS_TLS_FLOOR                                                                             \
+	"-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"                                                     \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                                                         \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"                                \
+	"-MAC-ALL:+AEAD:"                                                                          \
+	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:"                                          \
+	"%PROFILE_MEDIUM"
 
 gchar *
 rtls_tls_spki_sha256 (const gnutls_datum_t *der, GError **error)
@@ -64,12 +84,47 @@ tls_cert_problem (RtlsTls *tls, const char *what)
 		*tls->cert_problem = what;
 }
 
+/* RFC 9525 6.3 (and RFC 7817 3, which already prefers the subjectAltName): the reference
+ * identity is matched against the subjectAltName only, never the subject's Common Name.
+ * GnuTLS falls back to the CN when the leaf has no dNSName, so a leaf that passed its name
+ * check without an identifier of the reference identity's type passed it on the CN. CAs
+ * have had to put every name into the subjectAltName since 2012 (CA/Browser Forum Baseline
+ * Requirements 7.1.4.2): such a certificate comes only from an old or private authority. */
+static gboolean
+tls_leaf_has_san (const gnutls_datum_t *der, gboolean ip_literal)
+{
+	unsigned int want = ip_literal ? GNUTLS_SAN_IPADDRESS : GNUTLS_SAN_DNSNAME;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t ext = { NULL, 0 };
+	gboolean found = FALSE;
+
+	if (gnutls_x509_crt_init (&crt) >= 0
+	    && gnutls_x509_crt_import (crt, der, GNUTLS_X509_FMT_DER) >= 0
+	    && gnutls_x509_crt_get_extension_by_oid2 (crt, "2.5.29.17", 0, &ext, NULL) >= 0
+	    && gnutls_subject_alt_names_init (&sans) >= 0
+	    && gnutls_x509_ext_import_subject_alt_names (&ext, sans, 0) >= 0) {
+		unsigned int type = 0;
+		gnutls_datum_t name;
+
+		for (unsigned int i = 0;
+		     !found && gnutls_subject_alt_names_get (sans, i, &type, &name, NULL) >= 0; i++)
+			found = type == want;
+	}
+	if (sans != NULL)
+		gnutls_subject_alt_names_deinit (sans);
+	gnutls_free (ext.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit (crt);
+	return found;
+}
+
 static int
 tls_verify_cb (gnutls_session_t session)
 {
 	RtlsTls *tls = gnutls_session_get_ptr (session);
 	unsigned int status = 0;
-	gnutls_typed_vdata_st vdata[1];
+	gnutls_typed_vdata_st vdata[2];
 	const gnutls_datum_t *chain;
 	unsigned int chain_len = 0;
 	int r;
@@ -79,7 +134,14 @@ tls_verify_cb (gnutls_session_t session)
 	vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
 	vdata[0].data = (unsigned char *) tls->host;
 	vdata[0].size = 0;
-	r = gnutls_certificate_verify_peers (session, vdata, 1, &status);
+	/* RFC 5280 4.2.1.12: a certificate whose extendedKeyUsage does not list
+	 * id-kp-serverAuth was not issued for a TLS server (a client or an S/MIME
+	 * certificate from the same authority): it must not authenticate one. GnuTLS checks
+	 * the purpose only when asked; a leaf without the extension may serve any purpose. */
+	vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vdata[1].data = (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER;
+	vdata[1].size = 0;
+	r = gnutls_certificate_verify_peers (session, vdata, G_N_ELEMENTS (vdata), &status);
 	if (r < 0) {
 		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
 		             _ ("cannot verify the certificate of %s: %s"), tls->host,
@@ -106,6 +168,14 @@ tls_verify_cb (gnutls_session_t session)
 		} else if (status & GNUTLS_CERT_REVOKED) {
 			why = _ ("the certificate has been revoked");
 			what = "revoked";
+		} else if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
+			why = _ ("the certificate was not issued for a TLS server (its extended "
+			         "key usage does not include serverAuth)");
+			what = "purpose";
+		} else if (status & GNUTLS_CERT_INSECURE_ALGORITHM) {
+			why = _ ("the certificate uses a key or signature that is too weak (RSA "
+			         "keys need at least 2048 bits, elliptic curves at least 256)");
+			what = "weak";
 		} else {
 			why = _ ("the certificate is not trusted");
 			what = "other";
@@ -118,17 +188,25 @@ tls_verify_cb (gnutls_session_t session)
 		gnutls_free (text.data);
 		return -1;
 	}
+	chain = gnutls_certificate_get_peers (session, &chain_len);
+	if (chain == NULL || chain_len == 0) {
+		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
+		             _ ("%s sent no certificate"), tls->host);
+		tls_cert_problem (tls, "none");
+		return -1;
+	}
+	if (!tls_leaf_has_san (&chain[0], g_hostname_is_ip_address (tls->host))) {
+		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
+		             _ ("TLS certificate of %s refused: it names the server only in "
+		                "its Common Name, not in a subjectAltName (RFC 9525 6.3)"),
+		             tls->host);
+		tls_cert_problem (tls, "cn-only");
+		return -1;
+	}
 	if (tls->pins != NULL && tls->pins[0] != NULL) {
 		g_autofree gchar *have = NULL;
 		gboolean match = FALSE;
 
-		chain = gnutls_certificate_get_peers (session, &chain_len);
-		if (chain == NULL || chain_len == 0) {
-			g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
-			             _ ("%s sent no certificate"), tls->host);
-			tls_cert_problem (tls, "none");
-			return -1;
-		}
 		have = rtls_tls_spki_sha256 (&chain[0], &tls->verify_error);
 		if (have == NULL) {
 			tls_cert_problem (tls, "error");
@@ -233,6 +311,7 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 	tls->host = g_strdup (config->host);
 	tls->pins = g_strdupv ((gchar **) config->pins);
 	tls->cert_problem = config->cert_problem;
+	tls->tls_problem = config->tls_problem;
 
 	if ((tls->cred = tls_shared_trust (config, error)) == NULL)
 		return NULL;
@@ -244,12 +323,10 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 		return NULL;
 	}
 	gnutls_session_set_ptr (tls->session, tls);
-	/* The system's defaults, with everything below TLS 1.2 removed (RFC 8996, DESIGN §3). */
-	r = gnutls_set_default_priority_append (tls->session, "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-	                                        &err_pos, 0);
+	r = gnutls_set_default_priority_append (tls->session, RTLS_TLS_FLOOR, &err_pos, 0);
 	if (r < 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls priority: %s",
-		             gnutls_strerror (r));
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_FAILED, "gnutls priority: %s (at %s)",
+		             gnutls_strerror (r), err_pos != NULL ? err_pos : "?");
 		return NULL;
 	}
 	r = gnutls_credentials_set (tls->session, GNUTLS_CRD_CERTIFICATE, tls->cred);
@@ -290,6 +367,36 @@ tls_wait (int fd, gboolean want_write, gint64 deadline, GError **error)
 	}
 }
 
+/* A handshake that failed because the server and the floor have nothing in common: the
+ * server answered our offer with handshake_failure, insufficient_security or
+ * protocol_version (RFC 8446 6.2: "unable to negotiate an acceptable set of security
+ * parameters"), or chose something we did not offer. */
+static gboolean
+tls_below_floor (gnutls_session_t session, int r)
+{
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+		gnutls_alert_description_t a = gnutls_alert_get (session);
+		return a == GNUTLS_A_HANDSHAKE_FAILURE || a == GNUTLS_A_INSUFFICIENT_SECURITY
+		       || a == GNUTLS_A_PROTOCOL_VERSION;
+	}
+	return r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET || r == GNUTLS_E_UNKNOWN_CIPHER_SUITE
+	       || r == GNUTLS_E_NO_CIPHER_SUITES || r == GNUTLS_E_INSUFFICIENT_SECURITY
+	       || r == GNUTLS_E_NO_COMMON_KEY_SHARE || r == GNUTLS_E_ECC_NO_SUPPORTED_CURVES
+	       || r == GNUTLS_E_UNWANTED_ALGORITHM;
+}
+
+/* GnuTLS's words for a failed handshake, with the alert's name when the server sent one. */
+static const char *
+tls_handshake_words (gnutls_session_t session, int r)
+{
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+		const char *name = gnutls_alert_get_name (gnutls_alert_get (session));
+		if (name != NULL)
+			return name;
+	}
+	return gnutls_strerror (r);
+}
+
 gboolean
 rtls_tls_handshake (RtlsTls *tls, gint64 deadline, GError **error)
 {
@@ -312,6 +419,18 @@ rtls_tls_handshake (RtlsTls *tls, gint64 deadline, GError **error)
 			g_propagate_error (error, g_steal_pointer (&tls->verify_error));
 			return FALSE;
 		}
+		if (tls_below_floor (tls->session, r)) {
+			if (tls->tls_problem != NULL)
+				*tls->tls_problem = "floor";
+			g_set_error (
+			        error, RTLS_ERROR, RTLS_ERROR_TLS,
+			        _ ("%s offers no TLS that meets the minimum for sending mail: "
+			           "TLS 1.3, or TLS 1.2 with ECDHE key exchange and AES-GCM or "
+			           "ChaCha20-Poly1305 (RFC 9325); ask its operator to enable "
+			           "them (%s)"),
+			        tls->host, tls_handshake_words (tls->session, r));
+			return FALSE;
+		}
 		if (r == GNUTLS_E_PUSH_ERROR || r == GNUTLS_E_PULL_ERROR
 		    || r == GNUTLS_E_PREMATURE_TERMINATION) {
 			g_set_error (
@@ -322,7 +441,7 @@ rtls_tls_handshake (RtlsTls *tls, gint64 deadline, GError **error)
 		}
 		g_set_error (error, RTLS_ERROR, RTLS_ERROR_TLS,
 		             _ ("TLS handshake with %s failed: %s"), tls->host,
-		             gnutls_strerror (r));
+		             tls_handshake_words (tls->session, r));
 		return FALSE;
 	}
 	tls->handshake_done = TRUE;

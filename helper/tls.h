@@ -15,19 +15,25 @@ typedef struct {
 	const char *ca_file;     /* PEM trust anchors, NULL for the system store */
 	const char *const *pins; /* base64 SHA-256 of the SubjectPublicKeyInfo; NULL: no pin */
 	/* Optional: set to what was wrong with the certificate when the handshake refused it,
-	 * one of "name", "expired", "not-active", "untrusted", "revoked", "other", "pin",
-	 * "none" (the peer sent none), "error" (it could not be checked): a fact the caller
+	 * one of "name", "expired", "not-active", "untrusted", "revoked", "purpose" (not issued
+	 * for a TLS server), "weak" (a key or signature below the floor), "cn-only" (the name
+	 * only in the Common Name), "other", "pin", "none" (the peer sent none), "error" (it
+	 * could not be checked): a fact the caller
 	 * can put into words of its own, in its own language. */
 	const char **cert_problem;
+	/* Optional: set to "floor" when the handshake failed because the server offers nothing
+	 * that meets the TLS floor (rtls_tls_new), a fact for words of the caller's own. */
+	const char **tls_problem;
 } RtlsTlsConfig;
 
 typedef struct _RtlsTls RtlsTls;
 
 /* rtls_tls_new:
- * Prepares a client session on the connected socket @fd (non-blocking). TLS 1.2 is the
- * minimum; SNI is sent for names, never for IP literals (RFC 6066 3). The credentials verify
- * the chain against the trust anchors, the name or address against @config->host and the pins
- * during the handshake, so that a bad peer never gets past it.
+ * Prepares a client session on the connected socket @fd (non-blocking). The floor is RFC
+ * 9325's: TLS 1.3, or TLS 1.2 with ECDHE and an AEAD cipher; keys of 112-bit strength. SNI is sent
+ * for names, never for IP literals (RFC 6066 3). The credentials verify the chain against the trust
+ * anchors, the name or address against @config->host (in the subjectAltName), the server purpose
+ * (extended key usage) and the pins during the handshake, so that a bad peer never gets past it.
  * Errors: RTLS_ERROR_CONFIG (unreadable or empty CA file, no system store),
  * RTLS_ERROR_FAILED (GnuTLS set-up). */
 RtlsTls *rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error);
@@ -42,7 +48,8 @@ void rtls_tls_release_trust (void);
 
 /* rtls_tls_handshake: runs the whole handshake before @deadline (monotonic µs).
  * Errors: RTLS_ERROR_CERT (verification failed: untrusted, wrong name, expired, pin),
- * RTLS_ERROR_TLS (handshake failure, version below 1.2), RTLS_ERROR_CONNECT (timeout, I/O). */
+ * RTLS_ERROR_TLS (handshake failure, nothing the floor allows), RTLS_ERROR_CONNECT (timeout,
+ * I/O). */
 gboolean rtls_tls_handshake (RtlsTls *tls, gint64 deadline, GError **error);
 
 gnutls_session_t rtls_tls_session (RtlsTls *tls);

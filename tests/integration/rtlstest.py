@@ -137,8 +137,9 @@ def smtp_peer(certdir, *args, lifetime=120):
 
 
 @contextlib.contextmanager
-def hostile(certdir, script, tls="implicit", cert="server", lifetime=60):
-    """Our scripted hostile server (tests/peers/hostile.py); one connection."""
+def hostile(certdir, script, tls="implicit", cert="server", lifetime=60, extra=()):
+    """Our scripted hostile server (tests/peers/hostile.py); one connection. @extra: more
+    of its options (--max-tls, --ciphers)."""
     path = tempfile.mktemp(prefix="script-", dir=_tmp)
     with open(path, "w") as f:
         f.write(script)
@@ -146,7 +147,7 @@ def hostile(certdir, script, tls="implicit", cert="server", lifetime=60):
     proc = subprocess.Popen(
         [sys.executable, os.path.join(PEERS, "hostile.py"), f"--script={path}", f"--tls={tls}",
          f"--cert={certdir}/{cert}.pem", f"--key={certdir}/{cert}-key.pem", f"--record={record}",
-         f"--lifetime={lifetime}"],
+         f"--lifetime={lifetime}", *extra],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         yield Peer(proc, _read_port(proc, "hostile server"), record)

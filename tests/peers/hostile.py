@@ -42,6 +42,9 @@ ap.add_argument("--key", required=True)
 ap.add_argument("--record", required=True)
 ap.add_argument("--lifetime", type=float, default=60)
 ap.add_argument("--max-tls", choices=["1.1", "1.2", "1.3"], default=None)
+# OpenSSL cipher list for TLS 1.2 and older, e.g. "AES128-GCM-SHA256" (static RSA) or
+# "ECDHE-ECDSA-AES128-SHA" (CBC); "@SECLEVEL=0" lets a 1024-bit RSA key load.
+ap.add_argument("--ciphers", default=None)
 args = ap.parse_args()
 
 # Stop by ourselves whatever happens.
@@ -56,6 +59,8 @@ def record(**ev):
 
 def context():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if args.ciphers is not None:
+        ctx.set_ciphers(args.ciphers)
     ctx.load_cert_chain(args.cert, args.key)
     if args.max_tls == "1.1":
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
