@@ -11,6 +11,8 @@
 #include <locale.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -61,6 +63,19 @@ main_prepare_sigbus (int status_fd)
 	           sizeof main_sigbus_text);
 	sigemptyset (&sa.sa_mask);
 	sigaction (SIGBUS, &sa, NULL);
+}
+
+/* For the whole life of the process, before any secret is read: no core file (RLIMIT_CORE
+ * 0, also for a handler such as systemd-coredump, which PR_SET_DUMPABLE 0 keeps out) and
+ * no ptrace or /proc/PID/mem by other processes of the same user. Lowering a limit and
+ * clearing the flag cannot fail for an unprivileged process. */
+static void
+main_no_core_dumps (void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	(void) setrlimit (RLIMIT_CORE, &none);
+	(void) prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 /* Reads the password from an inherited fd (never argv or the environment), strips one
@@ -304,6 +319,7 @@ main (int argc, char **argv)
 	MainProgress progress = { 0 };
 	int code;
 
+	main_no_core_dumps ();
 	setlocale (LC_ALL, "");
 	bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -363,7 +379,7 @@ main (int argc, char **argv)
 	}
 	main_prepare_sigbus (params->status_fd);
 	msg = rtls_message_load (STDIN_FILENO, &error);
-	if (msg == NULL)
+	if (msg == NULL || !rtls_message_check (msg, &error))
 		goto out;
 	for (guint i = 0; params->recipients != NULL && params->recipients[i] != NULL; i++)
 		if (!main_add_recipients (rcpts, params->recipients[i], &error))

@@ -51,6 +51,17 @@ message_fail (GError **error, const char *what, guint lineno)
 	return FALSE;
 }
 
+/* RFC 2045 2.7 and 2.8: neither 7bit nor 8bit data may hold a NUL, and SMTP offers no
+ * other way for it here (BINARYMIME is not used): one sentence for header and body. */
+static gboolean
+message_nul_error (GError **error)
+{
+	g_set_error (error, RTLS_ERROR, RTLS_ERROR_MESSAGE,
+	             _ ("the message contains a NUL byte, which mail cannot carry (RFC 2045 "
+	                "2.8); nothing was sent"));
+	return FALSE;
+}
+
 RtlsHeaders *
 rtls_headers_parse (const char *block, gsize len, GError **error)
 {
@@ -60,7 +71,7 @@ rtls_headers_parse (const char *block, gsize len, GError **error)
 
 	h->fields = g_ptr_array_new_with_free_func (header_field_free);
 	if (memchr (block, '\0', len) != NULL) {
-		message_fail (error, _ ("NUL byte"), 0);
+		message_nul_error (error);
 		return NULL;
 	}
 	while (p < end) {
@@ -727,6 +738,14 @@ spool_error:
 	g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, _ ("cannot write the spool file: %s"),
 	             g_strerror (errno));
 	return NULL;
+}
+
+gboolean
+rtls_message_check (const RtlsMessage *msg, GError **error)
+{
+	if (msg->body_nul)
+		return message_nul_error (error);
+	return TRUE;
 }
 
 gssize

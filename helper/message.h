@@ -104,6 +104,11 @@ typedef struct {
 } RtlsMessage;
 
 void rtls_message_free (RtlsMessage *msg);
+
+/* rtls_message_check: what a loaded message must be before anything is sent: FALSE with
+ * RTLS_ERROR_MESSAGE when its body holds a NUL byte (the header block is refused for one
+ * already by rtls_message_load(), with the same sentence). */
+gboolean rtls_message_check (const RtlsMessage *msg, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsMessage, rtls_message_free)
 
 /* rtls_message_load:

@@ -21,8 +21,9 @@ gchar *rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
                            const char *message_id, const GError *error);
 
 /* rtls_status_write_file:
- * Replaces @path with @record atomically and durably: a temporary file in the same
- * directory (mode 0600), fsync, rename over @path, fsync of the directory. A reader sees the
+ * Replaces @path with @record atomically and durably: a temporary file of a fresh name in
+ * the same directory (created with O_EXCL, mode 0600: never a planted file or link), fsync,
+ * rename over @path, fsync of the directory. A reader sees the
  * old record or the new one, never a part, also after a crash or a power cut. */
 gboolean rtls_status_write_file (const char *path, const char *record, GError **error);
 

@@ -4,6 +4,8 @@
 # replaced atomically (no temporary file left, mode 0600), says "progress=content" before the
 # content leaves, and a helper killed after the final "." leaves exactly that behind (not
 # confirmed), while one killed before the greeting leaves nothing (the content never left).
+# A file planted where a fixed temporary name would be (PATH.tmp, a hard link to another
+# file), or a link planted as PATH itself, never receives the record (issue 18).
 import os
 import signal
 import stat
@@ -14,7 +16,7 @@ import rtlstest as t
 
 C = t.certs()
 MSG = t.SAMPLE
-t.plan(9)
+t.plan(13)
 
 
 def kill_helper(proc):
@@ -53,6 +55,48 @@ with t.smtp_peer(C) as peer:
     prog = [l.split("=", 1)[1] for l in r.status_text.splitlines() if l.startswith("progress=")]
     t.ok(prog[:1] == ["connect"] and "content" in prog and prog.index("content") > prog.index("data"),
          "the fd tells each stage as it begins, 'content' after DATA", prog)
+
+    # Planted in the directory before the run: PATH.tmp as a hard link to a file of someone
+    # else's, and PATH itself as a symbolic link to another.
+    d = os.path.join(t.tmpdir(), "sf-planted")
+    os.makedirs(d)
+    victim, victim2 = os.path.join(t.tmpdir(), "victim"), os.path.join(t.tmpdir(), "victim2")
+    for v in (victim, victim2):
+        with open(v, "w") as f:
+            f.write("not yours\n")
+        os.chmod(v, 0o644)
+    sf = os.path.join(d, "rtls-p.status")
+    os.link(victim, sf + ".tmp")
+    os.symlink(victim2, sf)
+    r = t.run_helper(["--host=localhost", f"--port={peer.port}", f"--ca-file={C}/ca.pem",
+                      "--require-tls", "--envid=rtls-p", f"--status-file={sf}",
+                      "bob@example.net"], MSG)
+    victims = [open(v).read() for v in (victim, victim2)]
+    t.ok(r.code == 0 and victims == ["not yours\n"] * 2
+         and os.stat(victim).st_nlink == 2 and os.path.samefile(victim, sf + ".tmp"),
+         "a planted PATH.tmp (a hard link) and a link planted as PATH receive nothing",
+         (r, victims))
+    st = os.lstat(sf)
+    t.ok(stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and stat.S_IMODE(st.st_mode) == 0o600
+         and record(sf).get("result") == "sent" and record(sf).get("envid") == "rtls-p",
+         "PATH is then the helper's own file, mode 0600, with the record",
+         (oct(st.st_mode), st.st_nlink, open(sf).read()))
+    t.ok(sorted(os.listdir(d)) == ["rtls-p.status", "rtls-p.status.tmp"],
+         "and no temporary file of the helper's is left beside them", os.listdir(d))
+
+    # A umask that would open the file to everyone does not.
+    d = os.path.join(t.tmpdir(), "sf-umask")
+    os.makedirs(d)
+    sf = os.path.join(d, "rtls-u.status")
+    old = os.umask(0)
+    try:
+        r = t.run_helper(["--host=localhost", f"--port={peer.port}", f"--ca-file={C}/ca.pem",
+                          "--require-tls", "--envid=rtls-u", f"--status-file={sf}",
+                          "bob@example.net"], MSG)
+    finally:
+        os.umask(old)
+    t.ok(r.code == 0 and stat.S_IMODE(os.stat(sf).st_mode) == 0o600,
+         "with umask 0 the record is still mode 0600", oct(os.stat(sf).st_mode))
 
 # Killed after the final ".": the server never answers.
 script = """send 220 h.test ESMTP

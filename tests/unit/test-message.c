@@ -323,6 +323,31 @@ test_load_variants (void)
 	g_assert_error (err, RTLS_ERROR, RTLS_ERROR_MESSAGE);
 }
 
+/* Issue 18: a NUL in the body is refused before anything is sent, in the same words as a NUL
+ * in the header block; a body without one passes. */
+static void
+test_nul_refused (void)
+{
+	g_autoptr (GError) hdr_err = NULL;
+	g_autoptr (GError) body_err = NULL;
+	g_autoptr (GError) err = NULL;
+	g_autoptr (RtlsMessage) in_header = load_from_pipe ("A: 1\0\n\nx\n", 9, &hdr_err);
+	g_autoptr (RtlsMessage) in_body = load_from_pipe ("A: 1\n\nx\0y\n", 10, &err);
+	g_autoptr (RtlsMessage) clean = NULL;
+
+	g_assert_null (in_header);
+	g_assert_error (hdr_err, RTLS_ERROR, RTLS_ERROR_MESSAGE);
+	g_assert_no_error (err);
+	g_assert_false (rtls_message_check (in_body, &body_err));
+	g_assert_error (body_err, RTLS_ERROR, RTLS_ERROR_MESSAGE);
+	g_assert_cmpstr (body_err->message, ==, hdr_err->message);
+	g_assert_nonnull (strstr (body_err->message, "NUL byte"));
+	clean = load_from_pipe ("A: 1\n\nx\xc3\xa4y\n", 11, &err);
+	g_assert_no_error (err);
+	g_assert_true (rtls_message_check (clean, &err));
+	g_assert_no_error (err);
+}
+
 static void
 test_load_file_in_place (void)
 {
@@ -475,6 +500,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/load/pipe", test_load_pipe);
 	g_test_add_func ("/load/variants", test_load_variants);
 	g_test_add_func ("/load/file-in-place", test_load_file_in_place);
+	g_test_add_func ("/load/nul-refused", test_nul_refused);
 	g_test_add_func ("/load/header-too-big", test_load_header_too_big);
 	g_test_add_func ("/load/scan-vs-encoder", test_scan_vs_encoder);
 	return g_test_run ();
