@@ -387,6 +387,8 @@ rtls_attempt_take_facts (RtlsJournalEntry *e, const RtlsRecord *r)
 	e->detail = g_strdup (r->message);
 	g_free (e->cert_problem);
 	e->cert_problem = g_strdup (r->cert_problem);
+	g_free (e->tls_problem);
+	e->tls_problem = g_strdup (r->tls_problem);
 }
 
 const char *

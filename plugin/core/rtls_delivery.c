@@ -220,6 +220,7 @@ rtls_delivery_explain (const RtlsJournalEntry *e)
 		r.enhanced = e->enhanced;
 		r.server_text = e->server_text;
 		r.cert_problem = e->cert_problem;
+		r.tls_problem = e->tls_problem;
 		r.message = e->detail;
 		return rtls_record_explain (&r);
 	}

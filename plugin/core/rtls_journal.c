@@ -46,6 +46,7 @@ rtls_journal_entry_free (RtlsJournalEntry *e)
 	g_free (e->server_text);
 	g_free (e->detail);
 	g_free (e->cert_problem);
+	g_free (e->tls_problem);
 	g_free (e->cause);
 	g_free (e->dsn_action);
 	g_free (e->status_malformed);
@@ -125,6 +126,7 @@ rtls_journal_entry_format (const RtlsJournalEntry *e)
 	put (s, "server-text", e->server_text);
 	put (s, "detail", e->detail);
 	put (s, "cert-problem", e->cert_problem);
+	put (s, "tls-problem", e->tls_problem);
 	put (s, "cause", e->cause);
 	put (s, "action", e->dsn_action);
 	put (s, "status-malformed", e->status_malformed);
@@ -213,6 +215,8 @@ rtls_journal_entry_parse (const char *line)
 			slot = &e->detail;
 		else if (strcmp (k, "cert-problem") == 0)
 			slot = &e->cert_problem;
+		else if (strcmp (k, "tls-problem") == 0)
+			slot = &e->tls_problem;
 		else if (strcmp (k, "cause") == 0)
 			slot = &e->cause;
 		else if (strcmp (k, "action") == 0)

@@ -52,6 +52,7 @@ typedef struct {
 	gchar *server_text;  /* the server's words, sanitised */
 	gchar *detail;       /* the helper's own message (its language at the time) */
 	gchar *cert_problem; /* what was wrong with the certificate (rtls_record.h) */
+	gchar *tls_problem;  /* "floor": no TLS the floor allows (rtls_record.h) */
 	/* or, for an outcome the plugin itself decided (no status record), which one: see
 	 * rtls_attempt_cause_words() */
 	gchar *cause;

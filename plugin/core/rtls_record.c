@@ -27,6 +27,7 @@ rtls_record_free (RtlsRecord *r)
 	g_free (r->enhanced);
 	g_free (r->server_text);
 	g_free (r->cert_problem);
+	g_free (r->tls_problem);
 	g_free (r->message_id);
 	g_free (r->message);
 	if (r->rcpts != NULL)
@@ -77,6 +78,8 @@ rtls_record_parse (const char *text, gsize len)
 				slot = &r->server_text;
 			else if (strcmp (key, "cert-problem") == 0)
 				slot = &r->cert_problem;
+			else if (strcmp (key, "tls-problem") == 0)
+				slot = &r->tls_problem;
 			else if (strcmp (key, "message-id") == 0)
 				slot = &r->message_id;
 			else if (strcmp (key, "message") == 0)
@@ -147,6 +150,11 @@ rtls_record_cert_words (const char *cert_problem)
 		{ "untrusted", N_ ("it is not signed by an authority this account trusts") },
 		{ "revoked", N_ ("it has been revoked") },
 		{ "pin", N_ ("its public key is not the one pinned for this account") },
+		{ "purpose", N_ ("it was not issued for a mail server") },
+		{ "weak", N_ ("its key or signature is too weak (RSA below 2048 bits, or an "
+		              "elliptic curve below 256)") },
+		{ "cn-only", N_ ("it names the server only in an outdated field (the Common Name), "
+		                 "which is no longer accepted") },
 		{ "none", N_ ("the server sent none") },
 	};
 
@@ -196,6 +204,13 @@ rtls_record_explain (const RtlsRecord *r)
 		return g_strdup_printf (_ ("The certificate of %s could not be verified, so the "
 		                           "message was not sent. %s"),
 		                        host, detail);
+	if (is (r->error, "RTLS_ERROR_TLS") && is (r->tls_problem, "floor"))
+		return g_strdup_printf (_ ("%s offers no TLS connection that is secure enough "
+		                           "(TLS 1.3, or TLS 1.2 with ECDHE key exchange and "
+		                           "AES-GCM or ChaCha20-Poly1305, as RFC 9325 "
+		                           "recommends): the message was not sent. Ask your "
+		                           "provider to enable them."),
+		                        host);
 	if (is (r->error, "RTLS_ERROR_TLS"))
 		return g_strdup_printf (
 		        _ ("No secure TLS connection (TLS 1.2 or newer) could be set up "

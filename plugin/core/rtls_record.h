@@ -31,8 +31,10 @@ typedef struct {
 	gchar *enhanced;
 	gchar *server_text;
 	/* what was wrong with a refused certificate: name, expired, not-active, untrusted,
-	 * revoked, pin, none, other, error (the helper's RtlsTlsConfig) */
+	 * revoked, purpose, weak, cn-only, pin, none, other, error (the helper's RtlsTlsConfig) */
 	gchar *cert_problem;
+	/* "floor": the server offers no TLS the helper's floor allows (RtlsTlsConfig) */
+	gchar *tls_problem;
 	gchar *message_id;
 	gchar *message;
 	GPtrArray *rcpts; /* "CODE ENH ADDRESS" */

@@ -244,6 +244,20 @@ probe_is (const RtlsRecord *r, const char *error)
 	return r != NULL && g_strcmp0 (r->error, error) == 0;
 }
 
+/* A certificate refused for something only its issuer can change (not the trust anchor, the
+ * name or the pin the person sets). */
+static gboolean
+probe_is_for_provider (const RtlsRecord *r)
+{
+	static const char *const problems[]
+	        = { "purpose", "weak", "cn-only", "expired", "revoked" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS (problems); i++)
+		if (g_strcmp0 (r->cert_problem, problems[i]) == 0)
+			return rtls_record_cert_words (r->cert_problem) != NULL;
+	return FALSE;
+}
+
 gchar *
 rtls_probe_explain (const RtlsRecord *r, const char *host, guint port, const char *why,
                     gchar **headline)
@@ -260,13 +274,28 @@ rtls_probe_explain (const RtlsRecord *r, const char *host, guint port, const cha
 	if (host == NULL || *host == '\0')
 		host = _ ("the server");
 
-	if (probe_is (r, "RTLS_ERROR_CERT")) {
+	if (probe_is (r, "RTLS_ERROR_CERT") && probe_is_for_provider (r)) {
+		/* nothing the person can set here fixes it: the server needs another certificate */
+		*headline
+		        = g_strdup_printf (_ ("The certificate of %s could not be verified"), host);
+		/* TRANSLATORS: %s is e.g. "it was not issued for a mail server" */
+		body = g_strdup_printf (_ ("The reason: %s. So its key was not read, and no "
+		                           "message that requires TLS would be sent to it. Only "
+		                           "the provider can fix this, with a new certificate."),
+		                        rtls_record_cert_words (r->cert_problem));
+	} else if (probe_is (r, "RTLS_ERROR_CERT")) {
 		*headline
 		        = g_strdup_printf (_ ("The certificate of %s could not be verified"), host);
 		body = g_strdup (_ ("So its key was not read, and no message that requires TLS "
 		                    "would be sent to it. If your provider uses its own "
 		                    "certificate authority, choose that authority's certificate "
 		                    "as “Trusted CA file”; otherwise check the server name."));
+	} else if (probe_is (r, "RTLS_ERROR_TLS") && g_strcmp0 (r->tls_problem, "floor") == 0) {
+		*headline = g_strdup_printf (_ ("No secure TLS connection could be set up with %s"),
+		                             host);
+		body = g_strdup (_ ("It offers only older TLS settings (it needs TLS 1.3, or TLS "
+		                    "1.2 with ECDHE key exchange and AES-GCM or ChaCha20-Poly1305, "
+		                    "as RFC 9325 recommends). Ask your provider to enable them."));
 	} else if (probe_is (r, "RTLS_ERROR_TLS")) {
 		*headline = g_strdup_printf (_ ("No secure TLS connection could be set up with %s"),
 		                             host);

@@ -54,6 +54,21 @@ test_outcomes (void)
 		  RTLS_OUTCOME_PERMANENT, "STARTTLS, 5.7.10" },
 		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\nmessage=wrong name\n",
 		  RTLS_OUTCOME_PERMANENT, "certificate of h could not be verified" },
+		/* issue 18: the certificate's purpose, its key, a name only in the CN; the floor */
+		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\ncert-problem=purpose\n",
+		  RTLS_OUTCOME_PERMANENT,
+		  "The certificate of h could not be verified: it was not issued for a mail "
+		  "server. The message was not sent." },
+		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\ncert-problem=weak\n",
+		  RTLS_OUTCOME_PERMANENT, "its key or signature is too weak" },
+		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\ncert-problem=cn-only\n",
+		  RTLS_OUTCOME_PERMANENT, "only in an outdated field (the Common Name)" },
+		{ "result=failed\nexit=76\nerror=RTLS_ERROR_TLS\nhost=h\ntls-problem=floor\n"
+		  "message=h offers no TLS that meets the minimum\n",
+		  RTLS_OUTCOME_PERMANENT,
+		  "h offers no TLS connection that is secure enough (TLS 1.3, or TLS 1.2 with "
+		  "ECDHE key exchange and AES-GCM or ChaCha20-Poly1305, as RFC 9325 recommends): "
+		  "the message was not sent." },
 		{ "result=failed\nexit=77\nerror=RTLS_ERROR_AUTH\nhost=h\n", RTLS_OUTCOME_PERMANENT,
 		  "user name or password" },
 		{ "result=failed\nexit=75\nerror=RTLS_ERROR_TEMPFAIL\nhost=h\nenhanced-code=4.3.0\n"

@@ -148,6 +148,22 @@ test_probe_explain (void)
 		  "smtp.example.org refused: the certificate is not signed by a trusted "
 		  "authority\n",
 		  "The certificate of smtp.example.org could not be verified", "Trusted CA file" },
+		/* issue 18: a certificate only its issuer can fix says why, and who can fix it */
+		{ "result=failed\nexit=69\nexit-name=EX_UNAVAILABLE\nerror=RTLS_ERROR_CERT\n"
+		  "stage=tls\nhost=smtp.example.org\nport=465\ncert-problem=purpose\n",
+		  "The certificate of smtp.example.org could not be verified",
+		  "The reason: it was not issued for a mail server. So its key was not read" },
+		{ "result=failed\nexit=69\nexit-name=EX_UNAVAILABLE\nerror=RTLS_ERROR_CERT\n"
+		  "host=smtp.example.org\nport=465\ncert-problem=weak\n",
+		  "The certificate of smtp.example.org could not be verified",
+		  "RSA below 2048 bits" },
+		{ "result=failed\nexit=69\nexit-name=EX_UNAVAILABLE\nerror=RTLS_ERROR_CERT\n"
+		  "host=smtp.example.org\nport=465\ncert-problem=cn-only\n",
+		  "The certificate of smtp.example.org could not be verified", "Common Name" },
+		{ "result=failed\nexit=76\nexit-name=EX_PROTOCOL\nerror=RTLS_ERROR_TLS\n"
+		  "host=m.example\nport=465\ntls-problem=floor\n",
+		  "No secure TLS connection could be set up with m.example",
+		  "Ask your provider to enable them" },
 		{ "result=failed\nexit=75\nexit-name=EX_TEMPFAIL\nerror=RTLS_ERROR_CONNECT\n"
 		  "stage=connect\nhost=127.0.0.1\nport=1\nmessage=cannot connect to 127.0.0.1 "
 		  "port 1: Connection refused\n",
