@@ -7,7 +7,10 @@
 
 #include "errors.h"
 
-G_DEFINE_QUARK (rtls - error - quark, rtls_error)
+/* The macro stringifies its first argument, the quark's name: not to be reformatted. */
+/* clang-format off */
+G_DEFINE_QUARK (rtls-error-quark, rtls_error)
+/* clang-format on */
 
 static const struct {
 	const char *name;

@@ -18,7 +18,10 @@
 
 #define FIELD_MAX 1000 /* characters kept of any one field value */
 
-G_DEFINE_QUARK (rtls - dsn - error - quark, rtls_dsn_error)
+/* The macro stringifies its first argument, the quark's name: not to be reformatted. */
+/* clang-format off */
+G_DEFINE_QUARK (rtls-dsn-error-quark, rtls_dsn_error)
+/* clang-format on */
 
 static void
 recipient_free (gpointer p)

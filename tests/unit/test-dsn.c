@@ -867,6 +867,13 @@ test_truncated_and_damaged (void)
 	g_assert_cmpuint (files, >=, G_N_ELEMENTS (cases));
 }
 
+/* G_DEFINE_QUARK stringifies its first argument: a reformatted one names the quark wrongly. */
+static void
+test_quark_name (void)
+{
+	g_assert_cmpstr (g_quark_to_string (RTLS_DSN_ERROR), ==, "rtls-dsn-error-quark");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -877,6 +884,7 @@ main (int argc, char **argv)
 	}
 	g_test_add_func ("/dsn/garbage-sanitised", test_garbage_sanitised);
 	g_test_add_func ("/dsn/normalise", test_normalise);
+	g_test_add_func ("/dsn/quark-name", test_quark_name);
 	g_test_add_func ("/dsn/explain", test_explain);
 	g_test_add_func ("/dsn/explain-recipient", test_explain_recipient);
 	g_test_add_func ("/dsn/large", test_large);

@@ -65,6 +65,13 @@ test_every_code_covered (void)
 		                 rtls_error_code_name (i == 0 ? 1 : 0));
 }
 
+/* G_DEFINE_QUARK stringifies its first argument: a reformatted one names the quark wrongly. */
+static void
+test_quark_name (void)
+{
+	g_assert_cmpstr (g_quark_to_string (RTLS_ERROR), ==, "rtls-error-quark");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -76,5 +83,6 @@ main (int argc, char **argv)
 	}
 	g_test_add_func ("/errors/success-and-foreign", test_success_and_foreign);
 	g_test_add_func ("/errors/every-code-covered", test_every_code_covered);
+	g_test_add_func ("/errors/quark-name", test_quark_name);
 	return g_test_run ();
 }
