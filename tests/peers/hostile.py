@@ -18,7 +18,8 @@
 #   read-bytes N       read N bytes of whatever comes (one "bytes" event)
 #   flood-line N       send one reply line of N bytes, without line end, then wait
 #   flood-endless      send "250-xxx..." lines until the client goes away (max 60 s)
-#   recv-all           record everything until the client closes
+#   recv-all           record everything until the client closes (a QUIT is answered 221,
+#                      as a real server does: the client need not wait for its timeout)
 #   close              close the connection
 import argparse
 import ast
@@ -75,6 +76,7 @@ class Conn:
     def __init__(self, sock):
         self.sock = sock
         self.buf = b""
+        self.said_bye = False
 
     def readline(self, limit=1 << 20):
         while b"\n" not in self.buf:
@@ -103,11 +105,24 @@ class Conn:
         return data
 
     def send(self, data):
+        # a 221 from the script is its answer to a QUIT that may be on its way (pipelined)
+        if re.search(rb"(^|\n)221[ -]", data):
+            self.said_bye = True
         try:
             self.sock.sendall(data)
             return True
         except (OSError, ssl.SSLError):
             return False
+
+
+def record_line(conn, line):
+    """Records a line the client sent after the script's own dialogue, and answers a QUIT
+    with 221 as RFC 5321 4.1.1.10 asks (unless the script said 221 itself), so that a
+    refused session ends at once instead of at the client's QUIT timeout."""
+    text = line.decode("latin-1").rstrip("\r\n")
+    record(event="line", data=text)
+    if text.upper() == "QUIT" and not conn.said_bye:
+        conn.send(b"221 2.0.0 bye\r\n")
 
 
 def main():
@@ -231,7 +246,7 @@ def main():
                 line = conn.readline()
                 if line is None:
                     break
-                record(event="line", data=line.decode("latin-1").rstrip("\r\n"))
+                record_line(conn, line)
         elif verb == "close":
             record(event="closed-by-server")
             try:
@@ -250,7 +265,7 @@ def main():
             line = None
         if line is None:
             break
-        record(event="line", data=line.decode("latin-1").rstrip("\r\n"))
+        record_line(conn, line)
     record(event="eof")
     try:
         conn.sock.close()
