@@ -5,7 +5,8 @@
 A PREFIX names the run in what is printed (e.g. "asan:build-asan/meson-logs/testlog.json").
 
 Prints one line per failing or skipped subtest, a subtotal per PREFIX when there are several
-runs, then exactly one last line "N passed, N failed" over all of them. A test program that crashed, timed out or printed no plan counts as one
+runs, the time each tier (meson suite) of each run took (from its first test's start to its
+last test's end, and the tests' own durations added up), then exactly one last line "N passed, N failed" over all of them. A test program that crashed, timed out or printed no plan counts as one
 failure on top of its subtests. A skipped subtest counts as a failure: nothing is skipped in CI.
 Exit status 1 when anything failed.
 """
@@ -72,6 +73,20 @@ def main(args):
     if len(runs) > 1:
         for prefix, (p, f) in runs.items():
             print(f"  {prefix or 'host'}: {p} passed, {f} failed")
+    tiers = {}  # (prefix, suite) -> [first start, last end, summed durations, programs]
+    for prefix, t in entries:
+        # meson names a test "project:suite / name"
+        head, sep, _ = t.get("name", "").partition(" / ")
+        suite = head.rpartition(":")[2] if sep else "?"
+        start = float(t.get("starttime") or 0.0)
+        dur = float(t.get("duration") or 0.0)
+        tier = tiers.setdefault((prefix or "host", suite), [start, start + dur, 0.0, 0])
+        tier[0], tier[1] = min(tier[0], start), max(tier[1], start + dur)
+        tier[2] += dur
+        tier[3] += 1
+    for (prefix, suite), (first, last, total, n) in tiers.items():
+        print(f"  time {prefix}/{suite}: {last - first:.0f} s "
+              f"({n} programs, {total:.0f} s of their own)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
