@@ -1094,11 +1094,14 @@ step_do (RtlsAttempt *a, RtlsStep step, Facts *x, RtlsSend *s)
 		}
 		if (!ok)
 			return FALSE;
-		/* Fault injection for the end-to-end tests only: die here, the copy filed and
-		 * the journal not yet saying so, the worst moment for "at most once". */
+#ifdef RTLS_TEST_HOOKS
+		/* Fault injection for the end-to-end tests only (-Dtest_hooks=true, never in a
+		 * build for use): die here, the copy filed and the journal not yet saying so,
+		 * the worst moment for "at most once". */
 		if (g_strcmp0 (g_getenv ("RTLS_TEST_KILL_AFTER_COPY"), a->subject) == 0
 		    && a->subject != NULL)
 			raise (SIGKILL);
+#endif
 		e = rtls_attempt_record (a, "filed", now_s ());
 		return journal_write (e);
 	}
@@ -1970,6 +1973,7 @@ spool_clean (void)
 	}
 }
 
+#ifdef RTLS_TEST_HOOKS
 static void
 load_test_settings (void)
 {
@@ -1983,6 +1987,7 @@ load_test_settings (void)
 		        g_key_file_get_integer (kf, "general", "retry-first-seconds", NULL), 1,
 		        3600);
 }
+#endif
 
 void
 rtls_send_init (void)
@@ -1995,7 +2000,9 @@ rtls_send_init (void)
 		             error->message);
 	attempts = rtls_attempts_fold (journal);
 	g_queue_init (&pending_queue);
+#ifdef RTLS_TEST_HOOKS
 	load_test_settings ();
+#endif
 	spool_clean ();
 	hook_item
 	        = hooks_register_hook (FOLDER_ITEM_UPDATE_HOOKLIST, folder_item_update_hook, NULL);

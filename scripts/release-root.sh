@@ -236,7 +236,7 @@ prepare() {
 		{ tail -30 "$log"; say "setup.sh failed in the root"; return 1; }
 	in_root /bin/sh -c 'claws-mail --version' 2>/dev/null | head -1 | sed "s/^/release-root[$label]: /"
 	say "building the helper and the plugin in the root"
-	fg in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true && meson compile -C /build' \
+	fg in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true -Dtest_hooks=true && meson compile -C /build' \
 		>>"$log" 2>&1 </dev/null || { tail -30 "$log"; say "the build failed in the root"; return 1; }
 	say "ready in $((SECONDS - t0)) s"
 }

@@ -28,9 +28,9 @@ if [ "${RTLS_RELEASE_ROOT:-on}" != off ]; then
 fi
 
 if [ -f "$builddir/build.ninja" ]; then
-	meson setup --reconfigure "$builddir" -Dplugin=enabled -Dtests=true >/dev/null
+	meson setup --reconfigure "$builddir" -Dplugin=enabled -Dtests=true -Dtest_hooks=true >/dev/null
 else
-	meson setup "$builddir" -Dplugin=enabled -Dtests=true
+	meson setup "$builddir" -Dplugin=enabled -Dtests=true -Dtest_hooks=true
 fi
 meson compile -C "$builddir"
 
