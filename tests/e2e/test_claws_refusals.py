@@ -5,7 +5,8 @@ next step, one click away, in real Claws Mail under Xvfb.
 
 - certificate not verified → "Save as draft and open the account's REQUIRETLS settings": the
   message is in Drafts with its choice, the composer is closed, the account preferences are
-  open at the REQUIRETLS page;
+  open at the REQUIRETLS page; a certificate from the trusted CA, for the right name, but
+  issued for TLS clients only is refused the same way, in its own words (issue 18);
 - a server without REQUIRETLS → the fact first, "Use another submission server for
   REQUIRETLS…": the same;
 - temporary → "Keep queued and retry": the composer closes, the entry waits in the queue;
@@ -23,7 +24,7 @@ from clawsdriver import T
 
 D.require("import")
 
-T.plan(20)
+T.plan(23)
 
 NOT_SENT = "REQUIRETLS: not sent"
 
@@ -81,7 +82,8 @@ x = D.Xvfb()
 try:
     with T.smtp_peer(certs, "--starttls", lifetime=600) as peer, \
          T.smtp_peer(certs, "--starttls", "--hide-requiretls", lifetime=600) as bare, \
-         T.smtp_peer(certs, "--starttls", "--reject-mail=451", lifetime=600) as temp:
+         T.smtp_peer(certs, "--starttls", "--reject-mail=451", lifetime=600) as temp, \
+         T.smtp_peer(certs, "--starttls", lifetime=600, cert="eku-client") as client_only:
         # ---- 1. the certificate does not verify (the account trusts another CA)
         c = D.Claws(x, peer.port, otherca, T.HELPER)
         c.start()
@@ -105,6 +107,26 @@ try:
              "no queue entry is left, and still nothing was sent", c.folder("queue"))
         c.stop()
         logs = [c.log_text()]
+
+        # ---- 1b. trusted CA, right name, but a certificate for TLS clients only (issue 18)
+        c = D.Claws(x, client_only.port, ca, T.HELPER)
+        c.start()
+        w, dlg, mark = refuse(c, "rtls-ref-purpose")
+        texts = dialogs(c.log_text()[mark:])
+        T.ok(dlg is not None and texts
+             and "could not be verified: it was not issued for a mail server. The message "
+             "was not sent." in texts[-1],
+             "a client-only certificate: refused, 'it was not issued for a mail server'",
+             texts[-1:])
+        c.screenshot("composer-refused-purpose")
+        T.ok(client_only.events("mail") == [] and client_only.events("auth") == [],
+             "nothing reached that server (no AUTH, no MAIL)", client_only.events())
+        ok, why = settings_step(c, dlg, "alt+s", "rtls-ref-purpose", mark,
+                                "account-requiretls-page-purpose")
+        T.ok(ok and c.folder("queue") == [],
+             "the same next step: saved to Drafts with its choice, no queue entry", why)
+        c.stop()
+        logs.append(c.log_text())
 
         # ---- 2. a server without REQUIRETLS; the downgrade's confirmation on an account
         # without TLS (ssl_smtp=0 in the test profile) names the clear-text first hop

@@ -116,14 +116,15 @@ class Peer:
 
 
 @contextlib.contextmanager
-def smtp_peer(certdir, *args, lifetime=120):
-    """nodemailer's smtp-server with REQUIRETLS (tests/peers/smtp-peer.js)."""
+def smtp_peer(certdir, *args, lifetime=120, cert="server"):
+    """nodemailer's smtp-server with REQUIRETLS (tests/peers/smtp-peer.js), with the
+    certificate @cert of tests/peers/mkcerts.sh."""
     if shutil.which("node") is None or not os.path.isdir(os.path.join(SRCDIR, "node_modules", "smtp-server")):
         skip_all_or_fail("node or tests/node_modules/smtp-server missing (run scripts/setup.sh)")
     record = tempfile.mktemp(prefix="peer-", suffix=".jsonl", dir=_tmp)
     proc = subprocess.Popen(
-        ["node", os.path.join(PEERS, "smtp-peer.js"), f"--cert={certdir}/server.pem",
-         f"--key={certdir}/server-key.pem", f"--record={record}", f"--lifetime={lifetime}", *args],
+        ["node", os.path.join(PEERS, "smtp-peer.js"), f"--cert={certdir}/{cert}.pem",
+         f"--key={certdir}/{cert}-key.pem", f"--record={record}", f"--lifetime={lifetime}", *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         yield Peer(proc, _read_port(proc, "smtp-peer"), record)
