@@ -254,7 +254,7 @@ probe_is_for_provider (const RtlsRecord *r)
 
 	for (gsize i = 0; i < G_N_ELEMENTS (problems); i++)
 		if (g_strcmp0 (r->cert_problem, problems[i]) == 0)
-			return rtls_record_cert_words (r->cert_problem) != NULL;
+			return TRUE;
 	return FALSE;
 }
 
@@ -274,35 +274,41 @@ rtls_probe_explain (const RtlsRecord *r, const char *host, guint port, const cha
 	if (host == NULL || *host == '\0')
 		host = _ ("the server");
 
-	if (probe_is (r, "RTLS_ERROR_CERT") && probe_is_for_provider (r)) {
-		/* nothing the person can set here fixes it: the server needs another certificate */
+	if (probe_is (r, "RTLS_ERROR_CERT")) {
 		*headline
 		        = g_strdup_printf (_ ("The certificate of %s could not be verified"), host);
-		/* TRANSLATORS: %s is e.g. "it was not issued for a mail server" */
-		body = g_strdup_printf (_ ("The reason: %s. So its key was not read, and no "
-		                           "message that requires TLS would be sent to it. Only "
-		                           "the provider can fix this, with a new certificate."),
-		                        rtls_record_cert_words (r->cert_problem));
-	} else if (probe_is (r, "RTLS_ERROR_CERT")) {
-		*headline
-		        = g_strdup_printf (_ ("The certificate of %s could not be verified"), host);
-		body = g_strdup (_ ("So its key was not read, and no message that requires TLS "
-		                    "would be sent to it. If your provider uses its own "
-		                    "certificate authority, choose that authority's certificate "
-		                    "as “Trusted CA file”; otherwise check the server name."));
-	} else if (probe_is (r, "RTLS_ERROR_TLS") && g_strcmp0 (r->tls_problem, "floor") == 0) {
-		*headline = g_strdup_printf (_ ("No secure TLS connection could be set up with %s"),
-		                             host);
-		body = g_strdup (_ ("It offers only older TLS settings (it needs TLS 1.3, or TLS "
-		                    "1.2 with ECDHE key exchange and AES-GCM or ChaCha20-Poly1305, "
-		                    "as RFC 9325 recommends). Ask your provider to enable them."));
+		if (probe_is_for_provider (r))
+			/* nothing the person can set here fixes it: the server needs another
+			 * certificate */
+			/* TRANSLATORS: %s is e.g. "it was not issued for a mail server" */
+			body = g_strdup_printf (
+			        _ ("The reason: %s. So its key was not read, and no "
+			           "message that requires TLS would be sent to it. "
+			           "Only the provider can fix this, with a new "
+			           "certificate."),
+			        rtls_record_cert_words (r->cert_problem));
+		else
+			body = g_strdup (
+			        _ ("So its key was not read, and no message that requires "
+			           "TLS would be sent to it. If your provider uses its own "
+			           "certificate authority, choose that authority's "
+			           "certificate as “Trusted CA file”; otherwise check the "
+			           "server name."));
 	} else if (probe_is (r, "RTLS_ERROR_TLS")) {
 		*headline = g_strdup_printf (_ ("No secure TLS connection could be set up with %s"),
 		                             host);
-		body = g_strdup_printf (_ ("It does not offer TLS 1.2 or newer on port %u, or it "
-		                           "expects the other kind of TLS: check the port and "
-		                           "the STARTTLS setting."),
-		                        port);
+		if (g_strcmp0 (r->tls_problem, "floor") == 0)
+			body = g_strdup (
+			        _ ("It offers only older TLS settings (it needs TLS 1.3, or "
+			           "TLS 1.2 with ECDHE key exchange and AES-GCM or "
+			           "ChaCha20-Poly1305, as RFC 9325 recommends). Ask your "
+			           "provider to enable them."));
+		else
+			body = g_strdup_printf (
+			        _ ("It does not offer TLS 1.2 or newer on port %u, or "
+			           "it expects the other kind of TLS: check the port "
+			           "and the STARTTLS setting."),
+			        port);
 	} else if (probe_is (r, "RTLS_ERROR_UNSUPPORTED")) {
 		*headline
 		        = g_strdup_printf (_ ("%s does not offer STARTTLS on port %u"), host, port);
