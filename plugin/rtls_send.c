@@ -88,7 +88,6 @@ static GQueue pending_queue;  /* "folder-id\tmsgnum" strings of queued entries t
 static GPtrArray *attempts;   /* RtlsAttempt*, folded from the journal */
 static GList *listeners;      /* RtlsSendListener* */
 static guint retry_timer, recover_timer;
-static gint64 retry_first = 60; /* seconds before the first retry (requiretlsrc may lower it) */
 static gint guard_suspended;
 static gboolean unloading;
 
@@ -162,6 +161,14 @@ static gint64
 now_s (void)
 {
 	return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* [general] retry-first-seconds: the wait before the first retry (then 5, 15, 30, 60 minutes
+ * and on, up to retry-max-minutes). */
+static gint64
+retry_first (const RtlsSettings *set)
+{
+	return set != NULL ? (gint64) set->retry_first_seconds : 60;
 }
 
 /* Makes the directory holding @file durable (a file added or removed there). */
@@ -1071,10 +1078,11 @@ step_do (RtlsAttempt *a, RtlsStep step, Facts *x, RtlsSend *s)
 			const RtlsSettings *set = rtls_config_settings ();
 			gint64 cap = set != NULL ? (gint64) set->retry_max_minutes * 60 : 3600;
 			e->retry_step = a->retry_step;
-			e->retry_at
-			        = set != NULL && !set->retry
-			                  ? 0
-			                  : now_s () + rtls_attempt_backoff (0, retry_first, cap);
+			e->retry_at = set != NULL && !set->retry
+			                      ? 0
+			                      : now_s ()
+			                                + rtls_attempt_backoff (
+			                                        0, retry_first (set), cap);
 		}
 		return journal_write (e);
 	case RTLS_STEP_FILE_COPY: {
@@ -1178,9 +1186,10 @@ retry_fields (RtlsSend *s, RtlsJournalEntry *e)
 	}
 	e->retry_step
 	        = prev != NULL && prev->state == RTLS_ATTEMPT_TEMPORARY ? prev->retry_step + 1 : 0;
-	e->retry_at = set != NULL && !set->retry
-	                      ? 0 /* retries switched off: only when the person asks */
-	                      : now_s () + rtls_attempt_backoff (e->retry_step, retry_first, cap);
+	e->retry_at
+	        = set != NULL && !set->retry
+	                  ? 0 /* retries switched off: only when the person asks */
+	                  : now_s () + rtls_attempt_backoff (e->retry_step, retry_first (set), cap);
 }
 
 static gchar *
@@ -1829,6 +1838,14 @@ rtls_send_queued (RtlsQueueRun mode)
 		queue_run_next ();
 }
 
+static guint retry_period;
+
+static guint
+tick_period (void)
+{
+	return (guint) CLAMP (retry_first (rtls_config_settings ()), 1, 60);
+}
+
 static gboolean
 retry_tick (gpointer data)
 {
@@ -1841,6 +1858,13 @@ retry_tick (gpointer data)
 			rtls_send_queued (RTLS_RUN_RETRIES);
 			break;
 		}
+	}
+	/* looked at as often as the first retry may come, at most once a second, at least once
+	 * a minute: a change in the preferences takes effect here */
+	if (retry_period != tick_period ()) {
+		retry_period = tick_period ();
+		retry_timer = g_timeout_add_seconds (retry_period, retry_tick, NULL);
+		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -1973,22 +1997,6 @@ spool_clean (void)
 	}
 }
 
-#ifdef RTLS_TEST_HOOKS
-static void
-load_test_settings (void)
-{
-	/* a shorter first retry for tests ([general] retry-first-seconds; default 60) */
-	g_autofree gchar *path = rtls_rc_path (RTLS_CONFIG_FILE);
-	g_autoptr (GKeyFile) kf = g_key_file_new ();
-
-	if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL)
-	    && g_key_file_has_key (kf, "general", "retry-first-seconds", NULL))
-		retry_first = CLAMP (
-		        g_key_file_get_integer (kf, "general", "retry-first-seconds", NULL), 1,
-		        3600);
-}
-#endif
-
 void
 rtls_send_init (void)
 {
@@ -2000,14 +2008,12 @@ rtls_send_init (void)
 		             error->message);
 	attempts = rtls_attempts_fold (journal);
 	g_queue_init (&pending_queue);
-#ifdef RTLS_TEST_HOOKS
-	load_test_settings ();
-#endif
 	spool_clean ();
 	hook_item
 	        = hooks_register_hook (FOLDER_ITEM_UPDATE_HOOKLIST, folder_item_update_hook, NULL);
 	hook_msginfo = hooks_register_hook (MSGINFO_UPDATE_HOOKLIST, msginfo_update_hook, NULL);
-	retry_timer = g_timeout_add_seconds ((guint) MIN (60, retry_first), retry_tick, NULL);
+	retry_period = tick_period ();
+	retry_timer = g_timeout_add_seconds (retry_period, retry_tick, NULL);
 	/* Entries that were queued while the plugin was not loaded. */
 	for (GList *f = folder_get_list (); f != NULL; f = f->next)
 		rtls_queue_guard_item (((Folder *) f->data)->queue);

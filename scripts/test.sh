@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# test.sh: install what is needed, build in ./build-test, run every test (unit, integration
+# test.sh: install what is needed, build in ./build-test (gcc) and ./build-test-san (clang,
+# ASan, UBSan, libFuzzer), run every test (unit, under the sanitizers too, fuzz, integration
 # against real local servers, end-to-end in Claws Mail under Xvfb), then the whole end-to-end
 # suite once more against the Claws Mail of the other Debian release (4.3.1 in a Debian 13 root
 # on Debian 12, 4.1.1 in a Debian 12 root on Debian 13: scripts/release-root.sh; the root is
@@ -34,23 +35,31 @@ else
 fi
 meson compile -C "$builddir"
 
-# The unit tests once more, built with AddressSanitizer and UndefinedBehaviorSanitizer: the
-# parsers of untrusted input (replies, queue files, bounces) must never read out of bounds.
-# Only the unit tests run there, so the Claws module is not built there.
-asandir="$builddir-asan"
-reconf=
-[ -f "$asandir/build.ninja" ] && reconf=--reconfigure
-meson setup $reconf "$asandir" -Dplugin=disabled -Dtests=true \
-	-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-meson compile -C "$asandir" >/dev/null
+# The sanitizer build: clang with AddressSanitizer and UndefinedBehaviorSanitizer, every file
+# instrumented for libFuzzer too. The unit tests run once more there (the parsers of untrusted
+# input must never read out of bounds), and so do the fuzz targets (tests/fuzz/). No Claws
+# module is built there.
+sandir="$builddir-san"
+if [ -f "$sandir/build.ninja" ]; then
+	meson setup --reconfigure "$sandir" >/dev/null
+else
+	CC=clang CFLAGS="-fsanitize=fuzzer-no-link -fno-omit-frame-pointer -gline-tables-only" \
+		meson setup "$sandir" -Dplugin=disabled -Dtests=true -Dfuzzing=true \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+fi
+meson compile -C "$sandir" >/dev/null
 
+# Tests run side by side: each starts its servers on port 0 in a folder of its own, and each
+# e2e suite its own Xvfb, profile and Claws. They mostly wait (for windows, servers, timers),
+# so more of them than cores: RTLS_TEST_JOBS (default 6).
+jobs=${RTLS_TEST_JOBS:-6}
 rc=0
-# One job at a time for the suites that start servers and Claws; unit tests are quick anyway.
-# (The "release" suite needs a module of the other release: scripts/release-root.sh runs it.)
-meson test -C "$builddir" --num-processes 2 --print-errorlogs --no-suite release "$@" || rc=$?
 ASAN_OPTIONS=detect_leaks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C "$asandir" --no-rebuild --suite unit --print-errorlogs || rc=$?
+	meson test -C "$sandir" --no-rebuild --suite unit --suite fuzz --num-processes 2 \
+	--print-errorlogs || rc=$?
+# (The "release" suite needs a module of the other release: scripts/release-root.sh runs it.)
+meson test -C "$builddir" --num-processes "$jobs" --print-errorlogs --no-suite release "$@" || rc=$?
 
 if [ "${RTLS_RELEASE_ROOT:-on}" != off ]; then
 	prep_rc=0
@@ -58,7 +67,7 @@ if [ "${RTLS_RELEASE_ROOT:-on}" != off ]; then
 	trap - INT TERM HUP
 	cat "$prep_log"
 	if [ "$prep_rc" = 0 ]; then
-		./scripts/release-root.sh run "$builddir" || rc=$?
+		RTLS_TEST_JOBS=$jobs ./scripts/release-root.sh run "$builddir" || rc=$?
 	else
 		echo "test.sh: the other release's root could not be prepared (exit $prep_rc)" >&2
 		rc=1
@@ -72,5 +81,5 @@ fi
 
 # shellcheck disable=SC2086
 python3 scripts/tap-summary.py "$builddir/meson-logs/testlog.json" \
-	"asan:$asandir/meson-logs/testlog.json" $other || rc=$?
+	"sanitizers:$sandir/meson-logs/testlog.json" $other || rc=$?
 exit "$rc"

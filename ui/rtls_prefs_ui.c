@@ -24,6 +24,7 @@ struct _RtlsPrefsUi {
 	GPtrArray *accounts;          /* RtlsAccountName*, Claws' accounts */
 	GtkWidget *test_entry, *test_label;
 	GtkWidget *helper_entry, *timeout_spin, *retry_check, *retry_spin;
+	guint retry_first_seconds; /* kept as read: only requiretlsrc sets it */
 };
 
 static GtkWindow *
@@ -593,6 +594,7 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->retry_check), s->retry);
 	ui->retry_spin = gtk_spin_button_new_with_range (5, 1440, 5);
 	gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui->retry_spin), s->retry_max_minutes);
+	ui->retry_first_seconds = s->retry_first_seconds;
 	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Helper:")), 0, 0, 1, 1);
 	gtk_grid_attach (GTK_GRID (grid), ui->helper_entry, 1, 0, 3, 1);
 	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Timeout (seconds):")), 0, 1, 1, 1);
@@ -624,6 +626,7 @@ rtls_prefs_ui_get (RtlsPrefsUi *ui)
 	s->retry = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->retry_check));
 	s->retry_max_minutes
 	        = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->retry_spin));
+	s->retry_first_seconds = ui->retry_first_seconds;
 	return s;
 }
 

@@ -22,6 +22,7 @@ rtls_settings_new (void)
 	s->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_rule_free);
 	s->timeout = 120;
 	s->retry = TRUE;
+	s->retry_first_seconds = 60;
 	s->retry_max_minutes = 60;
 	return s;
 }
@@ -73,6 +74,7 @@ rtls_settings_from_keyfile (GKeyFile *kf, GPtrArray *problems)
 	if (helper != NULL && *helper != '\0')
 		s->helper = g_steal_pointer (&helper);
 	s->timeout = (guint) get_int (kf, "timeout", 120, 5, 3600, problems);
+	s->retry_first_seconds = (guint) get_int (kf, "retry-first-seconds", 60, 1, 3600, problems);
 	s->retry_max_minutes = (guint) get_int (kf, "retry-max-minutes", 60, 5, 1440, problems);
 	if (g_key_file_has_key (kf, "general", "retry", NULL)) {
 		g_autoptr (GError) error = NULL;
@@ -100,6 +102,8 @@ rtls_settings_to_keyfile (const RtlsSettings *s, GKeyFile *kf)
 		g_key_file_remove_key (kf, "general", "helper", NULL);
 	g_key_file_set_integer (kf, "general", "timeout", (gint) s->timeout);
 	g_key_file_set_boolean (kf, "general", "retry", s->retry);
+	g_key_file_set_integer (kf, "general", "retry-first-seconds",
+	                        (gint) s->retry_first_seconds);
 	g_key_file_set_integer (kf, "general", "retry-max-minutes", (gint) s->retry_max_minutes);
 	rtls_rules_save (kf, s->rules);
 }

@@ -20,6 +20,7 @@ typedef struct {
 	gchar *helper;             /* NULL: the installed requiretls-submit */
 	guint timeout;             /* seconds per network step, 5-3600 */
 	gboolean retry;            /* retry queued messages after temporary failures */
+	guint retry_first_seconds; /* the wait before the first retry, 1-3600 */
 	guint retry_max_minutes;   /* the longest wait between retries, 5-1440 */
 } RtlsSettings;
 

@@ -8,9 +8,9 @@ the Sent copy too, a note appears without taking the focus, the REQUIRETLS deliv
 lists it (also after a restart), the next composer to that domain warns; the forged bounce is
 listed as unverified and never shown as a failure.
 
-With RTLS_E2E_LANG=de_DE.UTF-8 (the claws-bounce-de test) the same run is in German: the
-plugin's translations are compiled from po/de.po beside a copy of the module, and the
-composer's status line, the note and the delivery window must speak German."""
+Its last step restarts Claws in German: the window and the rows written in English read in
+German (the words of every row in German and French are checked by tests/unit/test-delivery.c).
+With RTLS_E2E_LANG=de_DE.UTF-8 the whole run is in German (by hand: no test runs it twice)."""
 import os
 import re
 import subprocess
@@ -347,9 +347,10 @@ try:
         two = [wd for subj, wd in words if subj == "rtls-bounce-two"]
         want = ("un serveur sur le chemin ne prend pas en charge REQUIRETLS" if GERMAN
                 else "ein Server auf dem Weg unterstützt REQUIRETLS nicht")
-        T.ok(two and want in two[-1],
-             f"restarted in {other}: the bounce row written in "
-             f"{'German' if GERMAN else 'English'} reads in the new language", words)
+        title = "^Remise REQUIRETLS$" if GERMAN else "^REQUIRETLS-Zustellung$"
+        T.ok(two and want in two[-1] and c.wait_window(title, 5) is not None,
+             f"restarted in {other}: the window's title and the bounce row written in "
+             f"{'German' if GERMAN else 'English'} read in the new language", words)
         c.screenshot("delivery-window-relocalised" + SHOT)
         c.stop()
 finally:

@@ -9,10 +9,17 @@ queued REQUIRETLS messages, where the question about a message that may already 
 accepted is answered "keep it queued". The server must have the message at most once; the Sent
 folder holds one copy when the server accepted it, none otherwise; the journal and the
 delivery window say what happened. Finally the test, as the person, confirms a resend once.
-Assertions are on what the servers received, the MH folders and the journal."""
+Assertions are on what the servers received, the MH folders and the journal.
+
+The cases run as three tests side by side (the argument): "before" (killed while the helper
+waits for the greeting, helper killed and left running), "after" (killed after the content
+left, before the reply to "."; both ways; then the person confirms a resend) and "completed"
+(the helper, left running, gets the 250 while Claws is dead; Claws killed between filing the
+Sent copy and journaling it). Every other crash point is replayed by tests/unit/test-attempt.c."""
 import os
 import re
 import signal
+import sys
 import time
 
 import clawsdriver as D
@@ -21,8 +28,18 @@ from clawsdriver import T, wait_for
 HELPER = T.HELPER
 D.require()
 
-PHASES = ["greeting", "dot", "quit"]
-T.plan(len(PHASES) * 2 * 9 + 4 + 4)
+# (phase, helper killed) per test; "filed" is the kill between the Sent copy and the journal
+GROUPS = {
+    "before": [("greeting", True), ("greeting", False)],
+    "after": [("dot", True), ("dot", False)],
+    "completed": [("quit", False), ("filed", None)],
+}
+GROUP = sys.argv[1] if len(sys.argv) > 1 else ""
+if GROUP not in GROUPS:
+    sys.exit(f"usage: {sys.argv[0]} {'|'.join(GROUPS)}")
+CASES = GROUPS[GROUP]
+T.plan(sum(4 if phase == "filed" else 9 for phase, _ in CASES)
+       + (1 if ("greeting", True) in CASES else 0) + (3 if ("dot", True) in CASES else 0))
 
 SCRIPTS = {
     # implicit TLS is up, then nothing: the helper waits for the greeting
@@ -114,14 +131,64 @@ def menu_send_queued(c, answer=None):
     return q is not None
 
 
+def killed_after_copy(peer):
+    """Killed after the Sent copy was filed, before the journal said so and before the
+    queue entry went (the plugin kills itself at that very point: RTLS_TEST_KILL_AFTER_COPY
+    names the message, a seam built only with -Dtest_hooks=true; a test can hit no narrower
+    moment from outside)."""
+    subject = "crash-filed"
+    peer.clear()
+    c = D.Claws(x, peer.port, ca, HELPER)
+    write_rc(c, peer.port)
+    c.env["RTLS_TEST_KILL_AFTER_COPY"] = subject
+    c.start()
+    w = c.compose(subject)
+    c.choose(w, "t")
+    c.keys(w, "ctrl+Return")
+    died = wait_for(lambda: c.proc.poll() is not None, 40)
+    c.proc = None
+    j = c.journal()
+    T.ok(died and len(sent_with(c, subject)) == 1 and len(c.folder("queue")) == 1 and
+         "result=sent\t" in j and "result=filed" not in j,
+         "filed/killed: Claws died with the copy in Sent, the entry queued, the journal "
+         "not yet saying 'filed'", (died, c.folder("sent"), c.folder("queue"), j[-800:]))
+    m = re.search(r"envid=(rtls-[0-9a-f]+)\t[^\n]*result=started", j)
+    envid = m.group(1) if m else "?"
+    del c.env["RTLS_TEST_KILL_AFTER_COPY"]
+    c.start()
+    wait_for(lambda: "closed" in results(c, envid), 30)
+    time.sleep(5)
+    c.remote("--send")
+    c.remote("--offline")
+    c.remote("--online")
+    time.sleep(3)
+    asked = menu_send_queued(c, answer="keep")
+    time.sleep(2)
+    T.ok(len(received(peer, subject)) == 1 and len(sent_with(c, subject)) == 1 and
+         c.folder("queue") == [],
+         "filed/killed: after the restart the server has it once, Sent holds one copy, "
+         "the queue is empty", (received(peer, subject), c.folder("sent"), c.folder("queue")))
+    T.ok(results(c, envid) == ["started", "sent", "filed", "closed"],
+         "filed/killed: the journal says started → sent → filed → closed", results(c, envid))
+    main = c.wait_window("Claws Mail", 5)
+    c.keys(main, "alt+t", "d")
+    dw = c.wait_window("^REQUIRETLS delivery$", 10)
+    time.sleep(1)
+    rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", c.log_text())
+    mine = [st for st, subj in rows if subj.strip() == subject]
+    T.ok(not asked and mine and mine[-1] == "sent",
+         "filed/killed: nothing asked, the row says 'sent'", (asked, rows[-4:]))
+    c.stop()
+
+
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
 previous = os.path.join(T.SRCDIR, "data", "journal-previous-release.txt")
 x = D.Xvfb()
 try:
     with T.smtp_peer(certs, lifetime=1500) as peer:
-        for phase in PHASES:
-            for helper_killed in (True, False):
+        for phase, helper_killed in CASES:
+            if phase != "filed":
                 name = f"{phase}/{'helper killed' if helper_killed else 'helper left running'}"
                 subject = f"crash-{phase}-{'k' if helper_killed else 'r'}"
                 with T.hostile(certs, SCRIPTS[phase], tls="implicit", lifetime=150) as h:
@@ -256,52 +323,8 @@ try:
                         peer.clear()
                     c.stop()
 
-        # Killed after the Sent copy was filed, before the journal said so and before the
-        # queue entry went (the plugin kills itself at that very point: RTLS_TEST_KILL_AFTER_COPY
-        # names the message; a test can hit no narrower moment from outside).
-        subject = "crash-filed"
-        peer.clear()
-        c = D.Claws(x, peer.port, ca, HELPER)
-        write_rc(c, peer.port)
-        c.env["RTLS_TEST_KILL_AFTER_COPY"] = subject
-        c.start()
-        w = c.compose(subject)
-        c.choose(w, "t")
-        c.keys(w, "ctrl+Return")
-        died = wait_for(lambda: c.proc.poll() is not None, 40)
-        c.proc = None
-        j = c.journal()
-        T.ok(died and len(sent_with(c, subject)) == 1 and len(c.folder("queue")) == 1 and
-             "result=sent\t" in j and "result=filed" not in j,
-             "filed/killed: Claws died with the copy in Sent, the entry queued, the journal "
-             "not yet saying 'filed'", (died, c.folder("sent"), c.folder("queue"), j[-800:]))
-        m = re.search(r"envid=(rtls-[0-9a-f]+)\t[^\n]*result=started", j)
-        envid = m.group(1) if m else "?"
-        del c.env["RTLS_TEST_KILL_AFTER_COPY"]
-        c.start()
-        wait_for(lambda: "closed" in results(c, envid), 30)
-        time.sleep(5)
-        c.remote("--send")
-        c.remote("--offline")
-        c.remote("--online")
-        time.sleep(3)
-        asked = menu_send_queued(c, answer="keep")
-        time.sleep(2)
-        T.ok(len(received(peer, subject)) == 1 and len(sent_with(c, subject)) == 1 and
-             c.folder("queue") == [],
-             "filed/killed: after the restart the server has it once, Sent holds one copy, "
-             "the queue is empty", (received(peer, subject), c.folder("sent"), c.folder("queue")))
-        T.ok(results(c, envid) == ["started", "sent", "filed", "closed"],
-             "filed/killed: the journal says started → sent → filed → closed", results(c, envid))
-        main = c.wait_window("Claws Mail", 5)
-        c.keys(main, "alt+t", "d")
-        dw = c.wait_window("^REQUIRETLS delivery$", 10)
-        time.sleep(1)
-        rows = re.findall(r"delivery row: state=(.*?) status=.*? subject=(.*)", c.log_text())
-        mine = [st for st, subj in rows if subj.strip() == subject]
-        T.ok(not asked and mine and mine[-1] == "sent",
-             "filed/killed: nothing asked, the row says 'sent'", (asked, rows[-4:]))
-        c.stop()
+        if ("filed", None) in CASES:
+            killed_after_copy(peer)
 finally:
     x.stop()
 T.done()

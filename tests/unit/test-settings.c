@@ -25,6 +25,7 @@ test_roundtrip (void)
 	a->timeout = 45;
 	a->retry = FALSE;
 	a->retry_max_minutes = 240;
+	a->retry_first_seconds = 5;
 	g_ptr_array_add (a->rules, rtls_rule_new ("*.example.gov", FALSE, RTLS_CHOICE_REQUIRE, -1,
 	                                          TRUE, NULL));
 	rtls_settings_to_keyfile (a, kf);
@@ -42,6 +43,7 @@ test_roundtrip (void)
 	g_assert_cmpuint (b->timeout, ==, 45);
 	g_assert_false (b->retry);
 	g_assert_cmpuint (b->retry_max_minutes, ==, 240);
+	g_assert_cmpuint (b->retry_first_seconds, ==, 5);
 	g_assert_cmpuint (b->rules->len, ==, 1);
 	rtls_account_settings_from_keyfile (kf, 3, &back);
 	g_assert_false (back.allow);
@@ -63,7 +65,7 @@ static void
 test_broken (void)
 {
 	static const char text[] = "[general]\ndefault=sometimes\ntimeout=-4\nretry=perhaps\n"
-	                           "retry-max-minutes=ten\n"
+	                           "retry-max-minutes=ten\nretry-first-seconds=0\n"
 	                           "[rule 1]\npattern=ok.example\naction=require\n"
 	                           "[rule 2]\npattern=\naction=require\n";
 	g_autoptr (GKeyFile) kf = g_key_file_new ();
@@ -77,8 +79,9 @@ test_broken (void)
 	g_assert_cmpuint (s->timeout, ==, 120);
 	g_assert_true (s->retry);
 	g_assert_cmpuint (s->retry_max_minutes, ==, 60);
+	g_assert_cmpuint (s->retry_first_seconds, ==, 60);
 	g_assert_cmpuint (s->rules->len, ==, 1);
-	g_assert_cmpuint (problems->len, ==, 5);
+	g_assert_cmpuint (problems->len, ==, 6);
 }
 
 static void
