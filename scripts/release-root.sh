@@ -253,10 +253,11 @@ run() {
 	cp "$builddir/plugin/requiretls.so" "$root/foreign/" 2>/dev/null ||
 		say "no module in $builddir/plugin: the release suite will fail"
 	say "meson test --suite e2e --suite release against $(in_root claws-mail --version 2>/dev/null | head -1)"
-	# One test at a time, as on the host: each starts its own Xvfb, servers and Claws.
+	# Side by side, as on the host (RTLS_TEST_JOBS, default 6): each starts its own Xvfb,
+	# servers and Claws.
 	fg in_root /usr/bin/env RTLS_FOREIGN_PLUGIN=/foreign/requiretls.so \
-		meson test -C /build --no-rebuild --suite e2e --suite release --num-processes 1 \
-		--print-errorlogs </dev/null || rc=$?
+		meson test -C /build --no-rebuild --suite e2e --suite release \
+		--num-processes "${RTLS_TEST_JOBS:-6}" --print-errorlogs </dev/null || rc=$?
 	cp "$root/build/meson-logs/testlog.json" "$out" 2>/dev/null || true
 	cp "$root/build/meson-logs/testlog.txt" "$cache/$suite-testlog.txt" 2>/dev/null || true
 	rm -rf "$cache/$suite-e2e-shots"
