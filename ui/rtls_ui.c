@@ -25,10 +25,8 @@ struct _RtlsComposeUi {
 	gchar *reason;
 	gboolean updating;
 	gboolean busy;
-	gchar *busy_text; /* while busy: what is going on, without the time */
-	gint64 busy_since;
-	gint bar_height; /* as last allocated, for the log */ /* g_get_monotonic_time () when
-	                                                         sending began */
+	gchar *busy_text;  /* while busy: what is going on, without the time */
+	gint64 busy_since; /* g_get_monotonic_time () when sending began */
 	guint busy_timer;
 	RtlsChoiceFn on_choice;
 	RtlsActionFn on_cancel;
@@ -146,8 +144,6 @@ show_line (RtlsComposeUi *ui, const char *line, const char *tip)
 	g_autofree gchar *one = g_strdup (line);
 
 	g_strdelimit (one, "\n", ' ');
-	/* what the person sees, for the log (claws-mail --debug) and the end-to-end tests */
-	g_debug ("REQUIRETLS: status line: %s", one);
 	gtk_label_set_text (GTK_LABEL (ui->label), one);
 	gtk_widget_set_tooltip_text (ui->label, tip);
 }
@@ -214,28 +210,6 @@ cancel_clicked (GtkButton *b, gpointer data)
 	ui->on_cancel (ui->data);
 }
 
-/* Where the item and the status line are, for the log (claws-mail --debug) and the
- * end-to-end tests: they click the item, and check that the line keeps its height. */
-static void
-tool_allocated (GtkWidget *w, GdkRectangle *a, gpointer data)
-{
-	gint x = 0, y = 0;
-
-	if (gtk_widget_translate_coordinates (w, gtk_widget_get_toplevel (w), 0, 0, &x, &y))
-		g_debug ("REQUIRETLS: toolbar item at %d,%d size %dx%d", x, y, a->width, a->height);
-}
-
-static void
-bar_allocated (GtkWidget *w, GdkRectangle *a, gpointer data)
-{
-	RtlsComposeUi *ui = data;
-
-	if (a->height != ui->bar_height) {
-		ui->bar_height = a->height;
-		g_debug ("REQUIRETLS: status line height %d", a->height);
-	}
-}
-
 /* Finds our item in the toolbar Claws (re)built inside @ui->handlebox: a GtkToolButton
  * whose label is the item's key (Claws labels plugin items so). */
 static void
@@ -265,12 +239,8 @@ find_tool (RtlsComposeUi *ui)
 	if (ui->tool != NULL) {
 		g_object_add_weak_pointer (G_OBJECT (ui->tool), (gpointer *) &ui->tool);
 		gtk_widget_set_name (GTK_WIDGET (ui->tool), "rtls-toolbar-item");
-		/* once, however often the toolbar is rebuilt */
-		g_signal_handlers_disconnect_by_func (ui->tool, tool_allocated, NULL);
-		g_signal_connect (ui->tool, "size-allocate", G_CALLBACK (tool_allocated), NULL);
 		style_tool (ui);
 	}
-	g_debug ("REQUIRETLS: toolbar item %s", ui->tool != NULL ? "shown" : "not in the toolbar");
 }
 
 static void
@@ -323,7 +293,6 @@ rtls_compose_ui_toolbar_clicked (RtlsComposeUi *ui)
 		gtk_menu_popup_at_pointer (GTK_MENU (menu), NULL);
 	}
 	gtk_menu_shell_select_first (GTK_MENU_SHELL (menu), FALSE);
-	g_debug ("REQUIRETLS: toolbar menu open");
 }
 
 RtlsComposeUi *
@@ -376,6 +345,7 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox, const char *ite
 	ui->bar = gtk_info_bar_new ();
 	gtk_widget_set_name (ui->bar, "rtls-status-line");
 	ui->label = gtk_label_new (NULL);
+	gtk_widget_set_name (ui->label, "rtls-status-text");
 	gtk_label_set_line_wrap (GTK_LABEL (ui->label), FALSE);
 	gtk_label_set_single_line_mode (GTK_LABEL (ui->label), TRUE);
 	gtk_label_set_ellipsize (GTK_LABEL (ui->label), PANGO_ELLIPSIZE_END);
@@ -394,7 +364,6 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox, const char *ite
 	gtk_widget_get_preferred_height (ui->bar, NULL, &h_idle);
 	gtk_widget_set_no_show_all (ui->cancel, TRUE);
 	gtk_widget_set_size_request (ui->bar, -1, MAX (h_busy, h_idle));
-	g_signal_connect (ui->bar, "size-allocate", G_CALLBACK (bar_allocated), ui);
 	gtk_box_pack_start (top_box, ui->bar, FALSE, FALSE, 0);
 	if (after != NULL) {
 		GList *children = gtk_container_get_children (GTK_CONTAINER (top_box));
@@ -549,9 +518,7 @@ rtls_compose_ui_detach (RtlsComposeUi *ui)
 	g_signal_handlers_disconnect_by_data (ui->bar, ui);
 	gtk_widget_destroy (ui->bar);
 	if (ui->tool != NULL) {
-		/* nothing of the module may stay on Claws' widget once it is unloaded (a
-		 * size-allocate into unmapped code crashed Claws) */
-		g_signal_handlers_disconnect_by_func (ui->tool, tool_allocated, NULL);
+		/* nothing of the module may stay on Claws' widget once it is unloaded */
 		gtk_tool_button_set_icon_widget (ui->tool, NULL);
 		/* back to the label Claws gave it: a plugin loaded again finds it by that */
 		gtk_tool_button_set_label (ui->tool, ui->item_key);

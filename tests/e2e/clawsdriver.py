@@ -3,9 +3,12 @@
 # Xvfb, driven with xdotool (DESIGN §5). Everything is isolated: HOME, XDG_RUNTIME_DIR, the --alternate-config-dir
 # profile and the MH mailbox live in the test's temporary directory; every process is started
 # with a time limit and stopped at the end.
+import hashlib
 import os
+import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import rtlstest as T  # noqa: E402
 
 PLUGIN = os.environ.get("RTLS_PLUGIN", "")
+# the tests' eyes, loaded beside the plugin (tests/inspect/rtls_inspect.c)
+INSPECT = os.environ.get("RTLS_INSPECT_PLUGIN", "")
 SHOTS = os.environ.get("RTLS_SHOTS", os.path.join(T.BUILDDIR, "e2e-shots"))
 
 
@@ -24,6 +29,85 @@ def require(*tools):
             T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
     if not PLUGIN or not os.path.exists(PLUGIN):
         T.skip_all_or_fail("the plugin was not built (meson -Dplugin=enabled)")
+    if not INSPECT or not os.path.exists(INSPECT):
+        T.skip_all_or_fail("the test inspector was not built (tests/inspect)")
+
+
+def _unescape(s):
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n"}.get(m.group(1), m.group(1)), s)
+
+
+class Widget:
+    """One widget as the inspector saw it (tests/inspect/rtls_inspect.c)."""
+
+    def __init__(self, f):
+        (self.depth, self.type, self.name, self.text, sens, mapped, x, y, w, h, self.tooltip,
+         extra) = f
+        self.depth = int(self.depth)
+        self.sensitive = sens == "1"
+        self.mapped = mapped == "1"
+        self.x, self.y, self.w, self.h = int(x), int(y), int(w), int(h)
+        self.extra = dict(kv.split("=", 1) for kv in extra.split() if "=" in kv)
+        self.columns = []
+        self.rows = []  # each: the model's columns as text
+        self.children = []
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def find(self, type_=None, text=None, mapped=True):
+        """Widgets below (and with) this one whose type name contains @type_ and whose text
+        matches the regular expression @text; only mapped ones unless @mapped is False."""
+        return [w for w in self.walk()
+                if (not mapped or w.mapped)
+                and (type_ is None or type_ in w.type)
+                and (text is None or (w.text and re.search(text, w.text)))]
+
+    def texts(self, type_="Label"):
+        return [w.text for w in self.find(type_) if w.text]
+
+
+class Window(Widget):
+    def __init__(self, f):
+        self.title, self.wtype = f[0], f[1]
+        self.wx, self.wy, self.ww, self.wh = (int(v) for v in f[2:6])
+        self.modal = f[6] == "1"
+        self.root = None
+
+    def walk(self):
+        return self.root.walk() if self.root else iter(())
+
+    def buttons(self):
+        """The labels of the mapped buttons, in order (mnemonic underscores kept)."""
+        return [w.text for w in self.find("Button") if w.text]
+
+
+def parse_dump(text):
+    wins, stack = [], []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        f = [_unescape(v) for v in line.split("\t")]
+        kind, f = f[0], f[1:]
+        if kind == "W":
+            wins.append(Window(f))
+            stack = []
+        elif kind == "N" and wins:
+            w = Widget(f)
+            while stack and stack[-1].depth >= w.depth:
+                stack.pop()
+            if stack:
+                stack[-1].children.append(w)
+            else:
+                wins[-1].root = w
+            stack.append(w)
+        elif kind == "C" and stack:
+            stack[-1].columns = f[1:]
+        elif kind == "R" and stack:
+            stack[-1].rows.append(f[2:])
+    return wins
 
 
 def wait_for(cond, timeout):
@@ -135,7 +219,7 @@ class Claws:
             f.write("[Common]\nenable_aspell=0\nwarn_queued_on_exit=0\nconfirm_on_exit=0\n"
                     "show_splash=0\ncompose_width=1000\ncompose_height=700\n"
                     "check_while_typing=0\nautosave=0\n")
-            f.write("[Plugins_GTK3]\n" + (f"{PLUGIN}\n" if self.plugin else ""))
+            f.write("[Plugins_GTK3]\n" + f"{INSPECT}\n" + (f"{PLUGIN}\n" if self.plugin else ""))
 
     def start(self):
         logf = open(self.log, "ab")
@@ -168,6 +252,57 @@ class Claws:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+    def screen(self):
+        """Every mapped window of this Claws with its widget tree, from the inspector."""
+        name = "rtls-inspect-" + hashlib.sha1(self.prof.encode()).hexdigest()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sk:
+            sk.settimeout(20)
+            try:
+                sk.connect("\0" + name)
+            except OSError:
+                return []
+            sk.sendall(b"dump\n")
+            got = bytearray()
+            while True:
+                chunk = sk.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        return parse_dump(got.decode("utf-8", "replace"))
+
+    def window(self, title, timeout=15):
+        """The mapped window whose title matches the regular expression @title (waits for
+        it), as the inspector sees it; None if it never shows."""
+        found = []
+
+        def look():
+            found[:] = [w for w in self.screen() if w.title and re.search(title, w.title)]
+            return bool(found)
+        wait_for(look, timeout)
+        return found[0] if found else None
+
+    def named(self, title, name):
+        """The mapped widget called @name (gtk_widget_set_name) in the window whose title
+        matches @title, or None."""
+        win = self.window(title, 5)
+        found = [w for w in win.walk() if w.name == name and w.mapped] if win else []
+        return found[0] if found else None
+
+    def status_line(self, title):
+        """The composer's REQUIRETLS status line: (its text, its height), or (None, None)."""
+        win = self.window(title, 5)
+        if win is None:
+            return None, None
+        bar = [w for w in win.walk() if w.name == "rtls-status-line" and w.mapped]
+        text = [w for w in win.walk() if w.name == "rtls-status-text" and w.mapped]
+        return (text[0].text if text else None), (bar[0].h if bar else None)
+
+    def click_widget(self, win, w, pause=0.8):
+        """Clicks the middle of @w, a widget of the window @win (both from the inspector)."""
+        self.xdo("mousemove", str(win.wx + w.x + w.w // 2), str(win.wy + w.y + w.h // 2))
+        self.xdo("click", "1")
+        time.sleep(pause)
 
     def xdo(self, *args):
         p = subprocess.run(["timeout", "20", "xdotool", *args], env=self.env,

@@ -11,14 +11,14 @@ real Claws Mail under Xvfb.
   Don't require TLS, sending): the rows below never move; no part of it said twice.
 - The send wait names the server, the stage and the seconds.
 - Closing composers leaves no "Gtk-WARNING ... missing action RequireTLS/..." in Claws' log.
-Asserted on what the plugin logs of the texts it shows (claws-mail --debug), on the toolbar
+Asserted on what is on the screen (the texts, widgets and sizes the test inspector reads, tests/inspect), on the toolbar
 file Claws saved, on what the servers received and on the MH folders."""
 import os
 import re
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 D.require("import")
 
@@ -45,12 +45,11 @@ def wait_log(c, needle, before, timeout=10):
     return False
 
 
-def status_lines(text):
-    return re.findall(r"REQUIRETLS: status line: (.*)", text)
-
-
-def heights(text):
-    return [int(h) for h in re.findall(r"REQUIRETLS: status line height (\d+)", text)]
+def line(c, title, heights):
+    """The composer's status line now (read by the inspector); its height goes to @heights."""
+    text, h = c.status_line(title)
+    heights.append(h)
+    return text or ""
 
 
 def toolbar_file(c):
@@ -67,24 +66,36 @@ def click(c, xy, pause=1.0):
     time.sleep(pause)
 
 
-def click_item(c, w, mark):
-    """Clicks the toolbar item where the plugin says it is (the composer at 0,0)."""
-    c.xdo("windowmove", w, "0", "0")
-    time.sleep(0.8)
-    at = re.findall(r"toolbar item at (\d+),(\d+) size (\d+)x(\d+)", c.log_text())
-    if not at:
+def item(c, title):
+    """The toolbar item in the composer @title, as the inspector sees it, or None."""
+    return c.named(title, "rtls-toolbar-item")
+
+
+def click_item(c, title):
+    """Clicks the toolbar item where the inspector sees it; the menu that opens (its window
+    and its items, in order), or None."""
+    win = c.window(title, 5)
+    it = item(c, title)
+    if win is None or it is None:
+        return None
+    c.click_widget(win, it)
+    menu = []
+
+    def opened():
+        for mw in c.screen():
+            m = [w for w in mw.walk() if w.name == "rtls-toolbar-menu" and w.mapped]
+            if m:
+                menu[:] = [mw, [w for w in m[0].children if "MenuItem" in w.type]]
+                return True
         return False
-    x, y, wd, ht = (int(v) for v in at[-1])
-    n = c.log_text().count("REQUIRETLS: toolbar menu open")
-    click(c, (x + wd // 2, y + ht // 2), 0.8)
-    return (x, y + ht) if wait_log(c, "REQUIRETLS: toolbar menu open", n, 5) else None
+    return menu if wait_for(opened, 5) else None
 
 
-def pick(c, under, k):
+def pick(c, menu, k):
     """Clicks entry @k of the menu that opened under the item (Default, Require TLS, Don't
-    require TLS: rows of about 25 pixels from the item's bottom edge)."""
-    if under is not None:
-        click(c, (under[0] + 60, under[1] + 16 + 25 * k), 0.8)
+    require TLS)."""
+    if menu is not None and len(menu[1]) > k:
+        c.click_widget(menu[0], menu[1][k])
 
 
 def open_toolbar_prefs(c):
@@ -122,12 +133,13 @@ try:
              "and noted that it did, once")
 
         # ---- the item in the composer: three states, one label style, the choice switches
-        mark = len(c.log_text())
         w = c.compose("rtls-tb-one")
-        T.ok("REQUIRETLS: toolbar item shown" in c.log_text()[mark:],
-             "the composer's toolbar has the item")
-        under = click_item(c, w, mark)
-        T.ok(under is not None, "clicking it opens the menu of the three choices")
+        T.ok(item(c, "rtls-tb-one") is not None, "the composer's toolbar has the item")
+        under = click_item(c, "rtls-tb-one")
+        T.ok(under is not None and [m.texts() for m in under[1]] ==
+             [["TLS: Default"], ["Require TLS (REQUIRETLS)"], ["Don't require TLS"]],
+             "clicking it opens the menu of the three choices",
+             under and [m.texts() for m in under[1]])
         c.screenshot("composer-toolbar-menu")
         n = c.log_text().count("REQUIRETLS: choice require\n")
         pick(c, under, 1)
@@ -135,10 +147,10 @@ try:
              "its menu sets Require TLS")
         time.sleep(0.5)
         c.screenshot("composer-require-tls")
-        lines = status_lines(c.log_text()[mark:])
-        T.ok(lines and lines[-1].startswith("Require TLS: ") and "not at all" in lines[-1]
-             and lines[-1].count("Require TLS") == 1,
-             "the status line says what Require TLS means, once", lines[-1:])
+        last = line(c, "rtls-tb-one", [])
+        T.ok(last.startswith("Require TLS: ") and "not at all" in last
+             and last.count("Require TLS") == 1,
+             "the status line says what Require TLS means, once", last)
         c.keys(w, "ctrl+Return")
         msgs = D.wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
@@ -147,27 +159,26 @@ try:
         peer.clear()
 
         # ---- Don't require TLS by the item; a rule's reason; one line, one height
-        mark = len(c.log_text())
+        hs = []
         w = c.compose("rtls-tb-two", to="carol@example.gov")
-        time.sleep(1.5)
-        lines = status_lines(c.log_text()[mark:])
-        T.ok(lines and lines[-1].startswith("Require TLS — rule: *.example.gov")
-             and lines[-1].count("Require TLS") == 1,
-             "a rule: the line names the choice and the rule, no repetition", lines[-1:])
-        under = click_item(c, w, mark)
+        wait_for(lambda: line(c, "rtls-tb-two", hs).startswith("Require TLS — rule"), 5)
+        last = line(c, "rtls-tb-two", hs)
+        T.ok(last.startswith("Require TLS — rule: *.example.gov")
+             and last.count("Require TLS") == 1,
+             "a rule: the line names the choice and the rule, no repetition", last)
+        under = click_item(c, "rtls-tb-two")
         n = c.log_text().count("REQUIRETLS: choice no-require\n")
         pick(c, under, 2)
         T.ok(wait_log(c, "REQUIRETLS: choice no-require\n", n, 5),
              "the item's menu sets Don't require TLS")
         time.sleep(1.0)
         c.screenshot("composer-dont-require-tls")
-        lines = status_lines(c.log_text()[mark:])
-        last = lines[-1] if lines else ""
+        last = line(c, "rtls-tb-two", hs)
         T.ok(last.startswith("Don't require TLS — chosen by hand; rule *.example.gov asks for "
                              "Require TLS") and last.count("Don't require TLS") == 1,
              "chosen by hand against a rule: one line says both, once each", last)
-        hs = heights(c.log_text()[mark:])
-        T.ok(len(set(hs)) == 1, "the status line kept one height through every text", hs)
+        T.ok(len(set(hs)) == 1 and None not in hs,
+             "the status line kept one height through every text", hs)
         c.keys(w, "ctrl+Return")
         msgs = D.wait_events(peer, "message", 1)
         hdr = msgs[0].get("headers", "") if msgs else ""
@@ -189,15 +200,13 @@ try:
         T.ok(ok_prefs(c, p), "Delete, then OK closes the preferences")
         T.ok(KEY not in toolbar_file(c), "the item is no longer in the compose toolbar",
              toolbar_file(c))
-        mark = len(c.log_text())
         w = c.compose("rtls-tb-three")
-        T.ok("REQUIRETLS: toolbar item not in the toolbar" in c.log_text()[mark:]
-             and "REQUIRETLS: toolbar item shown" not in c.log_text()[mark:],
-             "a new composer has no such item; the Options menu still has the choice")
+        tools = [t.text for t in c.window("rtls-tb-three").find("ToolButton")]
+        T.ok(item(c, "rtls-tb-three") is None and "Send" in tools,
+             "a new composer has no such item; the Options menu still has the choice", tools)
         c.choose(w, "n")
         time.sleep(0.5)
-        lines = status_lines(c.log_text()[mark:])
-        last = lines[-1] if lines else ""
+        last = line(c, "rtls-tb-three", [])
         T.ok(last.startswith("Don't require TLS: ") and "without TLS" in last
              and "TLS-Required" not in last,
              "Don't require TLS says what it means for the person, not the header", last)
@@ -222,11 +231,9 @@ try:
         T.ok(ok_prefs(c, p), "Add, then OK closes the preferences")
         T.ok(f'text="{KEY}" action="A_CLAWS_PLUGINS"' in toolbar_file(c),
              "the item is back in the compose toolbar", toolbar_file(c))
-        mark = len(c.log_text())
         w = c.compose("rtls-tb-four")
-        T.ok("REQUIRETLS: toolbar item shown" in c.log_text()[mark:],
-             "a new composer shows it again")
-        under = click_item(c, w, mark)
+        T.ok(item(c, "rtls-tb-four") is not None, "a new composer shows it again")
+        under = click_item(c, "rtls-tb-four")
         n = c.log_text().count("REQUIRETLS: choice require\n")
         pick(c, under, 1)
         wait_log(c, "REQUIRETLS: choice require\n", n, 5)
@@ -252,21 +259,25 @@ try:
                 f.write(text.replace("[account-1]\n", "[account-1]\nhost=localhost\n"
                                      f"port={h.port}\nstarttls=false\n", 1))
             c.start()
-            mark = len(c.log_text())
             w = c.compose("rtls-tb-wait")
             c.choose(w, "t")
+            hs = []
+            seen = [line(c, "rtls-tb-wait", hs)]
             c.keys(w, "ctrl+Return")
-            time.sleep(5)
+            # the line, read every half second for five seconds while the helper waits
+            for _ in range(10):
+                time.sleep(0.5)
+                seen.append(line(c, "rtls-tb-wait", hs))
             c.screenshot("composer-sending")
-            waits = [ln for ln in status_lines(c.log_text()[mark:])
+            waits = [ln for ln in seen
                      if ln.startswith(f"Sending with REQUIRETLS to localhost:{h.port} — ")]
             secs = {int(m.group(1)) for m in (re.search(r" — (\d+) s$", ln) for ln in waits) if m}
             T.ok(waits and len(secs) >= 3 and any(" — asking what the server supports — " in ln
                                                   or " — sending the envelope — " in ln
                                                   for ln in waits),
                  "the wait names the server, the stage and the seconds, counting", waits[-4:])
-            hs = heights(c.log_text()[mark:])
-            T.ok(len(set(hs)) == 1, "the line keeps its height while sending", hs)
+            T.ok(len(set(hs)) == 1 and None not in hs, "the line keeps its height while sending",
+                 hs)
             c.keys(w, "alt+c")  # "Cancel sending" on the status line
             dlg = c.wait_window("REQUIRETLS: not sent", 15)
             if dlg:
