@@ -85,7 +85,9 @@ bind_translations (void)
 {
 	Dl_info info;
 
-	if (dladdr ((void *) plugin_init, &info) != 0 && info.dli_fname != NULL) {
+	/* by a function of this module alone: "plugin_init" may resolve to another plugin's
+	 * (every Claws plugin exports one, and an earlier one loaded with global binding wins) */
+	if (dladdr ((void *) bind_translations, &info) != 0 && info.dli_fname != NULL) {
 		g_autofree gchar *dir = g_path_get_dirname (info.dli_fname);
 		g_autofree gchar *loc = g_build_filename (dir, "locale", NULL);
 		if (g_file_test (loc, G_FILE_TEST_IS_DIR)) {

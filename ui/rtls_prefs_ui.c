@@ -35,27 +35,6 @@ prefs_ui_parent (GtkWidget *w)
 	return GTK_IS_WINDOW (top) ? GTK_WINDOW (top) : NULL;
 }
 
-/* The texts of a dialog on one line of the debug log (the e2e tests read them there). */
-static void
-prefs_ui_debug_dialog (const char *title, const char *primary, const char *secondary,
-                       const char *extra)
-{
-	g_autofree gchar *line
-	        = g_strdup_printf ("%s | %s%s%s", primary, secondary != NULL ? secondary : "",
-	                           extra != NULL ? " | " : "", extra != NULL ? extra : "");
-
-	g_strdelimit (line, "\n", ' ');
-	g_debug ("REQUIRETLS: dialog \"%s\": %s", title, line);
-}
-
-/* A label, as the page shows it (translated), on the debug log once it is on screen (the
- * e2e tests read the page's texts there). */
-static void
-prefs_ui_debug_label (GtkWidget *label, gpointer user_data)
-{
-	g_debug ("REQUIRETLS: preferences label: %s", gtk_label_get_text (GTK_LABEL (label)));
-}
-
 /* A message in its own window. */
 static void
 prefs_ui_message (GtkWidget *near, GtkMessageType type, const char *title, const char *primary,
@@ -67,7 +46,6 @@ prefs_ui_message (GtkWidget *near, GtkMessageType type, const char *title, const
 	gtk_window_set_title (GTK_WINDOW (d), title);
 	if (secondary != NULL)
 		gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", secondary);
-	prefs_ui_debug_dialog (title, primary, secondary, NULL);
 	gtk_dialog_run (GTK_DIALOG (d));
 	gtk_widget_destroy (d);
 }
@@ -121,7 +99,6 @@ store_set (RtlsPrefsUi *ui, GtkTreeIter *it, RtlsRule *r)
 	/* the store owns @r */
 	gtk_list_store_set (ui->store, it, COL_ENABLED, r->enabled, COL_PATTERN, shown, COL_ACTION,
 	                    action_text (r->action), COL_ACCOUNT, acct, COL_RULE, r, -1);
-	g_debug ("REQUIRETLS: rule row: %s | %s | %s", shown, action_text (r->action), acct);
 }
 
 static GPtrArray *
@@ -429,7 +406,6 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 	/* new messages */
 	box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
 	label = gtk_label_new (_ ("New messages start with:"));
-	g_signal_connect (label, "map", G_CALLBACK (prefs_ui_debug_label), NULL);
 	gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
 	ui->default_combo = gtk_combo_box_text_new ();
 	gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (ui->default_combo), _ ("Default"));
@@ -457,6 +433,7 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 		store_set (ui, &it, rtls_rule_copy (g_ptr_array_index (s->rules, i)));
 	}
 	ui->view = gtk_tree_view_new_with_model (GTK_TREE_MODEL (ui->store));
+	gtk_widget_set_name (ui->view, "rtls-rules");
 	gtk_widget_set_name (ui->view, "rtls-rules");
 	cell = gtk_cell_renderer_toggle_new ();
 	g_signal_connect (cell, "toggled", G_CALLBACK (enabled_toggled), ui);
@@ -656,7 +633,6 @@ struct _RtlsAccountUi {
 	GtkWidget *spinner, *busy_label, *cancel; /* while the key is being read */
 	RtlsAccountUiFn fetch_pin, cancel_fetch;
 	gpointer data;
-	gint fit_needed, fit_shown, fit_port_end; /* last layout logged */
 };
 
 static void
@@ -682,9 +658,6 @@ account_ui_own_toggled (GtkToggleButton *t, RtlsAccountUi *ui)
 	gtk_widget_set_sensitive (ui->port_label, on);
 	gtk_widget_set_sensitive (ui->port, on);
 	gtk_widget_set_sensitive (ui->starttls, on);
-	g_debug ("REQUIRETLS: account page: another server %s; Host, Port, STARTTLS %s",
-	         on ? "on" : "off",
-	         gtk_widget_get_sensitive (ui->host) ? "editable" : "greyed out");
 }
 
 static void
@@ -712,33 +685,6 @@ account_ui_browse_clicked (GtkButton *b, RtlsAccountUi *ui)
 			gtk_entry_set_text (GTK_ENTRY (ui->ca), path);
 	}
 	gtk_widget_destroy (d);
-}
-
-/* Logs whether the page fits the width it is shown in (Claws puts it in a scrolled
- * window): the e2e tests check there is nothing to scroll sideways and the Port box is whole. */
-static void
-account_ui_allocated (GtkWidget *w, GdkRectangle *alloc, RtlsAccountUi *ui)
-{
-	GtkWidget *sw = gtk_widget_get_ancestor (w, GTK_TYPE_SCROLLED_WINDOW);
-	GtkWidget *frame = sw != NULL ? sw : gtk_widget_get_parent (w);
-	gint needed = 0, natural = 0, shown, port_x = 0, port_y = 0;
-	GtkAllocation port;
-
-	if (frame == NULL || !gtk_widget_get_mapped (ui->port))
-		return;
-	gtk_widget_get_preferred_width (w, &needed, &natural);
-	shown = gtk_widget_get_allocated_width (frame);
-	gtk_widget_get_allocation (ui->port, &port);
-	gtk_widget_translate_coordinates (ui->port, frame, 0, 0, &port_x, &port_y);
-	if (needed == ui->fit_needed && shown == ui->fit_shown
-	    && port_x + port.width == ui->fit_port_end)
-		return;
-	ui->fit_needed = needed;
-	ui->fit_shown = shown;
-	ui->fit_port_end = port_x + port.width;
-	g_debug ("REQUIRETLS: account page layout: needs %d px, shown in %d px; Port box ends at "
-	         "%d px",
-	         needed, shown, port_x + port.width);
 }
 
 void
@@ -776,7 +722,6 @@ rtls_account_ui_set_busy (RtlsAccountUi *ui, const char *host, guint port)
 		                    : g_strdup_printf (_ ("Reading the key of %s…"), host);
 		gtk_spinner_start (GTK_SPINNER (ui->spinner));
 		gtk_label_set_text (GTK_LABEL (ui->busy_label), text);
-		g_debug ("REQUIRETLS: account page: %s", text);
 	} else {
 		gtk_spinner_stop (GTK_SPINNER (ui->spinner));
 		gtk_label_set_text (GTK_LABEL (ui->busy_label), "");
@@ -853,7 +798,6 @@ rtls_account_ui_offer_pin (RtlsAccountUi *ui, const char *host, const char *pin,
 		gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Close"), GTK_RESPONSE_CANCEL, NULL);
 		gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
 	}
-	prefs_ui_debug_dialog (_ ("Read the key from the server"), primary, secondary, beside);
 	if (gtk_dialog_run (GTK_DIALOG (d)) == GTK_RESPONSE_ACCEPT)
 		gtk_entry_set_text (GTK_ENTRY (ui->pin), pin);
 	gtk_widget_destroy (d);
@@ -915,6 +859,7 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
 	GtkWidget *grid, *row, *browse;
 
 	ui->page = vbox;
+	gtk_widget_set_name (vbox, "rtls-account-page");
 	gtk_container_set_border_width (GTK_CONTAINER (vbox), 8);
 	ui->allow = account_ui_check (_ ("_Allow Require TLS (REQUIRETLS) for this account"));
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->allow), a->allow);
@@ -926,14 +871,17 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
 	        = account_ui_check (_ ("Use anoth_er submission server for REQUIRETLS messages:"));
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->own_server), a->host != NULL);
 	ui->host = gtk_entry_new ();
+	gtk_widget_set_name (ui->host, "rtls-account-host");
 	gtk_entry_set_width_chars (GTK_ENTRY (ui->host), 12);
 	if (a->host != NULL)
 		gtk_entry_set_text (GTK_ENTRY (ui->host), a->host);
 	gtk_widget_set_hexpand (ui->host, TRUE);
 	ui->port = gtk_spin_button_new_with_range (0, 65535, 1);
+	gtk_widget_set_name (ui->port, "rtls-account-port");
 	gtk_entry_set_width_chars (GTK_ENTRY (ui->port), 5);
 	gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui->port), a->port);
 	ui->starttls = account_ui_check (_ ("_STARTTLS (else implicit TLS)"));
+	gtk_widget_set_name (ui->starttls, "rtls-account-starttls");
 	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->starttls), a->starttls);
 	ui->host_label = account_ui_label (_ ("_Host:"), ui->host);
 	ui->port_label = account_ui_label (_ ("_Port:"), ui->port);
@@ -979,6 +927,7 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
 	g_signal_connect (ui->fetch, "clicked", G_CALLBACK (account_ui_fetch_clicked), ui);
 	ui->spinner = gtk_spinner_new ();
 	ui->busy_label = gtk_label_new ("");
+	gtk_widget_set_name (ui->busy_label, "rtls-account-busy");
 	gtk_label_set_xalign (GTK_LABEL (ui->busy_label), 0);
 	ui->cancel = gtk_button_new_with_mnemonic (_ ("Ca_ncel"));
 	gtk_widget_set_tooltip_text (ui->cancel, _ ("Stop reading the key"));
@@ -997,7 +946,6 @@ rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
 	                 0, 6, 2, 1);
 	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Verification"), grid), FALSE, FALSE, 0);
 
-	g_signal_connect (vbox, "size-allocate", G_CALLBACK (account_ui_allocated), ui);
 	gtk_widget_show_all (vbox);
 	/* Claws shows the page with show_all: keep the idle look until a key is read */
 	gtk_widget_set_no_show_all (ui->spinner, TRUE);

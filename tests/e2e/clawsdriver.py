@@ -51,6 +51,7 @@ class Widget:
         self.columns = []
         self.rows = []  # each: the model's columns as text
         self.children = []
+        self.parent = None
 
     def walk(self):
         yield self
@@ -68,6 +69,25 @@ class Widget:
     def texts(self, type_="Label"):
         return [w.text for w in self.find(type_) if w.text]
 
+    def inside(self, type_):
+        """Whether an ancestor's type name contains @type_."""
+        p = self.parent
+        while p is not None:
+            if type_ in p.type:
+                return True
+            p = p.parent
+        return False
+
+    def named(self, name):
+        found = [w for w in self.walk() if w.name == name and w.mapped]
+        return found[0] if found else None
+
+    def said(self):
+        """What a dialog says: its mapped labels outside buttons, in order, each on one line,
+        joined by " | "."""
+        return " | ".join(w.text.replace("\n", " ") for w in self.find("Label")
+                          if w.text and not w.inside("Button"))
+
 
 class Window(Widget):
     def __init__(self, f):
@@ -82,6 +102,12 @@ class Window(Widget):
     def buttons(self):
         """The labels of the mapped buttons, in order (mnemonic underscores kept)."""
         return [w.text for w in self.find("Button") if w.text]
+
+    def named(self, name):
+        return self.root.named(name) if self.root else None
+
+    def said(self):
+        return self.root.said() if self.root else ""
 
 
 def parse_dump(text):
@@ -100,6 +126,7 @@ def parse_dump(text):
                 stack.pop()
             if stack:
                 stack[-1].children.append(w)
+                w.parent = stack[-1]
             else:
                 wins[-1].root = w
             stack.append(w)

@@ -9,7 +9,7 @@ The account page: fits the dialog at Claws' default size, greys out Host/Port/ST
 the other server is off, Browse… sets the CA file, "Read the key…" explains failures in
 sentences (codes only in Claws' log), leads with "does not offer REQUIRETLS" for such a
 server and puts that fact next to the pin button, shows progress and stops the helper on
-Cancel. Asserted on the window texts (the plugin logs each text it shows), on the servers
+Cancel. Asserted on the window texts (read by the test inspector, tests/inspect), on the servers
 and on the saved requiretlsrc."""
 import base64
 import hashlib
@@ -21,7 +21,7 @@ import threading
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 D.require()
 
@@ -71,7 +71,6 @@ W = {
     "anyway": "alt+a" if GERMAN else "alt+p",
 }
 SHOT = "-de" if GERMAN else ""
-DIALOG = "REQUIRETLS: dialog "
 READ_KEY = W["read_key"]
 
 
@@ -88,9 +87,23 @@ def since(c, mark):
     return c.log_text()[mark:]
 
 
-def dialogs(text):
-    """The texts of the dialogs the plugin showed, in order."""
-    return re.findall(r"REQUIRETLS: dialog \"[^\"]*\": (.*)", text)
+def said(c, title, timeout=15):
+    """What the dialog @title says (its labels, " | " between them), once it shows."""
+    win = c.window(title, timeout)
+    return win.said() if win else ""
+
+
+def rule_rows(c):
+    """The rows of the rules list as shown: "pattern | action | account" (the inspector
+    reads the list's model: on, pattern, action, account)."""
+    win = c.window("^" + re.escape(W["prefs_title"]) + "$", 5)
+    view = win.named("rtls-rules") if win else None
+    return [" | ".join(r[1:4]) for r in view.rows] if view else []
+
+
+def account_widget(c, name):
+    win = c.window(re.escape(W["account_title"]) + "$", 5)
+    return win.named(name) if win else None
 
 
 def rules_file(c):
@@ -224,39 +237,37 @@ try:
         c.xdo("mousemove", "85", "570")  # page index: Plugins → REQUIRETLS
         c.xdo("click", "1")
         time.sleep(1.5)
-        rows = re.findall(r"REQUIRETLS: rule row: (.*)", since(c, mark))
+        rows = rule_rows(c)
         T.ok(f"*.example.gov | {W['require']} | Test" in rows,
              "the list names the account of a rule (\"Test\", not 1)", rows)
         T.ok(f"old.example | {W['require']} | {W['gone']}" in rows,
              "a rule whose account was deleted says so", rows)
         T.ok(not any(re.search(r"\| \d+$", r) for r in rows), "no account number in the list")
-        labels = re.findall(r"REQUIRETLS: preferences label: (.*)", since(c, mark))
-        T.ok(labels and all(label == W["new_messages"] for label in labels),
+        win = c.window("^" + re.escape(W["prefs_title"]) + "$", 5)
+        labels = [t for t in (win.texts() if win else []) if "new" in t.lower() or "neu" in t.lower()]
+        T.ok(W["new_messages"] in labels,
              f"the choice for new messages is labelled \"{W['new_messages']}\"", labels)
         c.screenshot("prefs-rules-accounts" + SHOT)
 
         # a new rule for the account picked by name: Any account → Test → Work
-        mark = len(c.log_text())
         c.keys(p, W["pattern"])
         type_text(c, "bank.example")
         c.keys(None, W["account"], "Down", "Down")
         c.screenshot("prefs-rule-account-chosen" + SHOT)
         c.keys(None, W["add"])
-        T.ok(wait_log(c, f"rule row: bank.example | {W['require']} | Work", 0),
-             "a rule added for the account chosen by name shows that name",
-             re.findall(r"rule row: (.*)", since(c, mark)))
+        T.ok(wait_for(lambda: f"bank.example | {W['require']} | Work" in rule_rows(c), 10),
+             "a rule added for the account chosen by name shows that name", rule_rows(c))
 
         # import: 3 new rules, 2 already there
-        mark = len(c.log_text())
-        n = c.log_text().count(DIALOG)
+        before = rule_rows(c)
         c.keys(p, W["import"])
         T.ok(choose_file(c, W["import_title"], good_import), "the import file is chosen")
-        T.ok(wait_log(c, DIALOG, n) and c.wait_window(W["import_title"], 10) is not None,
-             "import answers in its own window")
-        texts = dialogs(since(c, mark))
-        T.ok(texts and texts[0].startswith(W["summary"]),
-             "it says what it did: \"3 rules added, 2 already there.\"", texts)
-        added = re.findall(r"rule row: (.*)", since(c, mark))
+        text = said(c, "^" + re.escape(W["import_title"]) + "$")
+        T.ok(text != "", "import answers in its own window")
+        T.ok(text.startswith(W["summary"]),
+             "it says what it did: \"3 rules added, 2 already there.\"", text)
+        now = rule_rows(c)
+        added = now[len(before):] if now[:len(before)] == before else now
         T.ok(added == [f"courts.example | {W['require']} | {W['any']}",
                        f"news.example | {W['no_require']} | {W['any']}",
                        f"lawyer@firm.example | {W['require']} | Work"],
@@ -266,19 +277,17 @@ try:
         c.wait_gone(W["import_title"], 10)
 
         # import of a file with bad lines: its own dialog, every bad line, nothing changed
-        mark = len(c.log_text())
-        n = c.log_text().count(DIALOG)
+        before = rule_rows(c)
         c.keys(p, W["import"])
         choose_file(c, W["import_title"], bad_import)
-        wait_log(c, DIALOG, n)
-        texts = dialogs(since(c, mark))
+        text = said(c, "^" + re.escape(W["import_title"]) + "$")
         ln = W["line"]
-        T.ok(texts and texts[0].startswith(W["not_imported"])
-             and f"{ln} 2: " in texts[0] and f"{ln} 4: " in texts[0]
-             and f"{ln} 1" not in texts[0] and f"{ln} 3" not in texts[0],
-             "a bad file: its own error window names lines 2 and 4", texts)
+        T.ok(text.startswith(W["not_imported"])
+             and f"{ln} 2: " in text and f"{ln} 4: " in text
+             and f"{ln} 1" not in text and f"{ln} 3" not in text,
+             "a bad file: its own error window names lines 2 and 4", text)
         c.screenshot("prefs-import-errors" + SHOT)
-        T.ok("rule row:" not in since(c, mark), "and not one rule was added")
+        T.ok(rule_rows(c) == before, "and not one rule was added", rule_rows(c))
         c.keys(None, "Return")
         c.wait_gone(W["import_title"], 10)
         time.sleep(0.5)
@@ -311,20 +320,30 @@ try:
         c.xdo("click", "1")
         time.sleep(1.5)
         c.screenshot("account-page-default-size" + SHOT)
-        lay = re.findall(r"account page layout: needs (\d+) px, shown in (\d+) px; "
-                         r"Port box ends at (-?\d+) px", since(c, mark))
-        T.diag(f"account page layout (needed, shown, Port box end): {lay[-1] if lay else None}")
-        T.ok(lay and int(lay[-1][0]) <= int(lay[-1][1]),
+        # the page in Claws' scrolled window: what it needs, what it is shown in, the Port box
+        page = account_widget(c, "rtls-account-page")
+        sw = page.parent if page else None
+        while sw is not None and "ScrolledWindow" not in sw.type:
+            sw = sw.parent
+        port = account_widget(c, "rtls-account-port")
+        lay = (int(sw.extra.get("hupper", 0)), int(sw.extra.get("hpage", 0)),
+               port.x + port.w - sw.x, sw.w) if sw and port else None
+        T.diag(f"account page layout (needed, shown, Port box end, width): {lay}")
+        T.ok(lay and 0 < lay[0] <= lay[1],
              "the page needs no more width than it is shown in (no sideways scrolling)", lay)
-        T.ok(lay and 0 < int(lay[-1][2]) <= int(lay[-1][1]), "the Port box is whole", lay)
-        T.ok("another server off; Host, Port, STARTTLS greyed out" in since(c, mark),
-             "Host, Port and STARTTLS are greyed out while the other server is off")
+        T.ok(lay and 0 < lay[2] <= lay[3], "the Port box is whole", lay)
+
+        def editable():
+            ws = [account_widget(c, n) for n in
+                  ("rtls-account-host", "rtls-account-port", "rtls-account-starttls")]
+            return [w.sensitive for w in ws if w is not None]
+        T.ok(editable() == [False, False, False],
+             "Host, Port and STARTTLS are greyed out while the other server is off", editable())
 
         # the other server: a real one without REQUIRETLS
-        mark = len(c.log_text())
         c.keys(acc, W["other"])
-        T.ok(wait_log(c, "another server on; Host, Port, STARTTLS editable", 0),
-             "switching it on makes them editable")
+        T.ok(wait_for(lambda: editable() == [True, True, True], 5),
+             "switching it on makes them editable", editable())
         c.keys(None, W["host"])
         type_text(c, "localhost")
         c.keys(None, W["port"], "ctrl+a")
@@ -332,35 +351,30 @@ try:
         c.keys(None, "Tab")
 
         # Read the key: a server without REQUIRETLS leads with that fact
-        mark = len(c.log_text())
-        n = c.log_text().count(DIALOG)
         c.keys(acc, W["read"])
         d = c.wait_window(READ_KEY, 30)
-        wait_log(c, DIALOG, n)
         time.sleep(0.8)
         c.screenshot("account-pin-no-requiretls" + SHOT)
-        texts = dialogs(since(c, mark))
-        T.ok(d is not None and texts and texts[0].startswith(W["no_rt"] + " | "),
-             "the pin dialog leads with \"localhost does not offer REQUIRETLS\"", texts)
-        T.ok(texts and texts[0].endswith("| " + W["beside"]) and PIN in texts[0],
-             "the pin is offered with that fact said next to its button", texts)
+        text = said(c, "^" + re.escape(READ_KEY) + "$", 5)
+        T.ok(d is not None and text.startswith(W["no_rt"] + " | "),
+             "the pin dialog leads with \"localhost does not offer REQUIRETLS\"", text)
+        T.ok(text.endswith("| " + W["beside"]) and PIN in text,
+             "the pin is offered with that fact said next to its button", text)
         c.keys(d, W["anyway"])  # Pin it anyway
         c.wait_gone(READ_KEY, 10)
 
         # Read the key: a certificate that does not verify (no CA file) is a sentence
         c.keys(acc, W["ca"], "ctrl+a", "BackSpace")
         mark = len(c.log_text())
-        n = c.log_text().count(DIALOG)
         c.keys(acc, W["read"])
         d = c.wait_window(READ_KEY, 30)
-        wait_log(c, DIALOG, n)
         time.sleep(0.8)
         c.screenshot("account-read-key-cert-failure" + SHOT)
-        texts = dialogs(since(c, mark))
-        T.ok(texts and texts[0].startswith(W["cert"] + " | "),
-             "a certificate failure is told as a sentence", texts)
-        T.ok(texts and not re.search(r"RTLS_|EX_[A-Z]|exitcode|error=", texts[0]),
-             "no internal code on screen", texts)
+        text = said(c, "^" + re.escape(READ_KEY) + "$", 5)
+        T.ok(text.startswith(W["cert"] + " | "),
+             "a certificate failure is told as a sentence", text)
+        T.ok(text and not re.search(r"RTLS_|EX_[A-Z]|exitcode|error=", text),
+             "no internal code on screen", text)
         log = since(c, mark)
         T.ok("error=RTLS_ERROR_CERT exit=69 stage=tls" in log,
              "the codes go to Claws' log", log[-800:])
@@ -378,10 +392,13 @@ try:
         type_text(c, "127.0.0.1")
         mark = len(c.log_text())
         c.keys(acc, W["read"])
-        busy = wait_log(c, "account page: " + W["reading"].format(silent.port), 0)
+        def busy_text():
+            w = account_widget(c, "rtls-account-busy")
+            return w.text if w else None
+        busy = wait_for(lambda: busy_text() == W["reading"].format(silent.port), 10)
         started = re.findall(r"key reader (\d+) started", since(c, mark))
         T.ok(busy and started, "progress: \"Reading the key of 127.0.0.1 (port N)…\"",
-             since(c, mark)[-500:])
+             (busy_text(), since(c, mark)[-500:]))
         deadline = time.monotonic() + 10
         while silent.accepted is None and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -407,7 +424,7 @@ try:
             time.sleep(0.2)
         T.ok(gone, f"the helper process {pid} is gone")
         time.sleep(1.5)
-        T.ok(DIALOG not in since(c, mark), "no failure window after a cancel")
+        T.ok(c.windows(READ_KEY) == [], "no failure window after a cancel")
         c.screenshot("account-read-key-cancelled" + SHOT)
 
         # OK saves: the other server, the CA file from Browse…, the pin taken anyway

@@ -18,7 +18,8 @@
  * label's text, a button's or tool button's label, an entry's or text view's content, a
  * spin button's value, a combo box's active text. "sensitive" is the widget's effective
  * sensitivity (its parents' included). "extra": active=0|1 for toggles, icon=NAME for
- * images, wrap=0|1 and lines=N for labels.
+ * images, wrap=0|1 and lines=N (ellipsized=1) for labels, hupper=N hpage=N for scrolled
+ * windows (wider content than shown: upper > page).
  */
 #include "config.h"
 
@@ -102,6 +103,12 @@ widget_extra (GtkWidget *w)
 		const gchar *icon = NULL;
 		gtk_image_get_icon_name (GTK_IMAGE (w), &icon, NULL);
 		g_string_append_printf (e, "icon=%s ", icon != NULL ? icon : "");
+	}
+	if (GTK_IS_SCROLLED_WINDOW (w)) {
+		GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (w));
+		g_string_append_printf (e, "hupper=%d hpage=%d ",
+		                        (gint) gtk_adjustment_get_upper (h),
+		                        (gint) gtk_adjustment_get_page_size (h));
 	}
 	if (GTK_IS_LABEL (w)) {
 		PangoLayout *l = gtk_label_get_layout (GTK_LABEL (w));
