@@ -596,8 +596,6 @@ confirm_send_default (GtkWindow *parent, const char *clear_first_hop)
 	                 "could read or change it. You asked for REQUIRETLS to prevent exactly "
 	                 "that."));
 	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", text->str);
-	g_debug ("REQUIRETLS: dialog \"%s\": %s", _ ("Send this message without REQUIRETLS?"),
-	         text->str);
 	gtk_dialog_add_buttons (GTK_DIALOG (d), _ ("_Cancel"), GTK_RESPONSE_CANCEL,
 	                        _ ("Send _without REQUIRETLS"), GTK_RESPONSE_ACCEPT, NULL);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
@@ -701,23 +699,6 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_EDIT);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_EDIT);
 	g_signal_connect (d, "response", G_CALLBACK (failure_response), ctx);
-	{
-		g_autofree gchar *one = g_strdup (body);
-		g_autoptr (GString) buttons = g_string_new (NULL);
-		GList *children = gtk_container_get_children (
-		        GTK_CONTAINER (gtk_dialog_get_action_area (GTK_DIALOG (d))));
-		g_strdelimit (one, "\n", ' ');
-		g_debug ("REQUIRETLS: dialog \"%s\": %s | %s", window_title,
-		         fact != NULL ? fact : title, one);
-		/* the choices offered, as labelled (the e2e tests read them here) */
-		for (GList *l = children; l != NULL; l = l->next)
-			if (GTK_IS_BUTTON (l->data))
-				g_string_append_printf (
-				        buttons, "%s%s", buttons->len ? " | " : "",
-				        gtk_button_get_label (GTK_BUTTON (l->data)));
-		g_list_free (children);
-		g_debug ("REQUIRETLS: dialog \"%s\" offers: %s", window_title, buttons->str);
-	}
 	gtk_widget_show_all (d);
 }
 
@@ -742,7 +723,6 @@ select_row (GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer 
 		gtk_tree_view_expand_to_path (GTK_TREE_VIEW (ctx[1]), path);
 		gtk_tree_selection_select_path (
 		        gtk_tree_view_get_selection (GTK_TREE_VIEW (ctx[1])), path);
-		g_debug ("REQUIRETLS: preferences page selected: %s", (const char *) ctx[0]);
 	}
 	return found;
 }

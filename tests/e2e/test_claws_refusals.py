@@ -20,7 +20,7 @@ import re
 import time
 
 import clawsdriver as D
-from clawsdriver import T
+from clawsdriver import T, wait_for
 
 D.require("import")
 
@@ -38,8 +38,11 @@ def wait_log(c, needle, before, timeout=10):
     return False
 
 
-def dialogs(text):
-    return re.findall(r"REQUIRETLS: dialog \"[^\"]*\": (.*)", text)
+def dialogs(c, title=None):
+    """What the dialog @title (the refusal by default) says, as a list of one ("" when it
+    is not there): its headline and text, " | " between them (read by the inspector)."""
+    win = c.window(title or "^" + re.escape(NOT_SENT) + "$", 5)
+    return [win.said()] if win else []
 
 
 def with_subject(c, folder, subject):
@@ -60,10 +63,11 @@ def refuse(c, subject):
 def settings_step(c, dlg, key, subject, mark, shot):
     """Presses the next-step button; TRUE when the draft is saved with its choice, the
     composer closed, and the account preferences opened at the REQUIRETLS page."""
-    n = c.log_text().count("REQUIRETLS: preferences page selected: REQUIRETLS")
     c.keys(dlg, key)
     prefs = c.wait_window("Account preferences", 20)
-    ok_page = wait_log(c, "REQUIRETLS: preferences page selected: REQUIRETLS", n, 10)
+    # the REQUIRETLS page is the one shown (the inspector sees it mapped)
+    ok_page = wait_for(lambda: c.named("Account preferences$", "rtls-account-page") is not None,
+                       10)
     time.sleep(1.0)
     c.screenshot(shot)
     drafts = with_subject(c, "draft", subject)
@@ -89,7 +93,7 @@ try:
         c.start()
         w, dlg, mark = refuse(c, "rtls-ref-cert")
         T.ok(dlg is not None, "a certificate failure: the refusal dialog")
-        texts = dialogs(c.log_text()[mark:])
+        texts = dialogs(c)
         T.ok(texts and texts[-1].startswith("The message was not sent"),
              "it says the message was not sent", texts[-1:])
         T.ok(texts and "could not be verified: it is not signed by an authority this "
@@ -112,7 +116,7 @@ try:
         c = D.Claws(x, client_only.port, ca, T.HELPER)
         c.start()
         w, dlg, mark = refuse(c, "rtls-ref-purpose")
-        texts = dialogs(c.log_text()[mark:])
+        texts = dialogs(c)
         T.ok(dlg is not None and texts
              and "could not be verified: it was not issued for a mail server. The message "
              "was not sent." in texts[-1],
@@ -134,17 +138,18 @@ try:
                     plugin_conf_extra=f"host=localhost\nport={bare.port}\nstarttls=true\n")
         c.start()
         w, dlg, mark = refuse(c, "rtls-ref-bare")
-        texts = dialogs(c.log_text()[mark:])
+        texts = dialogs(c)
         T.ok(dlg is not None and texts
              and texts[-1].startswith(f"The server localhost:{bare.port} cannot send with "
                                       "REQUIRETLS."),
              "no REQUIRETLS: the dialog leads with the plain fact", texts[-1:])
         c.screenshot("composer-require-tls-refused")
-        n = c.log_text().count("REQUIRETLS: dialog")
         c.keys(dlg, "alt+w")  # "Send _without REQUIRETLS…"
-        confirm = c.wait_window("Send this message without REQUIRETLS?", 3) or \
-            (wait_log(c, "REQUIRETLS: dialog", n, 5) or None)
-        texts = dialogs(c.log_text()[mark:])
+        # (a dialog without a title of its own: found by its headline)
+        texts = []
+        wait_for(lambda: texts.extend(
+            w.said().split(" | ", 1)[-1] for w in c.screen()
+            if w.said().startswith("Send this message without REQUIRETLS? | ")) or texts, 5)
         T.ok(texts and texts[-1].startswith(
                  "This account connects to localhost without TLS: the message will cross "
                  "this first hop in clear text"),

@@ -215,8 +215,8 @@ try:
             c3.keys(w, "alt+c")  # "Cancel sending" in the status line
             dlg = c3.wait_window("REQUIRETLS: not sent", 15)
             time.sleep(0.5)
-            offers = re.findall(r"REQUIRETLS: dialog \"[^\"]*\" offers: (.*)",
-                                c3.log_text()[mark:])
+            win = c3.window("^REQUIRETLS: not sent$", 5)
+            offers = [" | ".join(win.buttons())] if win else []
             T.ok(dlg is not None and offers == ["_Back to editing"],
                  "Cancel stops the helper and says so; the one way on is back to editing "
                  "(no sending without REQUIRETLS after a cancel)", offers)
