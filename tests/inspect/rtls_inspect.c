@@ -242,7 +242,9 @@ incoming (GSocketService *s, GSocketConnection *conn, GObject *source, gpointer 
 	gchar buf[64] = { 0 };
 	gsize got = 0;
 
-	/* the request is one short line; the reply is written whole, then the connection ends */
+	/* the request is one short line; the reply is written whole, then the connection ends.
+	 * A client that sends nothing may not hold Claws' main loop for long. */
+	g_socket_set_timeout (g_socket_connection_get_socket (conn), 5);
 	if (g_input_stream_read_all (in, buf, 5, &got, NULL, NULL) && got == 5
 	    && memcmp (buf, "dump\n", 5) == 0) {
 		g_autofree gchar *text = dump ();
