@@ -647,8 +647,10 @@ rtls_send_may_resend (Compose *compose)
 		return FALSE;
 	}
 	text = resend_question (u);
-	if (!rtls_ui_confirm_resend_modal (GTK_WINDOW (compose->window), text))
+	if (!rtls_ui_confirm_resend_modal (GTK_WINDOW (compose->window), text)) {
+		log_message (LOG_PROTOCOL, _ ("REQUIRETLS: not sent again: back to editing\n"));
 		return FALSE;
+	}
 	resend_confirmed (u);
 	return TRUE;
 }
@@ -1690,6 +1692,10 @@ typedef struct {
 
 static void ask_next (GList *items);
 
+/* The entries whose question is open or waiting to be asked: a second Send queued while the
+ * person decides must not ask about them again (two "Send again" would list one twice). */
+static GHashTable *asking;
+
 static void
 ask_done (gpointer data, gboolean yes)
 {
@@ -1697,6 +1703,8 @@ ask_done (gpointer data, gboolean yes)
 	AskItem *it = items->data;
 	GList *rest = g_list_delete_link (items, items);
 
+	if (asking != NULL)
+		g_hash_table_remove (asking, it->key);
 	if (yes) {
 		RtlsAttempt *a = rtls_attempts_find (attempts, it->envid);
 		if (a != NULL) {
@@ -1795,6 +1803,7 @@ rtls_send_queued (RtlsQueueRun mode)
 			RtlsDue due;
 			for (GList *p = pending_queue.head; p != NULL && !listed; p = p->next)
 				listed = strcmp (p->data, key) == 0;
+			listed = listed || (asking != NULL && g_hash_table_contains (asking, key));
 			if (listed || entry_in_flight (q, mi->msgnum) || !MSG_IS_LOCKED (mi->flags)
 			    || !is_require_entry (mi))
 				continue;
@@ -1805,6 +1814,10 @@ rtls_send_queued (RtlsQueueRun mode)
 				run.total++;
 			} else if (due == RTLS_DUE_ASK && a != NULL) {
 				AskItem *it = g_new0 (AskItem, 1);
+				if (asking == NULL)
+					asking = g_hash_table_new_full (g_str_hash, g_str_equal,
+					                                g_free, NULL);
+				g_hash_table_add (asking, g_strdup (key));
 				it->key = g_steal_pointer (&key);
 				it->envid = g_strdup (a->envid);
 				asks = g_list_append (asks, it);
@@ -2049,6 +2062,7 @@ rtls_send_done (void)
 		return FALSE;
 	}
 	g_clear_pointer (&attempts, g_ptr_array_unref);
+	g_clear_pointer (&asking, g_hash_table_unref);
 	g_list_free_full (listeners, g_free);
 	listeners = NULL;
 	return TRUE;

@@ -67,9 +67,6 @@ update_buttons (void)
 	gtk_widget_set_sensitive (dw->forget, r != NULL && r->state != RTLS_ROW_SENDING);
 	gtk_label_set_text (GTK_LABEL (dw->details),
 	                    advice != NULL ? advice : _ ("Select a row to see what it means."));
-	if (r != NULL)
-		g_debug ("REQUIRETLS: delivery row selected: state=%s subject=%s",
-		         rtls_delivery_state_name (r->state), r->subject ? r->subject : "");
 }
 
 static gchar *
@@ -114,19 +111,7 @@ fill (void)
 		                    rtls_delivery_state_is_problem (r->state) ? PANGO_WEIGHT_BOLD
 		                                                              : PANGO_WEIGHT_NORMAL,
 		                    -1);
-		g_debug ("REQUIRETLS: delivery row: state=%s status=%s recipient=%s subject=%s",
-		         rtls_delivery_state_name (r->state), r->status ? r->status : "-",
-		         r->recipient, r->subject ? r->subject : "");
-		g_debug ("REQUIRETLS: delivery row: servers accepted=%s refused=%s reported=%s "
-		         "subject=%s",
-		         r->accepted_by ? r->accepted_by : "-", r->remote_mta ? r->remote_mta : "-",
-		         r->reporting_mta ? r->reporting_mta : "-", r->subject ? r->subject : "");
-		g_debug ("REQUIRETLS: delivery row: words=[%s] subject=%s", words,
-		         r->subject ? r->subject : "");
-		g_debug ("REQUIRETLS: delivery row: explanation subject=%s words=%s",
-		         r->subject ? r->subject : "", r->explanation ? r->explanation : "");
 	}
-	g_debug ("REQUIRETLS: delivery window shows %u rows", dw->rows->len);
 	update_buttons ();
 }
 
@@ -251,6 +236,7 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	gtk_box_pack_start (GTK_BOX (vbox), scroll, TRUE, TRUE, 0);
 
 	dw->details = gtk_label_new (NULL);
+	gtk_widget_set_name (dw->details, "rtls-delivery-details");
 	gtk_label_set_line_wrap (GTK_LABEL (dw->details), TRUE);
 	gtk_label_set_xalign (GTK_LABEL (dw->details), 0);
 	gtk_label_set_selectable (GTK_LABEL (dw->details), TRUE);
@@ -406,7 +392,6 @@ rtls_ui_notify_full (GtkWindow *parent, const char *title, const char *text,
 		                 py + MAX (0, ph - req.height - 60));
 	}
 	gtk_widget_show (note->window);
-	g_debug ("REQUIRETLS: notification: %s", text);
 }
 
 void

@@ -35,7 +35,6 @@ static void
 queue_ui_cancel (GtkButton *b, gpointer user_data)
 {
 	gtk_widget_set_sensitive (qw->cancel, FALSE);
-	g_debug ("REQUIRETLS: queue window: cancel");
 	if (qw->on_cancel != NULL)
 		qw->on_cancel (qw->data);
 }
@@ -78,11 +77,13 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 	qw->spinner = gtk_spinner_new ();
 	gtk_box_pack_start (GTK_BOX (top), qw->spinner, FALSE, FALSE, 0);
 	qw->progress = gtk_label_new (_ ("Looking for queued REQUIRETLS messages…"));
+	gtk_widget_set_name (qw->progress, "rtls-queue-progress");
 	gtk_label_set_line_wrap (GTK_LABEL (qw->progress), TRUE);
 	gtk_label_set_xalign (GTK_LABEL (qw->progress), 0);
 	gtk_box_pack_start (GTK_BOX (top), qw->progress, TRUE, TRUE, 0);
 
 	qw->results = gtk_label_new (NULL);
+	gtk_widget_set_name (qw->results, "rtls-queue-results");
 	gtk_label_set_line_wrap (GTK_LABEL (qw->results), TRUE);
 	gtk_label_set_xalign (GTK_LABEL (qw->results), 0);
 	gtk_label_set_yalign (GTK_LABEL (qw->results), 0);
@@ -100,6 +101,7 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 	                          qw->window);
 	gtk_box_pack_end (GTK_BOX (buttons), qw->close, FALSE, FALSE, 0);
 	qw->cancel = gtk_button_new_with_mnemonic (_ ("Cancel _sending"));
+	gtk_widget_set_name (qw->cancel, "rtls-queue-cancel");
 	gtk_widget_set_tooltip_text (qw->cancel,
 	                             _ ("Stop the message being sent now and leave the others "
 	                                "queued"));
@@ -123,7 +125,6 @@ rtls_queue_ui_progress (const char *text)
 	if (qw == NULL)
 		return;
 	gtk_label_set_text (GTK_LABEL (qw->progress), text);
-	g_debug ("REQUIRETLS: queue window: progress: %s", text);
 }
 
 void
@@ -135,7 +136,6 @@ rtls_queue_ui_result (gboolean ok, const char *text)
 		g_string_append (qw->text, "\n\n");
 	g_string_append_printf (qw->text, "%s %s", ok ? "✔" : "✘", text);
 	gtk_label_set_text (GTK_LABEL (qw->results), qw->text->str);
-	g_debug ("REQUIRETLS: queue window: result: %s", text);
 }
 
 void
@@ -147,7 +147,6 @@ rtls_queue_ui_finish (const char *summary)
 	gtk_label_set_text (GTK_LABEL (qw->progress), summary);
 	gtk_widget_hide (qw->cancel);
 	gtk_widget_grab_focus (qw->close);
-	g_debug ("REQUIRETLS: queue window: done: %s", summary);
 }
 
 void
@@ -172,7 +171,6 @@ confirm_response (GtkDialog *d, gint response, gpointer user_data)
 	ConfirmCtx *ctx = user_data;
 	gboolean yes = response == RESPONSE_SEND;
 
-	g_debug ("REQUIRETLS: resend question: %s", yes ? "send again" : "keep queued");
 	gtk_widget_destroy (GTK_WIDGET (d));
 	ctx->done (ctx->data, yes);
 	g_free (ctx);
@@ -195,7 +193,6 @@ resend_dialog (GtkWindow *parent, GtkDialogFlags flags, const char *text, const 
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Send again"), RESPONSE_SEND);
 	gtk_dialog_add_button (GTK_DIALOG (d), keep, RESPONSE_KEEP);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_KEEP);
-	g_debug ("REQUIRETLS: resend question: %s", text);
 	return d;
 }
 
@@ -219,7 +216,5 @@ rtls_ui_confirm_resend_modal (GtkWindow *parent, const char *text)
 	gint response = gtk_dialog_run (GTK_DIALOG (d));
 
 	gtk_widget_destroy (d);
-	g_debug ("REQUIRETLS: resend question: %s",
-	         response == RESPONSE_SEND ? "send again" : "back to editing");
 	return response == RESPONSE_SEND;
 }

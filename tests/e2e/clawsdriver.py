@@ -37,6 +37,13 @@ def _unescape(s):
     return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n"}.get(m.group(1), m.group(1)), s)
 
 
+# the model columns of the delivery window's list (ui/rtls_delivery_ui.c): "status" is the
+# column as shown ("5.7.30: what it means"), "words" the server's words, "weight" 700 for a
+# problem (bold)
+DELIVERY_COLUMNS = ("date", "subject", "recipient", "state", "status", "accepted",
+                    "reporting", "remote", "words", "index", "weight")
+
+
 class Widget:
     """One widget as the inspector saw it (tests/inspect/rtls_inspect.c)."""
 
@@ -316,6 +323,56 @@ class Claws:
         found = [w for w in win.walk() if w.name == name and w.mapped] if win else []
         return found[0] if found else None
 
+    def find_named(self, name, timeout=15):
+        """(window, widget): the mapped widget called @name (gtk_widget_set_name) in any
+        window of this Claws, waiting for it; (None, None) if it never shows."""
+        found = []
+
+        def look():
+            for win in self.screen():
+                w = win.named(name)
+                if w is not None:
+                    found[:] = [win, w]
+                    return True
+            return False
+        wait_for(look, timeout)
+        return (found[0], found[1]) if found else (None, None)
+
+    def delivery_rows(self, timeout=15):
+        """The REQUIRETLS delivery window's list as shown: (its rows, each a dict of
+        DELIVERY_COLUMNS, and the index of the selected row or None); ([], None) if the
+        window is not open."""
+        _, view = self.find_named("rtls-delivery-list", timeout)
+        if view is None:
+            return [], None
+        rows = [dict(zip(DELIVERY_COLUMNS, r)) for r in view.rows]
+        sel = view.extra.get("selected")
+        return rows, (int(sel) if sel is not None and sel.isdigit() else None)
+
+    def queue_window(self, timeout=10):
+        """The queue sender's window as shown: {"progress": the line at the top, "results":
+        one paragraph a message, "running": whether Cancel sending is still offered}, or
+        None if it is not open."""
+        win, _ = self.find_named("rtls-queue-window", timeout)
+        if win is None:
+            return None
+        progress = win.named("rtls-queue-progress")
+        results = win.named("rtls-queue-results")
+        return {"progress": progress.text if progress else "",
+                "results": [p for p in (results.text or "").split("\n\n") if p]
+                if results else [],
+                "running": win.named("rtls-queue-cancel") is not None}
+
+    def queue_done(self, timeout=30):
+        """The queue window once its run ended (Cancel sending gone), or its last state."""
+        got = [None]
+
+        def done():
+            got[0] = self.queue_window(2)
+            return got[0] is not None and not got[0]["running"]
+        wait_for(done, timeout)
+        return got[0]
+
     def status_line(self, title):
         """The composer's REQUIRETLS status line: (its text, its height), or (None, None)."""
         win = self.window(title, 5)
@@ -420,6 +477,14 @@ class Claws:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+    def results(self, result):
+        """How many sends the journal records with @result ("closed": filed and done)."""
+        return len(re.findall(rf"\tresult={re.escape(result)}(?:\t|$)", self.journal(), re.M))
+
+    def wait_results(self, result, n, timeout=20):
+        """Waits until the journal records at least @n sends with @result; whether it did."""
+        return wait_for(lambda: self.results(result) >= n, timeout)
 
     def log_text(self):
         try:

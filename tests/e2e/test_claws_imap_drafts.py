@@ -25,7 +25,6 @@ Asserted on the files Dovecot holds, on what smtp-server received and on Claws' 
 import os
 import re
 import sys
-import time
 
 import clawsdriver as D
 from clawsdriver import T, wait_for
@@ -138,6 +137,25 @@ def wait_log(c, needle, before, timeout=20):
     return wait_for(lambda: c.log_text().count(needle) > before, timeout)
 
 
+def composer_shown(c, subject, timeout=15):
+    """The composer for @subject is on the screen, filled in: its Subject entry (as the
+    inspector reads it) holds @subject."""
+    def look():
+        win = c.window("^" + re.escape(subject) + " - Compose", 2)
+        return win is not None and any(e.text == subject for e in win.find("Entry"))
+    return wait_for(look, timeout)
+
+
+def message_shown(c, subject, timeout=15):
+    """The main window's message view shows the message @subject (its headers, as the
+    inspector reads the text view): the selection took."""
+    def look():
+        win = c.window("Claws Mail", 2)
+        return win is not None and bool(
+            win.find("TextView", "(?m)^Subject: " + re.escape(subject) + "$"))
+    return wait_for(look, timeout)
+
+
 def save_draft(c, srv, subject, letter):
     """A composer with the choice @letter, saved as a draft (Ctrl+S); the draft's file on
     the server, once it is there."""
@@ -167,25 +185,28 @@ def reopen(c, uid, subject, want):
     before = c.log_text().count(needle)
     for attempt in range(3):
         c.remote("--select", f"{DRAFTS}/{uid}")
-        time.sleep(2.5)
+        if not message_shown(c, subject):
+            T.diag(f"{subject}: the main window does not show the draft yet")
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+m", "e")
         w = c.wait_window(f"{subject} - Compose", 30)
         if w is not None:
-            time.sleep(0.8)
+            composer_shown(c, subject)
             return w, wait_log(c, needle, before, 10)
         T.diag(f"{subject}: no composer from the IMAP Drafts yet, again")
     return None, False
 
 
 
-def send_now(c, peer, w):
-    """Send (Ctrl+Return) from @w; what the SMTP peer then received: all its messages, the
-    first, and that one's headers."""
+def send_now(c, peer, w, subject):
+    """Send (Ctrl+Return) from @w, the composer of @subject; what the SMTP peer then
+    received: all its messages, the first, and that one's headers."""
     if w:
         c.keys(w, "ctrl+Return")
     D.wait_events(peer, "message", 1, timeout=40)
-    time.sleep(2)
+    # the send is over when Claws closes the composer: a second copy (Claws' own send beside
+    # the plugin's) would have come by then
+    c.wait_gone(f"{subject} - Compose", 20)
     msgs = peer.events("message")
     m = msgs[0] if msgs else {}
     return msgs, m, m.get("headers", "")
@@ -250,13 +271,7 @@ try:
         T.ok(w is not None and kept, "re-edited from the IMAP Drafts (UID %s): Require TLS "
              "again" % uid, c.log_text()[-1500:])
         peer.clear()
-        if w:
-            c.keys(w, "ctrl+Return")
-        D.wait_events(peer, "message", 1, timeout=40)
-        time.sleep(2)  # a second copy would arrive now
-        msgs = peer.events("message")
-        m = msgs[0] if msgs else {}
-        h = m.get("headers", "")
+        msgs, m, h = send_now(c, peer, w, "rtls-imap-req")
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True
              and m.get("rcpts") == ["bob@example.net"]
              and field_count(h, MARKER) == 0 and field_count(h, "TLS-Required") == 0
@@ -287,7 +302,7 @@ try:
              and all(os.path.exists(p) for p in cached),
              "re-edited from the server's copy: Require TLS again", c.log_text()[-1500:])
         peer.clear()
-        msgs, m, h = send_now(c, peer, w)
+        msgs, m, h = send_now(c, peer, w, "rtls-imap-fetched")
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0
              and wait_for(lambda: srv.with_subject("Drafts", "rtls-imap-fetched") == [], 40)
@@ -301,15 +316,18 @@ try:
         w = c.compose(subject)
         c.choose(w, "t")
         before = c.log_text().count("REQUIRETLS: draft written with ")
+        mark = len(c.log_text())
         c.keys(w, "ctrl+s")
         wait_log(c, "REQUIRETLS: draft written with ", before, 15)
         T.ok(wait_for(lambda: srv.with_subject("Drafts", subject), 60)
              and count(header_block(srv.with_subject("Drafts", subject)[0][1]), MARKER) == 1,
              "saved while writing: the draft with the marker is on the server",
              srv.files("Drafts"))
+        # Claws has saved it once the composer knows the draft it replaces (Claws' --debug
+        # line "got draft msgnum N from adding", after the upload): only then the send
+        wait_for(lambda: "got draft msgnum" in c.log_text()[mark:], 10)
         peer.clear()
-        time.sleep(1)
-        msgs, m, h = send_now(c, peer, w)
+        msgs, m, h = send_now(c, peer, w, subject)
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0
              and wait_for(lambda: srv.with_subject("Drafts", subject) == [], 40)
@@ -334,7 +352,7 @@ try:
         T.ok(w is not None and kept, "re-edited from the IMAP Drafts: Don't require TLS again",
              c.log_text()[-1500:])
         peer.clear()
-        msgs, m, h = send_now(c, peer, w)
+        msgs, m, h = send_now(c, peer, w, "rtls-imap-no")
         T.ok(len(msgs) == 1 and not m.get("requireTLS") and m.get("rcpts") == ["bob@example.net"]
              and field_count(h, "TLS-Required") == 1 and "\r\nTLS-Required: No\r\n" in h
              and field_count(h, MARKER) == 0,
@@ -350,7 +368,7 @@ try:
         c.remote("--compose", f"mailto:bob@example.net?from=alice3@example.org"
                               f"&subject={subject}&body=Queued.")
         w = c.wait_window(f"{subject} - Compose", 60)
-        time.sleep(0.8)
+        composer_shown(c, subject)
         c.choose(w, "t")
         for attempt in range(3):
             c.keys(w, "shift+ctrl+s")
@@ -370,8 +388,13 @@ try:
              [l for l in c.log_text().splitlines() if "queue entry" in l][-6:])
         c.screenshot("imap-queue-send-later")
         # Claws' own sender (Send queued messages, --send) must not send it
+        mark = len(c.log_text())
         c.remote("--send")
-        time.sleep(10)
+        # Claws' sender passes over each queue folder (the local one, then the IMAP one)
+        # between an inc_lock and an inc_unlock (its --debug lines from procmsg.c); a send
+        # would happen inside that pass. Without those lines, the time bounds it
+        wait_for(lambda: len(re.findall(r"(?m)^procmsg\.c:\d+:called inc_unlock",
+                                        c.log_text()[mark:])) >= 2, 10)
         T.ok(peer.events("mail") == [] and len(srv.with_subject("Queue", subject)) == 1,
              "Claws' own sender leaves it queued: nothing reached the server",
              peer.events())
@@ -385,16 +408,18 @@ try:
                 break
             T.diag("queue window: menu keys lost, again")
         D.wait_events(peer, "message", 1, timeout=40)
-        wait_for(lambda: "REQUIRETLS: queue window: done" in c.log_text(), 30)
-        time.sleep(2)
+        # the run is over: what it sent has arrived
+        q = c.queue_done(30)
         msgs = peer.events("message")
         m = msgs[0] if msgs else {}
         h = m.get("headers", "")
         T.ok(win is not None and len(msgs) == 1 and m.get("requireTLS") is True
              and m.get("mailFrom") == "alice3@example.org" and field_count(h, MARKER) == 0
-             and field_count(h, "TLS-Required") == 0,
+             and field_count(h, "TLS-Required") == 0 and q is not None
+             and q["progress"] == "Done: 1 of 1 message sent."
+             and [r.split(":", 1)[0] for r in q["results"]] == [f"✔ “{subject}”"],
              "Tools → Send queued REQUIRETLS messages sends it once, with REQUIRETLS, "
-             "without the marker", msgs)
+             "without the marker; its window says so", (msgs, q))
         T.ok(wait_for(lambda: srv.with_subject("Queue", subject) == [], 40),
              "then the entry is gone from the IMAP Queue", srv.files("Queue"))
         T.ok(wait_for(lambda: len(sent_with(c, subject)) == 1, 20)
@@ -410,9 +435,9 @@ try:
         c.remote("--compose", f"mailto:bob@example.net?from=alice3@example.org"
                               f"&subject={subject}&body=Now.")
         w = c.wait_window(f"{subject} - Compose", 60)
-        time.sleep(0.8)
+        composer_shown(c, subject)
         c.choose(w, "t")
-        msgs, m, h = send_now(c, peer, w)
+        msgs, m, h = send_now(c, peer, w, subject)
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True
              and m.get("mailFrom") == "alice3@example.org" and field_count(h, MARKER) == 0
              and field_count(h, "TLS-Required") == 0,

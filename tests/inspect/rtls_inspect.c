@@ -19,7 +19,8 @@
  * spin button's value, a combo box's active text. "sensitive" is the widget's effective
  * sensitivity (its parents' included). "extra": active=0|1 for toggles, icon=NAME for
  * images, wrap=0|1 and lines=N (ellipsized=1) for labels, hupper=N hpage=N for scrolled
- * windows (wider content than shown: upper > page).
+ * windows (wider content than shown: upper > page), selected=PATH for each selected row of a
+ * tree view.
  */
 #include "config.h"
 
@@ -109,6 +110,15 @@ widget_extra (GtkWidget *w)
 		g_string_append_printf (e, "hupper=%d hpage=%d ",
 		                        (gint) gtk_adjustment_get_upper (h),
 		                        (gint) gtk_adjustment_get_page_size (h));
+	}
+	if (GTK_IS_TREE_VIEW (w)) {
+		GtkTreeSelection *sel = gtk_tree_view_get_selection (GTK_TREE_VIEW (w));
+		GList *paths = gtk_tree_selection_get_selected_rows (sel, NULL);
+		for (GList *l = paths; l != NULL; l = l->next) {
+			g_autofree gchar *p = gtk_tree_path_to_string (l->data);
+			g_string_append_printf (e, "selected=%s ", p);
+		}
+		g_list_free_full (paths, (GDestroyNotify) gtk_tree_path_free);
 	}
 	if (GTK_IS_LABEL (w)) {
 		PangoLayout *l = gtk_label_get_layout (GTK_LABEL (w));
