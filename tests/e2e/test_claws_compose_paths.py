@@ -46,6 +46,29 @@ def sent_with(c, subject):
     return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
 
 
+def showing(c, title, type_, text, timeout=10):
+    """Waits until the window @title shows a widget of @type_ whose text matches @text."""
+    def look():
+        win = c.window(title, 2)
+        return win is not None and win.find(type_, text) != []
+    if wait_for(look, timeout):
+        return True
+    T.diag(f"{title}: no {type_} {text!r}")
+    return False
+
+
+def shown(c, subject, timeout=15):
+    """Waits until the main window shows the message @subject (after --select)."""
+    def look():
+        return any(w.text and subject in w.text
+                   for win in c.screen() if win.title and "Claws Mail" in win.title
+                   for w in win.walk() if w.mapped)
+    if wait_for(look, timeout):
+        return True
+    T.diag(f"the main window does not show {subject}")
+    return False
+
+
 def header_block(data):
     """The RFC 5322 header block of a Claws file (after its special headers, if any)."""
     if b"X-Claws-End-Special-Headers:" in data:
@@ -94,8 +117,14 @@ class Claws2(D.Claws):
             f.write(rc)
 
     def at_origin(self, w):
+        title = "^" + re.escape(self.xdo("getwindowname", w)) + "$"
         self.xdo("windowmove", w, "0", "0")
-        time.sleep(0.6)
+
+        def there():
+            win = self.window(title, 2)
+            return win is not None and (win.wx, win.wy) == (0, 0)
+        if not wait_for(there, 10):
+            T.diag(f"{title}: not moved to 0,0")
 
     def switch_account(self, w, down=True):
         """Scrolls the From combo: the next (or previous) account; Claws rebuilds the rows.
@@ -113,21 +142,23 @@ class Claws2(D.Claws):
         cb = combo[0]
         self.xdo("mousemove", str(win.wx + cb.x + cb.w // 2), str(win.wy + cb.y + cb.h // 2))
         self.xdo("click", "5" if down else "4")
-        time.sleep(1.2)
+        moved = wait_log(self, want, before, timeout=8)
         self.xdo("mousemove", "600", "900")
-        return wait_log(self, want, before, timeout=5)
+        return moved
 
     def main(self):
         return self.wait_window("Claws Mail", 5)
 
-    def open_selected(self, path, keys, title):
+    def open_selected(self, path, keys, title, subject):
+        """Selects the message @path (its Subject @subject), then @keys to the main window;
+        the composer @title they open."""
         for attempt in range(2):
             self.remote("--select", path)
-            time.sleep(2.5)
+            shown(self, subject)  # selected: the main window shows it
             self.keys(self.main(), *keys)
             w = self.wait_window(title, 20)
             if w is not None:
-                time.sleep(0.8)
+                time.sleep(0.8)  # settle: keys go to it next (as in Claws.compose())
                 return w
             T.diag(f"{title}: no composer yet, again")
         return None
@@ -146,11 +177,16 @@ try:
         c = Claws2(x, peer.port, ca, T.HELPER, tmp)
         c.start()
 
+        filed = [len(c.folder("sent"))]
+
         def one(what):
             msgs = D.wait_events(peer, "message", 1, timeout=25)
             if len(msgs) != 1:
                 T.diag(f"{what}: {len(msgs)} messages: {msgs}")
-            time.sleep(0.5)
+            # the send is over once its Sent copy is filed
+            if not wait_for(lambda: len(c.folder("sent")) > filed[0], 10):
+                T.diag(f"{what}: no new Sent copy")
+            filed[0] = len(c.folder("sent"))
             peer.clear()
             return msgs[0] if len(msgs) == 1 else {"headers": "", "rcpts": None}
 
@@ -207,7 +243,7 @@ try:
         T.ok(no_req(m, ["bob@example.net"]) and m.get("mailFrom") == "alice2@example.com",
              "Don't require TLS, account 1 → 2: one TLS-Required: No, RCPT bob", m)
         c.wait_gone("rtls-acct-no - Compose", 15)
-        time.sleep(1)
+        wait_for(lambda: sent_with(c, "rtls-acct-no"), 10)
         s = sent_with(c, "rtls-acct-no")
         T.ok(len(s) == 1 and unfolded_count(header_block(c.read("sent", s[0])), "TLS-Required") == 1
              and MARKER.encode() not in c.read("sent", s[0]),
@@ -235,7 +271,7 @@ try:
         # another recipient typed (into the empty To row that has the focus): still said
         c.xdo("windowfocus", "--sync", w)
         c.xdo("type", "--delay", "25", "dan@example.net")
-        time.sleep(1)
+        showing(c, "rtls-override", "Entry", "dan@example.net")  # the keys were handled
         T.ok(says(said2, 5)[0], "a recipient added after the choice: still said")
         # the account changes: Claws rebuilds the rows, the rules look again, the note stays
         moved = c.switch_account(w, down=True)
@@ -251,17 +287,19 @@ try:
         # 5. a template applied after Require TLS by hand
         c.remote("--compose", "mailto:bob@example.net?subject=rtls-template")
         w = c.wait_window("rtls-template", 60)
-        time.sleep(0.8)
+        time.sleep(0.8)  # settle: keys go to it next (as in Claws.compose())
         c.choose(w, "t")
         c.keys(w, "alt+t", "t", "Return")  # Tools → Template → rtls-tmpl
-        time.sleep(1.5)
-        c.keys(None, "Return")  # "Apply template": Replace
-        time.sleep(1)
+        ask = c.wait_window("Apply template", 15)
+        if ask is None:
+            T.diag("no Apply template question")
+        c.keys(ask, "Return")  # "Apply template": Replace
+        showing(c, "rtls-template", "TextView", "Text from the template")
         c.keys(w, "ctrl+Return")
         m = one("template")
         T.ok(req(m, ["bob@example.net"]), "after the template: REQUIRETLS, RCPT bob", m)
         c.wait_gone("rtls-template - Compose", 15)
-        time.sleep(1)
+        wait_for(lambda: sent_with(c, "rtls-template"), 10)
         s = sent_with(c, "rtls-template")
         T.ok(len(s) == 1 and b"Text from the template." in c.read("sent", s[0]),
              "the template was applied to what went out", s)
@@ -269,7 +307,7 @@ try:
         # 6. reply / reply-all / forward / redirect of a message that carries TLS-Required: No
         # and someone else's marker
         INBOX = "#mh/Mailbox/inbox/1"
-        w = c.open_selected(INBOX, ["ctrl+r"], "Re: rtls-orig1")
+        w = c.open_selected(INBOX, ["ctrl+r"], "Re: rtls-orig1", "rtls-orig1")
         T.ok(w is not None, "reply opens")
         if w:
             c.keys(w, "ctrl+Return")
@@ -277,7 +315,7 @@ try:
         T.ok(plain(m, ["dave@example.com"]), "a reply does not inherit the original's choice", m)
 
         n = c.log_text().count(RULE_REQ)
-        w = c.open_selected(INBOX, ["ctrl+shift+r"], "Re: rtls-orig1")
+        w = c.open_selected(INBOX, ["ctrl+shift+r"], "Re: rtls-orig1", "rtls-orig1")
         T.ok(w is not None and wait_log(c, RULE_REQ, n), "reply-all: the rule chooses Require TLS")
         if w:
             c.keys(w, "ctrl+Return")
@@ -287,7 +325,7 @@ try:
              and field_count(m.get("headers", ""), "TLS-Required") == 0,
              "reply-all: REQUIRETLS, RCPT dave and carol, no marker", m)
 
-        w = c.open_selected(INBOX, ["ctrl+alt+f"], "Fw: rtls-orig1")
+        w = c.open_selected(INBOX, ["ctrl+alt+f"], "Fw: rtls-orig1", "rtls-orig1")
         T.ok(w is not None, "forward opens")
         if w:
             c.xdo("windowfocus", "--sync", w)
@@ -301,7 +339,7 @@ try:
             # Message → Redirect, by the shortcut our menurc gave it (its mnemonic "t" is
             # also "Move to _trash"'s, and the menu opens on the item used last)
             w = c.open_selected(f"#mh/Mailbox/inbox/{i + 1}", ["ctrl+alt+j"],
-                                f"rtls-orig{i + 1} - Compose")
+                                f"rtls-orig{i + 1} - Compose", f"rtls-orig{i + 1}")
             T.ok(w is not None, f"redirect {i + 1} opens")
             if not w:
                 continue
@@ -346,7 +384,7 @@ try:
             c.keys(w, "ctrl+w")
             c.wait_gone(subj, 10)
             w = c.open_selected(f"#mh/Mailbox/draft/{drafts[0] if drafts else 1}",
-                                ["alt+m", "e"], subj)
+                                ["alt+m", "e"], subj, subj)
             if w:
                 c.switch_account(w, down=True)  # and the rows are rebuilt once more
                 c.keys(w, "ctrl+Return")
@@ -378,7 +416,7 @@ try:
                 T.ok(f"\n{MARKER}: auto-require" in "\n" + blk and unfolded_count(blk, MARKER) == 1,
                      f"{subj}: the queue entry holds the marker", blk)
             w = c.open_selected(f"#mh/Mailbox/queue/{queued[0] if queued else 1}",
-                                ["alt+m", "e"], subj)
+                                ["alt+m", "e"], subj, subj)
             T.ok(w is not None, f"{subj}: re-opens from the queue")
             if w:
                 c.keys(w, "ctrl+Return")
@@ -387,7 +425,7 @@ try:
                 T.ok(no_req(m, [to]), f"{subj}: sent with one TLS-Required: No", m)
             else:
                 T.ok(req(m, [to]), f"{subj}: sent with REQUIRETLS", m)
-            time.sleep(1)
+            wait_for(lambda: c.folder("queue") == [], 10)  # the re-edited entry goes
             T.ok(c.folder("queue") == [], f"{subj}: the queue is empty after", c.folder("queue"))
 
         # 9. autosave: Claws saves the draft by itself after 40 characters typed
@@ -407,7 +445,7 @@ try:
         c.keys(w, "ctrl+Return")
         m = one("autosave")
         T.ok(req(m, ["bob@example.net"]), "then sent with REQUIRETLS", m)
-        time.sleep(1)
+        wait_for(lambda: c.folder("draft") == before, 10)  # Claws removes the autosaved draft
         T.ok(c.folder("draft") == before, "the autosaved draft is gone after sending",
              c.folder("draft"))
 
@@ -415,18 +453,19 @@ try:
         w = c.compose("rtls-exteditor")
         c.choose(w, "n")
         c.keys(w, "shift+ctrl+x")
-        time.sleep(3)
+        # Claws reads the file back once the editor is done, and unlocks the composer
+        showing(c, "rtls-exteditor", "TextView", "Edited outside", timeout=20)
         c.keys(w, "ctrl+Return")
         m = one("exteditor")
         T.ok(no_req(m, ["bob@example.net"]), "after the external editor: one TLS-Required: No", m)
         c.wait_gone("rtls-exteditor - Compose", 15)
-        time.sleep(1)
+        wait_for(lambda: sent_with(c, "rtls-exteditor"), 10)
         s = sent_with(c, "rtls-exteditor")
         T.ok(len(s) == 1 and b"Edited outside." in c.read("sent", s[0]),
              "the external editor's change went out with it", s)
 
-        # Sent copies never carry the marker; no rows of ours anywhere
-        time.sleep(1)
+        # Sent copies never carry the marker; no rows of ours anywhere (every send above
+        # waited for its Sent copy)
         leaked = [s for s in c.folder("sent") if MARKER.encode() in c.read("sent", s)]
         T.ok(c.folder("sent") and leaked == [], "no Sent copy carries the marker",
              (len(c.folder("sent")), leaked))

@@ -75,12 +75,34 @@ READ_KEY = W["read_key"]
 
 
 def wait_log(c, needle, before, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if c.log_text().count(needle) > before:
-            return True
-        time.sleep(0.2)
-    return False
+    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
+
+
+def settled(c, title, where=None, timeout=10):
+    """Waits until GTK has the window @title where xdotool put it (@where: its x, y[, width,
+    height]) and its layout is still: two reads of its geometry and of its widgets' agree."""
+    last = [None]
+
+    def look():
+        win = c.window(title, 2)
+        geo = ((win.wx, win.wy, win.ww, win.wh), [(w.type, w.x, w.y, w.w, w.h) for w in win.walk()
+                                                  if w.mapped]) if win else None
+        ok = (geo is not None and geo == last[0]
+              and (where is None or geo[0][:len(where)] == tuple(where)))
+        last[0] = geo
+        return ok
+    return wait_for(look, timeout)
+
+
+def opened_window(c, title, timeout=15):
+    """The X id of the first visible window called exactly @title (xdotool matches a part)."""
+    got = []
+
+    def look():
+        got[:] = [w for w in c.windows(title) if c.xdo("getwindowname", w) == title]
+        return bool(got)
+    wait_for(look, timeout)
+    return got[0] if got else None
 
 
 def since(c, mark):
@@ -106,6 +128,12 @@ def account_widget(c, name):
     return win.named(name) if win else None
 
 
+def field(c, name):
+    """The text of the account page's field @name, or None."""
+    w = account_widget(c, name)
+    return w.text if w else None
+
+
 def rules_file(c):
     with open(os.path.join(c.prof, "requiretlsrc")) as f:
         return f.read()
@@ -119,26 +147,44 @@ def rule_groups(text):
     return out
 
 
-def type_text(c, text):
+def type_text(c, text, shown=None):
+    """Types @text; @shown: a function that tells when the text arrived (then waits for it)."""
     c.xdo("type", "--delay", "30", text)
-    time.sleep(0.3)
+    if shown is not None:
+        wait_for(shown, 10)
+
+
+def location_entry(c, title):
+    """The text of the file chooser @title's location field, or None while it is not shown."""
+    win = c.window("^" + re.escape(title) + "$", 2)
+    entries = win.find("FileChooserEntry") if win else []
+    return entries[0].text or "" if entries else None
 
 
 def choose_file(c, title, path):
     """The GTK file chooser: a leading "/" opens its location field."""
     w = c.wait_window(title, 15)
-    if w is None:
+    if w is None or c.window("^" + re.escape(title) + "$", 15) is None:
         return False
-    time.sleep(0.8)
-    c.keys(w, "ctrl+l")
-    type_text(c, path)
-    c.keys(None, "Return")
-    deadline = time.monotonic() + 10
-    while w in c.windows(title):  # by its id: the answer may have the same title
-        if time.monotonic() > deadline:
+    # ctrl+l shows the location field (and hides it again: pressed only while not shown)
+    for attempt in range(3):
+        if attempt:
+            T.diag(f"{title}: ctrl+l lost, again (attempt {attempt + 1})")
+        c.keys(w, "ctrl+l")
+        if wait_for(lambda: location_entry(c, title) is not None, 5):
+            break
+    type_text(c, path, lambda: location_entry(c, title) == path)
+    # Return right after the typing may go to the field's completion instead: again while
+    # the chooser (by its id: the answer may have the same title) still shows the path
+    for attempt in range(3):
+        if attempt:
+            T.diag(f"{title}: Return lost, again (attempt {attempt + 1})")
+        c.keys(None, "Return")
+        if wait_for(lambda: w not in c.windows(title), 4 if attempt < 2 else 10):
+            return True
+        if location_entry(c, title) != path:
             return False
-        time.sleep(0.2)
-    return True
+    return False
 
 
 def localised_plugin():
@@ -227,16 +273,14 @@ try:
         mark = len(c.log_text())
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, *W["prefs_menu"])
-        time.sleep(1.5)
-        prefs = [w for w in c.windows(W["prefs_title"]) if c.xdo("getwindowname", w) == W["prefs_title"]]
-        p = prefs[0] if prefs else None
+        p = opened_window(c, W["prefs_title"])
         T.ok(p is not None, "Configuration → Preferences opens")
         c.xdo("windowsize", p, "1000", "800")
         c.xdo("windowmove", p, "0", "0")
-        time.sleep(1)
+        settled(c, "^" + re.escape(W["prefs_title"]) + "$", (0, 0, 1000, 800))
         c.xdo("mousemove", "85", "570")  # page index: Plugins → REQUIRETLS
         c.xdo("click", "1")
-        time.sleep(1.5)
+        wait_for(lambda: rule_rows(c), 10)  # the page, its list filled
         rows = rule_rows(c)
         T.ok(f"*.example.gov | {W['require']} | Test" in rows,
              "the list names the account of a rule (\"Test\", not 1)", rows)
@@ -290,10 +334,12 @@ try:
         T.ok(rule_rows(c) == before, "and not one rule was added", rule_rows(c))
         c.keys(None, "Return")
         c.wait_gone(W["import_title"], 10)
-        time.sleep(0.5)
+        # GTK is done with it (its grab gone) when the inspector no longer sees it
+        wait_for(lambda: c.window("^" + re.escape(W["import_title"]) + "$", 0) is None, 10)
         c.xdo("mousemove", "953", "777")  # OK
         c.xdo("click", "1")
-        time.sleep(2)
+        c.wait_gone(W["prefs_title"], 10)
+        wait_for(lambda: "pattern=lawyer@firm.example" in rules_file(c), 10)  # saved
         saved = rules_file(c)
         got = [(r.get("pattern"), r.get("action"), r.get("account")) for r in rule_groups(saved)]
         T.ok(got == [("*.example.gov", "require", "1"), ("old.example", "require", "7"),
@@ -315,10 +361,11 @@ try:
         geo = c.xdo("getwindowgeometry", acc)
         T.diag(f"account window: {geo}")
         c.xdo("windowmove", acc, "0", "0")
-        time.sleep(1)
+        settled(c, re.escape(W["account_title"]) + "$", (0, 0))
         c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
         c.xdo("click", "1")
-        time.sleep(1.5)
+        wait_for(lambda: account_widget(c, "rtls-account-page") is not None, 10)
+        settled(c, re.escape(W["account_title"]) + "$")  # its layout done
         c.screenshot("account-page-default-size" + SHOT)
         # the page in Claws' scrolled window: what it needs, what it is shown in, the Port box
         page = account_widget(c, "rtls-account-page")
@@ -345,7 +392,7 @@ try:
         T.ok(wait_for(lambda: editable() == [True, True, True], 5),
              "switching it on makes them editable", editable())
         c.keys(None, W["host"])
-        type_text(c, "localhost")
+        type_text(c, "localhost", lambda: field(c, "rtls-account-host") == "localhost")
         c.keys(None, W["port"], "ctrl+a")
         type_text(c, str(plain.port))
         c.keys(None, "Tab")
@@ -353,7 +400,7 @@ try:
         # Read the key: a server without REQUIRETLS leads with that fact
         c.keys(acc, W["read"])
         d = c.wait_window(READ_KEY, 30)
-        time.sleep(0.8)
+        c.window("^" + re.escape(READ_KEY) + "$", 5)  # mapped in GTK too
         c.screenshot("account-pin-no-requiretls" + SHOT)
         text = said(c, "^" + re.escape(READ_KEY) + "$", 5)
         T.ok(d is not None and text.startswith(W["no_rt"] + " | "),
@@ -368,7 +415,7 @@ try:
         mark = len(c.log_text())
         c.keys(acc, W["read"])
         d = c.wait_window(READ_KEY, 30)
-        time.sleep(0.8)
+        c.window("^" + re.escape(READ_KEY) + "$", 5)  # mapped in GTK too
         c.screenshot("account-read-key-cert-failure" + SHOT)
         text = said(c, "^" + re.escape(READ_KEY) + "$", 5)
         T.ok(text.startswith(W["cert"] + " | "),
@@ -389,7 +436,7 @@ try:
         c.keys(acc, W["port"], "ctrl+a")
         type_text(c, str(silent.port))
         c.keys(None, W["host"], "ctrl+a")
-        type_text(c, "127.0.0.1")
+        type_text(c, "127.0.0.1", lambda: field(c, "rtls-account-host") == "127.0.0.1")
         mark = len(c.log_text())
         c.keys(acc, W["read"])
         def busy_text():
@@ -399,31 +446,25 @@ try:
         started = re.findall(r"key reader (\d+) started", since(c, mark))
         T.ok(busy and started, "progress: \"Reading the key of 127.0.0.1 (port N)…\"",
              (busy_text(), since(c, mark)[-500:]))
-        deadline = time.monotonic() + 10
-        while silent.accepted is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: silent.accepted is not None, 10)
         T.ok(silent.accepted is not None, "the helper is connected and waiting")
         c.screenshot("account-read-key-progress" + SHOT)
         t0 = time.monotonic()
         c.keys(acc, W["cancel"])  # Cancel
         T.ok(wait_log(c, "stopped: " + W["cancelled"], 0), "Cancel stops the reading")
-        deadline = time.monotonic() + 10
-        while silent.closed is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: silent.closed is not None, 10)
         T.ok(silent.closed is not None and silent.closed - t0 < 10,
              "the server sees the connection closed at once (the helper waits 20 s by itself)")
         pid = started[0] if started else "0"
-        gone = False
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not gone:
+
+        def helper_gone():
             try:
                 with open(f"/proc/{pid}/stat") as f:
-                    gone = f.read().split(") ")[-1].startswith("Z")
+                    return f.read().split(") ")[-1].startswith("Z")
             except FileNotFoundError:
-                gone = True
-            time.sleep(0.2)
-        T.ok(gone, f"the helper process {pid} is gone")
-        time.sleep(1.5)
+                return True
+        T.ok(wait_for(helper_gone, 10), f"the helper process {pid} is gone")
+        time.sleep(1.5)  # (proving an absence takes a wait)
         T.ok(c.windows(READ_KEY) == [], "no failure window after a cancel")
         c.screenshot("account-read-key-cancelled" + SHOT)
 
@@ -431,10 +472,12 @@ try:
         c.xdo("mousemove", "652", "528")  # OK at the default size
         c.xdo("click", "1")
         T.ok(c.wait_gone(W["account_title"], 10), "OK closes the account preferences")
-        time.sleep(1)
-        saved = rules_file(c)
-        acc1 = re.search(r"^\[account-1\]\n((?:[^\[\n][^\n]*\n?)*)", saved, re.M)
-        acc1 = dict(line.split("=", 1) for line in acc1.group(1).splitlines() if "=" in line) if acc1 else {}
+
+        def account_1():
+            m = re.search(r"^\[account-1\]\n((?:[^\[\n][^\n]*\n?)*)", rules_file(c), re.M)
+            return dict(line.split("=", 1) for line in m.group(1).splitlines() if "=" in line) if m else {}
+        wait_for(lambda: account_1().get("port") == str(silent.port), 10)  # saved
+        acc1 = account_1()
         T.ok(acc1.get("host") == "127.0.0.1" and acc1.get("port") == str(silent.port),
              "saved: the other server as typed", acc1)
         T.ok(acc1.get("ca-file") == ca, "saved: the CA file chosen with Browse…", acc1)

@@ -30,12 +30,19 @@ NOT_SENT = "REQUIRETLS: not sent"
 
 
 def wait_log(c, needle, before, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if c.log_text().count(needle) > before:
-            return True
-        time.sleep(0.2)
-    return False
+    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
+
+
+CONFIRM = "Send this message without REQUIRETLS? | "
+
+
+def confirmation(c):
+    """What the downgrade's confirmation says after its headline, or None while it is not
+    shown (a dialog without a title of its own: found by its headline)."""
+    for w in c.screen():
+        if w.said().startswith(CONFIRM):
+            return w.said()[len(CONFIRM):]
+    return None
 
 
 def dialogs(c, title=None):
@@ -56,7 +63,7 @@ def refuse(c, subject):
     c.choose(w, "t")
     c.keys(w, "ctrl+Return")
     dlg = c.wait_window(NOT_SENT, 30)
-    time.sleep(0.8)
+    c.window("^" + re.escape(NOT_SENT) + "$", 10)  # mapped in GTK too
     return w, dlg, mark
 
 
@@ -68,7 +75,7 @@ def settings_step(c, dlg, key, subject, mark, shot):
     # the REQUIRETLS page is the one shown (the inspector sees it mapped)
     ok_page = wait_for(lambda: c.named("Account preferences$", "rtls-account-page") is not None,
                        10)
-    time.sleep(1.0)
+    wait_for(lambda: with_subject(c, "draft", subject), 10)  # the draft filed
     c.screenshot(shot)
     drafts = with_subject(c, "draft", subject)
     kept = len(drafts) == 1 and b"X-RequireTLS-Request: require" in c.read("draft", drafts[0])
@@ -145,18 +152,15 @@ try:
              "no REQUIRETLS: the dialog leads with the plain fact", texts[-1:])
         c.screenshot("composer-require-tls-refused")
         c.keys(dlg, "alt+w")  # "Send _without REQUIRETLS…"
-        # (a dialog without a title of its own: found by its headline)
         texts = []
-        wait_for(lambda: texts.extend(
-            w.said().split(" | ", 1)[-1] for w in c.screen()
-            if w.said().startswith("Send this message without REQUIRETLS? | ")) or texts, 5)
+        wait_for(lambda: texts.extend(t for t in [confirmation(c)] if t is not None) or texts, 5)
         T.ok(texts and texts[-1].startswith(
                  "This account connects to localhost without TLS: the message will cross "
                  "this first hop in clear text"),
              "the downgrade's confirmation says the first hop is in clear text", texts[-1:])
         c.screenshot("composer-downgrade-confirmation")
         c.keys(None, "Escape")  # Cancel: back to the refusal
-        time.sleep(1)
+        wait_for(lambda: confirmation(c) is None and c.windows(NOT_SENT) != [], 10)
         T.ok(c.windows(NOT_SENT) != [] and bare.events("mail") == []
              and peer.events("mail") == [],
              "Cancel leads back to the refusal; nothing was sent")
@@ -169,7 +173,10 @@ try:
 
         # the downgrade itself, confirmed: Claws sends it, without REQUIRETLS
         c.remote("--select", f"#mh/Mailbox/draft/{with_subject(c, 'draft', 'rtls-ref-bare')[0]}")
-        time.sleep(1.5)
+        # selected: the main window's message view shows the draft
+        wait_for(lambda: any("rtls-ref-bare" in (t.text or "") for win in c.screen()
+                             if "Claws Mail" in (win.title or "") for t in win.find("TextView")),
+                 15)
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+m", "e")
         w = c.wait_window("rtls-ref-bare", 15)
@@ -177,15 +184,22 @@ try:
         mark = len(c.log_text())
         c.keys(w, "ctrl+Return")
         dlg = c.wait_window(NOT_SENT, 30)
-        time.sleep(0.8)
+        c.window("^" + re.escape(NOT_SENT) + "$", 10)  # mapped in GTK too
         c.keys(dlg, "alt+w")
-        time.sleep(1.5)
-        c.keys(None, "alt+w")  # the confirmation's "Send _without REQUIRETLS"
+        wait_for(lambda: confirmation(c) is not None, 10)
+        for attempt in range(3):  # the confirmation's "Send _without REQUIRETLS", again if lost
+            if attempt:
+                T.diag(f"confirmation: keys lost, again (attempt {attempt + 1})")
+            c.keys(None, "alt+w")
+            if wait_for(lambda: confirmation(c) is None or "after explicit confirmation"
+                        in c.log_text()[mark:] or peer.events("message"), 5):
+                break
         msgs = D.wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and not msgs[0].get("requireTLS") and bare.events("mail") == [],
              "confirmed: Claws sends it through the account's own server, without REQUIRETLS",
              msgs)
-        time.sleep(1.5)
+        wait_for(lambda: with_subject(c, "sent", "rtls-ref-bare")
+                 and with_subject(c, "draft", "rtls-ref-bare") == [], 10)
         T.ok(len(with_subject(c, "sent", "rtls-ref-bare")) == 1
              and with_subject(c, "draft", "rtls-ref-bare") == [],
              "one Sent copy, the draft gone", (c.folder("sent"), c.folder("draft")))
@@ -205,7 +219,7 @@ try:
         c.screenshot("composer-refused-temporary")
         c.keys(dlg, "alt+k")  # "_Keep queued and retry"
         T.ok(c.wait_gone(f"rtls-ref-temp - Compose", 10), "Keep queued and retry closes the composer")
-        time.sleep(1)
+        wait_for(lambda: with_subject(c, "queue", "rtls-ref-temp"), 10)
         q = with_subject(c, "queue", "rtls-ref-temp")
         T.ok(len(q) == 1 and b"X-RequireTLS-Request: require" in c.read("queue", q[0]),
              "the message waits in the queue, still Require TLS", c.folder("queue"))

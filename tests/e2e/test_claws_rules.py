@@ -31,6 +31,49 @@ def type_into(c, w, text):
     c.xdo("type", "--delay", "25", text)
 
 
+def typed(c, title, text, timeout=10):
+    """Waits until a field of the window @title holds @text (the keys were handled)."""
+    def look():
+        win = c.window(title, 2)
+        return win is not None and any(text in (e.text or "") for e in win.find("Entry"))
+    return D.wait_for(look, timeout)
+
+
+def window_at(c, title, w, h, timeout=10):
+    """Waits until the window @title is at 0,0 with the size @w x @h (as the inspector sees)."""
+    def look():
+        win = c.window(title, 2)
+        return win is not None and (win.wx, win.wy, win.ww, win.wh) == (0, 0, w, h)
+    if D.wait_for(look, timeout):
+        return True
+    T.diag(f"{title}: not moved to 0,0 at {w}x{h}")
+    return False
+
+
+def showing(c, title, type_, text, timeout=10):
+    """Waits until the window @title shows a widget of @type_ whose text matches @text."""
+    def look():
+        win = c.window(title, 2)
+        return win is not None and win.find(type_, text) != []
+    if D.wait_for(look, timeout):
+        return True
+    T.diag(f"{title}: no {type_} {text!r}")
+    return False
+
+
+def rc(c):
+    with open(os.path.join(c.prof, "requiretlsrc")) as f:
+        return f.read()
+
+
+def rc_changed(c, before, timeout=10):
+    """Waits until requiretlsrc differs from @before (the dialog's OK saved it)."""
+    if D.wait_for(lambda: rc(c) != before, timeout):
+        return True
+    T.diag("requiretlsrc was not written")
+    return False
+
+
 RULE_REQ = "REQUIRETLS: choice require (rules)"
 RULE_DEF = "REQUIRETLS: choice default (rules)"
 
@@ -45,11 +88,11 @@ try:
         # 1. typing a matching address makes the composer Require TLS, and Send obeys
         c.remote("--compose", "mailto:?subject=rtls-rule-one&body=Hello.")
         w = c.wait_window("rtls-rule-one", 60)
-        time.sleep(1)
+        time.sleep(1)  # settle: the keys below go to a window that just mapped
         n = c.log_text().count(RULE_REQ)
         type_into(c, w, "carol@tax.example.gov")
         T.ok(wait_log(c, RULE_REQ, n), "typing carol@tax.example.gov → Require TLS by the rule")
-        time.sleep(0.5)
+        time.sleep(0.5)  # settle before the screenshot
         c.screenshot("composer-rule")
         c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
@@ -72,14 +115,15 @@ try:
         # 2. removing the address goes back to Default
         c.remote("--compose", "mailto:?subject=rtls-rule-two&body=Hello.")
         w = c.wait_window("rtls-rule-two", 60)
-        time.sleep(1)
+        time.sleep(1)  # settle: the keys below go to a window that just mapped
         n_req, n_def = c.log_text().count(RULE_REQ), c.log_text().count(RULE_DEF)
         type_into(c, w, "carol@tax.example.gov")
         T.ok(wait_log(c, RULE_REQ, n_req), "Require TLS while the address is there")
         c.keys(w, "ctrl+a", "BackSpace")
         T.ok(wait_log(c, RULE_DEF, n_def), "removing it → back to Default")
         type_into(c, w, "bob@example.net")
-        time.sleep(1.5)
+        typed(c, "rtls-rule-two", "bob@example.net")
+        time.sleep(1.5)  # (proving an absence takes a wait): the rules look every 0.6 s
         T.ok(c.log_text().count(RULE_REQ) == n_req + 1, "another address does not match")
         c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
@@ -90,12 +134,12 @@ try:
         # 3. a choice by hand wins over the rule
         c.remote("--compose", "mailto:?subject=rtls-rule-three&body=Hello.")
         w = c.wait_window("rtls-rule-three", 60)
-        time.sleep(1)
+        time.sleep(1)  # settle: the keys below go to a window that just mapped
         n_req = c.log_text().count(RULE_REQ)
         type_into(c, w, "dan@tax.example.gov")
         T.ok(wait_log(c, RULE_REQ, n_req), "the rule asks for Require TLS")
         c.choose(w, "f")
-        time.sleep(1.5)
+        time.sleep(1.5)  # (proving an absence takes a wait): the rules look every 0.6 s
         T.ok(c.log_text().count(RULE_REQ) == n_req + 1, "the rule does not take it back")
         c.screenshot("composer-rule-overridden")
         c.keys(w, "ctrl+Return")
@@ -106,33 +150,41 @@ try:
         # 4. the preferences page: an invalid pattern is never saved, a valid one is
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+c", "r")
-        time.sleep(1.5)
-        prefs = [w for w in c.windows("Preferences") if c.xdo("getwindowname", w) == "Preferences"]
+        prefs = []
+        D.wait_for(lambda: prefs.extend(w for w in c.windows("Preferences")
+                                        if c.xdo("getwindowname", w) == "Preferences")
+                   or prefs, 15)
         p = prefs[0] if prefs else None
         T.ok(p is not None, "Configuration → Preferences opens")
         if p:
             # fixed size and place, then the page index entry Plugins → REQUIRETLS
             c.xdo("windowsize", p, "1000", "800")
             c.xdo("windowmove", p, "0", "0")
-            time.sleep(1)
+            window_at(c, "^Preferences$", 1000, 800)
             c.xdo("mousemove", "85", "570")
             c.xdo("click", "1")
-            time.sleep(1)
+            showing(c, "^Preferences$", "Label", "^Pattern:$")  # the REQUIRETLS page
             # by mnemonics: _Pattern, A_dd (the focus selects what the field holds)
             c.keys(p, "alt+p")
             c.xdo("type", "--delay", "20", "not a domain")
             c.keys(None, "alt+d")
-            time.sleep(0.5)
+            time.sleep(0.5)  # settle before the screenshot
             c.screenshot("prefs-invalid-pattern")
             c.keys(None, "alt+p")
             c.xdo("type", "--delay", "20", "*.courts.example")
             c.keys(None, "alt+d")
-            time.sleep(0.5)
+            if not D.wait_for(lambda: any("*.courts.example" in r for win in c.screen()
+                                          if win.title == "Preferences"
+                                          for t in win.find("TreeView")
+                                          for row in t.rows for r in row), 10):
+                T.diag("the rule *.courts.example is not in the list")
             c.xdo("mousemove", "600", "950")
             c.screenshot("prefs-requiretls")
+            before = rc(c)
             c.xdo("mousemove", "953", "777")  # OK
             c.xdo("click", "1")
-            time.sleep(1.5)
+            c.wait_gone("^Preferences$", 15)
+            rc_changed(c, before)
         with open(os.path.join(c.prof, "requiretlsrc")) as f:
             saved = f.read()
         T.ok("pattern=*.courts.example" in saved and "not a domain" not in saved and
@@ -154,19 +206,23 @@ try:
         if acc:
             c.xdo("windowsize", acc, "1000", "800")
             c.xdo("windowmove", acc, "0", "0")
-            time.sleep(1)
+            window_at(c, "Account preferences", 1000, 800)
             c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
             c.xdo("click", "1")
-            time.sleep(1)
+            showing(c, "Account preferences", "Button", "^_Read the key from the server")
             c.keys(acc, "alt+r")  # _Read the key from the server…
-            q = c.wait_window("Test - Account preferences", 2)
-            time.sleep(3)
+            ask = c.window("^Read the key from the server$", 20)
+            if ask is None or "_Use this pin" not in ask.buttons():
+                T.diag(f"no pin to confirm: {ask.said() if ask else None}")
+            time.sleep(0.5)  # settle before the screenshot
             c.screenshot("account-pin-confirm")
             c.keys(None, "alt+u")  # _Use this pin
-            time.sleep(0.5)
+            c.wait_gone("^Read the key from the server$", 10)
+            before = rc(c)
             c.xdo("mousemove", "953", "778")  # OK
             c.xdo("click", "1")
-            time.sleep(1.5)
+            c.wait_gone("Account preferences", 15)
+            rc_changed(c, before)
         with open(os.path.join(c.prof, "requiretlsrc")) as f:
             saved = f.read()
         T.ok(f"pin-sha256={want}" in saved, "the confirmed pin is saved for the account", saved)

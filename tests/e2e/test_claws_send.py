@@ -28,6 +28,39 @@ def sent_with(c, subject):
     return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
 
 
+TAGGED = "REQUIRETLS: queue entry tagged"
+
+
+def wait_log(c, needle, before, timeout=15):
+    """Waits until the log holds @needle more often than @before times."""
+    return D.wait_for(lambda: c.log_text().count(needle) > before, timeout)
+
+
+# Claws' sender (procmsg_send_queue) ends its run over the queue with this debug line; what
+# it sends, it has sent by then
+QUEUE_RUN_END = re.compile(r"(?m)^procmsg\.c:\d+:called inc_unlock \(lock count 0\)$")
+
+
+def claws_send(c):
+    """claws-mail --send, then waits until Claws' sender went over the queue."""
+    before = len(QUEUE_RUN_END.findall(c.log_text()))
+    c.remote("--send")
+    if not D.wait_for(lambda: len(QUEUE_RUN_END.findall(c.log_text())) > before, 20):
+        T.diag("claws-mail --send: the end of Claws' queue run was not seen")
+
+
+def shown(c, subject, timeout=15):
+    """Waits until the main window shows the message @subject (after --select)."""
+    def look():
+        return any(w.text and subject in w.text
+                   for win in c.screen() if win.title and "Claws Mail" in win.title
+                   for w in win.walk() if w.mapped)
+    if D.wait_for(look, timeout):
+        return True
+    T.diag(f"the main window does not show {subject}")
+    return False
+
+
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
 x = D.Xvfb()
@@ -58,7 +91,7 @@ try:
         T.ok(field_count(hdr, "X-RequireTLS-Request") == 0 and field_count(hdr, "TLS-Required") == 0,
              "neither the private marker nor TLS-Required reaches the server", hdr)
         T.ok(c.wait_gone("rtls-one - Compose", 15), "the composer closes after success")
-        time.sleep(1)
+        c.wait_results("closed", 1, 15)  # the Sent copy filed, the queue entry removed
         T.ok(len(sent_with(c, "rtls-one")) == 1, "exactly one Sent copy", c.folder("sent"))
         T.ok(all(b"X-RequireTLS-Request" not in c.read("sent", n) for n in c.folder("sent")),
              "the Sent copy carries no marker")
@@ -99,21 +132,23 @@ try:
         # 4. Send later with Require TLS: Claws' own sending never touches it
         w = c.compose("rtls-four")
         c.choose(w, "t")
+        tagged = c.log_text().count(TAGGED)
         c.keys(w, "shift+ctrl+s")
         T.ok(c.wait_gone("rtls-four - Compose", 15), "Send later closes the composer")
-        time.sleep(1)
+        wait_log(c, TAGGED, tagged)  # the entry is in the queue and locked
         T.ok(len(c.folder("queue")) == 1, "the message waits in the queue", c.folder("queue"))
-        c.remote("--send")
-        time.sleep(4)
+        claws_send(c)
+        time.sleep(1)  # (proving an absence takes a wait)
         T.ok(peer.events("mail") == [], "claws-mail --send does not send it", peer.events())
         T.ok(len(c.folder("queue")) == 1, "still queued after --send", c.folder("queue"))
         main = c.wait_window("Claws Mail", 5)
+        closed = c.results("closed")
         c.keys(main, "alt+t", "q")
         msgs = wait_events(peer, "message", 1)
         m = msgs[0] if msgs else {}
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True,
              "Tools → Send queued REQUIRETLS messages sends it with REQUIRETLS", msgs)
-        time.sleep(1.5)
+        c.wait_results("closed", closed + 1, 15)
         T.ok(c.folder("queue") == [] and len(sent_with(c, "rtls-four")) == 1,
              "then the queue is empty and the Sent copy filed once",
              (c.folder("queue"), c.folder("sent")))
@@ -122,23 +157,25 @@ try:
         # 4b. Send later, then re-edit the queued message: the choice comes back
         w = c.compose("rtls-fourb")
         c.choose(w, "t")
+        tagged = c.log_text().count(TAGGED)
         c.keys(w, "shift+ctrl+s")
         c.wait_gone("rtls-fourb - Compose", 15)
-        time.sleep(1)
+        wait_log(c, TAGGED, tagged)
         queued = c.folder("queue")
         c.remote("--select", f"#mh/Mailbox/queue/{queued[0] if queued else 1}")
-        time.sleep(1.5)
+        shown(c, "rtls-fourb")
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+m", "e")
         w = c.wait_window("rtls-fourb", 15)
         T.ok(w is not None and len(queued) == 1, "the queued message re-opens for editing",
              queued)
+        closed = c.results("closed")
         if w:
             c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
              "re-edited from the queue, it is still sent with REQUIRETLS", msgs)
-        time.sleep(1.5)
+        c.wait_results("closed", closed + 1, 15)
         T.ok(c.folder("queue") == [] and len(sent_with(c, "rtls-fourb")) == 1,
              "the queue entry is gone and Sent has one copy", (c.folder("queue"), c.folder("sent")))
         peer.clear()
@@ -147,24 +184,27 @@ try:
         w = c.compose("rtls-five")
         c.choose(w, "t")
         c.keys(w, "ctrl+s")
-        time.sleep(1)
+        D.wait_for(lambda: c.folder("draft") != [], 15)  # Claws moves the saved draft in
         drafts = c.folder("draft")
         T.ok(len(drafts) == 1 and b"X-RequireTLS-Request: require" in c.read("draft", drafts[0]),
              "the draft keeps the choice", drafts)
         c.keys(w, "ctrl+w")
         T.ok(c.wait_gone("rtls-five - Compose", 10), "the composer closes")
         c.remote("--select", f"#mh/Mailbox/draft/{drafts[0] if drafts else 1}")
-        time.sleep(1.5)
+        shown(c, "rtls-five")
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+m", "e")
         w = c.wait_window("rtls-five", 15)
         T.ok(w is not None, "the draft re-opens for editing")
+        closed = c.results("closed")
         if w:
             c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
              "the re-opened draft is sent with REQUIRETLS", msgs)
-        time.sleep(1.5)
+        c.wait_results("closed", closed + 1, 15)
+        c.wait_gone("rtls-five - Compose", 15)  # Claws removes the re-edited draft
+        D.wait_for(lambda: c.folder("draft") == [], 5)
         T.ok(c.folder("draft") == [], "and the draft is gone after sending", c.folder("draft"))
         peer.clear()
         c.stop()
@@ -178,7 +218,7 @@ try:
         c2.keys(w, "ctrl+Return")
         dlg = c2.wait_window("REQUIRETLS: not sent", 20)
         T.ok(dlg is not None, "the failure is explained in a dialog")
-        time.sleep(0.5)
+        time.sleep(0.5)  # settle before the screenshot
         shot = c2.screenshot("composer-require-tls-refused")
         T.ok(os.path.exists(shot), "screenshot of the explanation taken")
         T.ok(bare.events("mail") == [], "the server without REQUIRETLS received no MAIL",
@@ -191,7 +231,7 @@ try:
         if dlg:
             c2.keys(dlg, "Return")  # the default: back to editing
         T.ok(c2.wait_gone("REQUIRETLS: not sent", 10), "back to editing closes the dialog")
-        time.sleep(1)
+        D.wait_for(lambda: c2.folder("queue") == [], 10)  # the queued copy goes
         T.ok(c2.folder("queue") == [] and c2.windows("rtls-six") != [],
              "the queued copy is dropped, the composer keeps the message", c2.folder("queue"))
         T.ok(peer.events("mail") == [] and bare.events("mail") == [],
@@ -209,22 +249,30 @@ try:
             w = c3.compose("rtls-cancel")
             c3.choose(w, "t")
             c3.keys(w, "ctrl+Return")
-            time.sleep(3)
+
+            def stalled():
+                """The helper is in the stalling session and Cancel sending is offered."""
+                win = c3.window("rtls-cancel", 2)
+                return (win is not None and "_Cancel sending" in win.buttons()
+                        and any(e.get("data", "").upper().startswith("EHLO")
+                                for e in h.events("line")))
+            if not D.wait_for(stalled, 20):
+                T.diag("rtls-cancel: no stalled send seen")
             busy = c3.screenshot("composer-sending")
             mark = len(c3.log_text())
             c3.keys(w, "alt+c")  # "Cancel sending" in the status line
             dlg = c3.wait_window("REQUIRETLS: not sent", 15)
-            time.sleep(0.5)
-            win = c3.window("^REQUIRETLS: not sent$", 5)
+            win = c3.window("^REQUIRETLS: not sent$", 5)  # its buttons are there once it maps
             offers = [" | ".join(win.buttons())] if win else []
             T.ok(dlg is not None and offers == ["_Back to editing"],
                  "Cancel stops the helper and says so; the one way on is back to editing "
                  "(no sending without REQUIRETLS after a cancel)", offers)
-            T.ok(not any(e.get("line", "").upper().startswith("MAIL") for e in h.events()),
+            T.ok(not any(e.get("data", "").upper().startswith("MAIL") for e in h.events("line")),
                  "no MAIL reached the stalling server", h.events())
             if dlg:
                 c3.keys(dlg, "Return")
-            time.sleep(1)
+            c3.wait_gone("REQUIRETLS: not sent", 10)
+            D.wait_for(lambda: c3.folder("queue") == [], 10)  # the queued copy goes
             T.ok(c3.windows("rtls-cancel") != [] and c3.folder("queue") == [],
                  "the composer keeps the message, no queue entry is left behind",
                  c3.folder("queue"))
@@ -263,16 +311,17 @@ try:
         # 7. Unloaded plugin: a locked REQUIRETLS entry simply stays queued
         w = c2.compose("rtls-seven")
         c2.choose(w, "t")
+        tagged = c2.log_text().count(TAGGED)
         c2.keys(w, "shift+ctrl+s")
         T.ok(c2.wait_gone("rtls-seven - Compose", 15), "queued with Require TLS")
-        time.sleep(1)
+        wait_log(c2, TAGGED, tagged)
         queued = c2.folder("queue")
         c2.stop()
         c2.plugin = False
         c2.write_clawsrc()
         c2.start()
-        c2.remote("--send")
-        time.sleep(4)
+        claws_send(c2)
+        time.sleep(1)  # (proving an absence takes a wait)
         T.ok(peer.events("mail") == [] and bare.events("mail") == [],
              "without the plugin, claws-mail --send sends nothing")
         T.ok(len(queued) == 1 and c2.folder("queue") == queued,
@@ -281,8 +330,8 @@ try:
         c2.plugin = True
         c2.write_clawsrc()
         c2.start()
-        c2.remote("--send")
-        time.sleep(3)
+        claws_send(c2)
+        time.sleep(1)  # (proving an absence takes a wait)
         T.ok(peer.events("mail") == [] and bare.events("mail") == [] and
              c2.folder("queue") == queued,
              "with the plugin back, Claws' --send still leaves it alone")
@@ -299,8 +348,8 @@ try:
                         + ("X-RequireTLS-Request: require\n" if marker else "")
                         + "\nDropped into the queue.\n")
         drop(90, "rtls-eight-marked", True)
-        c2.remote("--send")
-        time.sleep(4)
+        claws_send(c2)
+        time.sleep(1)  # (proving an absence takes a wait)
         T.ok(peer.events("mail") == [] and os.path.exists(os.path.join(c2.mail, "queue", "90")),
              "a marked entry dropped into the queue is locked, not sent by Claws", peer.events())
         drop(91, "rtls-eight-plain", False)

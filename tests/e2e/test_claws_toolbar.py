@@ -37,12 +37,39 @@ PREFS_OK = (952, 778)
 
 
 def wait_log(c, needle, before, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if c.log_text().count(needle) > before:
-            return True
-        time.sleep(0.2)
-    return False
+    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
+
+
+def settled(c, title, where=None, timeout=10):
+    """Waits until GTK has the window @title where xdotool put it (@where: x, y, width,
+    height) and its layout is still: two reads of its geometry and of its widgets' agree."""
+    last = [None]
+
+    def look():
+        win = c.window(title, 2)
+        geo = ((win.wx, win.wy, win.ww, win.wh), [(w.type, w.x, w.y, w.w, w.h) for w in win.walk()
+                                                  if w.mapped]) if win else None
+        ok = (geo is not None and geo == last[0]
+              and (where is None or geo[0][:len(where)] == tuple(where)))
+        last[0] = geo
+        return ok
+    return wait_for(look, timeout)
+
+
+def toolbar_list(c):
+    """The Toolbars → Compose Window page's list of items as shown: (its rows, each [icon
+    name, text], the selected row or None), or None while the page is not shown."""
+    win = c.window("^Preferences$", 2)
+    for v in (win.find("TreeView") if win else []):
+        if any(len(r) > 2 and r[1] == "mail_send_queue" for r in v.rows):
+            sel = v.extra.get("selected")
+            return [r[1:3] for r in v.rows], (int(sel) if sel and sel.isdigit() else None)
+    return None
+
+
+def combo_popup(c):
+    """Whether a combo box's popup menu is open."""
+    return any(w.named("gtk-combobox-popup-menu") is not None for w in c.screen())
 
 
 def line(c, title, heights):
@@ -60,10 +87,11 @@ def toolbar_file(c):
         return ""
 
 
-def click(c, xy, pause=1.0):
+def click(c, xy, then=None, timeout=10):
+    """Clicks at @xy; @then: a function that tells when the click took effect (waits for it)."""
     c.xdo("mousemove", str(xy[0]), str(xy[1]))
     c.xdo("click", "1")
-    time.sleep(pause)
+    return wait_for(then, timeout) if then is not None else True
 
 
 def item(c, title):
@@ -101,20 +129,25 @@ def pick(c, menu, k):
 def open_toolbar_prefs(c):
     main = c.wait_window("Claws Mail", 5)
     c.keys(main, "alt+c", "r")
-    time.sleep(1.5)
-    prefs = [w for w in c.windows("Preferences") if c.xdo("getwindowname", w) == "Preferences"]
-    if not prefs:
+    prefs = []
+
+    def opened():
+        prefs[:] = [w for w in c.windows("Preferences")
+                    if c.xdo("getwindowname", w) == "Preferences"]
+        return bool(prefs)
+    if not wait_for(opened, 15):
         return None
     p = prefs[0]
     c.xdo("windowsize", p, "1000", "800")
     c.xdo("windowmove", p, "0", "0")
-    time.sleep(1)
-    click(c, PREFS_COMPOSE_WINDOW, 1.5)
+    settled(c, "^Preferences$", (0, 0, 1000, 800))
+    click(c, PREFS_COMPOSE_WINDOW, lambda: toolbar_list(c) is not None)
+    settled(c, "^Preferences$")  # the page laid out
     return p
 
 
 def ok_prefs(c, p):
-    click(c, PREFS_OK, 1.5)
+    click(c, PREFS_OK)
     return c.wait_gone("Preferences", 10)
 
 
@@ -145,7 +178,7 @@ try:
         pick(c, under, 1)
         T.ok(wait_log(c, "REQUIRETLS: choice require\n", n, 5),
              "its menu sets Require TLS")
-        time.sleep(0.5)
+        wait_for(lambda: line(c, "rtls-tb-one", []).startswith("Require TLS: "), 5)
         c.screenshot("composer-require-tls")
         last = line(c, "rtls-tb-one", [])
         T.ok(last.startswith("Require TLS: ") and "not at all" in last
@@ -171,7 +204,7 @@ try:
         pick(c, under, 2)
         T.ok(wait_log(c, "REQUIRETLS: choice no-require\n", n, 5),
              "the item's menu sets Don't require TLS")
-        time.sleep(1.0)
+        wait_for(lambda: line(c, "rtls-tb-two", hs).startswith("Don't require TLS"), 5)
         c.screenshot("composer-dont-require-tls")
         last = line(c, "rtls-tb-two", hs)
         T.ok(last.startswith("Don't require TLS — chosen by hand; rule *.example.gov asks for "
@@ -193,11 +226,14 @@ try:
         T.ok(p is not None, "Preferences → Toolbars → Compose Window opens")
         c.screenshot("prefs-toolbar-compose")
         # the item is the last row of the list
-        row_y = 298 + 26 * (len(re.findall(r"^\t<(?:item|separator)", toolbar_file(c),
-                                               re.M)) - 1)
-        click(c, (344, row_y))
-        click(c, PREFS_DELETE)
+        last_row = len(re.findall(r"^\t<(?:item|separator)", toolbar_file(c), re.M)) - 1
+        row_y = 298 + 26 * last_row
+        shown = toolbar_list(c)
+        click(c, (344, row_y), lambda: (toolbar_list(c) or ([], None))[1] == last_row)
+        click(c, PREFS_DELETE,
+              lambda: shown and len((toolbar_list(c) or ([], None))[0]) == len(shown[0]) - 1)
         T.ok(ok_prefs(c, p), "Delete, then OK closes the preferences")
+        wait_for(lambda: toolbar_file(c) and KEY not in toolbar_file(c), 10)  # saved
         T.ok(KEY not in toolbar_file(c), "the item is no longer in the compose toolbar",
              toolbar_file(c))
         w = c.compose("rtls-tb-three")
@@ -205,7 +241,7 @@ try:
         T.ok(item(c, "rtls-tb-three") is None and "Send" in tools,
              "a new composer has no such item; the Options menu still has the choice", tools)
         c.choose(w, "n")
-        time.sleep(0.5)
+        wait_for(lambda: line(c, "rtls-tb-three", []).startswith("Don't require TLS"), 5)
         last = line(c, "rtls-tb-three", [])
         T.ok(last.startswith("Don't require TLS: ") and "without TLS" in last
              and "TLS-Required" not in last,
@@ -223,12 +259,18 @@ try:
         c.start()  # a restart does not put it back by itself
         T.ok(KEY not in toolbar_file(c), "a restart leaves the toolbar as the person set it")
         p = open_toolbar_prefs(c)
-        click(c, PREFS_ROW_SEND)  # a row: its icon is the one the new item gets
-        click(c, PREFS_ITEM_TYPE, 1.0)
+        # a row: its icon is the one the new item gets
+        click(c, PREFS_ROW_SEND, lambda: (toolbar_list(c) or ([], None))[1] == 0)
+        click(c, PREFS_ITEM_TYPE, lambda: combo_popup(c))
         c.keys(None, "Down", "Return")  # "User Action" is greyed out without actions
+        wait_for(lambda: not combo_popup(c), 10)
+        settled(c, "^Preferences$")  # the fields of the item type shown
         c.screenshot("prefs-toolbar-plugin-item")
-        click(c, PREFS_ADD)
+        shown = toolbar_list(c)
+        click(c, PREFS_ADD,
+              lambda: shown and len((toolbar_list(c) or ([], None))[0]) == len(shown[0]) + 1)
         T.ok(ok_prefs(c, p), "Add, then OK closes the preferences")
+        wait_for(lambda: KEY in toolbar_file(c), 10)  # saved
         T.ok(f'text="{KEY}" action="A_CLAWS_PLUGINS"' in toolbar_file(c),
              "the item is back in the compose toolbar", toolbar_file(c))
         w = c.compose("rtls-tb-four")
@@ -242,8 +284,11 @@ try:
         T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
              "the item put back still switches the choice: REQUIRETLS on the wire", msgs)
         c.wait_gone("rtls-tb-four - Compose", 15)
-        time.sleep(1)
-        sent = [n for n in c.folder("sent") if b"Subject: rtls-tb-" in c.read("sent", n)]
+
+        def sent_copies():
+            return [n for n in c.folder("sent") if b"Subject: rtls-tb-" in c.read("sent", n)]
+        wait_for(lambda: len(sent_copies()) >= 4 and c.folder("queue") == [], 10)
+        sent = sent_copies()
         T.ok(len(sent) == 4 and c.folder("queue") == [],
              "four Sent copies, one each, and an empty queue", (c.folder("sent"), c.folder("queue")))
 
@@ -264,13 +309,23 @@ try:
             hs = []
             seen = [line(c, "rtls-tb-wait", hs)]
             c.keys(w, "ctrl+Return")
-            # the line, read every half second for five seconds while the helper waits
-            for _ in range(10):
-                time.sleep(0.5)
+            # the line, read again and again while the helper waits, until it has counted
+            # three seconds at a stage (or 20 s are up)
+
+            def waits_now():
+                return [ln for ln in seen
+                        if ln.startswith(f"Sending with REQUIRETLS to localhost:{h.port} — ")]
+
+            def counted():
                 seen.append(line(c, "rtls-tb-wait", hs))
+                secs = {m.group(1) for m in (re.search(r" — (\d+) s$", ln)
+                                             for ln in waits_now()) if m}
+                return len(secs) >= 3 and any(" — asking what the server supports — " in ln
+                                              or " — sending the envelope — " in ln
+                                              for ln in waits_now())
+            wait_for(counted, 20)
             c.screenshot("composer-sending")
-            waits = [ln for ln in seen
-                     if ln.startswith(f"Sending with REQUIRETLS to localhost:{h.port} — ")]
+            waits = waits_now()
             secs = {int(m.group(1)) for m in (re.search(r" — (\d+) s$", ln) for ln in waits) if m}
             T.ok(waits and len(secs) >= 3 and any(" — asking what the server supports — " in ln
                                                   or " — sending the envelope — " in ln
@@ -282,13 +337,19 @@ try:
             dlg = c.wait_window("REQUIRETLS: not sent", 15)
             if dlg:
                 c.keys(dlg, "Return")  # back to editing
-            time.sleep(1)
-            c.keys(w, "ctrl+w")
-            d = c.wait_window("Discard message", 10)
+                c.wait_gone("REQUIRETLS: not sent", 10)
+                # GTK is done with it (its grab gone) when the inspector no longer sees it
+                wait_for(lambda: c.window("^REQUIRETLS: not sent$", 0) is None, 10)
+            d = None
+            for attempt in range(3):  # ctrl+w again only if it was lost (no question came)
+                c.keys(w, "ctrl+w")
+                d = c.wait_window("Discard message", 5 if attempt < 2 else 10)
+                if d:
+                    break
             if d:
                 c.keys(d, "alt+d")  # "_Discard"
             T.ok(c.wait_gone("rtls-tb-wait", 10)
-                 and not any(e.get("line", "").upper().startswith("MAIL") for e in h.events()),
+                 and not any(e.get("data", "").upper().startswith("MAIL") for e in h.events("line")),
                  "cancelled: nothing was sent, and the composer closes", h.events())
             c.stop()
         log = c.log_text()

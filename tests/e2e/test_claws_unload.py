@@ -26,9 +26,8 @@ def unload(c):
         pw = c.wait_window("^Plugins$", 8)
         if pw is not None:
             break
-    if pw is None:
+    if pw is None or c.window("^Plugins$", 10) is None:  # mapped in GTK too
         return False
-    time.sleep(0.8)
     # the one plugin is selected; focus on the list, then Load…, then Unload
     c.keys(pw, "Tab", "Tab", "space")
 
@@ -36,7 +35,13 @@ def unload(c):
         dismiss_errors(c)  # Claws' own "Could not save draft." stops the unload until OK
         return "REQUIRETLS: the plugin is being unloaded" in c.log_text()
     ok = wait_for(over, 20)
-    time.sleep(1)
+
+    def listed():
+        win = c.window("^Plugins$", 2)
+        view = win.find("TreeView") if win else []
+        return [r[0] for r in view[0].rows] if view else None
+    # unloaded: the list no longer has it
+    wait_for(lambda: dismiss_errors(c) or "REQUIRETLS" not in (listed() or ["REQUIRETLS"]), 10)
     for w in c.windows("^Plugins$"):
         c.keys(w, "alt+c")
     return ok
@@ -46,7 +51,7 @@ def dismiss_errors(c):
     """Claws' own "Could not save draft." and our refusal are modal alerts: OK them."""
     for name in ("^Error$", "^Warning$"):
         for w in c.windows(name):
-            time.sleep(0.5)
+            c.window(name, 5)  # mapped in GTK too
             c.keys(w, "Return")
 
 
@@ -62,7 +67,13 @@ try:
         c.choose(w, "t")
         other = c.compose("unload-default")
         ok = unload(c)
-        time.sleep(2)
+        t0 = time.monotonic()
+        wait_for(lambda: not c.windows("unload-saved - Compose")
+                 and any(b"Subject: unload-saved" in c.read("draft", n) for n in c.folder("draft")),
+                 10)
+        # (proving an absence takes a wait): Claws does not crash soon after the unload, the
+        # Default composer is not closed
+        time.sleep(max(0.0, 2 - (time.monotonic() - t0)))
         c.screenshot("unload-saved")
         drafts = [c.read("draft", n) for n in c.folder("draft")]
         saved = [d for d in drafts if b"Subject: unload-saved" in d]
@@ -85,9 +96,10 @@ try:
         with open(draft_dir, "w") as f:
             f.write("not a folder\n")
         ok = unload(c)
-        time.sleep(1)
-        dismiss_errors(c)
-        time.sleep(1)
+        # the log says why, and no alert is left to answer
+        wait_for(lambda: dismiss_errors(c) or (
+            "could not be saved to Drafts: it stays open and cannot be sent" in c.log_text()
+            and not c.windows("^Error$") and not c.windows("^Warning$")), 10)
         log = c.log_text()
         T.ok(ok and "could not be saved to Drafts: it stays open and cannot be sent" in log and
              c.windows("unload-held - Compose") != [],
@@ -98,10 +110,10 @@ try:
         refusal = wait_for(lambda: any(
             "plugin is not loaded, so it was not sent" in line
             for line in c.log_text().splitlines()) or c.windows("^Error$"), 15)
-        time.sleep(1)
+        c.window("^(Error|Warning)$", 5)  # the refusal's alert mapped (if it is one)
         c.screenshot("unload-held-refused")
         dismiss_errors(c)
-        time.sleep(3)
+        time.sleep(3)  # (proving an absence takes a wait): nothing reaches the server
         T.ok(refusal, "Send is refused with a sentence that says why", c.log_text()[-1200:])
         T.ok(peer.events("mail") == [] and peer.events("message") == [],
              "the SMTP server got nothing: Claws' own sender never had it",
