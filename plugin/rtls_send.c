@@ -1692,6 +1692,16 @@ typedef struct {
 
 static void ask_next (GList *items);
 
+static void
+ask_item_free (gpointer data)
+{
+	AskItem *it = data;
+
+	g_free (it->key);
+	g_free (it->envid);
+	g_free (it);
+}
+
 /* The entries whose question is open or waiting to be asked: a second Send queued while the
  * person decides must not ask about them again (two "Send again" would list one twice). */
 static GHashTable *asking;
@@ -1728,9 +1738,7 @@ ask_done (gpointer data, gboolean yes)
 		if (run.asked)
 			rtls_queue_ui_result (FALSE, line);
 	}
-	g_free (it->key);
-	g_free (it->envid);
-	g_free (it);
+	ask_item_free (it);
 	ask_next (rest);
 }
 
@@ -1769,6 +1777,7 @@ rtls_send_queued (RtlsQueueRun mode)
 	MainWindow *mainwin = mainwindow_get_mainwindow ();
 	GList *asks = NULL;
 	guint found = 0;
+	gboolean was_active = run.active;
 
 	if (prefs_common.work_offline && mode != RTLS_RUN_ASKED)
 		return;
@@ -1814,10 +1823,6 @@ rtls_send_queued (RtlsQueueRun mode)
 				run.total++;
 			} else if (due == RTLS_DUE_ASK && a != NULL) {
 				AskItem *it = g_new0 (AskItem, 1);
-				if (asking == NULL)
-					asking = g_hash_table_new_full (g_str_hash, g_str_equal,
-					                                g_free, NULL);
-				g_hash_table_add (asking, g_strdup (key));
 				it->key = g_steal_pointer (&key);
 				it->envid = g_strdup (a->envid);
 				asks = g_list_append (asks, it);
@@ -1842,12 +1847,23 @@ rtls_send_queued (RtlsQueueRun mode)
 		return;
 	}
 	run.active = TRUE;
-	if (run.asked)
+	/* a run going on keeps its window and what it said so far */
+	if (run.asked && (!was_active || !rtls_queue_ui_is_open ()))
 		rtls_queue_ui_open (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
 		                    run_cancel, NULL);
-	if (asks != NULL)
+	if (asking != NULL && g_hash_table_size (asking) > 0) {
+		/* questions are open: the run goes on when they are answered (ask_next); the
+		 * entries found now that need one are asked about by a later Send queued */
+		g_list_free_full (asks, ask_item_free);
+		return;
+	}
+	if (asks != NULL) {
+		if (asking == NULL)
+			asking = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+		for (GList *l = asks; l != NULL; l = l->next)
+			g_hash_table_add (asking, g_strdup (((AskItem *) l->data)->key));
 		ask_next (asks);
-	else
+	} else
 		queue_run_next ();
 }
 
