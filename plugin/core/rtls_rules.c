@@ -53,6 +53,10 @@ domain_normalise (const char *domain)
 		trimmed[n - 1] = '\0';
 	if (*trimmed == '\0' || strlen (trimmed) > 253)
 		return NULL;
+	/* g_hostname_to_ascii() takes UTF-8 only: on a broken sequence at the end it reads past
+	 * the string (found by fuzz-rules under valgrind) */
+	if (!g_utf8_validate (trimmed, -1, NULL))
+		return NULL;
 	ascii = g_hostname_to_ascii (trimmed);
 	if (ascii == NULL)
 		return NULL;
