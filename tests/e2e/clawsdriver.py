@@ -373,6 +373,22 @@ class Claws:
         wait_for(done, timeout)
         return got[0]
 
+    def settled(self, title, where=None, timeout=10):
+        """Waits until GTK has the window @title where xdotool put it (@where: x, y[, width,
+        height]) and its layout is still: two reads of its geometry and its widgets' agree."""
+        last = [None]
+
+        def look():
+            win = self.window(title, 2)
+            geo = ((win.wx, win.wy, win.ww, win.wh),
+                   [(w.type, w.x, w.y, w.w, w.h) for w in win.walk() if w.mapped]) \
+                if win else None
+            ok = (geo is not None and geo == last[0]
+                  and (where is None or geo[0][:len(where)] == tuple(where)))
+            last[0] = geo
+            return ok
+        return wait_for(look, timeout)
+
     def status_line(self, title):
         """The composer's REQUIRETLS status line: (its text, its height), or (None, None)."""
         win = self.window(title, 5)

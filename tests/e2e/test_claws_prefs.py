@@ -78,22 +78,6 @@ def wait_log(c, needle, before, timeout=10):
     return wait_for(lambda: c.log_text().count(needle) > before, timeout)
 
 
-def settled(c, title, where=None, timeout=10):
-    """Waits until GTK has the window @title where xdotool put it (@where: its x, y[, width,
-    height]) and its layout is still: two reads of its geometry and of its widgets' agree."""
-    last = [None]
-
-    def look():
-        win = c.window(title, 2)
-        geo = ((win.wx, win.wy, win.ww, win.wh), [(w.type, w.x, w.y, w.w, w.h) for w in win.walk()
-                                                  if w.mapped]) if win else None
-        ok = (geo is not None and geo == last[0]
-              and (where is None or geo[0][:len(where)] == tuple(where)))
-        last[0] = geo
-        return ok
-    return wait_for(look, timeout)
-
-
 def opened_window(c, title, timeout=15):
     """The X id of the first visible window called exactly @title (xdotool matches a part)."""
     got = []
@@ -277,7 +261,7 @@ try:
         T.ok(p is not None, "Configuration → Preferences opens")
         c.xdo("windowsize", p, "1000", "800")
         c.xdo("windowmove", p, "0", "0")
-        settled(c, "^" + re.escape(W["prefs_title"]) + "$", (0, 0, 1000, 800))
+        c.settled("^" + re.escape(W["prefs_title"]) + "$", (0, 0, 1000, 800))
         c.xdo("mousemove", "85", "570")  # page index: Plugins → REQUIRETLS
         c.xdo("click", "1")
         wait_for(lambda: rule_rows(c), 10)  # the page, its list filled
@@ -361,11 +345,11 @@ try:
         geo = c.xdo("getwindowgeometry", acc)
         T.diag(f"account window: {geo}")
         c.xdo("windowmove", acc, "0", "0")
-        settled(c, re.escape(W["account_title"]) + "$", (0, 0))
+        c.settled(re.escape(W["account_title"]) + "$", (0, 0))
         c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
         c.xdo("click", "1")
         wait_for(lambda: account_widget(c, "rtls-account-page") is not None, 10)
-        settled(c, re.escape(W["account_title"]) + "$")  # its layout done
+        c.settled(re.escape(W["account_title"]) + "$")  # its layout done
         c.screenshot("account-page-default-size" + SHOT)
         # the page in Claws' scrolled window: what it needs, what it is shown in, the Port box
         page = account_widget(c, "rtls-account-page")

@@ -40,22 +40,6 @@ def wait_log(c, needle, before, timeout=10):
     return wait_for(lambda: c.log_text().count(needle) > before, timeout)
 
 
-def settled(c, title, where=None, timeout=10):
-    """Waits until GTK has the window @title where xdotool put it (@where: x, y, width,
-    height) and its layout is still: two reads of its geometry and of its widgets' agree."""
-    last = [None]
-
-    def look():
-        win = c.window(title, 2)
-        geo = ((win.wx, win.wy, win.ww, win.wh), [(w.type, w.x, w.y, w.w, w.h) for w in win.walk()
-                                                  if w.mapped]) if win else None
-        ok = (geo is not None and geo == last[0]
-              and (where is None or geo[0][:len(where)] == tuple(where)))
-        last[0] = geo
-        return ok
-    return wait_for(look, timeout)
-
-
 def toolbar_list(c):
     """The Toolbars → Compose Window page's list of items as shown: (its rows, each [icon
     name, text], the selected row or None), or None while the page is not shown."""
@@ -140,9 +124,9 @@ def open_toolbar_prefs(c):
     p = prefs[0]
     c.xdo("windowsize", p, "1000", "800")
     c.xdo("windowmove", p, "0", "0")
-    settled(c, "^Preferences$", (0, 0, 1000, 800))
+    c.settled("^Preferences$", (0, 0, 1000, 800))
     click(c, PREFS_COMPOSE_WINDOW, lambda: toolbar_list(c) is not None)
-    settled(c, "^Preferences$")  # the page laid out
+    c.settled("^Preferences$")  # the page laid out
     return p
 
 
@@ -264,7 +248,7 @@ try:
         click(c, PREFS_ITEM_TYPE, lambda: combo_popup(c))
         c.keys(None, "Down", "Return")  # "User Action" is greyed out without actions
         wait_for(lambda: not combo_popup(c), 10)
-        settled(c, "^Preferences$")  # the fields of the item type shown
+        c.settled("^Preferences$")  # the fields of the item type shown
         c.screenshot("prefs-toolbar-plugin-item")
         shown = toolbar_list(c)
         click(c, PREFS_ADD,
