@@ -434,7 +434,6 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 	}
 	ui->view = gtk_tree_view_new_with_model (GTK_TREE_MODEL (ui->store));
 	gtk_widget_set_name (ui->view, "rtls-rules");
-	gtk_widget_set_name (ui->view, "rtls-rules");
 	cell = gtk_cell_renderer_toggle_new ();
 	g_signal_connect (cell, "toggled", G_CALLBACK (enabled_toggled), ui);
 	gtk_tree_view_append_column (GTK_TREE_VIEW (ui->view),

@@ -494,6 +494,36 @@ class Claws:
         except FileNotFoundError:
             return ""
 
+    def wait_log(self, needle, before, timeout=15):
+        """Waits until the log holds @needle more often than @before times; whether it did."""
+        return wait_for(lambda: self.log_text().count(needle) > before, timeout)
+
+    def main_shows(self, subject, timeout=15):
+        """Waits until the main window shows the message @subject (after --select)."""
+        def look():
+            return any(w.text and subject in w.text
+                       for win in self.screen() if win.title and "Claws Mail" in win.title
+                       for w in win.walk() if w.mapped)
+        if wait_for(look, timeout):
+            return True
+        T.diag(f"the main window does not show {subject}")
+        return False
+
+    def showing(self, title, type_, text, timeout=10):
+        """Waits until the window @title shows a widget of @type_ whose text matches @text."""
+        def look():
+            win = self.window(title, 2)
+            return win is not None and win.find(type_, text) != []
+        if wait_for(look, timeout):
+            return True
+        T.diag(f"{title}: no {type_} {text!r}")
+        return False
+
+    def composer_says(self, subject, text, timeout=15):
+        """Waits until the composer's status line (as the inspector reads it) contains @text."""
+        return wait_for(lambda: text in (self.status_line(f"{subject} - Compose")[0] or ""),
+                        timeout)
+
     def results(self, result):
         """How many sends the journal records with @result ("closed": filed and done)."""
         return len(re.findall(rf"\tresult={re.escape(result)}(?:\t|$)", self.journal(), re.M))

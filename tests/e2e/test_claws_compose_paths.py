@@ -26,15 +26,6 @@ def field_count(headers, name):
     return sum(1 for line in headers.split("\r\n") if line.lower().startswith(name.lower() + ":"))
 
 
-def wait_log(c, needle, before, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if c.log_text().count(needle) > before:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def wait_files(c, folder, n, timeout=15):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(c.folder(folder)) < n:
@@ -44,29 +35,6 @@ def wait_files(c, folder, n, timeout=15):
 
 def sent_with(c, subject):
     return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
-
-
-def showing(c, title, type_, text, timeout=10):
-    """Waits until the window @title shows a widget of @type_ whose text matches @text."""
-    def look():
-        win = c.window(title, 2)
-        return win is not None and win.find(type_, text) != []
-    if wait_for(look, timeout):
-        return True
-    T.diag(f"{title}: no {type_} {text!r}")
-    return False
-
-
-def shown(c, subject, timeout=15):
-    """Waits until the main window shows the message @subject (after --select)."""
-    def look():
-        return any(w.text and subject in w.text
-                   for win in c.screen() if win.title and "Claws Mail" in win.title
-                   for w in win.walk() if w.mapped)
-    if wait_for(look, timeout):
-        return True
-    T.diag(f"the main window does not show {subject}")
-    return False
 
 
 def header_block(data):
@@ -142,7 +110,7 @@ class Claws2(D.Claws):
         cb = combo[0]
         self.xdo("mousemove", str(win.wx + cb.x + cb.w // 2), str(win.wy + cb.y + cb.h // 2))
         self.xdo("click", "5" if down else "4")
-        moved = wait_log(self, want, before, timeout=8)
+        moved = self.wait_log(want, before, timeout=8)
         self.xdo("mousemove", "600", "900")
         return moved
 
@@ -154,7 +122,7 @@ class Claws2(D.Claws):
         the composer @title they open."""
         for attempt in range(2):
             self.remote("--select", path)
-            shown(self, subject)  # selected: the main window shows it
+            self.main_shows(subject)  # selected: the main window shows it
             self.keys(self.main(), *keys)
             w = self.wait_window(title, 20)
             if w is not None:
@@ -214,7 +182,7 @@ try:
         # "To: auto-require" appeared and Claws sent RCPT TO:<auto-require>)
         n = c.log_text().count(RULE_REQ)
         w = c.compose("rtls-acct-rule", to="carol@tax.example.gov")
-        T.ok(wait_log(c, RULE_REQ, n), "the rule chooses Require TLS")
+        T.ok(c.wait_log(RULE_REQ, n), "the rule chooses Require TLS")
         c.switch_account(w, down=True)
         c.screenshot("paths-account-switched")
         c.keys(w, "ctrl+Return")
@@ -252,7 +220,7 @@ try:
         # 4. a rule overridden by hand is said at once, on every transition
         n = c.log_text().count(RULE_REQ)
         w = c.compose("rtls-override", to="carol@tax.example.gov")
-        T.ok(wait_log(c, RULE_REQ, n), "the rule chooses Require TLS")
+        T.ok(c.wait_log(RULE_REQ, n), "the rule chooses Require TLS")
         def says(text, timeout, whole=False):
             """The composer's status line (as the inspector reads it) says @text."""
             got = []
@@ -271,7 +239,7 @@ try:
         # another recipient typed (into the empty To row that has the focus): still said
         c.xdo("windowfocus", "--sync", w)
         c.xdo("type", "--delay", "25", "dan@example.net")
-        showing(c, "rtls-override", "Entry", "dan@example.net")  # the keys were handled
+        c.showing("rtls-override", "Entry", "dan@example.net")  # the keys were handled
         T.ok(says(said2, 5)[0], "a recipient added after the choice: still said")
         # the account changes: Claws rebuilds the rows, the rules look again, the note stays
         moved = c.switch_account(w, down=True)
@@ -294,7 +262,7 @@ try:
         if ask is None:
             T.diag("no Apply template question")
         c.keys(ask, "Return")  # "Apply template": Replace
-        showing(c, "rtls-template", "TextView", "Text from the template")
+        c.showing("rtls-template", "TextView", "Text from the template")
         c.keys(w, "ctrl+Return")
         m = one("template")
         T.ok(req(m, ["bob@example.net"]), "after the template: REQUIRETLS, RCPT bob", m)
@@ -316,7 +284,7 @@ try:
 
         n = c.log_text().count(RULE_REQ)
         w = c.open_selected(INBOX, ["ctrl+shift+r"], "Re: rtls-orig1", "rtls-orig1")
-        T.ok(w is not None and wait_log(c, RULE_REQ, n), "reply-all: the rule chooses Require TLS")
+        T.ok(w is not None and c.wait_log(RULE_REQ, n), "reply-all: the rule chooses Require TLS")
         if w:
             c.keys(w, "ctrl+Return")
         m = one("reply-all")
@@ -367,7 +335,7 @@ try:
             n = c.log_text().count(RULE_REQ)
             w = c.compose(subj, to=to)
             if "example.gov" in to:
-                wait_log(c, RULE_REQ, n)
+                c.wait_log(RULE_REQ, n)
             if letter:
                 c.choose(w, letter)
             c.keys(w, "ctrl+s")
@@ -405,7 +373,7 @@ try:
             if letter:
                 c.choose(w, letter)
             else:
-                wait_log(c, RULE_REQ, n)
+                c.wait_log(RULE_REQ, n)
             c.keys(w, "shift+ctrl+s")
             queued = wait_files(c, "queue", 1)
             blk = header_block(c.read("queue", queued[0])) if queued else ""
@@ -454,7 +422,7 @@ try:
         c.choose(w, "n")
         c.keys(w, "shift+ctrl+x")
         # Claws reads the file back once the editor is done, and unlocks the composer
-        showing(c, "rtls-exteditor", "TextView", "Edited outside", timeout=20)
+        c.showing("rtls-exteditor", "TextView", "Edited outside", timeout=20)
         c.keys(w, "ctrl+Return")
         m = one("exteditor")
         T.ok(no_req(m, ["bob@example.net"]), "after the external editor: one TLS-Required: No", m)

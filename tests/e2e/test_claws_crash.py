@@ -173,11 +173,6 @@ def delivery_rows(c):
     return dw, rows
 
 
-def composer_says(c, subject, text, timeout=15):
-    """The composer's status line (as the inspector reads it) contains @text."""
-    return wait_for(lambda: text in (c.status_line(f"{subject} - Compose")[0] or ""), timeout)
-
-
 def spool_left(c):
     spool = os.path.join(c.prof, "requiretls")
     return sorted(os.listdir(spool)) if os.path.isdir(spool) else []
@@ -256,11 +251,11 @@ try:
                     # the composer's status line says the stage once Claws got it from the
                     # helper: the kill comes at that very stage
                     if phase == "greeting":
-                        reached = wait_for(lambda: h.events("tls"), 30) and composer_says(
-                            c, subject, "— waiting for the server's greeting")
+                        reached = wait_for(lambda: h.events("tls"), 30) and c.composer_says(
+                            subject, "— waiting for the server's greeting")
                     elif phase == "dot":
-                        reached = wait_for(lambda: h.events("data"), 30) and composer_says(
-                            c, subject, "— sending the message")
+                        reached = wait_for(lambda: h.events("data"), 30) and c.composer_says(
+                            subject, "— sending the message")
                     else:
                         reached = wait_for(lambda: any(e.get("data", "").upper() == "QUIT"
                                                        for e in h.events("line")), 30)

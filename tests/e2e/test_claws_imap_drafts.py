@@ -133,10 +133,6 @@ def folderlist(c):
         return ""
 
 
-def wait_log(c, needle, before, timeout=20):
-    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
-
-
 def composer_shown(c, subject, timeout=15):
     """The composer for @subject is on the screen, filled in: its Subject entry (as the
     inspector reads it) holds @subject."""
@@ -166,7 +162,7 @@ def save_draft(c, srv, subject, letter):
         before = c.log_text().count(needle)
         c.keys(w, "ctrl+s")
         # the plugin wrote the choice into it: Claws got the key; only then the upload
-        if wait_log(c, needle, before, 15):
+        if c.wait_log(needle, before, 15):
             break
         T.diag(f"{subject}: Ctrl+S lost, again")
     wait_for(lambda: srv.with_subject("Drafts", subject), 60)
@@ -192,10 +188,9 @@ def reopen(c, uid, subject, want):
         w = c.wait_window(f"{subject} - Compose", 30)
         if w is not None:
             composer_shown(c, subject)
-            return w, wait_log(c, needle, before, 10)
+            return w, c.wait_log(needle, before, 10)
         T.diag(f"{subject}: no composer from the IMAP Drafts yet, again")
     return None, False
-
 
 
 def send_now(c, peer, w, subject):
@@ -318,7 +313,7 @@ try:
         before = c.log_text().count("REQUIRETLS: draft written with ")
         mark = len(c.log_text())
         c.keys(w, "ctrl+s")
-        wait_log(c, "REQUIRETLS: draft written with ", before, 15)
+        c.wait_log("REQUIRETLS: draft written with ", before, 15)
         T.ok(wait_for(lambda: srv.with_subject("Drafts", subject), 60)
              and count(header_block(srv.with_subject("Drafts", subject)[0][1]), MARKER) == 1,
              "saved while writing: the draft with the marker is on the server",
@@ -382,8 +377,8 @@ try:
         T.ok(len(queued) == 1 and count(blk, MARKER) == 1 and count(blk, "TLS-Required") == 0
              and "R:<bob@example.net>" in special_headers(queued[0][1]),
              "it carries the marker once, no TLS-Required", blk)
-        T.ok(wait_log(c, "is marked Require TLS; locked", 0, 20)
-             and wait_log(c, "REQUIRETLS: queue entry tagged:", 0, 20),
+        T.ok(c.wait_log("is marked Require TLS; locked", 0, 20)
+             and c.wait_log("REQUIRETLS: queue entry tagged:", 0, 20),
              "the plugin locked it and tagged it with where it is sent from",
              [l for l in c.log_text().splitlines() if "queue entry" in l][-6:])
         c.screenshot("imap-queue-send-later")

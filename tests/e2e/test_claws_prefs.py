@@ -74,10 +74,6 @@ SHOT = "-de" if GERMAN else ""
 READ_KEY = W["read_key"]
 
 
-def wait_log(c, needle, before, timeout=10):
-    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
-
-
 def opened_window(c, title, timeout=15):
     """The X id of the first visible window called exactly @title (xdotool matches a part)."""
     got = []
@@ -435,7 +431,7 @@ try:
         c.screenshot("account-read-key-progress" + SHOT)
         t0 = time.monotonic()
         c.keys(acc, W["cancel"])  # Cancel
-        T.ok(wait_log(c, "stopped: " + W["cancelled"], 0), "Cancel stops the reading")
+        T.ok(c.wait_log("stopped: " + W["cancelled"], 0), "Cancel stops the reading")
         wait_for(lambda: silent.closed is not None, 10)
         T.ok(silent.closed is not None and silent.closed - t0 < 10,
              "the server sees the connection closed at once (the helper waits 20 s by itself)")

@@ -59,11 +59,6 @@ def downgrade_confirmation(c):
     return any(w.said().startswith("Send this message without REQUIRETLS?") for w in c.screen())
 
 
-def composer_says(c, subject, text, timeout=15):
-    """The composer's status line (as the inspector reads it) contains @text."""
-    return wait_for(lambda: text in (c.status_line(f"{subject} - Compose")[0] or ""), timeout)
-
-
 def sent_with(c, subject):
     return [n for n in c.folder("sent") if f"Subject: {subject}".encode() in c.read("sent", n)]
 
@@ -271,7 +266,7 @@ try:
             c.keys(w, "ctrl+Return")
             wait_for(lambda: h.events("tls"), 20)
             # the composer says what it waits for: the helper is past TLS, at the greeting
-            composer_says(c, "r-cancel", "— waiting for the server's greeting")
+            c.composer_says("r-cancel", "— waiting for the server's greeting")
             c.keys(w, "alt+c")
             dlg = c.wait_window("REQUIRETLS: not sent", 15)
             T.ok(dlg is not None and re.search(r"subject=r-cancel\t[^\n]*result=cancelled",
@@ -294,7 +289,7 @@ try:
             c.keys(w, "ctrl+Return")
             got = wait_for(lambda: h.events("data"), 20)
             # the content left (the server has the final "."), and Claws knows it
-            composer_says(c, "r-killed", "— sending the message")
+            c.composer_says("r-killed", "— sending the message")
             for p in set(helper_pids(c)) - before:
                 os.kill(p, signal.SIGKILL)
             dlg = c.wait_window("REQUIRETLS: may not have been sent", 15)

@@ -17,7 +17,6 @@ Asserted on the window texts the plugin logs, the windows, what the servers rece
 the MH folders."""
 import os
 import re
-import time
 
 import clawsdriver as D
 from clawsdriver import T, wait_for
@@ -27,10 +26,6 @@ D.require("import")
 T.plan(23)
 
 NOT_SENT = "REQUIRETLS: not sent"
-
-
-def wait_log(c, needle, before, timeout=10):
-    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
 
 
 CONFIRM = "Send this message without REQUIRETLS? | "

@@ -17,15 +17,6 @@ T.plan(19)
 wait_events = D.wait_events
 
 
-def wait_log(c, needle, before, timeout=8):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if c.log_text().count(needle) > before:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def type_into(c, w, text):
     c.xdo("windowfocus", "--sync", w)
     c.xdo("type", "--delay", "25", text)
@@ -47,17 +38,6 @@ def window_at(c, title, w, h, timeout=10):
     if D.wait_for(look, timeout):
         return True
     T.diag(f"{title}: not moved to 0,0 at {w}x{h}")
-    return False
-
-
-def showing(c, title, type_, text, timeout=10):
-    """Waits until the window @title shows a widget of @type_ whose text matches @text."""
-    def look():
-        win = c.window(title, 2)
-        return win is not None and win.find(type_, text) != []
-    if D.wait_for(look, timeout):
-        return True
-    T.diag(f"{title}: no {type_} {text!r}")
     return False
 
 
@@ -91,7 +71,7 @@ try:
         time.sleep(1)  # settle: the keys below go to a window that just mapped
         n = c.log_text().count(RULE_REQ)
         type_into(c, w, "carol@tax.example.gov")
-        T.ok(wait_log(c, RULE_REQ, n), "typing carol@tax.example.gov → Require TLS by the rule")
+        T.ok(c.wait_log(RULE_REQ, n), "typing carol@tax.example.gov → Require TLS by the rule")
         time.sleep(0.5)  # settle before the screenshot
         c.screenshot("composer-rule")
         c.keys(w, "ctrl+Return")
@@ -104,7 +84,7 @@ try:
         # 1b. a Cc (or Bcc) recipient counts as much as a To
         n = c.log_text().count(RULE_REQ)
         w = c.compose("rtls-rule-cc", to="bob@example.net", cc="frank@courts.example.gov")
-        T.ok(wait_log(c, RULE_REQ, n), "a matching Cc address → Require TLS by the rule")
+        T.ok(c.wait_log(RULE_REQ, n), "a matching Cc address → Require TLS by the rule")
         c.keys(w, "ctrl+Return")
         msgs = wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and msgs[0]["requireTLS"] is True and
@@ -118,9 +98,9 @@ try:
         time.sleep(1)  # settle: the keys below go to a window that just mapped
         n_req, n_def = c.log_text().count(RULE_REQ), c.log_text().count(RULE_DEF)
         type_into(c, w, "carol@tax.example.gov")
-        T.ok(wait_log(c, RULE_REQ, n_req), "Require TLS while the address is there")
+        T.ok(c.wait_log(RULE_REQ, n_req), "Require TLS while the address is there")
         c.keys(w, "ctrl+a", "BackSpace")
-        T.ok(wait_log(c, RULE_DEF, n_def), "removing it → back to Default")
+        T.ok(c.wait_log(RULE_DEF, n_def), "removing it → back to Default")
         type_into(c, w, "bob@example.net")
         typed(c, "rtls-rule-two", "bob@example.net")
         time.sleep(1.5)  # (proving an absence takes a wait): the rules look every 0.6 s
@@ -137,7 +117,7 @@ try:
         time.sleep(1)  # settle: the keys below go to a window that just mapped
         n_req = c.log_text().count(RULE_REQ)
         type_into(c, w, "dan@tax.example.gov")
-        T.ok(wait_log(c, RULE_REQ, n_req), "the rule asks for Require TLS")
+        T.ok(c.wait_log(RULE_REQ, n_req), "the rule asks for Require TLS")
         c.choose(w, "f")
         time.sleep(1.5)  # (proving an absence takes a wait): the rules look every 0.6 s
         T.ok(c.log_text().count(RULE_REQ) == n_req + 1, "the rule does not take it back")
@@ -163,7 +143,7 @@ try:
             window_at(c, "^Preferences$", 1000, 800)
             c.xdo("mousemove", "85", "570")
             c.xdo("click", "1")
-            showing(c, "^Preferences$", "Label", "^Pattern:$")  # the REQUIRETLS page
+            c.showing("^Preferences$", "Label", "^Pattern:$")  # the REQUIRETLS page
             # by mnemonics: _Pattern, A_dd (the focus selects what the field holds)
             c.keys(p, "alt+p")
             c.xdo("type", "--delay", "20", "not a domain")
@@ -209,7 +189,7 @@ try:
             window_at(c, "Account preferences", 1000, 800)
             c.xdo("mousemove", "67", "294")  # page index: REQUIRETLS
             c.xdo("click", "1")
-            showing(c, "Account preferences", "Button", "^_Read the key from the server")
+            c.showing("Account preferences", "Button", "^_Read the key from the server")
             c.keys(acc, "alt+r")  # _Read the key from the server…
             ask = c.window("^Read the key from the server$", 20)
             if ask is None or "_Use this pin" not in ask.buttons():
@@ -240,7 +220,7 @@ try:
         for i, letter in enumerate("tnt"):
             n = c.log_text().count(NEW)
             w = c.compose(f"rtls-fresh-{i}a", to="bob@example.net")
-            fresh = fresh and wait_log(c, NEW, n)
+            fresh = fresh and c.wait_log(NEW, n)
             c.choose(w, letter)
             c.keys(w, "ctrl+Return")
             msgs = wait_events(peer, "message", 1)
@@ -251,7 +231,7 @@ try:
             c.wait_gone(f"rtls-fresh-{i}a", 20)
             n = c.log_text().count(NEW)
             w = c.compose(f"rtls-fresh-{i}b", to="bob@example.net")
-            fresh = fresh and wait_log(c, NEW, n)
+            fresh = fresh and c.wait_log(NEW, n)
             c.keys(w, "ctrl+Return")
             msgs = wait_events(peer, "message", 1)
             ok = (len(msgs) == 1 and not msgs[0]["requireTLS"]

@@ -31,11 +31,6 @@ def sent_with(c, subject):
 TAGGED = "REQUIRETLS: queue entry tagged"
 
 
-def wait_log(c, needle, before, timeout=15):
-    """Waits until the log holds @needle more often than @before times."""
-    return D.wait_for(lambda: c.log_text().count(needle) > before, timeout)
-
-
 # Claws' sender (procmsg_send_queue) ends its run over the queue with this debug line; what
 # it sends, it has sent by then
 QUEUE_RUN_END = re.compile(r"(?m)^procmsg\.c:\d+:called inc_unlock \(lock count 0\)$")
@@ -47,18 +42,6 @@ def claws_send(c):
     c.remote("--send")
     if not D.wait_for(lambda: len(QUEUE_RUN_END.findall(c.log_text())) > before, 20):
         T.diag("claws-mail --send: the end of Claws' queue run was not seen")
-
-
-def shown(c, subject, timeout=15):
-    """Waits until the main window shows the message @subject (after --select)."""
-    def look():
-        return any(w.text and subject in w.text
-                   for win in c.screen() if win.title and "Claws Mail" in win.title
-                   for w in win.walk() if w.mapped)
-    if D.wait_for(look, timeout):
-        return True
-    T.diag(f"the main window does not show {subject}")
-    return False
 
 
 certs = T.certs()
@@ -135,7 +118,7 @@ try:
         tagged = c.log_text().count(TAGGED)
         c.keys(w, "shift+ctrl+s")
         T.ok(c.wait_gone("rtls-four - Compose", 15), "Send later closes the composer")
-        wait_log(c, TAGGED, tagged)  # the entry is in the queue and locked
+        c.wait_log(TAGGED, tagged)  # the entry is in the queue and locked
         T.ok(len(c.folder("queue")) == 1, "the message waits in the queue", c.folder("queue"))
         claws_send(c)
         time.sleep(1)  # (proving an absence takes a wait)
@@ -160,10 +143,10 @@ try:
         tagged = c.log_text().count(TAGGED)
         c.keys(w, "shift+ctrl+s")
         c.wait_gone("rtls-fourb - Compose", 15)
-        wait_log(c, TAGGED, tagged)
+        c.wait_log(TAGGED, tagged)
         queued = c.folder("queue")
         c.remote("--select", f"#mh/Mailbox/queue/{queued[0] if queued else 1}")
-        shown(c, "rtls-fourb")
+        c.main_shows("rtls-fourb")
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+m", "e")
         w = c.wait_window("rtls-fourb", 15)
@@ -191,7 +174,7 @@ try:
         c.keys(w, "ctrl+w")
         T.ok(c.wait_gone("rtls-five - Compose", 10), "the composer closes")
         c.remote("--select", f"#mh/Mailbox/draft/{drafts[0] if drafts else 1}")
-        shown(c, "rtls-five")
+        c.main_shows("rtls-five")
         main = c.wait_window("Claws Mail", 5)
         c.keys(main, "alt+m", "e")
         w = c.wait_window("rtls-five", 15)
@@ -314,7 +297,7 @@ try:
         tagged = c2.log_text().count(TAGGED)
         c2.keys(w, "shift+ctrl+s")
         T.ok(c2.wait_gone("rtls-seven - Compose", 15), "queued with Require TLS")
-        wait_log(c2, TAGGED, tagged)
+        c2.wait_log(TAGGED, tagged)
         queued = c2.folder("queue")
         c2.stop()
         c2.plugin = False

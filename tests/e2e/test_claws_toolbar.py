@@ -15,7 +15,6 @@ Asserted on what is on the screen (the texts, widgets and sizes the test inspect
 file Claws saved, on what the servers received and on the MH folders."""
 import os
 import re
-import time
 
 import clawsdriver as D
 from clawsdriver import T, wait_for
@@ -34,10 +33,6 @@ PREFS_DELETE = (411, 225)
 PREFS_ADD = (251, 225)
 PREFS_ITEM_TYPE = (620, 79)
 PREFS_OK = (952, 778)
-
-
-def wait_log(c, needle, before, timeout=10):
-    return wait_for(lambda: c.log_text().count(needle) > before, timeout)
 
 
 def toolbar_list(c):
@@ -160,7 +155,7 @@ try:
         c.screenshot("composer-toolbar-menu")
         n = c.log_text().count("REQUIRETLS: choice require\n")
         pick(c, under, 1)
-        T.ok(wait_log(c, "REQUIRETLS: choice require\n", n, 5),
+        T.ok(c.wait_log("REQUIRETLS: choice require\n", n, 5),
              "its menu sets Require TLS")
         wait_for(lambda: line(c, "rtls-tb-one", []).startswith("Require TLS: "), 5)
         c.screenshot("composer-require-tls")
@@ -186,7 +181,7 @@ try:
         under = click_item(c, "rtls-tb-two")
         n = c.log_text().count("REQUIRETLS: choice no-require\n")
         pick(c, under, 2)
-        T.ok(wait_log(c, "REQUIRETLS: choice no-require\n", n, 5),
+        T.ok(c.wait_log("REQUIRETLS: choice no-require\n", n, 5),
              "the item's menu sets Don't require TLS")
         wait_for(lambda: line(c, "rtls-tb-two", hs).startswith("Don't require TLS"), 5)
         c.screenshot("composer-dont-require-tls")
@@ -262,7 +257,7 @@ try:
         under = click_item(c, "rtls-tb-four")
         n = c.log_text().count("REQUIRETLS: choice require\n")
         pick(c, under, 1)
-        wait_log(c, "REQUIRETLS: choice require\n", n, 5)
+        c.wait_log("REQUIRETLS: choice require\n", n, 5)
         c.keys(w, "ctrl+Return")
         msgs = D.wait_events(peer, "message", 1)
         T.ok(len(msgs) == 1 and msgs[0].get("requireTLS") is True,
