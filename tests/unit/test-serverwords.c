@@ -2,7 +2,7 @@
  * Copyright (C) 2026 The claws-requiretls developers
  *
  * test-serverwords.c: the delivery window's "Server's words", a Diagnostic-Code without its
- * diagnostic-type (rtls_dsn_server_words () in plugin/core/rtls_dsn.c), one case per test,
+ * diagnostic-type (rtls_dsn_server_words () in core/rtls_dsn.c), one case per test,
  * and the same over a real Postfix report of the corpus as the parser reads it.
  */
 #include "config.h"
