@@ -380,8 +380,8 @@ rtls_delivery_state_is_problem (RtlsRowState state)
 	       || state == RTLS_ROW_NOT_CONFIRMED;
 }
 
-static gchar *
-key_of (const RtlsJournalEntry *e)
+gchar *
+rtls_delivery_key_of (const RtlsJournalEntry *e)
 {
 	if (g_strcmp0 (e->result, "unverified") == 0
 	    || (g_strcmp0 (e->result, "forgotten") == 0 && e->message_id == NULL
@@ -448,7 +448,7 @@ rtls_delivery_rows (GPtrArray *journal)
 
 	for (guint i = 0; journal != NULL && i < journal->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (journal, i);
-		g_autofree gchar *key = key_of (e);
+		g_autofree gchar *key = rtls_delivery_key_of (e);
 		g_auto (GStrv) rcpts = NULL;
 		RtlsRowState state;
 		gboolean dsn = FALSE;
@@ -611,8 +611,8 @@ rtls_delivery_forget_record (const RtlsDeliveryRow *row, gboolean whole_message,
 	return e;
 }
 
-static const char *
-domain_of (const char *addr)
+const char *
+rtls_delivery_domain_of (const char *addr)
 {
 	const char *at = addr != NULL ? strrchr (addr, '@') : NULL;
 
@@ -629,7 +629,7 @@ rtls_delivery_domain_warning (GPtrArray *rows, const char *domain, gint64 now, g
 		return NULL;
 	for (guint i = 0; i < rows->len; i++) {
 		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
-		const char *d = domain_of (r->recipient);
+		const char *d = rtls_delivery_domain_of (r->recipient);
 		if (d == NULL || g_ascii_strcasecmp (d, domain) != 0)
 			continue;
 		if (r->state == RTLS_ROW_DELIVERED && r->time > delivered)

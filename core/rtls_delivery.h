@@ -89,6 +89,13 @@ const char *rtls_delivery_reason_words (const char *reason);
  * status. A record with none of them (an earlier release's) gives its stored words. */
 gchar *rtls_delivery_explain (const RtlsJournalEntry *e);
 
+/* The message a record is about, as rows are grouped: its Message-ID without brackets, else
+ * its ENVID; an unverified bounce's own id ("bounce:…"). */
+gchar *rtls_delivery_key_of (const RtlsJournalEntry *e);
+
+/* The domain of an address (after its last '@'), NULL when it has none. */
+const char *rtls_delivery_domain_of (const char *addr);
+
 /* Folds the journal (oldest first) into rows, newest first. */
 GPtrArray *rtls_delivery_rows (GPtrArray *journal);
 

@@ -53,6 +53,42 @@ rtls_journal_entry_free (RtlsJournalEntry *e)
 	g_free (e);
 }
 
+/* The store keeps these numbers on disk (rtls_store.c): never renumber one. */
+static const char *const result_words[] = {
+	[RTLS_RESULT_STARTED] = "started",
+	[RTLS_RESULT_SENT] = "sent",
+	[RTLS_RESULT_FAILED] = "failed",
+	[RTLS_RESULT_NOT_CONFIRMED] = "not-confirmed",
+	[RTLS_RESULT_TEMPORARY] = "temporary",
+	[RTLS_RESULT_CANCELLED] = "cancelled",
+	[RTLS_RESULT_INTERRUPTED] = "interrupted",
+	[RTLS_RESULT_SENT_DEFAULT] = "sent-default",
+	[RTLS_RESULT_FILED] = "filed",
+	[RTLS_RESULT_CLOSED] = "closed",
+	[RTLS_RESULT_CONFIRMED] = "confirmed",
+	[RTLS_RESULT_BOUNCED] = "bounced",
+	[RTLS_RESULT_DELAYED] = "delayed",
+	[RTLS_RESULT_DELIVERED] = "delivered",
+	[RTLS_RESULT_UNVERIFIED] = "unverified",
+	[RTLS_RESULT_FORGOTTEN] = "forgotten",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (result_words) == RTLS_RESULT_LAST);
+
+RtlsResult
+rtls_result_parse (const char *word)
+{
+	for (guint i = 1; word != NULL && i < G_N_ELEMENTS (result_words); i++)
+		if (strcmp (word, result_words[i]) == 0)
+			return (RtlsResult) i;
+	return RTLS_RESULT_OTHER;
+}
+
+const char *
+rtls_result_word (RtlsResult r)
+{
+	return r > RTLS_RESULT_OTHER && r < RTLS_RESULT_LAST ? result_words[r] : NULL;
+}
+
 gchar *
 rtls_journal_new_envid (void)
 {
@@ -82,10 +118,13 @@ rtls_journal_entry_format (const RtlsJournalEntry *e)
 	g_autofree gchar *account = g_strdup_printf ("%d", e->account_id);
 	g_autofree gchar *port = g_strdup_printf ("%u", e->port);
 
-	put (s, "time", time);
+	/* a record in the store keeps its time in a column of its own (rtls_store.c) */
+	if (e->time != 0)
+		put (s, "time", time);
 	put (s, "envid", e->envid);
 	put (s, "message-id", e->message_id);
-	put (s, "account", account);
+	if (e->account_id >= 0) /* none: as the parser reads a missing one */
+		put (s, "account", account);
 	put (s, "sender", e->sender);
 	put (s, "recipients", e->recipients);
 	put (s, "subject", e->subject);
@@ -136,7 +175,7 @@ rtls_journal_entry_format (const RtlsJournalEntry *e)
 }
 
 RtlsJournalEntry *
-rtls_journal_entry_parse (const char *line)
+rtls_journal_entry_parse_fields (const char *line)
 {
 	g_autoptr (RtlsJournalEntry) e = g_new0 (RtlsJournalEntry, 1);
 	g_auto (GStrv) fields = NULL;
@@ -144,6 +183,8 @@ rtls_journal_entry_parse (const char *line)
 	if (line == NULL || strlen (line) > JOURNAL_LINE_MAX)
 		return NULL;
 	e->account_id = -1;
+	if (*line == '\0')
+		return g_steal_pointer (&e);
 	fields = g_strsplit (line, "\t", 64);
 	for (guint i = 0; fields[i] != NULL; i++) {
 		char *eq = strchr (fields[i], '=');
@@ -230,7 +271,15 @@ rtls_journal_entry_parse (const char *line)
 			*slot = rtls_sanitize (v, -1, 2000);
 		}
 	}
-	if (e->result == NULL || e->time <= 0)
+	return g_steal_pointer (&e);
+}
+
+RtlsJournalEntry *
+rtls_journal_entry_parse (const char *line)
+{
+	g_autoptr (RtlsJournalEntry) e = rtls_journal_entry_parse_fields (line);
+
+	if (e == NULL || e->result == NULL || e->time <= 0)
 		return NULL;
 	/* every record names what it is about: a send by its ENVID, an unverified bounce by
 	 * its own Message-ID */

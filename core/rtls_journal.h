@@ -70,6 +70,32 @@ typedef struct {
 	gboolean gave_up;        /* failed for good after a temporary reply */
 } RtlsJournalEntry;
 
+/* The result words, parsed once where they are read (RtlsJournalEntry.result keeps the
+ * word: a later release may write one this one does not know). */
+typedef enum {
+	RTLS_RESULT_OTHER, /* a word this release does not know */
+	RTLS_RESULT_STARTED,
+	RTLS_RESULT_SENT,
+	RTLS_RESULT_FAILED,
+	RTLS_RESULT_NOT_CONFIRMED,
+	RTLS_RESULT_TEMPORARY,
+	RTLS_RESULT_CANCELLED,
+	RTLS_RESULT_INTERRUPTED,
+	RTLS_RESULT_SENT_DEFAULT,
+	RTLS_RESULT_FILED,
+	RTLS_RESULT_CLOSED,
+	RTLS_RESULT_CONFIRMED,
+	RTLS_RESULT_BOUNCED,
+	RTLS_RESULT_DELAYED,
+	RTLS_RESULT_DELIVERED,
+	RTLS_RESULT_UNVERIFIED,
+	RTLS_RESULT_FORGOTTEN,
+	RTLS_RESULT_LAST
+} RtlsResult;
+
+RtlsResult rtls_result_parse (const char *word);
+const char *rtls_result_word (RtlsResult r); /* NULL for RTLS_RESULT_OTHER */
+
 void rtls_journal_entry_free (RtlsJournalEntry *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsJournalEntry, rtls_journal_entry_free)
 
@@ -78,6 +104,9 @@ gchar *rtls_journal_new_envid (void);
 
 gchar *rtls_journal_entry_format (const RtlsJournalEntry *e);
 RtlsJournalEntry *rtls_journal_entry_parse (const char *line);
+/* The fields of @line as they are, without asking for a result, a time or an id (the store
+ * keeps those in columns of their own); NULL only for a line that is not key=value pairs. */
+RtlsJournalEntry *rtls_journal_entry_parse_fields (const char *line);
 
 /* Appends @e as one line and makes it durable (fsync; and of the directory when the file
  * is new) before returning. */

@@ -28,6 +28,7 @@ PACKAGES="
 	libglib2.0-dev
 	libgnutls28-dev
 	libetpan-dev
+	libsqlite3-dev
 	gnutls-bin
 	claws-mail
 	claws-mail-i18n
