@@ -7,7 +7,8 @@
  *   message   one per message the rows are grouped by (rtls_delivery_key_of()): its first
  *             record's Message-ID, subject, sender, recipients and account ("home" values),
  *             and what is derived after every write: the newest row's time, how many rows
- *             the window shows, and what the search box looks in.
+ *             the window shows, and what the search box looks in: the rows' subjects and
+ *             recipients case folded (look), apart from their state codes (states).
  *   attempt   one per ENVID: its message, its first record's host, port and queue entry
  *             (home values), and derived: its state (rtls_attempt.h) and retry time, the
  *             queue entry it is about now.
@@ -68,7 +69,8 @@ static const char schema[]
           "CREATE TABLE folder (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
           "CREATE TABLE message (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
           " message_id TEXT, subject TEXT, sender TEXT, recipients TEXT, account INTEGER,"
-          " newest INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0, look TEXT);"
+          " newest INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0, look TEXT,"
+          " states TEXT);"
           "CREATE INDEX message_newest ON message (newest);"
           "CREATE TABLE attempt (id INTEGER PRIMARY KEY, envid TEXT NOT NULL UNIQUE,"
           " message INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,"
@@ -522,6 +524,11 @@ insert_one (RtlsStore *st, const RtlsJournalEntry *e, Touched *touched, GError *
 		return FALSE;
 	if (e->result == NULL)
 		return TRUE; /* nothing to keep (rtls_journal_entry_parse() refuses such lines) */
+	/* an unverified bounce (and its forgetting) is a message of its own, whatever ENVID it
+	 * names (rtls_delivery_key_of()) */
+	if (result == RTLS_RESULT_UNVERIFIED
+	    || (result == RTLS_RESULT_FORGOTTEN && e->message_id == NULL && e->bounce_id != NULL))
+		a.id = a.message = message = 0;
 	if (message == 0) {
 		g_autofree gchar *key = rtls_delivery_key_of (e);
 		message = message_by_key (st, key, error);
@@ -754,6 +761,7 @@ derive (RtlsStore *st, gint64 message, GError **error)
 	g_autoptr (GPtrArray) rows = NULL;
 	g_autoptr (GPtrArray) attempts = NULL;
 	g_autoptr (GString) look = g_string_new (NULL);
+	g_autoptr (GString) states = g_string_new (" ");
 	g_autoptr (sqlite3_stmt) upd = NULL, del = NULL, dom = NULL, att = NULL;
 	gint64 newest = 0;
 
@@ -779,8 +787,10 @@ derive (RtlsStore *st, gint64 message, GError **error)
 		                   ? DOMAIN_REQUIRETLS_FAILED
 		                   : 0;
 		g_autofree gchar *lower = g_utf8_casefold (r->recipient ? r->recipient : "", -1);
-		g_string_append_printf (look, "%s%s state:%s", look->len ? "\n" : "", lower,
-		                        state_code (r->state));
+		g_autofree gchar *subject = g_utf8_casefold (r->subject ? r->subject : "", -1);
+		/* the text searched never holds the state codes: "failed" is not "not sent" */
+		g_string_append_printf (look, "%s%s\n%s", look->len ? "\n" : "", subject, lower);
+		g_string_append_printf (states, "state:%s ", state_code (r->state));
 		if (i == 0)
 			newest = r->time; /* rows come newest first */
 		if (kind != 0 && d != NULL && *d != '\0') {
@@ -794,13 +804,16 @@ derive (RtlsStore *st, gint64 message, GError **error)
 				return fail (st, error, "domain");
 		}
 	}
-	upd = prep (st, "UPDATE message SET newest = ?, shown = ?, look = ? WHERE id = ?", error);
+	upd = prep (st,
+	            "UPDATE message SET newest = ?, shown = ?, look = ?, states = ? WHERE id = ?",
+	            error);
 	if (upd == NULL)
 		return FALSE;
 	sqlite3_bind_int64 (upd, 1, newest);
 	sqlite3_bind_int (upd, 2, (int) rows->len);
 	bind_text (upd, 3, look->str);
-	sqlite3_bind_int64 (upd, 4, message);
+	bind_text (upd, 4, states->str);
+	sqlite3_bind_int64 (upd, 5, message);
 	if (sqlite3_step (upd) != SQLITE_DONE)
 		return fail (st, error, "message");
 	att = prep (st,
@@ -896,7 +909,7 @@ attempts_of (RtlsStore *st, GArray *messages, GHashTable *only, GError **error)
 	out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_attempt_free);
 	for (guint i = 0; i < all->len; i++) {
 		RtlsAttempt *a = g_ptr_array_index (all, i);
-		if (g_hash_table_contains (only, a->envid))
+		if (g_hash_table_contains (only, a->envid) && a->state <= RTLS_ATTEMPT_TEMPORARY)
 			g_ptr_array_add (out, g_steal_pointer (&all->pdata[i]));
 	}
 	g_ptr_array_unref (all);
@@ -915,7 +928,8 @@ rtls_store_attempt (RtlsStore *store, const char *envid, GError **error)
 	ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 	g_array_append_val (ids, f.message);
 	all = attempts_of (store, ids, NULL, error);
-	for (guint i = 0; all != NULL && i < all->len; i++) {
+	/* the latest of that ENVID, as rtls_attempts_find() */
+	for (guint i = all != NULL ? all->len : 0; i-- > 0;) {
 		RtlsAttempt *a = g_ptr_array_index (all, i);
 		if (g_strcmp0 (a->envid, envid) == 0)
 			return g_steal_pointer (&all->pdata[i]);
@@ -1066,7 +1080,8 @@ like_pattern (const char *text)
 	return g_string_free (s, FALSE);
 }
 
-/* The state codes whose name in the current language contains @text: " state:a state:b" */
+/* The state codes whose name in the current language contains @text, as patterns of the
+ * states column (" state:a state:b ") */
 static GPtrArray *
 states_named (const char *text)
 {
@@ -1076,7 +1091,7 @@ states_named (const char *text)
 	for (int s = RTLS_ROW_SENT; s <= RTLS_ROW_SENT_DEFAULT; s++) {
 		g_autofree gchar *name = g_utf8_casefold (rtls_delivery_state_name (s), -1);
 		if (*needle != '\0' && strstr (name, needle) != NULL)
-			g_ptr_array_add (out, g_strdup_printf ("%% state:%s%%", state_code (s)));
+			g_ptr_array_add (out, g_strdup_printf ("%% state:%s %%", state_code (s)));
 	}
 	return out;
 }
@@ -1089,10 +1104,10 @@ search_where (const char *search, GPtrArray *states)
 
 	if (search == NULL || *search == '\0')
 		return g_string_free (w, FALSE);
-	/* SQLite's LIKE folds ASCII only: subjects are compared in lower case, as look is */
-	g_string_append (w, " AND (lower(subject) LIKE ?1 ESCAPE '\\' OR look LIKE ?1 ESCAPE '\\'");
+	/* SQLite's LIKE folds ASCII only: look is case folded, as the pattern is */
+	g_string_append (w, " AND (look LIKE ?1 ESCAPE '\\'");
 	for (guint i = 0; i < states->len; i++)
-		g_string_append_printf (w, " OR look LIKE ?%u", i + 2);
+		g_string_append_printf (w, " OR states LIKE ?%u", i + 2);
 	g_string_append (w, ")");
 	return g_string_free (w, FALSE);
 }
@@ -1125,10 +1140,11 @@ rtls_store_rows (RtlsStore *store, const char *search, guint offset, guint limit
 {
 	g_autoptr (GPtrArray) states = states_named (search != NULL ? search : "");
 	g_autofree gchar *where = search_where (search, states);
+	/* one more than asked for says whether there are more (G_MAXUINT + 1 must not wrap) */
 	g_autofree gchar *sql
-	        = g_strdup_printf ("SELECT id FROM message WHERE %s"
-	                           " ORDER BY newest DESC, id DESC LIMIT %u OFFSET %u",
-	                           where, limit + 1, offset);
+	        = g_strdup_printf ("SELECT id FROM message WHERE %s ORDER BY newest"
+	                           " DESC, id DESC LIMIT %" G_GUINT64_FORMAT " OFFSET %u",
+	                           where, (guint64) limit + 1, offset);
 	g_autoptr (sqlite3_stmt) q = prep (store, sql, error);
 	GPtrArray *out;
 	guint n = 0;
