@@ -1,0 +1,1615 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * test-store.c: the plugin's SQLite store (core/rtls_store.c). What it answers by index must
+ * be what the folds of the journal (rtls_attempts_fold(), rtls_delivery_rows()) give over
+ * the same records: every attempt, row and record is compared field by field with the fold
+ * of an in-memory journal. Then what a file system can do to it: a damaged file, pages
+ * overwritten, a full disk, a read-only folder, another program holding the lock; the
+ * journals of every earlier release imported; retention.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "errors.h"
+#include "rtls_attempt.h"
+#include "rtls_delivery.h"
+#include "rtls_dsn.h"
+#include "rtls_journal.h"
+#include "rtls_record.h"
+#include "rtls_store.h"
+
+/* ---------------------------------------------------------------- scaffolding */
+
+/* The connection the store opened last, caught by an auto extension (called for every
+ * connection this process opens): the per-connection PRAGMAs are read on it. */
+static sqlite3 *last_db;
+
+static int
+catch_connection (sqlite3 *db, char **err, const void *api)
+{
+	last_db = db;
+	return SQLITE_OK;
+}
+
+static gchar *
+tmpdir (void)
+{
+	g_autoptr (GError) error = NULL;
+	gchar *d = g_dir_make_tmp ("test-store-XXXXXX", &error);
+
+	g_assert_no_error (error);
+	return d;
+}
+
+static void
+rm_rf (const char *path)
+{
+	GDir *d;
+	const char *name;
+
+	g_chmod (path, 0700);
+	d = g_dir_open (path, 0, NULL);
+	if (d == NULL) {
+		g_unlink (path);
+		return;
+	}
+	while ((name = g_dir_read_name (d)) != NULL) {
+		g_autofree gchar *p = g_build_filename (path, name, NULL);
+		if (g_file_test (p, G_FILE_TEST_IS_DIR) && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
+			rm_rf (p);
+		else
+			g_unlink (p);
+	}
+	g_dir_close (d);
+	g_rmdir (path);
+}
+
+static RtlsStore *
+open_ok (const char *path)
+{
+	g_autoptr (GError) error = NULL;
+	g_autofree gchar *aside = NULL;
+	RtlsStore *st = rtls_store_open (path, &aside, &error);
+
+	g_assert_no_error (error);
+	g_assert_nonnull (st);
+	g_assert_null (aside);
+	return st;
+}
+
+static void
+append_ok (RtlsStore *st, const RtlsJournalEntry *e)
+{
+	g_autoptr (GError) error = NULL;
+
+	g_assert_true (rtls_store_append (st, e, &error));
+	g_assert_no_error (error);
+}
+
+static void
+append_all_ok (RtlsStore *st, GPtrArray *records)
+{
+	g_autoptr (GError) error = NULL;
+
+	g_assert_true (rtls_store_append_all (st, records, &error));
+	g_assert_no_error (error);
+}
+
+static GPtrArray *
+entries_new (void)
+{
+	return g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
+}
+
+/* As the journal file would give it back: formatted and parsed. */
+static RtlsJournalEntry *
+through_journal (const RtlsJournalEntry *e)
+{
+	g_autofree gchar *text = rtls_journal_entry_format (e);
+	RtlsJournalEntry *back = rtls_journal_entry_parse (text);
+
+	g_assert_nonnull (back);
+	return back;
+}
+
+static RtlsJournalEntry *
+line (const char *text)
+{
+	RtlsJournalEntry *e = rtls_journal_entry_parse (text);
+
+	g_assert_nonnull (e);
+	return e;
+}
+
+static gint64
+sql_int (const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	gint64 v = -1;
+
+	g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+	g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+	if (sqlite3_step (s) == SQLITE_ROW)
+		v = sqlite3_column_int64 (s, 0);
+	sqlite3_finalize (s);
+	sqlite3_close (db);
+	return v;
+}
+
+static gchar *
+sql_text (sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	gchar *v = NULL;
+
+	g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+	if (sqlite3_step (s) == SQLITE_ROW && sqlite3_column_text (s, 0) != NULL)
+		v = g_strdup ((const char *) sqlite3_column_text (s, 0));
+	sqlite3_finalize (s);
+	return v;
+}
+
+/* ---------------------------------------------------------------- comparing */
+
+#define DIFF_STR(f)                                                                                \
+	if (g_strcmp0 (a->f, b->f) != 0)                                                           \
+		return g_strdup_printf ("%s: \"%s\" != \"%s\"", #f, a->f ? a->f : "(null)",        \
+		                        b->f ? b->f : "(null)");
+#define DIFF_INT(f)                                                                                \
+	if ((gint64) a->f != (gint64) b->f)                                                        \
+		return g_strdup_printf ("%s: %" G_GINT64_FORMAT " != %" G_GINT64_FORMAT, #f,       \
+		                        (gint64) a->f, (gint64) b->f);
+
+/* NULL when equal in every field, else the first that differs */
+static gchar *
+entry_diff (const RtlsJournalEntry *a, const RtlsJournalEntry *b)
+{
+	DIFF_INT (time);
+	DIFF_STR (envid);
+	DIFF_STR (message_id);
+	DIFF_INT (account_id);
+	DIFF_STR (sender);
+	DIFF_STR (recipients);
+	DIFF_STR (subject);
+	DIFF_STR (result);
+	DIFF_STR (host);
+	DIFF_INT (port);
+	DIFF_STR (tls_version);
+	DIFF_STR (enhanced);
+	DIFF_STR (explanation);
+	DIFF_STR (queue_folder);
+	DIFF_INT (queue_msgnum);
+	DIFF_STR (stage);
+	DIFF_INT (retry_at);
+	DIFF_INT (retry_step);
+	DIFF_STR (error);
+	DIFF_INT (exit_code);
+	DIFF_INT (smtp_code);
+	DIFF_STR (server_text);
+	DIFF_STR (detail);
+	DIFF_STR (cert_problem);
+	DIFF_STR (tls_problem);
+	DIFF_STR (cause);
+	DIFF_STR (recipient);
+	DIFF_STR (reporting_mta);
+	DIFF_STR (remote_mta);
+	DIFF_STR (diagnostic);
+	DIFF_STR (bounce_id);
+	DIFF_STR (reason);
+	DIFF_STR (dsn_action);
+	DIFF_STR (status_malformed);
+	DIFF_INT (gave_up);
+	return NULL;
+}
+
+static gchar *
+attempt_diff (const RtlsAttempt *a, const RtlsAttempt *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b ? NULL : g_strdup_printf ("%p != %p", (void *) a, (void *) b);
+	DIFF_STR (envid);
+	DIFF_STR (message_id);
+	DIFF_STR (queue_folder);
+	DIFF_INT (queue_msgnum);
+	DIFF_STR (subject);
+	DIFF_STR (sender);
+	DIFF_STR (recipients);
+	DIFF_INT (account_id);
+	DIFF_STR (host);
+	DIFF_INT (port);
+	DIFF_INT (started);
+	DIFF_INT (state);
+	DIFF_STR (outcome);
+	DIFF_INT (retry_at);
+	DIFF_INT (retry_step);
+	DIFF_INT (filed);
+	DIFF_INT (closed);
+	DIFF_INT (legacy);
+	return NULL;
+}
+
+static gchar *
+row_diff (const RtlsDeliveryRow *a, const RtlsDeliveryRow *b)
+{
+	DIFF_STR (key);
+	DIFF_INT (time);
+	DIFF_STR (message_id);
+	DIFF_STR (envid);
+	DIFF_STR (subject);
+	DIFF_STR (recipient);
+	DIFF_INT (state);
+	DIFF_STR (status);
+	DIFF_INT (requiretls);
+	DIFF_STR (explanation);
+	DIFF_STR (reporting_mta);
+	DIFF_STR (remote_mta);
+	DIFF_STR (accepted_by);
+	DIFF_STR (diagnostic);
+	DIFF_STR (bounce_id);
+	DIFF_STR (reason);
+	DIFF_INT (account_id);
+	DIFF_INT (earlier_send);
+	DIFF_STR (latest_envid);
+	return NULL;
+}
+#undef DIFF_STR
+#undef DIFF_INT
+
+#define assert_same(diff)                                                                          \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		g_autofree gchar *d_ = (diff);                                                     \
+		g_assert_cmpstr (d_, ==, NULL);                                                    \
+	}                                                                                          \
+	G_STMT_END
+
+static void
+assert_entries_same (GPtrArray *got, GPtrArray *want)
+{
+	g_assert_cmpuint (got->len, ==, want->len);
+	for (guint i = 0; i < got->len; i++)
+		assert_same (entry_diff (g_ptr_array_index (got, i), g_ptr_array_index (want, i)));
+}
+
+static void
+assert_attempts_same (GPtrArray *got, GPtrArray *want)
+{
+	g_assert_nonnull (got);
+	g_assert_cmpuint (got->len, ==, want->len);
+	for (guint i = 0; i < got->len; i++)
+		assert_same (
+		        attempt_diff (g_ptr_array_index (got, i), g_ptr_array_index (want, i)));
+}
+
+static void
+assert_rows_same (GPtrArray *got, GPtrArray *want)
+{
+	g_assert_nonnull (got);
+	g_assert_cmpuint (got->len, ==, want->len);
+	for (guint i = 0; i < got->len; i++)
+		assert_same (row_diff (g_ptr_array_index (got, i), g_ptr_array_index (want, i)));
+}
+
+static gchar *
+row_set_key (const RtlsDeliveryRow *r)
+{
+	g_autofree gchar *rcpt = g_ascii_strdown (r->recipient ? r->recipient : "", -1);
+
+	return g_strconcat (r->key, "\n", rcpt, NULL);
+}
+
+/* The same rows, in whatever order: keyed by (message, recipient), every field equal. */
+static void
+assert_row_sets_same (GPtrArray *got, GPtrArray *want)
+{
+	g_autoptr (GHashTable) by = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+	g_assert_nonnull (got);
+	for (guint i = 0; i < want->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (want, i);
+		g_assert_true (g_hash_table_insert (by, row_set_key (r), (gpointer) r));
+	}
+	g_assert_cmpuint (got->len, ==, want->len);
+	for (guint i = 0; i < got->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (got, i);
+		g_autofree gchar *k = row_set_key (r);
+		const RtlsDeliveryRow *w = g_hash_table_lookup (by, k);
+		if (w == NULL)
+			g_error ("row %s / %s is not in the journal's fold", r->key, r->recipient);
+		assert_same (row_diff (r, w));
+		g_hash_table_remove (by, k); /* each once */
+	}
+}
+
+static GPtrArray *
+all_rows (RtlsStore *st)
+{
+	g_autoptr (GError) error = NULL;
+	gboolean more = TRUE;
+	GPtrArray *rows = rtls_store_rows (st, NULL, 0, 1000000, &more, &error);
+
+	g_assert_no_error (error);
+	g_assert_nonnull (rows);
+	g_assert_false (more);
+	return rows;
+}
+
+/* The fold of the journal, one message at a time (as the store groups its rows), newest
+ * message first: what rtls_store_rows() must give, in this order. */
+static GPtrArray *
+rows_by_message (GPtrArray *journal)
+{
+	g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GHashTable) of = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+	                                                   (GDestroyNotify) g_ptr_array_unref);
+	g_autoptr (GArray) newest = g_array_new (FALSE, TRUE, sizeof (gint64));
+	GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_delivery_row_free);
+	g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+
+	for (guint i = 0; i < journal->len; i++) {
+		RtlsJournalEntry *e = g_ptr_array_index (journal, i);
+		gchar *k = rtls_delivery_key_of (e);
+		GPtrArray *recs = g_hash_table_lookup (of, k);
+		if (recs == NULL) {
+			recs = g_ptr_array_new ();
+			g_ptr_array_add (keys, k);
+			g_hash_table_insert (of, k, recs);
+		} else {
+			g_free (k);
+		}
+		g_ptr_array_add (recs, e);
+	}
+	g_array_set_size (newest, keys->len);
+	for (guint i = 0; i < keys->len; i++) {
+		g_autoptr (GPtrArray) rows
+		        = rtls_delivery_rows (g_hash_table_lookup (of, keys->pdata[i]));
+		g_array_index (newest, gint64, i)
+		        = rows->len > 0 ? ((RtlsDeliveryRow *) rows->pdata[0])->time : G_MININT64;
+		if (rows->len > 0)
+			g_array_append_val (order, i);
+	}
+	/* newest first; of the same time, the later message first */
+	for (guint a = 0; a < order->len; a++)
+		for (guint b = a + 1; b < order->len; b++) {
+			guint x = g_array_index (order, guint, a),
+			      y = g_array_index (order, guint, b);
+			gint64 tx = g_array_index (newest, gint64, x);
+			gint64 ty = g_array_index (newest, gint64, y);
+			if (ty > tx || (ty == tx && y > x)) {
+				g_array_index (order, guint, a) = y;
+				g_array_index (order, guint, b) = x;
+			}
+		}
+	for (guint i = 0; i < order->len; i++) {
+		g_autoptr (GPtrArray) rows = rtls_delivery_rows (
+		        g_hash_table_lookup (of, keys->pdata[g_array_index (order, guint, i)]));
+		for (guint k = 0; k < rows->len; k++)
+			g_ptr_array_add (out, g_steal_pointer (&rows->pdata[k]));
+	}
+	return out;
+}
+
+/* ---------------------------------------------------------------- records */
+
+static RtlsJournalEntry *
+started_entry (gint64 time, const char *envid, const char *msgid, const char *subject,
+               const char *rcpts, gint msgnum)
+{
+	RtlsJournalEntry *e = g_new0 (RtlsJournalEntry, 1);
+
+	e->time = time;
+	e->result = g_strdup ("started");
+	e->envid = g_strdup (envid);
+	e->message_id = g_strdup (msgid);
+	e->account_id = 1;
+	e->sender = g_strdup ("alice@example.org");
+	e->recipients = g_strdup (rcpts);
+	e->subject = g_strdup (subject);
+	e->host = g_strdup ("smtp.example.org");
+	e->port = 465;
+	e->queue_folder = g_strdup ("#mh/Mailbox/queue");
+	e->queue_msgnum = msgnum;
+	return e;
+}
+
+/* The records of one send as the plugin writes them (rtls_send.c): started, its outcome
+ * with the helper's facts, then filed and closed made by rtls_attempt_record(). */
+static void
+add_send (GPtrArray *j, gint64 t, const char *envid, const char *msgid, const char *subject,
+          const char *rcpts, gint msgnum, const char *outcome)
+{
+	RtlsJournalEntry *s = started_entry (t, envid, msgid, subject, rcpts, msgnum);
+	g_autoptr (GPtrArray) folded = NULL;
+	const RtlsAttempt *a;
+	RtlsJournalEntry *o;
+
+	g_ptr_array_add (j, s);
+	folded = rtls_attempts_fold (j);
+	a = rtls_attempts_find (folded, envid);
+	o = rtls_attempt_record (a, outcome, t + 5);
+	o->stage = g_strdup ("done");
+	o->tls_version = g_strdup ("TLS1.3");
+	if (g_str_equal (outcome, "sent")) {
+		o->enhanced = g_strdup ("2.0.0");
+		o->smtp_code = 250;
+		o->server_text = g_strdup ("2.0.0 Ok: queued as 4Q7R2X");
+	} else if (g_str_equal (outcome, "temporary")) {
+		o->enhanced = g_strdup ("4.3.0");
+		o->smtp_code = 451;
+		o->error = g_strdup ("RTLS_ERROR_TEMPORARY");
+		o->exit_code = 75;
+		o->retry_at = t + 600;
+		o->retry_step = 1;
+	} else if (g_str_equal (outcome, "failed")) {
+		o->enhanced = g_strdup ("5.7.30");
+		o->smtp_code = 550;
+		o->error = g_strdup ("RTLS_ERROR_UNSUPPORTED");
+		o->exit_code = 69;
+		o->stage = (g_free (o->stage), g_strdup ("ehlo"));
+	} else if (g_str_equal (outcome, "not-confirmed")) {
+		o->error = g_strdup ("RTLS_ERROR_NOT_CONFIRMED");
+		o->exit_code = 75;
+		o->stage = (g_free (o->stage), g_strdup ("content"));
+	}
+	o->explanation = g_strdup_printf ("the outcome of %s", envid);
+	g_ptr_array_add (j, o);
+	if (!g_str_equal (outcome, "sent"))
+		return;
+	g_clear_pointer (&folded, g_ptr_array_unref);
+	folded = rtls_attempts_fold (j);
+	a = rtls_attempts_find (folded, envid);
+	g_ptr_array_add (j, rtls_attempt_record (a, "filed", t + 6));
+	g_clear_pointer (&folded, g_ptr_array_unref);
+	folded = rtls_attempts_fold (j);
+	a = rtls_attempts_find (folded, envid);
+	g_ptr_array_add (j, rtls_attempt_record (a, "closed", t + 7));
+}
+
+/* ---------------------------------------------------------------- opening */
+
+static void
+check_private (const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree gchar *p = g_strconcat (path, suffixes[i], NULL);
+		struct stat sb;
+		if (g_stat (p, &sb) != 0)
+			g_error ("%s: %s", p, g_strerror (errno));
+		if ((sb.st_mode & 07777) != 0600)
+			g_error ("%s has mode %o, want 600", p, (unsigned) (sb.st_mode & 07777));
+	}
+}
+
+static void
+test_open_private (void)
+{
+	static const mode_t masks[] = { 0, 022, 002 };
+
+	for (gsize i = 0; i < G_N_ELEMENTS (masks); i++) {
+		g_autofree gchar *dir = tmpdir ();
+		g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+		g_autoptr (RtlsStore) st = NULL;
+		g_autoptr (RtlsJournalEntry) e
+		        = started_entry (100, "rtls-p", "<p@x>", "P", "b@y", 1);
+		mode_t old = umask (masks[i]);
+
+		st = open_ok (path);
+		append_ok (st, e);
+		umask (old);
+		g_assert_cmpstr (rtls_store_path (st), ==, path);
+		check_private (path);
+		/* and so when it is opened again */
+		g_clear_pointer (&st, rtls_store_close);
+		old = umask (masks[i]);
+		st = open_ok (path);
+		append_ok (st, e);
+		umask (old);
+		check_private (path);
+		g_clear_pointer (&st, rtls_store_close);
+		rm_rf (dir);
+	}
+}
+
+static void
+test_open_pragmas (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = NULL;
+	g_autofree gchar *mode = NULL;
+
+	last_db = NULL;
+	st = open_ok (path);
+	g_assert_nonnull (last_db);
+	mode = sql_text (last_db, "PRAGMA journal_mode");
+	g_assert_cmpstr (mode, ==, "wal");
+	g_clear_pointer (&mode, g_free);
+	mode = sql_text (last_db, "PRAGMA synchronous");
+	g_assert_cmpstr (mode, ==, "2"); /* FULL */
+	g_clear_pointer (&mode, g_free);
+	mode = sql_text (last_db, "PRAGMA user_version");
+	g_assert_cmpstr (mode, ==, "1");
+	g_clear_pointer (&mode, g_free);
+	mode = sql_text (last_db, "PRAGMA foreign_keys");
+	g_assert_cmpstr (mode, ==, "1");
+	g_clear_pointer (&mode, g_free);
+	mode = sql_text (last_db, "PRAGMA auto_vacuum");
+	g_assert_cmpstr (mode, ==, "2"); /* incremental */
+	g_clear_pointer (&st, rtls_store_close);
+	/* persistent ones, as another program sees them */
+	g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, 1);
+	/* opened again: the same schema, nothing made anew */
+	st = open_ok (path);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
+	                 ==, 6);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* A database of a later release (a higher user_version) is neither used nor moved aside. */
+static void
+test_open_later_schema (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GError) error = NULL;
+	g_autofree gchar *aside = NULL;
+	sqlite3 *db = NULL;
+
+	g_clear_pointer (&st, rtls_store_close);
+	g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+	g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 2", NULL, NULL, NULL), ==,
+	                 SQLITE_OK);
+	sqlite3_close (db);
+	st = rtls_store_open (path, &aside, &error);
+	g_assert_null (st);
+	g_assert_error (error, RTLS_ERROR, RTLS_ERROR_IO);
+	g_assert_nonnull (strstr (error->message, "later release"));
+	g_assert_null (aside);
+	g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, 2);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- a send, read back */
+
+static void
+test_full_send (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) folded = NULL, rows = NULL, want = NULL, about = NULL;
+	g_autoptr (RtlsAttempt) a = NULL;
+	g_autoptr (GError) error = NULL;
+
+	add_send (j, 1000, "rtls-000000000000000000000001", "<m1@example.org>", "Quarterly",
+	          "bob@example.net,carol@example.gov", 7, "sent");
+	g_assert_cmpuint (j->len, ==, 4);
+	/* one record a transaction, as the plugin writes them */
+	for (guint i = 0; i < j->len; i++) {
+		append_ok (st, g_ptr_array_index (j, i));
+		/* after every step the attempt is what the journal's fold says */
+		{
+			g_autoptr (GPtrArray) prefix = g_ptr_array_new ();
+			g_autoptr (GPtrArray) f = NULL;
+			g_autoptr (RtlsAttempt) got = NULL;
+			for (guint k = 0; k <= i; k++)
+				g_ptr_array_add (prefix, g_ptr_array_index (j, k));
+			f = rtls_attempts_fold (prefix);
+			got = rtls_store_attempt (st, "rtls-000000000000000000000001", &error);
+			g_assert_no_error (error);
+			assert_same (attempt_diff (
+			        got, rtls_attempts_find (f, "rtls-000000000000000000000001")));
+		}
+	}
+	folded = rtls_attempts_fold (j);
+	a = rtls_store_attempt (st, "rtls-000000000000000000000001", &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (a);
+	assert_same (
+	        attempt_diff (a, rtls_attempts_find (folded, "rtls-000000000000000000000001")));
+	g_assert_cmpint (a->state, ==, RTLS_ATTEMPT_CLOSED);
+	g_assert_true (a->filed && a->closed && !a->legacy);
+	g_assert_null (rtls_store_attempt (st, "rtls-nothing", &error));
+	g_assert_no_error (error);
+	g_assert_null (rtls_store_attempt (st, NULL, &error));
+	g_assert_no_error (error);
+
+	rows = all_rows (st);
+	want = rtls_delivery_rows (j);
+	assert_rows_same (rows, want);
+	g_assert_cmpuint (rows->len, ==, 2);
+	g_assert_cmpint (((RtlsDeliveryRow *) rows->pdata[0])->state, ==, RTLS_ROW_SENT);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 1);
+
+	about = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 7, NULL, &error);
+	g_assert_no_error (error);
+	assert_attempts_same (about, folded);
+
+	/* the same after a restart */
+	g_clear_pointer (&st, rtls_store_close);
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	st = open_ok (path);
+	rows = all_rows (st);
+	assert_rows_same (rows, want);
+	g_clear_pointer (&a, rtls_attempt_free);
+	a = rtls_store_attempt (st, "rtls-000000000000000000000001", &error);
+	assert_same (
+	        attempt_diff (a, rtls_attempts_find (folded, "rtls-000000000000000000000001")));
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* Every field of a record comes back as written: those equal to the message's first record
+ * (kept once) and those that differ (a later record with another subject or host, a field
+ * NULL here and set there, no account). */
+static void
+test_roundtrip_fields (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) got = NULL, like = NULL;
+	g_autoptr (GError) error = NULL;
+	RtlsJournalEntry *e;
+	RtlsDsn dsn = { 0 };
+
+	e = started_entry (2000, "rtls-r1", "<r@example.org>", "First subject",
+	                   "bob@example.net,carol@example.gov", 12);
+	g_ptr_array_add (j, e);
+	/* an outcome with every field of a send set, most different from the first record */
+	e = g_new0 (RtlsJournalEntry, 1);
+	e->time = 2001;
+	e->envid = g_strdup ("rtls-r1");
+	e->message_id = g_strdup ("<r@example.org>");
+	e->account_id = 2;
+	e->sender = g_strdup ("alice2@example.org");
+	e->recipients = g_strdup ("bob@example.net");
+	e->subject = g_strdup ("Second subject");
+	e->result = g_strdup ("temporary");
+	e->host = g_strdup ("other.example.org");
+	e->port = 587;
+	e->tls_version = g_strdup ("TLS1.2");
+	e->enhanced = g_strdup ("4.7.0");
+	e->explanation = g_strdup ("try later");
+	e->queue_folder = g_strdup ("#imap/acc/Queue");
+	e->queue_msgnum = 13;
+	e->stage = g_strdup ("rcpt");
+	e->retry_at = 2600;
+	e->retry_step = 3;
+	e->error = g_strdup ("RTLS_ERROR_TEMPORARY");
+	e->exit_code = 75;
+	e->smtp_code = 451;
+	e->server_text = g_strdup ("4.7.0 greylisted");
+	e->detail = g_strdup ("the server said so");
+	e->cert_problem = g_strdup ("expired");
+	e->tls_problem = g_strdup ("floor");
+	e->cause = g_strdup ("helper-ended");
+	g_ptr_array_add (j, e);
+	/* the same as the first, but no account, no subject, no host, no queue entry */
+	e = started_entry (2002, "rtls-r1", "<r@example.org>", NULL,
+	                   "bob@example.net,carol@example.gov", 0);
+	g_free (e->result);
+	e->result = g_strdup ("confirmed");
+	e->account_id = -1;
+	g_clear_pointer (&e->host, g_free);
+	e->port = 0;
+	g_clear_pointer (&e->queue_folder, g_free);
+	g_ptr_array_add (j, e);
+	/* a report with every DSN field set */
+	e = g_new0 (RtlsJournalEntry, 1);
+	e->time = 2003;
+	e->envid = g_strdup ("rtls-r1");
+	e->message_id = g_strdup ("<r@example.org>");
+	e->account_id = 1;
+	e->subject = g_strdup ("First subject");
+	e->result = g_strdup ("bounced");
+	e->enhanced = g_strdup ("5.7.30");
+	e->explanation = g_strdup ("REQUIRETLS not supported");
+	e->recipient = g_strdup ("carol@example.gov");
+	e->reporting_mta = g_strdup ("mx.example.gov");
+	e->remote_mta = g_strdup ("next.example.gov");
+	e->diagnostic = g_strdup ("smtp; 550 5.7.30 REQUIRETLS needed");
+	e->bounce_id = g_strdup ("bounce-1@mx.example.gov");
+	e->dsn_action = g_strdup ("failed");
+	e->status_malformed = g_strdup ("5.7.030");
+	e->gave_up = TRUE;
+	e->reason = g_strdup ("a reason");
+	g_ptr_array_add (j, e);
+	/* a word of a later release, kept as it is */
+	g_ptr_array_add (j, line ("time=2004\tenvid=rtls-r1\tmessage-id=<r@example.org>\t"
+	                          "result=rerouted\thost=smtp.example.org"));
+	/* a message of its own with neither account nor Message-ID */
+	e = started_entry (2005, "rtls-r2", NULL, "No id", "dave@example.com", 0);
+	e->account_id = -1;
+	g_ptr_array_add (j, e);
+	/* an unverified bounce: no attempt, its own key */
+	g_ptr_array_add (
+	        j, line ("time=2006\tmessage-id=<r@example.org>\taccount=-1\t"
+	                 "subject=Forged\tresult=unverified\trecipient=bob@example.net\t"
+	                 "bounce-id=forged@evil.test\treason=no-match\tenhanced-code=5.7.30"));
+
+	/* every record is what the journal file would have given */
+	for (guint i = 0; i < j->len; i++) {
+		g_autoptr (RtlsJournalEntry) back = through_journal (g_ptr_array_index (j, i));
+		assert_same (entry_diff (back, g_ptr_array_index (j, i)));
+	}
+	append_all_ok (st, j);
+
+	like = rtls_store_records_like (st, j, &error);
+	g_assert_no_error (error);
+	assert_entries_same (like, j);
+	/* and by a report's ENVID and Message-ID */
+	dsn.envid = "rtls-r1";
+	got = rtls_store_records_for_dsn (st, &dsn, &error);
+	g_assert_no_error (error);
+	/* the send's message: its five records (the unverified bounce is a message of its own,
+	 * whatever Message-ID it names) */
+	{
+		g_autoptr (GPtrArray) want = g_ptr_array_new ();
+		for (guint i = 0; i < 5; i++)
+			g_ptr_array_add (want, g_ptr_array_index (j, i));
+		assert_entries_same (got, want);
+	}
+	g_clear_pointer (&got, g_ptr_array_unref);
+	dsn.envid = "rtls-r2";
+	got = rtls_store_records_for_dsn (st, &dsn, &error);
+	g_assert_cmpuint (got->len, ==, 1);
+	assert_same (entry_diff (got->pdata[0], j->pdata[5]));
+
+	/* the same after a restart */
+	g_clear_pointer (&st, rtls_store_close);
+	g_clear_pointer (&like, g_ptr_array_unref);
+	st = open_ok (path);
+	like = rtls_store_records_like (st, j, &error);
+	assert_entries_same (like, j);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- what is unfinished */
+
+static GPtrArray *
+unfinished_of (GPtrArray *folded)
+{
+	GPtrArray *out = g_ptr_array_new ();
+
+	for (guint i = 0; i < folded->len; i++) {
+		RtlsAttempt *a = g_ptr_array_index (folded, i);
+		if (a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_SENT
+		    || a->state == RTLS_ATTEMPT_HELD || a->state == RTLS_ATTEMPT_TEMPORARY)
+			g_ptr_array_add (out, a);
+	}
+	return out;
+}
+
+static gboolean
+lists (GPtrArray *attempts, const char *envid)
+{
+	for (guint i = 0; i < attempts->len; i++)
+		if (g_strcmp0 (((RtlsAttempt *) attempts->pdata[i])->envid, envid) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static void
+test_unfinished (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) folded = NULL, got = NULL, want = NULL;
+	g_autoptr (GError) error = NULL;
+	RtlsJournalEntry *e;
+
+	g_assert_cmpint (rtls_store_next_retry (st), ==, 0);
+	got = rtls_store_unfinished (st, &error);
+	g_assert_no_error (error);
+	g_assert_cmpuint (got->len, ==, 0);
+	g_clear_pointer (&got, g_ptr_array_unref);
+
+	/* running: started, nothing else */
+	g_ptr_array_add (j, started_entry (100, "rtls-run", "<run@x>", "Run", "a@y", 1));
+	/* sent, its bookkeeping not done */
+	add_send (j, 110, "rtls-sent", "<sent@x>", "Sent", "b@y", 2, "sent");
+	g_ptr_array_remove_range (j, j->len - 2, 2); /* no filed, no closed */
+	/* sent and filed, not closed */
+	add_send (j, 120, "rtls-filed", "<filed@x>", "Filed", "c@y", 3, "sent");
+	g_ptr_array_remove_index (j, j->len - 1);
+	/* held: not confirmed */
+	add_send (j, 130, "rtls-held", "<held@x>", "Held", "d@y", 4, "not-confirmed");
+	/* two waiting for a retry: retry_at 730 and 740 */
+	add_send (j, 140, "rtls-temp2", "<temp2@x>", "Temp2", "e@y", 5, "temporary");
+	add_send (j, 130 + 0, "rtls-temp1", "<temp1@x>", "Temp1", "f@y", 6, "temporary");
+	((RtlsJournalEntry *) j->pdata[j->len - 1])->retry_at = 730;
+	/* finished: closed, failed, cancelled, interrupted, a confirmed resend, sent-default */
+	add_send (j, 150, "rtls-closed", "<closed@x>", "Closed", "g@y", 7, "sent");
+	add_send (j, 160, "rtls-failed", "<failed@x>", "Failed", "h@y", 8, "failed");
+	add_send (j, 170, "rtls-cancel", "<cancel@x>", "Cancel", "i@y", 9, "cancelled");
+	add_send (j, 180, "rtls-intr", "<intr@x>", "Intr", "j@y", 10, "interrupted");
+	add_send (j, 190, "rtls-conf", "<conf@x>", "Conf", "k@y", 11, "not-confirmed");
+	folded = rtls_attempts_fold (j);
+	g_ptr_array_add (j, rtls_attempt_record (rtls_attempts_find (folded, "rtls-conf"),
+	                                         "confirmed", 200));
+	add_send (j, 210, "rtls-default", "<default@x>", "Default", "l@y", 12, "sent-default");
+	/* a temporary failure that was later sent: no longer waiting */
+	add_send (j, 220, "rtls-later", "<later@x>", "Later", "m@y", 13, "temporary");
+	e = line ("time=230\tenvid=rtls-later\tresult=sent");
+	g_ptr_array_add (j, e);
+	/* a legacy one: an outcome without a start */
+	g_ptr_array_add (j, line ("time=240\tenvid=rtls-legacy\tmessage-id=<legacy@x>\t"
+	                          "recipients=n@y\tresult=temporary\tretry-at=700\tretry-step=0"));
+
+	/* appended one record a transaction */
+	for (guint i = 0; i < j->len; i++)
+		append_ok (st, g_ptr_array_index (j, i));
+	g_clear_pointer (&folded, g_ptr_array_unref);
+	folded = rtls_attempts_fold (j);
+	want = unfinished_of (folded);
+	got = rtls_store_unfinished (st, &error);
+	g_assert_no_error (error);
+	assert_attempts_same (got, want);
+	g_assert_true (lists (got, "rtls-run"));
+	g_assert_true (lists (got, "rtls-sent"));
+	g_assert_true (lists (got, "rtls-filed"));
+	g_assert_true (lists (got, "rtls-held"));
+	g_assert_true (lists (got, "rtls-temp1"));
+	g_assert_true (lists (got, "rtls-temp2"));
+	g_assert_true (lists (got, "rtls-legacy"));
+	g_assert_true (lists (got, "rtls-later")); /* sent at last, its bookkeeping not done */
+	g_assert_cmpuint (got->len, ==, 8);
+	g_assert_cmpint (rtls_store_next_retry (st), ==, 700);
+
+	/* the legacy one is sent by hand, the earliest left is 730 */
+	g_ptr_array_add (j, line ("time=250\tenvid=rtls-legacy\tresult=failed"));
+	append_ok (st, j->pdata[j->len - 1]);
+	g_assert_cmpint (rtls_store_next_retry (st), ==, 730);
+	/* and so on until none is left */
+	g_ptr_array_add (j, line ("time=260\tenvid=rtls-temp1\tresult=sent"));
+	g_ptr_array_add (j, line ("time=261\tenvid=rtls-temp2\tresult=failed"));
+	g_ptr_array_add (j, line ("time=262\tenvid=rtls-temp1\tresult=closed"));
+	g_ptr_array_add (j, line ("time=263\tenvid=rtls-run\tresult=interrupted"));
+	g_ptr_array_add (j, line ("time=264\tenvid=rtls-sent\tresult=filed"));
+	g_ptr_array_add (j, line ("time=265\tenvid=rtls-sent\tresult=closed"));
+	g_ptr_array_add (j, line ("time=266\tenvid=rtls-filed\tresult=closed"));
+	g_ptr_array_add (j, line ("time=267\tenvid=rtls-held\tresult=confirmed"));
+	g_ptr_array_add (j, line ("time=268\tenvid=rtls-later\tresult=closed"));
+	{
+		g_autoptr (GPtrArray) tail = g_ptr_array_new ();
+		for (guint i = j->len - 9; i < j->len; i++)
+			g_ptr_array_add (tail, j->pdata[i]);
+		append_all_ok (st, tail);
+	}
+	g_assert_cmpint (rtls_store_next_retry (st), ==, 0);
+	g_clear_pointer (&got, g_ptr_array_unref);
+	got = rtls_store_unfinished (st, &error);
+	g_assert_cmpuint (got->len, ==, 0);
+	/* every attempt is still the fold's */
+	g_clear_pointer (&folded, g_ptr_array_unref);
+	folded = rtls_attempts_fold (j);
+	for (guint i = 0; i < folded->len; i++) {
+		RtlsAttempt *w = g_ptr_array_index (folded, i);
+		g_autoptr (RtlsAttempt) a = rtls_store_attempt (st, w->envid, &error);
+		assert_same (attempt_diff (a, w));
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* The same ENVID started twice (rtls_attempts_apply() makes a second attempt of it): the
+ * store answers with the one rtls_attempts_find() finds, the later. */
+static void
+test_started_twice (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) folded = NULL, got = NULL;
+	g_autoptr (RtlsAttempt) a = NULL;
+	g_autoptr (GError) error = NULL;
+
+	g_ptr_array_add (j, started_entry (100, "rtls-twice", "<twice@x>", "T", "a@y", 1));
+	g_ptr_array_add (j, line ("time=101\tenvid=rtls-twice\tresult=failed"));
+	g_ptr_array_add (j, started_entry (102, "rtls-twice", "<twice@x>", "T", "a@y", 1));
+	append_all_ok (st, j);
+	folded = rtls_attempts_fold (j);
+	g_assert_cmpuint (folded->len, ==, 2);
+	a = rtls_store_attempt (st, "rtls-twice", &error);
+	assert_same (attempt_diff (a, rtls_attempts_find (folded, "rtls-twice")));
+	g_assert_cmpint (a->state, ==, RTLS_ATTEMPT_RUNNING);
+	got = rtls_store_unfinished (st, &error);
+	g_assert_cmpuint (got->len, ==, 1);
+	assert_same (attempt_diff (got->pdata[0], rtls_attempts_find (folded, "rtls-twice")));
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- attempts about */
+
+static void
+test_attempts_about (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) folded = NULL;
+	g_autoptr (GError) error = NULL;
+	RtlsJournalEntry *e;
+
+	/* message m: not confirmed from entry 3, sent again from entry 4, temporary */
+	add_send (j, 100, "rtls-m1", "<m@x>", "M", "a@y", 3, "not-confirmed");
+	add_send (j, 110, "rtls-m2", "<m@x>", "M", "a@y", 4, "temporary");
+	/* message n in entry 3 of another folder; message o in entry 3 (a number reused) */
+	add_send (j, 120, "rtls-n1", "<n@x>", "N", "b@y", 3, "sent");
+	for (guint i = j->len - 4; i < j->len; i++) {
+		e = j->pdata[i];
+		g_free (e->queue_folder);
+		e->queue_folder = g_strdup ("#imap/acc/Queue");
+	}
+	add_send (j, 130, "rtls-o1", "<o@x>", "O", "c@y", 3, "failed");
+	/* an unrelated one */
+	add_send (j, 140, "rtls-p1", "<p@x>", "P", "d@y", 9, "sent");
+	append_all_ok (st, j);
+	folded = rtls_attempts_fold (j);
+
+	{
+		/* entry 3 of the MH queue: the attempts of m and o */
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 3, NULL, &error);
+		const RtlsAttempt *w, *g;
+		g_assert_no_error (error);
+		g_assert_cmpuint (got->len, ==, 3);
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[0])->envid, ==, "rtls-m1");
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[1])->envid, ==, "rtls-m2");
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[2])->envid, ==, "rtls-o1");
+		for (guint i = 0; i < got->len; i++) {
+			RtlsAttempt *a = got->pdata[i];
+			assert_same (attempt_diff (a, rtls_attempts_find (folded, a->envid)));
+		}
+		/* what the plugin asks of them: as over the whole journal */
+		w = rtls_attempts_for_entry (folded, "#mh/Mailbox/queue", 3, "<o@x>");
+		g = rtls_attempts_for_entry (got, "#mh/Mailbox/queue", 3, "<o@x>");
+		assert_same (attempt_diff (g, w));
+		g_assert_cmpstr (g->envid, ==, "rtls-o1");
+		w = rtls_attempts_for_entry (folded, "#mh/Mailbox/queue", 3, "<m@x>");
+		g = rtls_attempts_for_entry (got, "#mh/Mailbox/queue", 3, "<m@x>");
+		assert_same (attempt_diff (g, w));
+	}
+	{
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, "#imap/acc/Queue", 3, NULL, &error);
+		g_assert_cmpuint (got->len, ==, 1);
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[0])->envid, ==, "rtls-n1");
+	}
+	{
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 5, NULL, &error);
+		g_autoptr (GPtrArray) none
+		        = rtls_store_attempts_about (st, "#mh/Other", 3, NULL, &error);
+		g_autoptr (GPtrArray) nothing
+		        = rtls_store_attempts_about (st, NULL, 0, NULL, &error);
+		g_assert_no_error (error);
+		g_assert_cmpuint (got->len, ==, 0);
+		g_assert_cmpuint (none->len, ==, 0);
+		g_assert_cmpuint (nothing->len, ==, 0);
+	}
+	/* by Message-ID, with and without its brackets */
+	for (guint k = 0; k < 3; k++) {
+		static const char *const ids[] = { "<m@x>", "m@x", " <m@x> " };
+		g_autoptr (GPtrArray) got = rtls_store_attempts_about (st, NULL, 0, ids[k], &error);
+		const RtlsAttempt *w, *g, *which_w = NULL, *which_g = NULL;
+		RtlsDue dw, dg;
+		g_assert_no_error (error);
+		g_assert_cmpuint (got->len, ==, 2);
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[0])->envid, ==, "rtls-m1");
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[1])->envid, ==, "rtls-m2");
+		/* the uncertain first send holds the second back, as in the journal */
+		w = rtls_attempts_uncertain_for_message (folded, ids[k]);
+		g = rtls_attempts_uncertain_for_message (got, ids[k]);
+		assert_same (attempt_diff (g, w));
+		/* (rtls_attempt.c compares Message-IDs without blanks around them) */
+		if (k < 2)
+			g_assert_cmpstr (g->envid, ==, "rtls-m1");
+		dw = rtls_attempt_due_for_entry (folded, rtls_attempts_find (folded, "rtls-m2"),
+		                                 ids[k], RTLS_DUE_ASKED, 1000, &which_w);
+		dg = rtls_attempt_due_for_entry (got, rtls_attempts_find (got, "rtls-m2"), ids[k],
+		                                 RTLS_DUE_ASKED, 1000, &which_g);
+		g_assert_cmpint (dg, ==, dw);
+		g_assert_cmpint (dg, ==, k < 2 ? RTLS_DUE_ASK : RTLS_DUE_YES);
+		assert_same (attempt_diff (which_g, which_w));
+	}
+	/* both at once: entry 3 and message p, each message once */
+	{
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 3, "p@x", &error);
+		g_assert_cmpuint (got->len, ==, 4);
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[3])->envid, ==, "rtls-p1");
+	}
+	{
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, NULL, 0, "<q@x>", &error);
+		g_assert_cmpuint (got->len, ==, 0);
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- reports */
+
+static RtlsDsn *
+parse_dsn (const char *name)
+{
+	g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "dsn", name, NULL);
+	g_autofree gchar *data = NULL;
+	gsize len = 0;
+	g_autoptr (GError) error = NULL;
+	RtlsDsn *dsn;
+
+	g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+	dsn = rtls_dsn_parse (data, len, &error);
+	g_assert_no_error (error);
+	return dsn;
+}
+
+/* The bounce watcher's work over the store: the records the report needs, correlated,
+ * its records appended; the same as over the whole journal @j, which gets them too. */
+static RtlsBounceMatch
+add_dsn (RtlsStore *st, GPtrArray *j, const char *file, gint64 now)
+{
+	g_autoptr (RtlsDsn) dsn = parse_dsn (file);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) recs = rtls_store_records_for_dsn (st, dsn, &error);
+	const RtlsJournalEntry *e = NULL, *we = NULL;
+	g_autofree gchar *reason = NULL, *wreason = NULL;
+	g_autofree gchar *bounce_id = g_strdup_printf ("<bounce-%s@relay.test>", file);
+	RtlsBounceMatch m, wm;
+	g_autoptr (GPtrArray) out = NULL, known = NULL;
+
+	g_assert_no_error (error);
+	g_assert_nonnull (recs);
+	m = rtls_delivery_correlate (dsn, recs, &e, &reason);
+	wm = rtls_delivery_correlate (dsn, j, &we, &wreason);
+	g_assert_cmpint (m, ==, wm);
+	g_assert_cmpstr (reason, ==, wreason);
+	g_assert_true ((e == NULL) == (we == NULL));
+	if (e != NULL)
+		assert_same (entry_diff (e, we));
+	out = rtls_delivery_records (dsn, m, e, reason, bounce_id, now);
+	if (out->len == 0)
+		return m;
+	/* not known yet; once appended, it is (the same report filtered again) */
+	known = rtls_store_records_like (st, out, &error);
+	g_assert_false (rtls_delivery_records_known (known, out));
+	append_all_ok (st, out);
+	g_clear_pointer (&known, g_ptr_array_unref);
+	known = rtls_store_records_like (st, out, &error);
+	g_assert_true (rtls_delivery_records_known (known, out));
+	for (guint i = 0; i < out->len; i++)
+		g_ptr_array_add (j, g_steal_pointer (&out->pdata[i]));
+	g_ptr_array_set_size (out, 0);
+	return m;
+}
+
+static const RtlsDeliveryRow *
+find_row (GPtrArray *rows, const char *rcpt, const char *key_part)
+{
+	for (guint i = 0; i < rows->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
+		if (g_ascii_strcasecmp (r->recipient, rcpt) == 0
+		    && strstr (r->key, key_part) != NULL)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+test_dsn (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) rows = NULL, want = NULL, recs = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsDeliveryRow) w = NULL;
+	const gint64 day = 24 * 3600;
+	const RtlsDeliveryRow *r;
+	RtlsDomainHistory h;
+	RtlsDsn by_id = { 0 };
+
+	/* the sends the bounces are about, and others */
+	add_send (j, 9 * day, "rtls-aaaaaaaabbbbbbbbcccccccc",
+	          "<rtls-aaaaaaaabbbbbbbbcccccccc@sender.test>", "Board minutes",
+	          "bob@example.org,carol@example.com", 1, "sent");
+	/* the message mox-5.7.10.eml returns, sent with another ENVID than the report's */
+	add_send (j, 9 * day + 10, "rtls-99999999999999999999999a",
+	          "<rtls-161718191a1b1c1d1e1f2021@sender.test>", "Other", "dave@example.net", 2,
+	          "sent");
+	add_send (j, 9 * day + 20, "rtls-0000000000000000000000ff", "<unrelated@sender.test>",
+	          "Unrelated", "erin@example.org", 3, "sent");
+	append_all_ok (st, j);
+
+	/* the send by its ENVID, the message by the Message-ID the report returns */
+	{
+		g_autoptr (RtlsDsn) dsn = parse_dsn ("postfix311-5.7.30.eml");
+		recs = rtls_store_records_for_dsn (st, dsn, &error);
+		g_assert_no_error (error);
+		g_autoptr (GPtrArray) first = g_ptr_array_new ();
+		for (guint i = 0; i < 4; i++)
+			g_ptr_array_add (first, j->pdata[i]);
+		/* the first send's four, not the others */
+		assert_entries_same (recs, first);
+	}
+	g_clear_pointer (&recs, g_ptr_array_unref);
+	by_id.orig_message_id = "rtls-161718191a1b1c1d1e1f2021@sender.test";
+	recs = rtls_store_records_for_dsn (st, &by_id, &error);
+	g_assert_cmpuint (recs->len, ==, 4);
+	g_assert_cmpstr (((RtlsJournalEntry *) recs->pdata[0])->envid, ==,
+	                 "rtls-99999999999999999999999a");
+	g_clear_pointer (&recs, g_ptr_array_unref);
+	by_id.orig_message_id = "<nothing@sender.test>";
+	recs = rtls_store_records_for_dsn (st, &by_id, &error);
+	g_assert_cmpuint (recs->len, ==, 0);
+	g_clear_pointer (&recs, g_ptr_array_unref);
+	{
+		/* both of ambiguous ENVIDs: both sends */
+		gchar *ids[] = { "rtls-aaaaaaaabbbbbbbbcccccccc", "rtls-0000000000000000000000ff",
+			         NULL };
+		RtlsDsn amb = { .ambiguous_envids = ids };
+		recs = rtls_store_records_for_dsn (st, &amb, &error);
+		g_assert_cmpuint (recs->len, ==, 8);
+		g_clear_pointer (&recs, g_ptr_array_unref);
+	}
+
+	g_assert_cmpint (add_dsn (st, j, "postfix311-5.7.30.eml", 10 * day), ==, RTLS_BOUNCE_OURS);
+	/* found by the Message-ID it returns (the reason says so: not "no-match") */
+	g_assert_cmpint (add_dsn (st, j, "mox-5.7.10.eml", 10 * day + 1), ==,
+	                 RTLS_BOUNCE_UNVERIFIED);
+	g_assert_cmpstr (((RtlsJournalEntry *) j->pdata[j->len - 1])->reason, ==,
+	                 "msgid-other-envid");
+	g_assert_cmpint (add_dsn (st, j, "forged-unknown-envid.eml", 10 * day + 2), ==,
+	                 RTLS_BOUNCE_UNVERIFIED);
+	g_assert_cmpint (add_dsn (st, j, "postfix-unknown-user.eml", 10 * day + 3), ==,
+	                 RTLS_BOUNCE_NOT_OURS);
+	rows = all_rows (st);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	r = find_row (rows, "bob@example.org", "rtls-aaaa");
+	g_assert_nonnull (r);
+	g_assert_cmpint (r->state, ==, RTLS_ROW_BOUNCED);
+	g_assert_cmpstr (r->status, ==, "5.7.30");
+	g_assert_true (r->requiretls);
+	g_assert_cmpint (find_row (rows, "carol@example.com", "rtls-aaaa")->state, ==,
+	                 RTLS_ROW_SENT);
+	g_assert_nonnull (find_row (rows, "bob@example.org", "bounce:"));
+
+	/* the composer's warning, by index, as the fold of the journal gives it */
+	{
+		g_autoptr (GPtrArray) jrows = rtls_delivery_rows (j);
+		const RtlsDeliveryRow *jw
+		        = rtls_delivery_domain_warning (jrows, "example.org", 11 * day, 90 * day);
+		w = rtls_store_domain_warning (st, "example.org", 11 * day, 90 * day);
+		g_assert_nonnull (jw);
+		g_assert_nonnull (w);
+		assert_same (row_diff (w, jw));
+	}
+	g_assert_cmpstr (w->recipient, ==, "bob@example.org");
+	g_clear_pointer (&w, rtls_delivery_row_free);
+	w = rtls_store_domain_warning (st, "EXAMPLE.ORG", 11 * day, 90 * day);
+	g_assert_nonnull (w);
+	g_clear_pointer (&w, rtls_delivery_row_free);
+	g_assert_null (rtls_store_domain_warning (st, "example.com", 11 * day, 90 * day));
+	g_assert_null (rtls_store_domain_warning (st, "sub.example.org", 11 * day, 90 * day));
+	g_assert_null (rtls_store_domain_warning (st, "example.org", 101 * day, 90 * day));
+	g_assert_null (rtls_store_domain_warning (st, NULL, 11 * day, 90 * day));
+	g_assert_null (rtls_store_domain_warning (st, "", 11 * day, 90 * day));
+	g_assert_true (rtls_store_domain_history (st, "Example.ORG", &h, &error));
+	g_assert_no_error (error);
+	g_assert_cmpint (h.last_requiretls_failure, ==, 10 * day);
+	g_assert_cmpint (h.last_delivered, ==, 0);
+	g_assert_true (rtls_store_domain_history (st, "example.net", &h, &error));
+	g_assert_cmpint (h.last_requiretls_failure, ==, 0);
+	g_assert_cmpint (h.last_delivered, ==, 0);
+
+	/* a later send to that domain is reported delivered: no warning any more */
+	add_send (j, 12 * day, "rtls-c7000000000000000000d000",
+	          "<rtls-c7000000000000000000d000@sender.test>", "Later", "bob@example.org", 4,
+	          "sent");
+	{
+		g_autoptr (GPtrArray) tail = g_ptr_array_new ();
+		for (guint i = j->len - 4; i < j->len; i++)
+			g_ptr_array_add (tail, j->pdata[i]);
+		append_all_ok (st, tail);
+	}
+	g_assert_cmpint (add_dsn (st, j, "rtls-delivered.eml", 13 * day), ==, RTLS_BOUNCE_OURS);
+	g_assert_null (rtls_store_domain_warning (st, "example.org", 14 * day, 90 * day));
+	{
+		g_autoptr (GPtrArray) jrows = rtls_delivery_rows (j);
+		g_assert_null (
+		        rtls_delivery_domain_warning (jrows, "example.org", 14 * day, 90 * day));
+	}
+	g_assert_true (rtls_store_domain_history (st, "example.org", &h, &error));
+	g_assert_cmpint (h.last_requiretls_failure, ==, 10 * day);
+	g_assert_cmpint (h.last_delivered, ==, 13 * day);
+	/* the warning is about the newest failure: a bounce after the delivery brings it back */
+	{
+		RtlsJournalEntry *b
+		        = line ("time=1209600\tenvid=rtls-c7000000000000000000d000\t"
+		                "message-id=<rtls-c7000000000000000000d000@sender.test>\t"
+		                "result=bounced\trecipient=zoe@example.org\t"
+		                "enhanced-code=5.7.30\taction=failed");
+		append_ok (st, b);
+		g_ptr_array_add (j, b);
+	}
+	w = rtls_store_domain_warning (st, "example.org", 15 * day, 90 * day);
+	g_assert_nonnull (w);
+	g_assert_cmpstr (w->recipient, ==, "zoe@example.org");
+	{
+		g_autoptr (GPtrArray) jrows = rtls_delivery_rows (j);
+		assert_same (row_diff (w, rtls_delivery_domain_warning (jrows, "example.org",
+		                                                        15 * day, 90 * day)));
+	}
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	g_clear_pointer (&want, g_ptr_array_unref);
+	rows = all_rows (st);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- the window */
+
+static const char *
+special_subject (guint i)
+{
+	switch (i) {
+	case 10:
+		return "100% sure";
+	case 11:
+		return "100x sure"; /* what "100%" must not find */
+	case 12:
+		return "under_score";
+	case 13:
+		return "underXscore"; /* nor "under_score" */
+	case 14:
+		return "back\\slash";
+	case 15:
+		return "backslash";
+	case 16:
+		return "Straße";
+	case 17:
+		return "Ärger im Büro";
+	default:
+		return NULL;
+	}
+}
+
+/* 250 messages, each its own time, most with one recipient in one of five domains, every
+ * 25th with two; outcomes of every kind; two reported on. */
+static GPtrArray *
+many_messages (void)
+{
+	GPtrArray *j = entries_new ();
+
+	for (guint i = 0; i < 250; i++) {
+		g_autofree gchar *envid = g_strdup_printf ("rtls-many%04u", i);
+		g_autofree gchar *msgid = g_strdup_printf ("<many%04u@sender.test>", i);
+		g_autofree gchar *subject = g_strdup_printf ("Report %03u", i);
+		g_autofree gchar *rcpts
+		        = i % 25 == 0 ? g_strdup_printf (
+		                  "user%03u@dom%u.example,other%03u@dom%u.example", i, i % 5, i,
+		                  (i + 1) % 5)
+		                      : g_strdup_printf ("user%03u@dom%u.example", i, i % 5);
+		const char *outcome = i % 10 == 3   ? "not-confirmed"
+		                      : i % 10 == 7 ? "temporary"
+		                      : i % 10 == 9 ? "failed"
+		                                    : "sent";
+		add_send (j, 100000 + 10 * (gint64) i, envid, msgid,
+		          special_subject (i) ? special_subject (i) : subject, rcpts, (gint) i + 1,
+		          outcome);
+	}
+	/* a report of a REQUIRETLS bounce (shown "failed") and of a delivery */
+	g_ptr_array_add (j, line ("time=200000\tenvid=rtls-many0020\t"
+	                          "message-id=<many0020@sender.test>\tresult=bounced\t"
+	                          "recipient=user020@dom0.example\tenhanced-code=5.7.30\t"
+	                          "action=failed\treporting-mta=mx.dom0.example"));
+	g_ptr_array_add (j, line ("time=200001\tenvid=rtls-many0021\t"
+	                          "message-id=<many0021@sender.test>\tresult=delivered\t"
+	                          "recipient=user021@dom1.example\tenhanced-code=2.0.0\t"
+	                          "action=delivered"));
+	/* a message sent again with another subject: its rows show the new one */
+	g_ptr_array_add (
+	        j, line ("time=200002\tenvid=rtls-many0030b\tmessage-id=<many0030@sender.test>\t"
+	                 "recipients=user030@dom0.example\tsubject=Edited subject\t"
+	                 "result=started\tqueue-folder=#mh/Mailbox/queue\tqueue-msgnum=31"));
+	g_ptr_array_add (j, line ("time=200003\tenvid=rtls-many0030b\tresult=failed\t"
+	                          "enhanced-code=5.7.30"));
+	return j;
+}
+
+/* What the search box finds, by the rows shown: a message whose rows' subject, recipient or
+ * state name (as shown, case folded) contains @search. */
+static gboolean
+message_matches (GPtrArray *rows, const char *search)
+{
+	g_autofree gchar *needle = g_utf8_casefold (search, -1);
+
+	for (guint i = 0; i < rows->len; i++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (rows, i);
+		const char *hay[]
+		        = { r->subject, r->recipient, rtls_delivery_state_name (r->state) };
+		for (gsize k = 0; k < G_N_ELEMENTS (hay); k++) {
+			g_autofree gchar *h = hay[k] ? g_utf8_casefold (hay[k], -1) : NULL;
+			if (h != NULL && strstr (h, needle) != NULL)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* The rows of @want (grouped by message, newest message first) of the messages that match. */
+static GPtrArray *
+filter_rows (GPtrArray *want, const char *search, guint *messages)
+{
+	GPtrArray *out = g_ptr_array_new ();
+
+	*messages = 0;
+	for (guint i = 0; i < want->len;) {
+		g_autoptr (GPtrArray) group = g_ptr_array_new ();
+		const char *key = ((RtlsDeliveryRow *) want->pdata[i])->key;
+		for (;
+		     i < want->len && g_str_equal (((RtlsDeliveryRow *) want->pdata[i])->key, key);
+		     i++)
+			g_ptr_array_add (group, want->pdata[i]);
+		if (search != NULL && *search != '\0' && !message_matches (group, search))
+			continue;
+		(*messages)++;
+		for (guint k = 0; k < group->len; k++)
+			g_ptr_array_add (out, group->pdata[k]);
+	}
+	return out;
+}
+
+/* Every page of @page messages of the search: together, the rows of @want once each, in
+ * its order; *more right on each. */
+static void
+check_pages (RtlsStore *st, const char *search, guint page, GPtrArray *want, guint messages)
+{
+	g_autoptr (GPtrArray) seen
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+	g_autoptr (GPtrArray) flat = g_ptr_array_new ();
+	g_autoptr (GError) error = NULL;
+	guint offset = 0;
+	gboolean more = TRUE;
+
+	while (more) {
+		GPtrArray *rows = rtls_store_rows (st, search, offset, page, &more, &error);
+		g_autoptr (GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
+		g_assert_no_error (error);
+		g_assert_nonnull (rows);
+		g_ptr_array_add (seen, rows);
+		for (guint i = 0; i < rows->len; i++) {
+			g_ptr_array_add (flat, rows->pdata[i]);
+			g_hash_table_add (keys, ((RtlsDeliveryRow *) rows->pdata[i])->key);
+		}
+		g_assert_cmpuint (g_hash_table_size (keys), ==, MIN (page, messages - offset));
+		offset += page;
+		g_assert_cmpint (more, ==, offset < messages);
+		g_assert_cmpuint (seen->len, <=, messages / page + 1);
+	}
+	assert_rows_same (flat, want);
+	g_assert_cmpint (rtls_store_count_messages (st, search), ==, messages);
+}
+
+static void
+test_pages_and_search (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = many_messages ();
+	g_autoptr (GPtrArray) want = rows_by_message (j);
+	g_autoptr (GError) error = NULL;
+	static const char *const searches[] = {
+		"Report 12",
+		"REPORT 12",
+		"user042",
+		"dom3.example",
+		"@DOM1",
+		"other",
+		"not confirmed",
+		"waiting to retry",
+		"failed",
+		"not sent",
+		"delivered",
+		"sent",
+		"100%",
+		"under_score",
+		"back\\slash",
+		"%",
+		"_",
+		"\\",
+		"100x",
+		"straße",
+		"STRASSE",
+		"ärger",
+		"ÄRGER IM",
+		"Edited",
+		"Report 030",
+		"bounced",
+		"state",
+		"waiting",
+		":",
+		"nothing at all",
+	};
+
+	append_all_ok (st, j);
+	/* the whole window, a page at a time */
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 250);
+	g_assert_cmpint (rtls_store_count_messages (st, ""), ==, 250);
+	check_pages (st, NULL, 100, want, 250);
+	check_pages (st, "", 100, want, 250);
+	check_pages (st, NULL, 7, want, 250);
+	/* newest first */
+	for (guint i = 1; i < want->len; i++) {
+		const RtlsDeliveryRow *a = want->pdata[i - 1], *b = want->pdata[i];
+		if (!g_str_equal (a->key, b->key))
+			g_assert_cmpint (a->time, >=, b->time);
+	}
+	g_assert_cmpstr (((RtlsDeliveryRow *) want->pdata[0])->key, ==, "many0030@sender.test");
+	/* all at once, however large the page */
+	{
+		gboolean more = TRUE;
+		g_autoptr (GPtrArray) rows
+		        = rtls_store_rows (st, NULL, 0, G_MAXUINT, &more, &error);
+		g_assert_no_error (error);
+		assert_rows_same (rows, want);
+		g_assert_false (more);
+	}
+	/* past the end */
+	{
+		gboolean more = TRUE;
+		g_autoptr (GPtrArray) rows = rtls_store_rows (st, NULL, 250, 100, &more, &error);
+		g_assert_cmpuint (rows->len, ==, 0);
+		g_assert_false (more);
+	}
+
+	for (gsize i = 0; i < G_N_ELEMENTS (searches); i++) {
+		guint n = 0;
+		g_autoptr (GPtrArray) fw = filter_rows (want, searches[i], &n);
+		g_test_message ("search \"%s\": %u messages", searches[i], n);
+		check_pages (st, searches[i], 100, fw, n);
+	}
+	/* the searches find what they should, not only what the reference does */
+	g_assert_cmpint (rtls_store_count_messages (st, "Report 12"), ==, 10);
+	g_assert_cmpint (rtls_store_count_messages (st, "100%"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "under_score"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "back\\slash"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "dom3.example"), ==, 50);
+	g_assert_cmpint (rtls_store_count_messages (st, "not confirmed"), ==, 25);
+	g_assert_cmpint (rtls_store_count_messages (st, "waiting to retry"), ==, 25);
+	g_assert_cmpint (rtls_store_count_messages (st, "straße"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "STRASSE"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "ärger"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "Edited"), ==, 1);
+	g_assert_cmpint (rtls_store_count_messages (st, "bounced"), ==, 0);
+	g_assert_cmpint (rtls_store_count_messages (st, "state"), ==, 0);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* A row removed from the window, then a whole message, then an unverified bounce. */
+static void
+test_forget (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) rows = NULL, want = NULL;
+	const RtlsDeliveryRow *r;
+	RtlsJournalEntry *f;
+
+	add_send (j, 100, "rtls-f1", "<f1@x>", "F1", "a@y,b@y", 1, "sent");
+	add_send (j, 200, "rtls-f2", "<f2@x>", "F2", "c@y", 2, "sent");
+	add_send (j, 300, "rtls-f3", NULL, "F3 without Message-ID", "d@y,e@y", 3, "failed");
+	g_ptr_array_add (j, line ("time=400\tresult=unverified\trecipient=a@y\tenvid=rtls-f1\t"
+	                          "bounce-id=forged@evil.test\treason=other-headers\t"
+	                          "message-id=<someone-else@x>"));
+	g_ptr_array_add (j, line ("time=410\tresult=unverified\trecipient=a@y\t"
+	                          "bounce-id=forged2@evil.test\treason=no-match"));
+	append_all_ok (st, j);
+	rows = all_rows (st);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 5);
+	g_assert_cmpuint (rows->len, ==, 7);
+
+	/* one recipient's row */
+	r = find_row (rows, "b@y", "f1@x");
+	f = rtls_delivery_forget_record (r, FALSE, 500);
+	append_ok (st, f);
+	g_ptr_array_add (j, f);
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	g_clear_pointer (&want, g_ptr_array_unref);
+	rows = all_rows (st);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	g_assert_cmpuint (rows->len, ==, 6);
+	g_assert_null (find_row (rows, "b@y", "f1@x"));
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 5);
+	/* a whole message, found by its ENVID */
+	r = find_row (rows, "d@y", "rtls-f3");
+	f = rtls_delivery_forget_record (r, TRUE, 501);
+	append_ok (st, f);
+	g_ptr_array_add (j, f);
+	/* the unverified bounces: one naming a send of ours, one nothing */
+	r = find_row (rows, "a@y", "bounce:forged@");
+	g_assert_nonnull (r);
+	f = rtls_delivery_forget_record (r, FALSE, 502);
+	append_ok (st, f);
+	g_ptr_array_add (j, f);
+	r = find_row (rows, "a@y", "bounce:forged2@");
+	f = rtls_delivery_forget_record (r, TRUE, 503);
+	append_ok (st, f);
+	g_ptr_array_add (j, f);
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	g_clear_pointer (&want, g_ptr_array_unref);
+	rows = all_rows (st);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	g_assert_cmpuint (rows->len, ==, 2);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 2);
+	g_assert_cmpint (rtls_store_count_messages (st, "F3"), ==, 0);
+	g_assert_cmpint (rtls_store_count_messages (st, "a@y"), ==, 1);
+	/* and after a restart */
+	g_clear_pointer (&st, rtls_store_close);
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	st = open_ok (path);
+	rows = all_rows (st);
+	assert_rows_same (rows, want);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+	g_test_init (&argc, &argv, NULL);
+	sqlite3_auto_extension ((void (*) (void)) catch_connection);
+	g_test_add_func ("/store/open/private", test_open_private);
+	g_test_add_func ("/store/open/pragmas", test_open_pragmas);
+	g_test_add_func ("/store/open/later-schema", test_open_later_schema);
+	g_test_add_func ("/store/send", test_full_send);
+	g_test_add_func ("/store/roundtrip", test_roundtrip_fields);
+	g_test_add_func ("/store/unfinished", test_unfinished);
+	g_test_add_func ("/store/started-twice", test_started_twice);
+	g_test_add_func ("/store/attempts-about", test_attempts_about);
+	g_test_add_func ("/store/dsn", test_dsn);
+	g_test_add_func ("/store/pages-and-search", test_pages_and_search);
+	g_test_add_func ("/store/forget", test_forget);
+	return g_test_run ();
+}
