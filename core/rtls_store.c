@@ -608,6 +608,17 @@ insert_one (RtlsStore *st, const RtlsJournalEntry *e, Touched *touched, GError *
 	return TRUE;
 }
 
+/* @e as the journal would keep it (rtls_journal_entry_format(): no control character, at
+ * most 2000 characters a field), in the home columns as in the record's own data. */
+static gboolean
+insert_kept (RtlsStore *st, const RtlsJournalEntry *e, Touched *touched, GError **error)
+{
+	g_autofree gchar *text = rtls_journal_entry_format (e);
+	g_autoptr (RtlsJournalEntry) kept = rtls_journal_entry_parse_fields (text);
+
+	return insert_one (st, kept != NULL ? kept : e, touched, error);
+}
+
 /* ---------------------------------------------------------------- reading records */
 
 #define RECORD_SELECT                                                                              \
@@ -851,7 +862,7 @@ append_all (RtlsStore *st, GPtrArray *records, GError **error)
 	gboolean ok = TRUE;
 
 	for (guint i = 0; ok && i < records->len; i++)
-		ok = insert_one (st, g_ptr_array_index (records, i), &touched, error);
+		ok = insert_kept (st, g_ptr_array_index (records, i), &touched, error);
 	g_hash_table_iter_init (&it, touched.messages);
 	while (ok && g_hash_table_iter_next (&it, &key, NULL))
 		ok = derive (st, *(gint64 *) key, error);

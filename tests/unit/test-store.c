@@ -786,6 +786,60 @@ test_roundtrip_fields (void)
 	rm_rf (dir);
 }
 
+/* What the journal would have kept: no tab, no control character, at most 2000 characters a
+ * field. A record's fields equal to its message's first record's are kept once, in columns:
+ * they must come back the same as the others. */
+static void
+test_roundtrip_sanitised (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) want = entries_new ();
+	g_autoptr (GPtrArray) got = NULL, rows = NULL, jrows = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autofree gchar *longer = g_strnfill (2500, 'x');
+	RtlsJournalEntry *e;
+
+	e = started_entry (100, "rtls-s1", "<s1@x>", "Tab\there, new\nline, bell\a", "a@y,b@y", 1);
+	g_free (e->sender);
+	e->sender = g_strdup (longer);
+	g_free (e->host);
+	e->host = g_strdup ("smtp\t.example.org");
+	g_free (e->queue_folder);
+	e->queue_folder = g_strdup ("#mh/Mail\tbox/queue");
+	g_ptr_array_add (j, e);
+	e = started_entry (101, "rtls-s1", "<s1@x>", "Tab\there, new\nline, bell\a", "a@y,b@y", 1);
+	g_free (e->result);
+	e->result = g_strdup ("sent");
+	g_free (e->sender);
+	e->sender = g_strdup (longer);
+	g_free (e->host);
+	e->host = g_strdup ("smtp\t.example.org");
+	g_free (e->queue_folder);
+	e->queue_folder = g_strdup ("#mh/Mail\tbox/queue");
+	g_ptr_array_add (j, e);
+	for (guint i = 0; i < j->len; i++)
+		g_ptr_array_add (want, through_journal (j->pdata[i]));
+	g_assert_null (strchr (((RtlsJournalEntry *) want->pdata[0])->subject, '\t'));
+	append_all_ok (st, j);
+	got = rtls_store_records_like (st, j, &error);
+	g_assert_no_error (error);
+	assert_entries_same (got, want);
+	rows = all_rows (st);
+	jrows = rtls_delivery_rows (want);
+	assert_rows_same (rows, jrows);
+	/* the queue entry is known by the name the journal would give it */
+	{
+		g_autoptr (GPtrArray) about = rtls_store_attempts_about (
+		        st, ((RtlsJournalEntry *) want->pdata[0])->queue_folder, 1, NULL, &error);
+		g_assert_cmpuint (about->len, ==, 1);
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
 /* ---------------------------------------------------------------- what is unfinished */
 
 static GPtrArray *
@@ -1595,6 +1649,391 @@ test_forget (void)
 	rm_rf (dir);
 }
 
+/* ---------------------------------------------------------------- crash replay */
+
+/* test-attempt.c's world, with the store as the journal: a restart finds the store (closed
+ * and opened again), the Sent folder, the queue entry, the helper's status file. The same
+ * records go to an in-memory journal too, whose fold every answer is checked against. */
+typedef struct {
+	gchar *dir, *path;
+	RtlsStore *st;
+	GPtrArray *journal; /* RtlsJournalEntry*, as the journal file would give them back */
+	guint copies;
+	gboolean entry;
+	gchar *status;
+	gboolean alive;
+	gboolean wants_copy;
+	guint actions;
+	guint crash_after;
+} World;
+
+static void
+world_init (World *w, const char *status, gboolean wants_copy)
+{
+	memset (w, 0, sizeof *w);
+	w->dir = tmpdir ();
+	w->path = g_build_filename (w->dir, "requiretls.db", NULL);
+	w->st = open_ok (w->path);
+	w->journal = entries_new ();
+	w->entry = TRUE;
+	w->wants_copy = wants_copy;
+	w->status = g_strdup (status);
+}
+
+static void
+world_clear (World *w)
+{
+	rtls_store_close (w->st);
+	rm_rf (w->dir);
+	g_free (w->dir);
+	g_free (w->path);
+	g_ptr_array_unref (w->journal);
+	g_free (w->status);
+}
+
+static void
+world_restart (World *w)
+{
+	rtls_store_close (w->st);
+	w->st = open_ok (w->path);
+}
+
+static void
+world_append (World *w, RtlsJournalEntry *e)
+{
+	append_ok (w->st, e);
+	g_ptr_array_add (w->journal, through_journal (e));
+	rtls_journal_entry_free (e);
+}
+
+/* The latest attempt, as the store answers (rtls_store_attempt(), rtls_store_unfinished(),
+ * rtls_store_attempts_about()): each the fold's. */
+static RtlsAttempt *
+world_attempt (World *w)
+{
+	g_autoptr (GPtrArray) folded = rtls_attempts_fold (w->journal);
+	const RtlsAttempt *want = g_ptr_array_index (folded, folded->len - 1);
+	g_autoptr (GError) error = NULL;
+	RtlsAttempt *a = rtls_store_attempt (w->st, want->envid, &error);
+	g_autoptr (GPtrArray) open = rtls_store_unfinished (w->st, &error);
+	g_autoptr (GPtrArray) about = rtls_store_attempts_about (w->st, want->queue_folder,
+	                                                         want->queue_msgnum, NULL, &error);
+	gboolean is_open = want->state == RTLS_ATTEMPT_RUNNING || want->state == RTLS_ATTEMPT_SENT
+	                   || want->state == RTLS_ATTEMPT_HELD
+	                   || want->state == RTLS_ATTEMPT_TEMPORARY;
+
+	g_assert_no_error (error);
+	assert_same (attempt_diff (a, want));
+	g_assert_cmpint (lists (open, want->envid), ==, is_open);
+	assert_attempts_same (about, folded);
+	assert_same (attempt_diff (rtls_attempts_for_entry (about, want->queue_folder,
+	                                                    want->queue_msgnum, want->message_id),
+	                           want));
+	return a;
+}
+
+static gboolean
+world_act (World *w)
+{
+	if (w->actions >= w->crash_after)
+		return FALSE;
+	w->actions++;
+	return TRUE;
+}
+
+/* As test-attempt.c's run_bookkeeping(), the steps asked of the store's attempt. */
+static gboolean
+world_bookkeeping (World *w)
+{
+	for (guint guard = 0; guard < 20; guard++) {
+		g_autoptr (RtlsAttempt) a = world_attempt (w);
+		g_autoptr (GPtrArray) folded = rtls_attempts_fold (w->journal);
+		g_autoptr (RtlsRecord) rec = NULL;
+		RtlsRecoveryFacts f = { 0 };
+		RtlsStep step;
+
+		if (w->status != NULL)
+			rec = rtls_record_parse (w->status, strlen (w->status));
+		f.helper_alive = w->alive;
+		f.record = rec;
+		f.content_left
+		        = w->status != NULL && strstr (w->status, "progress=content") != NULL;
+		f.status_file = w->status != NULL;
+		f.wants_copy = w->wants_copy;
+		f.copy_present = w->copies > 0;
+		f.entry_present = w->entry;
+		step = rtls_attempt_next_step (a, &f);
+		g_assert_cmpint (
+		        step, ==,
+		        rtls_attempt_next_step (g_ptr_array_index (folded, folded->len - 1), &f));
+		switch (step) {
+		case RTLS_STEP_NONE:
+		case RTLS_STEP_WAIT:
+			return TRUE;
+		case RTLS_STEP_RECORD_OUTCOME:
+			if (!world_act (w))
+				return FALSE;
+			world_append (w, rtls_attempt_recovered_outcome (a, &f, 2000));
+			break;
+		case RTLS_STEP_FILE_COPY:
+			if (!world_act (w))
+				return FALSE;
+			w->copies++;
+			if (!world_act (w))
+				return FALSE;
+			world_append (w, rtls_attempt_record (a, "filed", 2000));
+			break;
+		case RTLS_STEP_RECORD_FILED:
+			if (!world_act (w))
+				return FALSE;
+			world_append (w, rtls_attempt_record (a, "filed", 2000));
+			break;
+		case RTLS_STEP_REMOVE_ENTRY:
+			if (!world_act (w))
+				return FALSE;
+			w->entry = FALSE;
+			if (!world_act (w))
+				return FALSE;
+			world_append (w, rtls_attempt_record (a, "closed", 2000));
+			break;
+		case RTLS_STEP_RECORD_CLOSED:
+			if (!world_act (w))
+				return FALSE;
+			world_append (w, rtls_attempt_record (a, "closed", 2000));
+			break;
+		case RTLS_STEP_FORGET_STATUS:
+			if (!world_act (w))
+				return FALSE;
+			g_clear_pointer (&w->status, g_free);
+			break;
+		default:
+			g_assert_not_reached ();
+		}
+	}
+	g_assert_not_reached ();
+	return FALSE;
+}
+
+static guint
+world_count (World *w, const char *result)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) recs = rtls_store_records_like (w->st, w->journal, &error);
+	guint n = 0;
+
+	/* the store holds exactly what the journal does */
+	assert_entries_same (recs, w->journal);
+	for (guint i = 0; i < recs->len; i++)
+		n += g_strcmp0 (((RtlsJournalEntry *) recs->pdata[i])->result, result) == 0;
+	return n;
+}
+
+typedef struct {
+	const char *name;
+	const char *status;
+	gboolean wants_copy;
+	RtlsAttemptState end;
+	guint copies;
+	gboolean entry;
+	const char *outcome;
+} Case;
+
+/* test-attempt.c's matrix */
+static const Case cases[] = {
+	{ "sent, with a Sent copy",
+	  "result=sent\nexit=0\nstage=done\nhost=smtp.example.org\ntls-version=TLS1.3\n"
+	  "requiretls=yes\nmessage-id=<m1@example.org>\n",
+	  TRUE, RTLS_ATTEMPT_CLOSED, 1, FALSE, "sent" },
+	{ "sent, no copy asked for", "result=sent\nexit=0\nstage=done\n", FALSE,
+	  RTLS_ATTEMPT_CLOSED, 0, FALSE, "sent" },
+	{ "refused for good",
+	  "result=failed\nexit=69\nerror=RTLS_ERROR_UNSUPPORTED\nenhanced-code=5.7.30\n"
+	  "stage=ehlo\nhost=h\n",
+	  TRUE, RTLS_ATTEMPT_FAILED, 0, TRUE, "failed" },
+	{ "helper lost the connection after the dot",
+	  "result=not-confirmed\nexit=75\nerror=RTLS_ERROR_NOT_CONFIRMED\nstage=data\n", TRUE,
+	  RTLS_ATTEMPT_HELD, 0, TRUE, "not-confirmed" },
+	{ "helper killed after the content left", "progress=content\nenvid=rtls-x\n", TRUE,
+	  RTLS_ATTEMPT_HELD, 0, TRUE, "not-confirmed" },
+	{ "helper killed before the content left", NULL, TRUE, RTLS_ATTEMPT_FAILED, 0, TRUE,
+	  "interrupted" },
+};
+
+static void
+replay (gconstpointer data)
+{
+	const Case *c = data;
+	guint total = 0;
+
+	for (guint crash = 0;; crash++) {
+		World w;
+		g_autoptr (RtlsAttempt) a = NULL;
+		gboolean finished;
+
+		world_init (&w, c->status, c->wants_copy);
+		w.crash_after = crash;
+		world_append (&w, started_entry (1000, "rtls-00000000000000000000abcd",
+		                                 "<m1@example.org>", "Quarterly",
+		                                 "bob@example.net,carol@example.gov", 7));
+		finished = world_bookkeeping (&w);
+		if (finished)
+			total = w.actions;
+		/* restart: a new run knows only the store and the disk */
+		world_restart (&w);
+		w.crash_after = G_MAXUINT;
+		g_assert_true (world_bookkeeping (&w));
+		{
+			guint records = w.journal->len, copies = w.copies;
+			world_restart (&w);
+			g_assert_true (world_bookkeeping (&w));
+			g_assert_cmpuint (w.journal->len, ==, records);
+			g_assert_cmpuint (w.copies, ==, copies);
+		}
+		a = world_attempt (&w);
+		g_assert_cmpint (a->state, ==, c->end);
+		g_assert_cmpstr (a->outcome, ==, c->outcome);
+		g_assert_cmpuint (w.copies, ==, c->copies);
+		g_assert_cmpint (w.entry, ==, c->entry);
+		g_assert_null (w.status);
+		g_assert_cmpuint (world_count (&w, "filed"), <=, 1);
+		g_assert_cmpuint (world_count (&w, c->outcome), ==, 1);
+		g_assert_cmpint (rtls_attempt_due (a, RTLS_DUE_RETRIES, 99999), ==, RTLS_DUE_NO);
+		if (c->end != RTLS_ATTEMPT_FAILED)
+			g_assert_cmpint (rtls_attempt_due (a, RTLS_DUE_ONLINE, 99999), ==,
+			                 RTLS_DUE_NO);
+		/* the window says what the journal's fold says */
+		{
+			g_autoptr (GPtrArray) rows = all_rows (w.st);
+			g_autoptr (GPtrArray) want = rtls_delivery_rows (w.journal);
+			assert_rows_same (rows, want);
+		}
+		world_clear (&w);
+		if (finished)
+			break;
+	}
+	g_assert_cmpuint (total, >, 0);
+	g_test_message ("%s: replayed from %u intermediate states", c->name, total + 1);
+}
+
+static void
+test_replay_helper_alive (void)
+{
+	World w;
+	g_autoptr (RtlsAttempt) a = NULL;
+
+	world_init (&w, "progress=content\n", TRUE);
+	w.alive = TRUE;
+	w.crash_after = G_MAXUINT;
+	world_append (&w, started_entry (1000, "rtls-00000000000000000000abcd", "<m1@example.org>",
+	                                 "Quarterly", "bob@example.net", 7));
+	g_assert_true (world_bookkeeping (&w));
+	g_assert_cmpuint (w.journal->len, ==, 1);
+	a = world_attempt (&w);
+	g_assert_cmpint (rtls_attempt_due (a, RTLS_DUE_ASKED, 0), ==, RTLS_DUE_NO);
+	w.alive = FALSE;
+	g_free (w.status);
+	w.status = g_strdup ("result=sent\nexit=0\nstage=done\n");
+	world_restart (&w);
+	g_assert_true (world_bookkeeping (&w));
+	g_clear_pointer (&a, rtls_attempt_free);
+	a = world_attempt (&w);
+	g_assert_cmpint (a->state, ==, RTLS_ATTEMPT_CLOSED);
+	g_assert_cmpuint (w.copies, ==, 1);
+	g_assert_false (w.entry);
+	world_clear (&w);
+}
+
+/* test-attempt.c's due and uncertain-earlier-attempt journals, asked of the store. */
+static void
+check_due (RtlsStore *st, GPtrArray *j, const char *folder, gint msgnum, const char *msgid)
+{
+	static const RtlsDueKind kinds[] = { RTLS_DUE_ASKED, RTLS_DUE_ONLINE, RTLS_DUE_RETRIES };
+	static const gint64 nows[] = { 0, 99, 100, 499, 500, G_MAXINT64 };
+	g_autoptr (GPtrArray) folded = rtls_attempts_fold (j);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) about = rtls_store_attempts_about (st, folder, msgnum, msgid, &error);
+	const RtlsAttempt *lw = rtls_attempts_for_entry (folded, folder, msgnum, msgid);
+	const RtlsAttempt *lg = rtls_attempts_for_entry (about, folder, msgnum, msgid);
+
+	g_assert_no_error (error);
+	assert_same (attempt_diff (lg, lw));
+	assert_same (attempt_diff (rtls_attempts_uncertain_for_message (about, msgid),
+	                           rtls_attempts_uncertain_for_message (folded, msgid)));
+	assert_same (attempt_diff (rtls_attempts_maybe_arrived_for_message (about, msgid),
+	                           rtls_attempts_maybe_arrived_for_message (folded, msgid)));
+	assert_same (attempt_diff (rtls_attempts_open_for_message (about, msgid),
+	                           rtls_attempts_open_for_message (folded, msgid)));
+	for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+		for (gsize n = 0; n < G_N_ELEMENTS (nows); n++) {
+			const RtlsAttempt *ww = NULL, *wg = NULL;
+			RtlsDue dw = rtls_attempt_due_for_entry (folded, lw, msgid, kinds[k],
+			                                         nows[n], &ww);
+			RtlsDue dg = rtls_attempt_due_for_entry (about, lg, msgid, kinds[k],
+			                                         nows[n], &wg);
+			g_assert_cmpint (dg, ==, dw);
+			assert_same (attempt_diff (wg, ww));
+		}
+}
+
+static void
+test_replay_due (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	static const char *const lines[] = {
+		/* test_due */
+		"time=10\tenvid=rtls-t\tmessage-id=<t@x>\tresult=started\t"
+		"queue-folder=#mh/Mailbox/queue\tqueue-msgnum=3",
+		"time=11\tenvid=rtls-t\tresult=temporary\tretry-at=500\tretry-step=0",
+		"time=12\tenvid=rtls-u\tresult=started\tqueue-folder=q\tqueue-msgnum=4\t"
+		"message-id=<u@x>",
+		"time=13\tenvid=rtls-u\tresult=failed",
+		"time=14\tenvid=rtls-v\tresult=started\tqueue-folder=q\tqueue-msgnum=5\t"
+		"message-id=<v@x>",
+		"time=15\tenvid=rtls-v\tresult=not-confirmed",
+		"time=16\tenvid=rtls-v\tresult=confirmed",
+		/* test_due_uncertain_earlier_attempt */
+		"time=20\tenvid=rtls-a\tmessage-id=<m@x>\tresult=started\tqueue-folder=q\t"
+		"queue-msgnum=6",
+		"time=21\tenvid=rtls-a\tresult=not-confirmed",
+		"time=22\tenvid=rtls-b\tmessage-id=<m@x>\tresult=started\tqueue-folder=q\t"
+		"queue-msgnum=7",
+		"time=23\tenvid=rtls-b\tresult=temporary\tretry-at=100\tretry-step=0",
+		"time=30\tenvid=rtls-a\tresult=confirmed",
+		"time=40\tenvid=rtls-c\tmessage-id=<m@x>\tresult=started\tqueue-folder=q\t"
+		"queue-msgnum=8",
+		/* test_legacy */
+		"time=1700000000\tenvid=rtls-old1\tmessage-id=<old1@x>\taccount=1\tsender=a@x\t"
+		"recipients=b@y\tsubject=Old\tresult=sent\thost=smtp.x\tport=465\ttls-version=TLS1."
+		"3",
+	};
+
+	/* after every record, every question asked as over the journal */
+	for (gsize i = 0; i < G_N_ELEMENTS (lines); i++) {
+		RtlsJournalEntry *e = line (lines[i]);
+		append_ok (st, e);
+		g_ptr_array_add (j, e);
+		check_due (st, j, "#mh/Mailbox/queue", 3, "<t@x>");
+		check_due (st, j, "q", 4, NULL);
+		check_due (st, j, "q", 5, "v@x");
+		check_due (st, j, "q", 6, "<m@x>");
+		check_due (st, j, "q", 7, "<m@x>");
+		check_due (st, j, "q", 7, "m@x");
+		check_due (st, j, "q", 8, "<m@x>");
+		check_due (st, j, NULL, 0, "<old1@x>");
+		check_due (st, j, NULL, 0, "<n@x>");
+	}
+	{
+		g_autoptr (RtlsAttempt) old = rtls_store_attempt (st, "rtls-old1", NULL);
+		g_assert_true (old->legacy);
+		g_assert_cmpint (old->state, ==, RTLS_ATTEMPT_CLOSED);
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1605,11 +2044,18 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/open/later-schema", test_open_later_schema);
 	g_test_add_func ("/store/send", test_full_send);
 	g_test_add_func ("/store/roundtrip", test_roundtrip_fields);
+	g_test_add_func ("/store/roundtrip/sanitised", test_roundtrip_sanitised);
 	g_test_add_func ("/store/unfinished", test_unfinished);
 	g_test_add_func ("/store/started-twice", test_started_twice);
 	g_test_add_func ("/store/attempts-about", test_attempts_about);
 	g_test_add_func ("/store/dsn", test_dsn);
 	g_test_add_func ("/store/pages-and-search", test_pages_and_search);
 	g_test_add_func ("/store/forget", test_forget);
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree gchar *name = g_strdup_printf ("/store/replay/%zu", i);
+		g_test_add_data_func (name, &cases[i], replay);
+	}
+	g_test_add_func ("/store/replay/helper-alive", test_replay_helper_alive);
+	g_test_add_func ("/store/replay/due", test_replay_due);
 	return g_test_run ();
 }
