@@ -77,6 +77,7 @@ typedef struct {
 } RtlsDeliveryRow;
 
 void rtls_delivery_row_free (RtlsDeliveryRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsDeliveryRow, rtls_delivery_row_free)
 
 /* Why an unverified bounce was not believed, in plain words of the current language, from
  * the code rtls_delivery_correlate() gave; any other text (an earlier release stored its

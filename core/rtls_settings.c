@@ -76,6 +76,7 @@ rtls_settings_from_keyfile (GKeyFile *kf, GPtrArray *problems)
 	s->timeout = (guint) get_int (kf, "timeout", 120, 5, 3600, problems);
 	s->retry_first_seconds = (guint) get_int (kf, "retry-first-seconds", 60, 1, 3600, problems);
 	s->retry_max_minutes = (guint) get_int (kf, "retry-max-minutes", 60, 5, 1440, problems);
+	s->history_days = (guint) get_int (kf, "history-days", 0, 0, 36500, problems);
 	if (g_key_file_has_key (kf, "general", "retry", NULL)) {
 		g_autoptr (GError) error = NULL;
 		s->retry = g_key_file_get_boolean (kf, "general", "retry", &error);
@@ -105,6 +106,7 @@ rtls_settings_to_keyfile (const RtlsSettings *s, GKeyFile *kf)
 	g_key_file_set_integer (kf, "general", "retry-first-seconds",
 	                        (gint) s->retry_first_seconds);
 	g_key_file_set_integer (kf, "general", "retry-max-minutes", (gint) s->retry_max_minutes);
+	g_key_file_set_integer (kf, "general", "history-days", (gint) s->history_days);
 	rtls_rules_save (kf, s->rules);
 }
 

@@ -22,6 +22,7 @@ typedef struct {
 	gboolean retry;            /* retry queued messages after temporary failures */
 	guint retry_first_seconds; /* the wait before the first retry, 1-3600 */
 	guint retry_max_minutes;   /* the longest wait between retries, 5-1440 */
+	guint history_days;        /* the delivery history is kept this long; 0: always */
 } RtlsSettings;
 
 typedef struct {

@@ -31,15 +31,12 @@
 #include "rtls_delivery.h"
 #include "rtls_delivery_ui.h"
 #include "rtls_dsn.h"
+#include "rtls_history.h"
 #include "rtls_journal.h"
 
 #define DOMAIN_WARNING_AGE (90 * 24 * 3600) /* a bounce older than this says nothing now */
 
 static gulong hook_filtering;
-/* The delivery rows of the journal as last read, for the window and the composers' domain
- * warning; NULL: read it again. Every write of the plugin's goes through
- * rtls_bounce_journal_changed() (a hand edit of the file shows after the next one). */
-static GPtrArray *rows_cache;
 static void (*resend_opened) (Compose *compose);
 
 void
@@ -54,35 +51,9 @@ tag_unverified (void)
 	return rtls_delivery_tag_name (RTLS_TAG_UNVERIFIED);
 }
 
-static GPtrArray *
-load_journal (void)
-{
-	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
-	g_autoptr (GError) error = NULL;
-	GPtrArray *j = rtls_journal_load (path, &error);
-
-	if (j == NULL) {
-		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read the journal: %s\n"),
-		             error->message);
-		j = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_journal_entry_free);
-	}
-	return j;
-}
-
-static GPtrArray *
-delivery_rows (void)
-{
-	if (rows_cache == NULL) {
-		g_autoptr (GPtrArray) journal = load_journal ();
-		rows_cache = rtls_delivery_rows (journal);
-	}
-	return rows_cache;
-}
-
 void
 rtls_bounce_journal_changed (void)
 {
-	g_clear_pointer (&rows_cache, g_ptr_array_unref);
 	rtls_delivery_ui_refresh ();
 }
 
@@ -266,9 +237,10 @@ handle (MsgInfo *msginfo)
 	g_autoptr (RtlsDsn) dsn = NULL;
 	g_autoptr (GPtrArray) journal = NULL;
 	g_autoptr (GPtrArray) records = NULL;
+	g_autoptr (GPtrArray) known = NULL;
 	g_autofree gchar *reason = NULL;
-	g_autofree gchar *jpath = NULL;
 	const RtlsJournalEntry *entry = NULL;
+	RtlsStore *st;
 	RtlsBounceMatch match;
 	const char *t;
 
@@ -282,7 +254,16 @@ handle (MsgInfo *msginfo)
 			         error->message);
 		return;
 	}
-	journal = load_journal ();
+	/* one lookup by ENVID (and the Message-ID it returns), never the whole history */
+	st = rtls_history_store (&error);
+	journal = st != NULL ? rtls_store_records_for_dsn (st, dsn, &error) : NULL;
+	if (journal == NULL) {
+		log_warning (LOG_PROTOCOL,
+		             _ ("REQUIRETLS: a delivery report could not be matched: "
+		                "%s\n"),
+		             error->message);
+		return;
+	}
 	match = rtls_delivery_correlate (dsn, journal, &entry, &reason);
 	g_debug ("REQUIRETLS: bounce %s: %s%s%s", msginfo->msgid ? msginfo->msgid : "(no id)",
 	         match == RTLS_BOUNCE_OURS         ? "ours"
@@ -295,14 +276,20 @@ handle (MsgInfo *msginfo)
 	                                 g_get_real_time () / G_USEC_PER_SEC);
 	/* the same report filtered again is recorded once; another report that only shares
 	 * its Message-ID is recorded (the Message-ID alone never decides) */
-	if (rtls_delivery_records_known (journal, records))
+	known = rtls_store_records_like (st, records, &error);
+	if (known == NULL) {
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
 		return;
-	jpath = rtls_rc_path (RTLS_JOURNAL_FILE);
-	for (guint i = 0; i < records->len; i++) {
-		const RtlsJournalEntry *e = g_ptr_array_index (records, i);
-		g_autoptr (GError) werr = NULL;
-		if (!rtls_journal_append (jpath, e, &werr))
-			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", werr->message);
+	}
+	if (rtls_delivery_records_known (known, records))
+		return;
+	/* the report's records in one transaction: all of it or none */
+	if (!rtls_history_write_all (records, &error)) {
+		log_warning (LOG_PROTOCOL,
+		             _ ("REQUIRETLS: a delivery report could not be recorded: "
+		                "%s\n"),
+		             error->message);
+		return;
 	}
 	if (dsn->status_truncated)
 		log_warning (
@@ -347,9 +334,27 @@ filtering_hook (gpointer source, gpointer data)
 /* ------------------------------------------------------------------ the window */
 
 static GPtrArray *
-ops_load (gpointer data)
+ops_load (gpointer data, const char *search, guint offset, guint limit, gboolean *more)
 {
-	return g_ptr_array_ref (delivery_rows ());
+	g_autoptr (GError) error = NULL;
+	RtlsStore *st = rtls_history_store (&error);
+	GPtrArray *rows
+	        = st != NULL ? rtls_store_rows (st, search, offset, limit, more, &error) : NULL;
+
+	if (rows == NULL) {
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+		*more = FALSE;
+		rows = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_delivery_row_free);
+	}
+	return rows;
+}
+
+static gint64
+ops_count (gpointer data, const char *search)
+{
+	RtlsStore *st = rtls_history_store (NULL);
+
+	return st != NULL ? rtls_store_count_messages (st, search) : -1;
 }
 
 static void
@@ -416,10 +421,9 @@ ops_forget (gpointer data, const RtlsDeliveryRow *row)
 {
 	g_autoptr (RtlsJournalEntry) e
 	        = rtls_delivery_forget_record (row, FALSE, g_get_real_time () / G_USEC_PER_SEC);
-	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
 	g_autoptr (GError) error = NULL;
 
-	if (!rtls_journal_append (path, e, &error)) {
+	if (!rtls_history_write (e, &error)) {
 		alertpanel_error ("%s", error->message);
 		return;
 	}
@@ -428,6 +432,7 @@ ops_forget (gpointer data, const RtlsDeliveryRow *row)
 
 static const RtlsDeliveryUiOps ops = {
 	.load = ops_load,
+	.count = ops_count,
 	.open_bounce = ops_open_bounce,
 	.open_sent = ops_open_sent,
 	.resend = ops_resend,
@@ -447,8 +452,11 @@ gchar *
 rtls_bounce_domain_warning (const char *domain)
 {
 	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-	const RtlsDeliveryRow *r
-	        = rtls_delivery_domain_warning (delivery_rows (), domain, now, DOMAIN_WARNING_AGE);
+	RtlsStore *st = rtls_history_store (NULL);
+	/* an indexed query per domain: nothing proportional to the history */
+	g_autoptr (RtlsDeliveryRow) r
+	        = st != NULL ? rtls_store_domain_warning (st, domain, now, DOMAIN_WARNING_AGE)
+	                     : NULL;
 	g_autoptr (GDateTime) dt = NULL;
 	g_autofree gchar *when = NULL;
 
@@ -475,5 +483,4 @@ rtls_bounce_done (void)
 	rtls_ui_notify_close ();
 	rtls_delivery_ui_close ();
 	seen ();
-	g_clear_pointer (&rows_cache, g_ptr_array_unref);
 }

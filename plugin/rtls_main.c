@@ -10,12 +10,16 @@
 
 #include "rtls_plugin.h"
 
+#include "rtls_delivery_ui.h"
+#include "rtls_history.h"
+
 #include <dlfcn.h>
 
 #include <glib/gi18n-lib.h>
 
 #include "hooks.h"
 #include "log.h"
+#include "main.h"
 #include "mainwindow.h"
 #include "plugin.h"
 #include "prefs_common.h"
@@ -45,6 +49,31 @@ offline_switch_hook (gpointer source, gpointer data)
 }
 
 /* The wiring: the lower layers announce, the upper ones listen (no call goes up). */
+/* Once Claws has started: what the person must be told about the store (damaged and moved
+ * aside, or not to be opened), once; then the retention they chose. */
+static guint history_timer;
+
+static gboolean
+history_after_start (gpointer data)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	g_autofree gchar *notice = NULL;
+	const RtlsSettings *set;
+
+	if (claws_is_starting () || mainwin == NULL)
+		return G_SOURCE_CONTINUE;
+	history_timer = 0;
+	notice = rtls_history_take_notice ();
+	if (notice != NULL)
+		rtls_ui_notify_titled (GTK_WINDOW (mainwin->window),
+		                       _ ("REQUIRETLS: the history of your sends"), notice, NULL,
+		                       NULL);
+	set = rtls_config_settings ();
+	if (set != NULL)
+		rtls_history_expire (set->history_days);
+	return G_SOURCE_REMOVE;
+}
+
 static void
 on_journal_changed (gpointer data)
 {
@@ -109,6 +138,8 @@ plugin_init (gchar **error)
 	                           error))
 		return -1;
 	rtls_config_load ();
+	/* the store before anything that reads or writes it */
+	rtls_history_open ();
 	{
 		const RtlsSendListener l = {
 			.journal_changed = on_journal_changed,
@@ -124,6 +155,7 @@ plugin_init (gchar **error)
 	rtls_prefs_init ();
 	rtls_bounce_init ();
 	hook_offline = hooks_register_hook (OFFLINE_SWITCH_HOOKLIST, offline_switch_hook, NULL);
+	history_timer = g_timeout_add_seconds (1, history_after_start, NULL);
 	mainwin = mainwindow_get_mainwindow ();
 	if (mainwin != NULL && mainwin->ui_manager != NULL)
 		main_ui = rtls_main_ui_attach (mainwin->ui_manager, rtls_menu_send_queue_cb,
@@ -138,6 +170,9 @@ plugin_done (void)
 	gboolean can_unload;
 
 	hooks_unregister_hook (OFFLINE_SWITCH_HOOKLIST, hook_offline);
+	if (history_timer != 0)
+		g_source_remove (history_timer);
+	history_timer = 0;
 	rtls_bounce_done ();
 	if (main_ui != NULL && mainwindow_get_mainwindow () != NULL)
 		rtls_main_ui_detach (main_ui);
@@ -145,6 +180,8 @@ plugin_done (void)
 	rtls_prefs_done ();
 	can_unload = rtls_compose_done ();
 	can_unload = rtls_send_done () && can_unload;
+	if (can_unload)
+		rtls_history_close ();
 	rtls_config_unload ();
 	return can_unload;
 }

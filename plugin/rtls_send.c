@@ -48,6 +48,7 @@
 #include "rtls_attempt.h"
 #include "rtls_delivery.h"
 #include "rtls_delivery_ui.h"
+#include "rtls_history.h"
 #include "rtls_journal.h"
 #include "rtls_queue_ui.h"
 #include "rtls_queuefile.h"
@@ -73,7 +74,8 @@ struct _RtlsSend {
 	gchar *stage;            /* its last progress line */
 	gboolean content_left;   /* it said "progress=content" */
 	gchar *status_path;      /* its status file */
-	gboolean journaled;      /* "started" is in the journal */
+	gboolean journaled;      /* "started" is in the store */
+	gchar *journal_error;    /* why it could not be written there */
 	gboolean from_queue_run; /* part of a rtls_send_queued() run */
 	gchar *stderr_text;
 	gboolean status_done, proc_done, cancelled;
@@ -85,7 +87,6 @@ struct _RtlsSend {
 static GList *running;        /* RtlsSend* */
 static GList *composer_sends; /* RtlsSend* queued by a composer, not started yet */
 static GQueue pending_queue;  /* "folder-id\tmsgnum" strings of queued entries to send */
-static GPtrArray *attempts;   /* RtlsAttempt*, folded from the journal */
 static GList *listeners;      /* RtlsSendListener* */
 static guint retry_timer, recover_timer;
 static gint guard_suspended;
@@ -139,22 +140,59 @@ spool_path (const char *envid, const char *suffix)
 	return g_build_filename (dir, name, NULL);
 }
 
-/* Appends @e, durably, and applies it to the attempts. FALSE: it is not in the journal. */
+/* Writes @e to the store, durably (one transaction). FALSE: it is not there, and the log
+ * says why; *@why (may be NULL) gets the reason. */
 static gboolean
-journal_write (const RtlsJournalEntry *e)
+journal_write_why (const RtlsJournalEntry *e, gchar **why)
 {
-	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
 	g_autoptr (GError) error = NULL;
 
-	if (!rtls_journal_append (path, e, &error)) {
-		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: cannot write the send journal: %s\n"),
+	if (!rtls_history_write (e, &error)) {
+		log_error (LOG_PROTOCOL, _ ("REQUIRETLS: cannot write the send history: %s\n"),
 		           error->message);
+		if (why != NULL)
+			*why = g_strdup (error->message);
 		return FALSE;
 	}
-	rtls_attempts_apply (attempts, e);
 	g_debug ("REQUIRETLS: journal: %s %s", e->result, e->envid ? e->envid : "");
 	announce_journal_changed (); /* an open delivery window shows it at once */
 	return TRUE;
+}
+
+static gboolean
+journal_write (const RtlsJournalEntry *e)
+{
+	return journal_write_why (e, NULL);
+}
+
+/* The attempt with @envid as the store has it now (NULL: none); the caller frees it. */
+static RtlsAttempt *
+attempt_get (const char *envid)
+{
+	RtlsStore *st = rtls_history_store (NULL);
+	g_autoptr (GError) error = NULL;
+	RtlsAttempt *a
+	        = st != NULL && envid != NULL ? rtls_store_attempt (st, envid, &error) : NULL;
+
+	if (error != NULL)
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+	return a;
+}
+
+/* Every attempt about a queue entry and/or a Message-ID (rtls_store_attempts_about()); an
+ * empty array when the store cannot be read. */
+static GPtrArray *
+attempts_about (const char *folder, gint msgnum, const char *message_id)
+{
+	RtlsStore *st = rtls_history_store (NULL);
+	g_autoptr (GError) error = NULL;
+	GPtrArray *a = st != NULL
+	                       ? rtls_store_attempts_about (st, folder, msgnum, message_id, &error)
+	                       : NULL;
+
+	if (error != NULL)
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+	return a != NULL ? a : g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_attempt_free);
 }
 
 static gint64
@@ -442,6 +480,7 @@ send_free (RtlsSend *s)
 	if (s->status != NULL)
 		g_string_free (s->status, TRUE);
 	g_free (s->stage);
+	g_free (s->journal_error);
 	g_free (s->status_path);
 	g_free (s->stderr_text);
 	g_free (s->resend_envid);
@@ -561,7 +600,7 @@ journal_started (RtlsSend *s)
 {
 	g_autoptr (RtlsJournalEntry) e = send_record (s, "started");
 
-	s->journaled = journal_write (e);
+	s->journaled = journal_write_why (e, &s->journal_error);
 	return s->journaled;
 }
 
@@ -603,7 +642,7 @@ static void
 resend_answer (gpointer data, gboolean yes)
 {
 	RtlsSend *s = data;
-	RtlsAttempt *u = rtls_attempts_find (attempts, s->resend_envid);
+	g_autoptr (RtlsAttempt) u = attempt_get (s->resend_envid);
 
 	g_clear_pointer (&s->resend_envid, g_free);
 	if (!yes && composer_alive (s)) {
@@ -636,10 +675,12 @@ rtls_send_may_resend (Compose *compose)
 {
 	const RtlsAttempt *u;
 	g_autofree gchar *text = NULL;
+	g_autoptr (GPtrArray) about = NULL;
 
-	if (compose->msgid == NULL || attempts == NULL)
+	if (compose->msgid == NULL)
 		return TRUE;
-	u = rtls_attempts_uncertain_for_message (attempts, compose->msgid);
+	about = attempts_about (NULL, 0, compose->msgid);
+	u = rtls_attempts_uncertain_for_message (about, compose->msgid);
 	if (u == NULL)
 		return TRUE;
 	if (u->state == RTLS_ATTEMPT_RUNNING || compose->batch) {
@@ -708,8 +749,9 @@ start (RtlsSend *s)
 		/* Send again from the composer ("Back to editing" after "may not have been
 		 * sent", a re-edited entry): never without the person's word that a second copy
 		 * is what they want (DESIGN §6). Queue runs decide this in entry_due(). */
+		g_autoptr (GPtrArray) about = attempts_about (NULL, 0, s->qf->message_id);
 		const RtlsAttempt *u
-		        = rtls_attempts_uncertain_for_message (attempts, s->qf->message_id);
+		        = rtls_attempts_uncertain_for_message (about, s->qf->message_id);
 		if (u != NULL)
 			return ask_resend (s, u);
 	}
@@ -844,8 +886,15 @@ start (RtlsSend *s)
 			close (pw[0]);
 		close (st[0]);
 		close (st[1]);
-		return fail_early (s, _ ("the send journal cannot be written, so the message was "
-		                         "not sent"));
+		{
+			/* the write-ahead row first (DESIGN §4b): without it nothing leaves */
+			g_autofree gchar *why = g_strdup_printf (
+			        _ ("the plugin's history cannot be written (%s), so the message "
+			           "was "
+			           "not sent"),
+			        s->journal_error != NULL ? s->journal_error : "?");
+			return fail_early (s, why);
+		}
 	}
 	l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
 	                               | G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -1150,7 +1199,7 @@ bookkeeping (const char *envid, RtlsSend *s)
 	RtlsStep step = RTLS_STEP_NONE;
 
 	for (guint guard = 0; guard < 12; guard++) {
-		RtlsAttempt *a = rtls_attempts_find (attempts, envid);
+		g_autoptr (RtlsAttempt) a = attempt_get (envid);
 		Facts x;
 		gboolean ok;
 
@@ -1176,6 +1225,7 @@ retry_fields (RtlsSend *s, RtlsJournalEntry *e)
 	gint64 cap = set != NULL ? (gint64) set->retry_max_minutes * 60 : 3600;
 	g_autofree gchar *folder = s->queue != NULL ? folder_item_get_identifier (s->queue) : NULL;
 	const RtlsAttempt *prev = NULL;
+	g_autoptr (GPtrArray) attempts = attempts_about (folder, s->msgnum, NULL);
 
 	/* the attempt before this one for the same entry */
 	for (guint i = attempts->len; i-- > 0;) {
@@ -1387,9 +1437,12 @@ failure_dialog (RtlsSend *s, const RtlsRecord *r, RtlsOutcomeKind kind, const ch
 	RtlsRefusal refusal = RTLS_REFUSAL_OTHER;
 	g_autofree gchar *server = NULL, *clear = NULL;
 
+	g_autoptr (GPtrArray) about
+	        = attempts_about (NULL, 0, s->qf != NULL ? s->qf->message_id : NULL);
+
 	if (kind == RTLS_OUTCOME_NOT_CONFIRMED
 	    || (s->qf != NULL
-	        && rtls_attempts_maybe_arrived_for_message (attempts, s->qf->message_id) != NULL))
+	        && rtls_attempts_maybe_arrived_for_message (about, s->qf->message_id) != NULL))
 		refusal = RTLS_REFUSAL_NOT_CONFIRMED;
 	else if (s->cancelled && !s->content_left)
 		refusal = RTLS_REFUSAL_CANCELLED;
@@ -1596,9 +1649,11 @@ entry_in_flight (FolderItem *item, gint msgnum)
  * temporary failures whose back-off is over; a "Send later" is never sent by the timer.
  * (rtls_attempt_due(); the attempts come from the journal, so a restart changes nothing.) */
 static RtlsDue
-entry_due (FolderItem *item, MsgInfo *mi, RtlsQueueRun mode, const RtlsAttempt **which)
+entry_due (FolderItem *item, MsgInfo *mi, RtlsQueueRun mode, GPtrArray **about,
+           const RtlsAttempt **which)
 {
 	g_autofree gchar *folder = folder_item_get_identifier (item);
+	GPtrArray *attempts = *about = attempts_about (folder, mi->msgnum, mi->msgid);
 	const RtlsAttempt *a = rtls_attempts_for_entry (attempts, folder, mi->msgnum, mi->msgid);
 	RtlsDueKind kind = mode == RTLS_RUN_ASKED    ? RTLS_DUE_ASKED
 	                   : mode == RTLS_RUN_ONLINE ? RTLS_DUE_ONLINE
@@ -1716,7 +1771,7 @@ ask_done (gpointer data, gboolean yes)
 	if (asking != NULL)
 		g_hash_table_remove (asking, it->key);
 	if (yes) {
-		RtlsAttempt *a = rtls_attempts_find (attempts, it->envid);
+		g_autoptr (RtlsAttempt) a = attempt_get (it->envid);
 		if (a != NULL) {
 			g_autoptr (RtlsJournalEntry) e
 			        = rtls_attempt_record (a, "confirmed", now_s ());
@@ -1730,7 +1785,7 @@ ask_done (gpointer data, gboolean yes)
 		run.total++;
 	} else {
 		/* kept: said in the window like every other outcome of the run */
-		RtlsAttempt *a = rtls_attempts_find (attempts, it->envid);
+		g_autoptr (RtlsAttempt) a = attempt_get (it->envid);
 		g_autofree gchar *line = g_strdup_printf (
 		        _ ("“%s”: kept in the queue, not sent again (it may already have been "
 		           "accepted)."),
@@ -1748,7 +1803,7 @@ ask_next (GList *items)
 {
 	MainWindow *mainwin = mainwindow_get_mainwindow ();
 	AskItem *it;
-	RtlsAttempt *a;
+	g_autoptr (RtlsAttempt) a = NULL;
 	g_autofree gchar *text = NULL;
 
 	if (items == NULL) {
@@ -1756,7 +1811,7 @@ ask_next (GList *items)
 		return;
 	}
 	it = items->data;
-	a = rtls_attempts_find (attempts, it->envid);
+	a = attempt_get (it->envid);
 	text = g_strdup_printf (
 	        a != NULL && a->state == RTLS_ATTEMPT_HELD
 	                ? _ ("“%s” to %s: Claws stopped, or the connection was lost, while it was "
@@ -1808,6 +1863,7 @@ rtls_send_queued (RtlsQueueRun mode)
 			MsgInfo *mi = l->data;
 			g_autofree gchar *key = entry_key (q, mi->msgnum);
 			const RtlsAttempt *a = NULL;
+			g_autoptr (GPtrArray) about = NULL;
 			gboolean listed = FALSE;
 			RtlsDue due;
 			for (GList *p = pending_queue.head; p != NULL && !listed; p = p->next)
@@ -1817,7 +1873,7 @@ rtls_send_queued (RtlsQueueRun mode)
 			    || !is_require_entry (mi))
 				continue;
 			found++;
-			due = entry_due (q, mi, mode, &a);
+			due = entry_due (q, mi, mode, &about, &a);
 			if (due == RTLS_DUE_YES) {
 				g_queue_push_tail (&pending_queue, g_steal_pointer (&key));
 				run.total++;
@@ -1880,14 +1936,12 @@ retry_tick (gpointer data)
 {
 	gint64 now = now_s ();
 
-	/* the queue folders are looked at only when a back-off is over */
-	for (guint i = 0; attempts != NULL && i < attempts->len; i++) {
-		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
-		if (a->state == RTLS_ATTEMPT_TEMPORARY && a->retry_at > 0 && a->retry_at <= now) {
-			rtls_send_queued (RTLS_RUN_RETRIES);
-			break;
-		}
-	}
+	RtlsStore *st = rtls_history_store (NULL);
+	gint64 due = st != NULL ? rtls_store_next_retry (st) : 0;
+
+	/* the queue folders are looked at only when a back-off is over (one indexed query) */
+	if (due > 0 && due <= now)
+		rtls_send_queued (RTLS_RUN_RETRIES);
 	/* looked at as often as the first retry may come, at most once a second, at least once
 	 * a minute: a change in the preferences takes effect here */
 	if (retry_period != tick_period ()) {
@@ -1924,28 +1978,49 @@ recover (GString *note)
 {
 	gboolean waiting = FALSE;
 	g_autoptr (GPtrArray) envids = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) open = NULL;
+	g_autoptr (GError) error = NULL;
+	RtlsStore *st = rtls_history_store (NULL);
+	g_autofree gchar *dir = rtls_rc_path (RTLS_SPOOL_DIR);
+	g_autoptr (GDir) d = NULL;
+	const char *name;
 
-	for (guint i = 0; i < attempts->len; i++) {
-		RtlsAttempt *a = g_ptr_array_index (attempts, i);
-		gboolean open = a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_SENT;
-		if (a->legacy || attempt_running (a->envid))
+	/* Only what is unfinished (an indexed query), and the status files left in the spool:
+	 * never the whole history. */
+	open = st != NULL ? rtls_store_unfinished (st, &error) : NULL;
+	if (error != NULL)
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+	for (guint i = 0; open != NULL && i < open->len; i++) {
+		RtlsAttempt *a = g_ptr_array_index (open, i);
+		if (a->legacy || attempt_running (a->envid)
+		    || (a->state != RTLS_ATTEMPT_RUNNING && a->state != RTLS_ATTEMPT_SENT))
 			continue;
-		if (!open) {
-			/* finished: at most its status file is left to remove; the folders are
-			 * not looked at */
-			g_autofree gchar *st = spool_path (a->envid, ".status");
-			if (!g_file_test (st, G_FILE_TEST_EXISTS))
-				continue;
-		}
 		g_ptr_array_add (envids, g_strdup (a->envid));
+	}
+	/* finished attempts whose status file is left (a crash after the outcome was written,
+	 * before the file was removed): at most the file is left to remove */
+	d = g_dir_open (dir, 0, NULL);
+	while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+		g_autofree gchar *envid = NULL;
+		if (!g_str_has_suffix (name, ".status"))
+			continue;
+		envid = g_strndup (name, strlen (name) - strlen (".status"));
+		if (!attempt_running (envid)
+		    && !g_ptr_array_find_with_equal_func (envids, envid, g_str_equal, NULL))
+			g_ptr_array_add (envids, g_steal_pointer (&envid));
 	}
 	for (guint i = 0; i < envids->len; i++) {
 		const char *envid = g_ptr_array_index (envids, i);
-		RtlsAttempt *a = rtls_attempts_find (attempts, envid);
-		RtlsAttemptState before = a->state;
-		RtlsStep last = bookkeeping (envid, NULL);
+		g_autoptr (RtlsAttempt) a = attempt_get (envid);
+		RtlsAttemptState before;
+		RtlsStep last;
 
-		a = rtls_attempts_find (attempts, envid);
+		if (a == NULL || a->legacy)
+			continue;
+		before = a->state;
+		last = bookkeeping (envid, NULL);
+		g_clear_pointer (&a, rtls_attempt_free);
+		a = attempt_get (envid);
 		if (last == RTLS_STEP_WAIT) {
 			waiting = TRUE;
 			g_debug ("REQUIRETLS: the helper of %s still runs; its entry stays locked",
@@ -2029,13 +2104,6 @@ spool_clean (void)
 void
 rtls_send_init (void)
 {
-	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
-	g_autoptr (GError) error = NULL;
-	g_autoptr (GPtrArray) journal = rtls_journal_load (path, &error);
-	if (journal == NULL)
-		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot read the journal: %s\n"),
-		             error->message);
-	attempts = rtls_attempts_fold (journal);
 	g_queue_init (&pending_queue);
 	spool_clean ();
 	hook_item
@@ -2077,7 +2145,6 @@ rtls_send_done (void)
 		 * until they have run. The entries stay locked. */
 		return FALSE;
 	}
-	g_clear_pointer (&attempts, g_ptr_array_unref);
 	g_clear_pointer (&asking, g_hash_table_unref);
 	g_list_free_full (listeners, g_free);
 	listeners = NULL;

@@ -23,7 +23,7 @@ struct _RtlsPrefsUi {
 	GtkListStore *accounts_store; /* ACC_*: "Any account", Claws' accounts, vanished ones */
 	GPtrArray *accounts;          /* RtlsAccountName*, Claws' accounts */
 	GtkWidget *test_entry, *test_label;
-	GtkWidget *helper_entry, *timeout_spin, *retry_check, *retry_spin;
+	GtkWidget *helper_entry, *timeout_spin, *retry_check, *retry_spin, *history_spin;
 	guint retry_first_seconds; /* kept as read: only requiretlsrc sets it */
 };
 
@@ -580,6 +580,22 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("minutes")), 3, 2, 1, 1);
 	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Sending"), grid), FALSE, FALSE, 0);
 
+	/* how long the delivery window remembers; 0 keeps everything (the default) */
+	grid = gtk_grid_new ();
+	gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+	gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
+	ui->history_spin = gtk_spin_button_new_with_range (0, 36500, 30);
+	gtk_widget_set_name (ui->history_spin, "rtls-prefs-history-days");
+	gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui->history_spin), s->history_days);
+	gtk_widget_set_tooltip_text (ui->history_spin,
+	                             _ ("Messages older than this are removed from the delivery "
+	                                "window's history at the next start. 0 keeps everything."));
+	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("Keep the delivery history for")), 0, 0,
+	                 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), ui->history_spin, 1, 0, 1, 1);
+	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("days (0: always)")), 2, 0, 1, 1);
+	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("History"), grid), FALSE, FALSE, 0);
+
 	gtk_widget_show_all (vbox);
 	*out = ui;
 	return vbox;
@@ -600,6 +616,8 @@ rtls_prefs_ui_get (RtlsPrefsUi *ui)
 	s->helper = *helper != '\0' ? g_strstrip (g_strdup (helper)) : NULL;
 	s->timeout = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->timeout_spin));
 	s->retry = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->retry_check));
+	s->history_days
+	        = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->history_spin));
 	s->retry_max_minutes
 	        = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->retry_spin));
 	s->retry_first_seconds = ui->retry_first_seconds;

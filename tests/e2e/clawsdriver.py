@@ -487,12 +487,11 @@ class Claws:
         return path
 
     def journal(self):
-        """The plugin's send journal, as text ("" before the first send)."""
-        try:
-            with open(os.path.join(self.prof, "requiretls-journal")) as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        """What the plugin's store holds, record by record, as the text journal of earlier
+        releases wrote it ("" before the first send): read from requiretls.db with Python's
+        own sqlite3, outside the product (tests assert on the store, not on what a window
+        says). The key order is the journal's (rtls_journal_entry_format())."""
+        return store_journal(os.path.join(self.prof, "requiretls.db"))
 
     def wait_log(self, needle, before, timeout=15):
         """Waits until the log holds @needle more often than @before times; whether it did."""
@@ -538,3 +537,55 @@ class Claws:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+
+# core/rtls_journal.h's RtlsResult, as the store keeps it (record.result)
+RESULT_WORDS = ["", "started", "sent", "failed", "not-confirmed", "temporary", "cancelled",
+                "interrupted", "sent-default", "filed", "closed", "confirmed", "bounced",
+                "delayed", "delivered", "unverified", "forgotten"]
+# core/rtls_journal.c's key order, and core/rtls_store.c's "inherit" bits: the field is the
+# record's message's or attempt's first value
+JOURNAL_KEYS = ["time", "envid", "message-id", "account", "sender", "recipients", "subject",
+                "result", "host", "port", "tls-version", "enhanced-code", "explanation",
+                "queue-folder", "queue-msgnum", "stage", "retry-at", "retry-step", "recipient",
+                "reporting-mta", "remote-mta", "diagnostic", "bounce-id", "reason", "error",
+                "exit", "smtp-code", "server-text", "detail", "cert-problem", "tls-problem",
+                "cause", "action", "status-malformed", "gave-up"]
+INHERIT = [(1, "envid", "a_envid"), (2, "message-id", "m_msgid"), (4, "subject", "m_subject"),
+           (8, "sender", "m_sender"), (16, "recipients", "m_rcpts"), (32, "account", "m_account"),
+           (64, "host", "a_host"), (128, "port", "a_port"), (256, "queue-folder", "f_name"),
+           (512, "queue-msgnum", "a_msgnum")]
+
+
+def store_journal(path):
+    """The records in the plugin's store @path as journal lines (see Claws.journal)."""
+    import sqlite3
+    if not os.path.exists(path):
+        return ""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(
+            "SELECT r.time, r.result, r.inherit, r.data, m.message_id AS m_msgid,"
+            " m.subject AS m_subject, m.sender AS m_sender, m.recipients AS m_rcpts,"
+            " m.account AS m_account, a.envid AS a_envid, a.host AS a_host, a.port AS a_port,"
+            " f.name AS f_name, a.msgnum AS a_msgnum FROM record r"
+            " JOIN message m ON m.id = r.message LEFT JOIN attempt a ON a.id = r.attempt"
+            " LEFT JOIN folder f ON f.id = a.folder ORDER BY r.id").fetchall()
+    except sqlite3.OperationalError:
+        return ""  # not made yet
+    finally:
+        db.close()
+    out = []
+    for r in rows:
+        fields = dict(kv.split("=", 1) for kv in (r["data"] or "").split("\t") if "=" in kv)
+        fields["time"] = str(r["time"])
+        if r["result"]:
+            fields["result"] = RESULT_WORDS[r["result"]]
+        for bit, key, col in INHERIT:
+            if r["inherit"] & bit and r[col] is not None:
+                fields[key] = str(r[col])
+        if fields.get("account") == "-1":
+            del fields["account"]
+        out.append("\t".join(f"{k}={fields[k]}" for k in JOURNAL_KEYS if k in fields))
+    return "".join(line + "\n" for line in out)

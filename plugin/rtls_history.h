@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright (C) 2026 The claws-requiretls developers
+ *
+ * rtls_history.h: the plugin's one door to its store (core/rtls_store.h). Every writer (the
+ * sender, the bounce watcher, the delivery window's Forget) and every reader goes through
+ * it. It opens requiretls.db in Claws' configuration directory, imports the text journal of
+ * an earlier release once, moves a damaged database aside, and applies the retention the
+ * person chose. Nothing here reads the history whole.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "rtls_store.h"
+
+G_BEGIN_DECLS
+
+#define RTLS_STORE_FILE "requiretls.db"
+
+/* Opens the store (at plugin_init). The plugin works without one, but refuses every
+ * REQUIRETLS send: the write-ahead row could not be kept. */
+void rtls_history_open (void);
+void rtls_history_close (void);
+
+/* The store, or NULL when none could be opened (then *@error says why). */
+RtlsStore *rtls_history_store (GError **error);
+
+/* One record, or several in one transaction: durable before it returns. FALSE: nothing of
+ * it was written, and @error says why in a sentence fit for the person. */
+gboolean rtls_history_write (const RtlsJournalEntry *e, GError **error);
+gboolean rtls_history_write_all (GPtrArray *records, GError **error);
+
+/* What the person must be told once about the store (it was damaged and moved aside, it
+ * cannot be opened): a sentence, or NULL. Taken: a second call gives NULL. */
+gchar *rtls_history_take_notice (void);
+
+/* Retention: forgets what is older than @days (0: keep everything), off the hot paths. */
+void rtls_history_expire (guint days);
+
+G_END_DECLS
