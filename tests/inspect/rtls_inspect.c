@@ -21,6 +21,18 @@
  * images, wrap=0|1 and lines=N (ellipsized=1) for labels, hupper=N hpage=N for scrolled
  * windows (wider content than shown: upper > page), selected=PATH for each selected row of a
  * tree view.
+ *
+ * Two more requests, for the benchmark of issue 20 (bench/bench_history.py):
+ *   "stall\n"       the longest time, in milliseconds, that Claws' main loop did not turn since
+ *                   the last "stall\n" (or since this plugin was loaded): a heartbeat, a
+ *                   G_PRIORITY_HIGH timeout every 5 ms from plugin_init on, keeps the longest
+ *                   gap between two of its ticks, and the gap still open when asked; the
+ *                   answer ("12.5\n") resets it. Idle, the gap is the 5 ms interval itself.
+ *                   The first gap runs from plugin_init to the first turn of the loop: what
+ *                   Claws and the plugins loaded after this one do before the loop runs.
+ *   "rows NAME\n"   how many rows the model of the mapped tree view called NAME
+ *                   (gtk_widget_set_name) has, in the first mapped window that has one; -1:
+ *                   none is mapped. Cheap (no texts), so that it can be asked every few ms.
  */
 #include "config.h"
 
@@ -244,6 +256,90 @@ dump (void)
 	return g_string_free (out, FALSE);
 }
 
+/* ---------------------------------------------------------------- the heartbeat */
+
+#define HEARTBEAT_MS 5
+
+static guint heartbeat;
+static gint64 last_tick;   /* monotonic µs */
+static gint64 longest_gap; /* µs, since the last "stall\n" */
+
+static gboolean
+tick (gpointer data)
+{
+	gint64 now = g_get_monotonic_time ();
+
+	longest_gap = MAX (longest_gap, now - last_tick);
+	last_tick = now;
+	return G_SOURCE_CONTINUE;
+}
+
+static gchar *
+stall (void)
+{
+	gint64 now = g_get_monotonic_time ();
+	gint64 gap = MAX (longest_gap, now - last_tick);
+
+	/* the gap open now ends with this answer: the next one counts from here */
+	longest_gap = 0;
+	last_tick = now;
+	return g_strdup_printf ("%.1f\n", gap / 1000.0);
+}
+
+/* The mapped tree view called @name below @w, or NULL. */
+static GtkWidget *
+named_view (GtkWidget *w, const char *name)
+{
+	GtkWidget *found = NULL;
+
+	if (!gtk_widget_get_mapped (w))
+		return NULL;
+	if (GTK_IS_TREE_VIEW (w) && g_strcmp0 (gtk_widget_get_name (w), name) == 0)
+		return w;
+	if (GTK_IS_CONTAINER (w)) {
+		GList *children = gtk_container_get_children (GTK_CONTAINER (w));
+		for (GList *l = children; l != NULL && found == NULL; l = l->next)
+			found = named_view (l->data, name);
+		g_list_free (children);
+	}
+	return found;
+}
+
+static gchar *
+rows (const char *name)
+{
+	GList *tops = gtk_window_list_toplevels ();
+	gint n = -1;
+
+	for (GList *l = tops; l != NULL && n < 0; l = l->next) {
+		GtkWidget *view = named_view (l->data, name);
+		GtkTreeModel *model
+		        = view != NULL ? gtk_tree_view_get_model (GTK_TREE_VIEW (view)) : NULL;
+		if (view != NULL)
+			n = model != NULL ? gtk_tree_model_iter_n_children (model, NULL) : 0;
+	}
+	g_list_free (tops);
+	return g_strdup_printf ("%d\n", n);
+}
+
+/* The rest of a request line after its first @got bytes, without the newline, into @buf
+ * (@size bytes); FALSE when it does not end in a newline within @size. */
+static gboolean
+rest_of_line (GInputStream *in, gchar *buf, gsize got, gsize size)
+{
+	while (got < size - 1) {
+		gsize n = 0;
+		if (got > 0 && buf[got - 1] == '\n') {
+			buf[got - 1] = '\0';
+			return TRUE;
+		}
+		if (!g_input_stream_read_all (in, buf + got, 1, &n, NULL, NULL) || n != 1)
+			return FALSE;
+		got++;
+	}
+	return FALSE;
+}
+
 static gboolean
 incoming (GSocketService *s, GSocketConnection *conn, GObject *source, gpointer data)
 {
@@ -259,6 +355,12 @@ incoming (GSocketService *s, GSocketConnection *conn, GObject *source, gpointer 
 	    && memcmp (buf, "dump\n", 5) == 0) {
 		g_autofree gchar *text = dump ();
 		g_output_stream_write_all (outs, text, strlen (text), NULL, NULL, NULL);
+	} else if (got == 5 && rest_of_line (in, buf, got, sizeof buf)) {
+		g_autofree gchar *text = strcmp (buf, "stall") == 0        ? stall ()
+		                         : g_str_has_prefix (buf, "rows ") ? rows (buf + 5)
+		                                                           : NULL;
+		if (text != NULL)
+			g_output_stream_write_all (outs, text, strlen (text), NULL, NULL, NULL);
 	}
 	g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
 	return TRUE;
@@ -282,12 +384,17 @@ plugin_init (gchar **error)
 	}
 	g_signal_connect (service, "incoming", G_CALLBACK (incoming), NULL);
 	g_socket_service_start (service);
+	last_tick = g_get_monotonic_time ();
+	heartbeat = g_timeout_add_full (G_PRIORITY_HIGH, HEARTBEAT_MS, tick, NULL, NULL);
 	return 0;
 }
 
 gboolean
 plugin_done (void)
 {
+	if (heartbeat != 0)
+		g_source_remove (heartbeat);
+	heartbeat = 0;
 	if (service != NULL) {
 		g_socket_service_stop (service);
 		g_socket_listener_close (G_SOCKET_LISTENER (service));
