@@ -2034,6 +2034,339 @@ test_replay_due (void)
 	rm_rf (dir);
 }
 
+/* ---------------------------------------------------------------- importing a journal */
+
+static guint
+count_lines (const char *path)
+{
+	g_autofree gchar *text = NULL;
+	guint n = 0;
+
+	g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+	for (const char *p = text; *p != '\0'; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* Imports @path into a new store at @db and checks it against the fold of the same journal:
+ * the rows (as a set, and in the store's order, message by message), every attempt, what is
+ * unfinished, the next retry; a second import takes nothing. */
+static RtlsStore *
+import_checked (const char *db, const char *path, guint want_taken, guint want_skipped)
+{
+	RtlsStore *st = open_ok (db);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) j = rtls_journal_load (path, &error);
+	g_autoptr (GPtrArray) rows = NULL, want = NULL, folded = NULL, open = NULL, wopen = NULL;
+	guint taken = 99, skipped = 99;
+	gint64 retry = 0;
+
+	g_assert_no_error (error);
+	g_assert_false (rtls_store_journal_imported (st));
+	g_assert_true (rtls_store_import_journal (st, path, &taken, &skipped, &error));
+	g_assert_no_error (error);
+	g_assert_cmpuint (taken, ==, want_taken);
+	g_assert_cmpuint (skipped, ==, want_skipped);
+	g_assert_cmpuint (taken, ==, j->len);
+	g_assert_true (rtls_store_journal_imported (st));
+
+	rows = all_rows (st);
+	want = rtls_delivery_rows (j);
+	assert_row_sets_same (rows, want);
+	g_clear_pointer (&want, g_ptr_array_unref);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	{
+		/* a message: the rows of one key */
+		g_autoptr (GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
+		for (guint i = 0; i < want->len; i++)
+			g_hash_table_add (keys, ((RtlsDeliveryRow *) want->pdata[i])->key);
+		g_assert_cmpint (rtls_store_count_messages (st, NULL), ==,
+		                 g_hash_table_size (keys));
+	}
+
+	folded = rtls_attempts_fold (j);
+	for (guint i = 0; i < folded->len; i++) {
+		RtlsAttempt *w = g_ptr_array_index (folded, i);
+		g_autoptr (RtlsAttempt) a = rtls_store_attempt (st, w->envid, &error);
+		g_assert_no_error (error);
+		assert_same (attempt_diff (a, rtls_attempts_find (folded, w->envid)));
+		if (w->state == RTLS_ATTEMPT_TEMPORARY && w->retry_at > 0
+		    && (retry == 0 || w->retry_at < retry))
+			retry = w->retry_at;
+	}
+	open = rtls_store_unfinished (st, &error);
+	g_assert_no_error (error);
+	wopen = unfinished_of (folded);
+	assert_attempts_same (open, wopen);
+	g_assert_cmpint (rtls_store_next_retry (st), ==, retry);
+	/* every record, as the journal gives it */
+	{
+		g_autoptr (GPtrArray) recs = rtls_store_records_like (st, j, &error);
+		g_assert_no_error (error);
+		assert_entries_same (recs, j);
+	}
+
+	/* once */
+	taken = skipped = 99;
+	g_assert_true (rtls_store_import_journal (st, path, &taken, &skipped, &error));
+	g_assert_cmpuint (taken, ==, 0);
+	g_assert_cmpuint (skipped, ==, 0);
+	g_clear_pointer (&rows, g_ptr_array_unref);
+	rows = all_rows (st);
+	assert_rows_same (rows, want);
+	/* and so after a restart */
+	rtls_store_close (st);
+	st = open_ok (db);
+	g_assert_true (rtls_store_journal_imported (st));
+	g_assert_true (rtls_store_import_journal (st, path, &taken, &skipped, &error));
+	g_assert_cmpuint (taken, ==, 0);
+	return st;
+}
+
+static void
+test_import (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *db = g_build_filename (dir, "requiretls.db", NULL);
+	g_autofree gchar *path = g_build_filename (dir, "journal", NULL);
+	g_autoptr (GPtrArray) j = many_messages ();
+	g_autoptr (GString) text = g_string_new (NULL);
+	g_autoptr (RtlsStore) st = NULL;
+	g_autoptr (GError) error = NULL;
+	guint taken = 99, skipped = 99, garbage = 0;
+
+	/* a missing journal: nothing to take, and not marked: a journal may still come */
+	st = open_ok (db);
+	g_assert_true (rtls_store_import_journal (st, path, &taken, &skipped, &error));
+	g_assert_no_error (error);
+	g_assert_cmpuint (taken, ==, 0);
+	g_assert_cmpuint (skipped, ==, 0);
+	g_assert_false (rtls_store_journal_imported (st));
+	g_clear_pointer (&st, rtls_store_close);
+	g_unlink (db);
+
+	for (guint i = 0; i < j->len; i++) {
+		g_autofree gchar *l = rtls_journal_entry_format (j->pdata[i]);
+		g_string_append_printf (text, "%s\n", l);
+		switch (i % 97) {
+		case 5: /* not key=value */
+			g_string_append (text, "garbage without an equals sign\n");
+			garbage++;
+			break;
+		case 17: /* key=value, but no result */
+			g_string_append (text, "time=5\tenvid=rtls-x\n");
+			garbage++;
+			break;
+		case 29: /* a torn write: a NUL in the middle of a line */
+			g_string_append (text, "time=6\tenvid=rtls-y\tres");
+			g_string_append_c (text, '\0');
+			g_string_append (text, "ult=sent\n");
+			garbage++;
+			break;
+		case 41: /* empty lines are no records and no damage */
+			g_string_append (text, "\n\n");
+			break;
+		case 53: /* no time */
+			g_string_append (text, "envid=rtls-z\tresult=sent\n");
+			garbage++;
+			break;
+		}
+	}
+	/* the last line without its newline */
+	g_string_append (text, "time=300000\tenvid=rtls-last\tmessage-id=<last@x>\tresult=started\t"
+	                       "recipients=last@y");
+	g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+	st = import_checked (db, path, j->len + 1, garbage);
+	g_assert_cmpuint (garbage, >=, 4 * 9); /* each kind nine times or more */
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* The journal of every earlier release, written by its own code (tests/data/journal/make/). */
+static void
+test_import_releases (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autoptr (GError) error = NULL;
+	const RtlsDeliveryRow *r;
+
+	{
+		/* 3aa1eae: outcome lines only; every attempt "legacy", finished or held */
+		g_autofree gchar *db = g_build_filename (dir, "v1.db", NULL);
+		g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "journal",
+		                                                "v1-outcomes.journal", NULL);
+		g_autoptr (RtlsStore) st = import_checked (db, path, 6, 0);
+		g_autoptr (GPtrArray) rows = all_rows (st);
+		g_autoptr (GPtrArray) open = rtls_store_unfinished (st, &error);
+		g_autoptr (RtlsAttempt) a
+		        = rtls_store_attempt (st, "rtls-v1a000000000000000000001", &error);
+		g_autoptr (GPtrArray) about
+		        = rtls_store_attempts_about (st, NULL, 0, "<v1-retry@example.org>", &error);
+
+		g_assert_true (a->legacy);
+		g_assert_cmpint (a->state, ==, RTLS_ATTEMPT_CLOSED);
+		g_assert_cmpint (a->started, ==, 1763000000);
+		g_assert_cmpstr (a->subject, ==, "v1 sent");
+		g_assert_cmpuint (rows->len, ==, 6);
+		g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 5);
+		g_assert_cmpint (find_row (rows, "carol@example.gov", "v1-sent")->state, ==,
+		                 RTLS_ROW_SENT);
+		g_assert_cmpstr (find_row (rows, "carol@example.gov", "v1-sent")->accepted_by, ==,
+		                 "smtp.example.org");
+		g_assert_cmpint (find_row (rows, "dave@example.com", "v1-refused")->state, ==,
+		                 RTLS_ROW_FAILED);
+		g_assert_cmpint (find_row (rows, "erin@example.net", "v1-unsure")->state, ==,
+		                 RTLS_ROW_NOT_CONFIRMED);
+		r = find_row (rows, "frank@example.net", "v1-retry");
+		g_assert_cmpint (r->state, ==, RTLS_ROW_SENT);
+		g_assert_cmpstr (r->envid, ==, "rtls-v1a000000000000000000005");
+		g_assert_cmpint (find_row (rows, "grace@example.org", "v1-cancel")->state, ==,
+		                 RTLS_ROW_CANCELLED);
+		/* its words are kept as written */
+		g_assert_cmpstr (find_row (rows, "grace@example.org", "v1-cancel")->explanation, ==,
+		                 "Sending was cancelled.");
+		/* the not-confirmed and the temporary one are the open ones */
+		g_assert_cmpuint (open->len, ==, 2);
+		g_assert_cmpstr (((RtlsAttempt *) open->pdata[0])->outcome, ==, "not-confirmed");
+		g_assert_cmpstr (((RtlsAttempt *) open->pdata[1])->outcome, ==, "temporary");
+		g_assert_cmpuint (about->len, ==, 2);
+		g_assert_true (((RtlsAttempt *) about->pdata[0])->legacy);
+		g_clear_pointer (&st, rtls_store_close);
+	}
+	{
+		/* bb2a84a: reports, an unverified bounce with its reason in words, forgotten rows
+		 */
+		g_autofree gchar *db = g_build_filename (dir, "v2.db", NULL);
+		g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "journal",
+		                                                "v2-reports.journal", NULL);
+		g_autoptr (RtlsStore) st = import_checked (db, path, 9, 0);
+		g_autoptr (GPtrArray) rows = all_rows (st);
+		g_autoptr (RtlsDeliveryRow) w = NULL;
+		RtlsDomainHistory h;
+
+		g_assert_cmpuint (rows->len, ==, 4);
+		r = find_row (rows, "bob@example.org", "rtls-aaaa");
+		g_assert_cmpint (r->state, ==, RTLS_ROW_BOUNCED);
+		g_assert_cmpstr (r->status, ==, "5.7.30");
+		g_assert_true (r->requiretls);
+		g_assert_cmpstr (r->remote_mta, ==, "mx1.example.org");
+		g_assert_null (find_row (rows, "carol@example.com", "rtls-aaaa")); /* forgotten */
+		g_assert_null (find_row (rows, "bob@example.org", "bounce:"));     /* forgotten */
+		g_assert_cmpint (find_row (rows, "norequiretls@example.net", "rtls-fedc")->state,
+		                 ==, RTLS_ROW_BOUNCED);
+		g_assert_cmpint (find_row (rows, "erin@example.org", "rtls-0a0b")->state, ==,
+		                 RTLS_ROW_FAILED);
+		g_assert_cmpint (find_row (rows, "frank@example.org", "v2-retry")->state, ==,
+		                 RTLS_ROW_WAITING);
+		w = rtls_store_domain_warning (st, "example.org", 1763300000, 90 * 24 * 3600);
+		g_assert_nonnull (w);
+		g_assert_cmpstr (w->recipient, ==, "bob@example.org");
+		g_assert_true (rtls_store_domain_history (st, "example.net", &h, &error));
+		g_assert_cmpint (h.last_requiretls_failure, ==, 1763200100);
+		g_clear_pointer (&st, rtls_store_close);
+	}
+	for (guint v = 3; v <= 5; v++) {
+		/* 54c60c7, 8de785f, d4d2462: the write-ahead journal */
+		static const char *const names[]
+		        = { "v3-write-ahead.journal", "v4-facts.journal", "v5-tls-floor.journal" };
+		static const guint lines[] = { 36, 37, 37 };
+		const gint64 t = 1763400000 + (v - 3) * 1000000;
+		g_autofree gchar *db = g_strdup_printf ("%s/v%u.db", dir, v);
+		g_autofree gchar *path = g_test_build_filename (G_TEST_DIST, "data", "journal",
+		                                                names[v - 3], NULL);
+		g_autoptr (RtlsStore) st = NULL;
+		g_autoptr (GPtrArray) rows = NULL, open = NULL, about = NULL;
+		g_autoptr (RtlsAttempt) a = NULL;
+		g_autoptr (RtlsDeliveryRow) w = NULL;
+
+		g_assert_cmpuint (count_lines (path), ==, lines[v - 3]);
+		st = import_checked (db, path, lines[v - 3], 0);
+		rows = all_rows (st);
+		open = rtls_store_unfinished (st, &error);
+		/* what a restart must finish: the temporary one, the one whose entry is still
+		 * there, the one that was running */
+		g_assert_cmpuint (open->len, ==, 3);
+		g_assert_cmpstr (((RtlsAttempt *) open->pdata[0])->envid, ==,
+		                 "rtls-retry00000000000000001");
+		a = g_steal_pointer (&open->pdata[1]);
+		g_assert_cmpstr (a->envid, ==, "rtls-crsh000000000000000001");
+		g_assert_cmpint (a->state, ==, RTLS_ATTEMPT_SENT);
+		g_assert_true (a->filed);
+		g_assert_false (a->closed);
+		g_assert_false (a->legacy);
+		g_assert_cmpstr (a->queue_folder, ==, "#mh/Mailbox/queue");
+		g_assert_cmpint (a->queue_msgnum, ==, 19);
+		g_assert_cmpint (((RtlsAttempt *) open->pdata[2])->state, ==, RTLS_ATTEMPT_RUNNING);
+		g_assert_cmpint (rtls_store_next_retry (st), ==, t + 261);
+		about = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 19, NULL, &error);
+		g_assert_cmpuint (about->len, ==, 1);
+		g_clear_pointer (&about, g_ptr_array_unref);
+		about = rtls_store_attempts_about (st, NULL, 0, "held@sender.test", &error);
+		g_assert_cmpuint (about->len, ==, 2);
+		g_assert_cmpint (((RtlsAttempt *) about->pdata[0])->state, ==, RTLS_ATTEMPT_CLOSED);
+		g_assert_cmpstr (((RtlsAttempt *) about->pdata[0])->outcome, ==, "not-confirmed");
+
+		g_assert_cmpint (find_row (rows, "bob@example.org", "rtls-aaaa")->state, ==,
+		                 RTLS_ROW_BOUNCED);
+		g_assert_cmpint (find_row (rows, "carol@example.com", "rtls-aaaa")->state, ==,
+		                 RTLS_ROW_SENT);
+		g_assert_cmpint (find_row (rows, "norequiretls@example.net", "default")->state, ==,
+		                 RTLS_ROW_SENT_DEFAULT);
+		g_assert_cmpint (find_row (rows, "grace@example.org", "stopped")->state, ==,
+		                 RTLS_ROW_FAILED);
+		g_assert_cmpint (find_row (rows, "heidi@example.org", "cancel")->state, ==,
+		                 RTLS_ROW_CANCELLED);
+		g_assert_cmpint (find_row (rows, "judy@example.org", "running")->state, ==,
+		                 RTLS_ROW_SENDING);
+		g_assert_cmpint (find_row (rows, "bob@example.org", "bounce:")->state, ==,
+		                 RTLS_ROW_UNVERIFIED);
+		w = rtls_store_domain_warning (st, "example.org", t + 5000, 90 * 24 * 3600);
+		if (v >= 4) {
+			/* the delivery reported after the bounce lifts the warning */
+			g_assert_null (w);
+			g_assert_cmpint (find_row (rows, "bob@example.org", "rtls-c700")->state, ==,
+			                 RTLS_ROW_DELIVERED);
+		} else {
+			g_assert_nonnull (w);
+			g_assert_cmpstr (w->recipient, ==, "bob@example.org");
+		}
+		if (v >= 4) {
+			/* the facts the words are made of when shown */
+			g_autoptr (GPtrArray) one = entries_new ();
+			g_autoptr (GPtrArray) recs = NULL;
+			const RtlsJournalEntry *e = NULL;
+			g_ptr_array_add (one, line ("time=1\tenvid=rtls-0a0b0c0d0e0f101112131414\t"
+			                            "result=x"));
+			g_free (((RtlsJournalEntry *) one->pdata[0])->envid);
+			((RtlsJournalEntry *) one->pdata[0])->envid
+			        = g_strdup_printf ("rtls-0a0b0c0d0e0f10111213141%u", v);
+			recs = rtls_store_records_like (st, one, &error);
+			for (guint i = 0; i < recs->len; i++)
+				if (g_strcmp0 (((RtlsJournalEntry *) recs->pdata[i])->result,
+				               "failed")
+				    == 0)
+					e = recs->pdata[i];
+			g_assert_nonnull (e);
+			g_assert_cmpstr (e->error, ==, "RTLS_ERROR_UNSUPPORTED");
+			g_assert_cmpint (e->exit_code, ==, 69);
+			g_assert_cmpuint (e->smtp_code, ==, 550);
+			g_assert_cmpstr (e->cert_problem, ==, "expired");
+			g_assert_cmpstr (e->tls_problem, ==, v >= 5 ? "floor" : NULL);
+		}
+		g_clear_pointer (&st, rtls_store_close);
+	}
+	{
+		/* tests/data/journal-previous-release.txt */
+		g_autofree gchar *db = g_build_filename (dir, "previous.db", NULL);
+		g_autofree gchar *path = g_test_build_filename (
+		        G_TEST_DIST, "data", "journal-previous-release.txt", NULL);
+		g_autoptr (RtlsStore) st = import_checked (db, path, 5, 0);
+		g_clear_pointer (&st, rtls_store_close);
+	}
+	rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2057,5 +2390,7 @@ main (int argc, char **argv)
 	}
 	g_test_add_func ("/store/replay/helper-alive", test_replay_helper_alive);
 	g_test_add_func ("/store/replay/due", test_replay_due);
+	g_test_add_func ("/store/import", test_import);
+	g_test_add_func ("/store/import/releases", test_import_releases);
 	return g_test_run ();
 }
