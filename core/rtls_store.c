@@ -184,8 +184,11 @@ setup (RtlsStore *st, GError **error)
 
 	sqlite3_busy_timeout (st->db, RTLS_STORE_BUSY_MS);
 	sqlite3_extended_result_codes (st->db, 1);
-	/* a page that is freed goes back to the file system only when asked (expire) */
-	if (!exec (st, "PRAGMA auto_vacuum = INCREMENTAL", error))
+	/* a page that is freed goes back to the file system only when asked (expire); set on a
+	 * new file only, before anything is in it: setting it writes, even to a database that is
+	 * damaged, in use by another program or in a read-only folder */
+	if (query_int (st, "PRAGMA page_count", -1) == 0
+	    && !exec (st, "PRAGMA auto_vacuum = INCREMENTAL", error))
 		return FALSE;
 	if (query_int (st, "PRAGMA journal_mode = WAL", 0) == 0) {
 		g_autoptr (sqlite3_stmt) s = prep (st, "PRAGMA journal_mode", NULL);
@@ -254,6 +257,21 @@ open_one (const char *path, GError **error)
 	return g_steal_pointer (&st);
 }
 
+/* A file that is there, not empty, and does not begin as an SQLite database does. It is moved
+ * aside without being opened: SQLite would remove a -wal beside it on closing. */
+static gboolean
+not_a_database (const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[sizeof magic];
+	int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+	ssize_t n = fd >= 0 ? read (fd, head, sizeof head) : -1;
+
+	if (fd >= 0)
+		close (fd);
+	return n > 0 && ((gsize) n < sizeof head || memcmp (head, magic, sizeof magic) != 0);
+}
+
 const char *
 rtls_store_path (const RtlsStore *store)
 {
@@ -270,16 +288,16 @@ rtls_store_open (const char *path, gchar **moved_aside, GError **error)
 
 	if (moved_aside != NULL)
 		*moved_aside = NULL;
-	st = open_one (path, &first);
+	st = not_a_database (path) ? NULL : open_one (path, &first);
 	if (st != NULL && checked (st))
 		return st;
-	if (st == NULL && !g_error_matches (first, RTLS_ERROR, RTLS_ERROR_IO)) {
+	if (first != NULL && !g_error_matches (first, RTLS_ERROR, RTLS_ERROR_IO)) {
 		g_propagate_error (error, g_steal_pointer (&first));
 		return NULL;
 	}
 	/* A file we cannot open for a reason other than damage (permissions, a later schema)
 	 * is not moved: only one that is not a database or fails the check. */
-	if (st == NULL && g_file_test (path, G_FILE_TEST_EXISTS)) {
+	if (first != NULL && g_file_test (path, G_FILE_TEST_EXISTS)) {
 		sqlite3 *probe = NULL;
 		int rc = sqlite3_open_v2 (path, &probe, SQLITE_OPEN_READONLY, NULL);
 		gboolean damaged = rc == SQLITE_OK
