@@ -2367,6 +2367,556 @@ test_import_releases (void)
 	rm_rf (dir);
 }
 
+/* ---------------------------------------------------------------- damage */
+
+static void
+check_aside (const char *path, const char *aside, const char *content, gsize len)
+{
+	g_autofree gchar *prefix = g_strconcat (path, ".damaged-", NULL);
+	g_autofree gchar *text = NULL;
+	gsize got = 0;
+
+	g_assert_nonnull (aside);
+	g_assert_true (g_str_has_prefix (aside, prefix));
+	/* YYYYMMDD-HHMMSS */
+	g_assert_cmpuint (strlen (aside), ==, strlen (prefix) + 15);
+	for (gsize i = 0; i < 15; i++)
+		g_assert_true (i == 8 ? aside[strlen (prefix) + i] == '-'
+		                      : g_ascii_isdigit (aside[strlen (prefix) + i]));
+	g_assert_true (g_file_get_contents (aside, &text, &got, NULL));
+	if (content != NULL) {
+		g_assert_cmpuint (got, ==, len);
+		g_assert_true (memcmp (text, content, len) == 0);
+	}
+}
+
+/* A store that works: a send written, read back, still there after a restart. */
+static void
+check_usable (const char *path)
+{
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) rows = NULL, want = NULL;
+	gint64 n = rtls_store_count_messages (st, NULL);
+
+	add_send (j, 500000, "rtls-usable", "<usable@x>", "Usable", "u@y", 1, "sent");
+	append_all_ok (st, j);
+	g_clear_pointer (&st, rtls_store_close);
+	st = open_ok (path);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, n + 1);
+	rows = rtls_store_rows (st, NULL, 0, 1, NULL, NULL);
+	want = rtls_delivery_rows (j);
+	assert_rows_same (rows, want);
+}
+
+static void
+test_damaged_garbage (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autofree gchar *aside = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsStore) st = NULL;
+	gchar garbage[8192];
+
+	for (gsize i = 0; i < sizeof garbage; i++)
+		garbage[i] = (gchar) (i * 7 + 3);
+	g_assert_true (g_file_set_contents (path, garbage, sizeof garbage, NULL));
+	{
+		/* and a -wal of it: moved along */
+		g_autofree gchar *wal = g_strconcat (path, "-wal", NULL);
+		g_assert_true (g_file_set_contents (wal, "not a wal", -1, NULL));
+	}
+	st = rtls_store_open (path, &aside, &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (st);
+	check_aside (path, aside, garbage, sizeof garbage);
+	{
+		g_autofree gchar *wal = g_strconcat (aside, "-wal", NULL);
+		g_autofree gchar *text = NULL;
+		g_assert_true (g_file_get_contents (wal, &text, NULL, NULL));
+		g_assert_cmpstr (text, ==, "not a wal");
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	check_usable (path);
+
+	/* shorter than a database's header: damaged too */
+	g_clear_pointer (&aside, g_free);
+	g_assert_true (g_file_set_contents (path, "SQLite", -1, NULL));
+	st = rtls_store_open (path, &aside, &error);
+	g_assert_no_error (error);
+	check_aside (path, aside, "SQLite", 6);
+	g_clear_pointer (&st, rtls_store_close);
+	/* an empty file is a new database, nothing to move */
+	g_clear_pointer (&aside, g_free);
+	g_assert_true (g_file_set_contents (path, "", 0, NULL));
+	st = rtls_store_open (path, &aside, &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (st);
+	g_assert_null (aside);
+	g_clear_pointer (&st, rtls_store_close);
+	check_usable (path);
+	rm_rf (dir);
+}
+
+/* A real database of many rows, damaged in the middle: by overwriting pages, by a truncation.
+ * quick_check fails: it is moved aside, with its -wal and -shm, and a new one made. */
+static void
+test_damaged_pages (void)
+{
+	for (guint how = 0; how < 2; how++) {
+		g_autofree gchar *dir = tmpdir ();
+		g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+		g_autofree gchar *aside = NULL, *before = NULL;
+		g_autoptr (GError) error = NULL;
+		g_autoptr (RtlsStore) st = open_ok (path);
+		g_autoptr (GPtrArray) j = many_messages ();
+		gsize len = 0;
+		int fd;
+
+		append_all_ok (st, j);
+		g_clear_pointer (&st, rtls_store_close); /* checkpointed into the file */
+		g_assert_true (g_file_get_contents (path, &before, &len, NULL));
+		g_assert_cmpuint (len, >, 32 * 4096);
+		fd = g_open (path, O_RDWR, 0);
+		g_assert_cmpint (fd, >=, 0);
+		if (how == 0) {
+			/* pages in the middle overwritten */
+			gchar junk[3 * 4096];
+			memset (junk, 0x5a, sizeof junk);
+			g_assert_cmpint (
+			        pwrite (fd, junk, sizeof junk, (off_t) (len / 2 / 4096 * 4096)), ==,
+			        sizeof junk);
+			memcpy (before + len / 2 / 4096 * 4096, junk, sizeof junk);
+		} else {
+			/* the second half gone */
+			g_assert_cmpint (ftruncate (fd, (off_t) (len / 2 / 4096 * 4096)), ==, 0);
+			len = len / 2 / 4096 * 4096;
+		}
+		close (fd);
+		st = rtls_store_open (path, &aside, &error);
+		g_assert_no_error (error);
+		g_assert_nonnull (st);
+		check_aside (path, aside, before, len);
+		g_clear_pointer (&st, rtls_store_close);
+		check_usable (path);
+		rm_rf (dir);
+	}
+}
+
+/* ---------------------------------------------------------------- a full disk */
+
+/* The child: the store opened under a file size limit (what a full disk does: writes fail),
+ * messages appended until one fails. It says on @out: "ok\n" for each committed, then
+ * "failed <error>\n". */
+static G_NORETURN void
+fill_child (const char *path, GPtrArray *j, rlim_t limit, int out)
+{
+	struct rlimit rl = { limit, limit };
+	g_autoptr (GError) error = NULL;
+	RtlsStore *st;
+
+	signal (SIGXFSZ, SIG_IGN);
+	if (setrlimit (RLIMIT_FSIZE, &rl) != 0)
+		_exit (3);
+	st = rtls_store_open (path, NULL, &error);
+	if (st == NULL)
+		_exit (2);
+	for (guint i = 0; i + 4 <= j->len; i += 4) {
+		g_autoptr (GPtrArray) one = g_ptr_array_new ();
+		for (guint k = i; k < i + 4; k++)
+			g_ptr_array_add (one, j->pdata[k]);
+		if (!rtls_store_append_all (st, one, &error)) {
+			g_autofree gchar *msg = g_strdup_printf (
+			        "failed %s %d %s\n",
+			        error != NULL ? g_quark_to_string (error->domain) : "-",
+			        error != NULL ? error->code : -1,
+			        error != NULL ? error->message : "");
+			if (write (out, msg, strlen (msg)) < 0)
+				_exit (4);
+			break;
+		}
+		if (write (out, "ok\n", 3) != 3)
+			_exit (4);
+	}
+	rtls_store_close (st);
+	_exit (0);
+}
+
+static void
+test_disk_full (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (GPtrArray) first = entries_new ();
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) committed = g_ptr_array_new ();
+	g_autoptr (GString) said = g_string_new (NULL);
+	g_autoptr (RtlsStore) st = NULL;
+	g_auto (GStrv) lines = NULL;
+	struct stat sb;
+	int pipefd[2], status = 0;
+	guint ok = 0;
+	pid_t pid;
+	gchar buf[4096];
+	ssize_t n;
+
+	/* what is there before */
+	add_send (first, 100, "rtls-before", "<before@x>", "Before", "b@y", 1, "sent");
+	st = open_ok (path);
+	append_all_ok (st, first);
+	g_clear_pointer (&st, rtls_store_close);
+	/* messages with long words, to fill it */
+	for (guint i = 0; i < 400; i++) {
+		g_autofree gchar *envid = g_strdup_printf ("rtls-full%04u", i);
+		g_autofree gchar *msgid = g_strdup_printf ("<full%04u@x>", i);
+		g_autofree gchar *subject = g_strdup_printf ("Full %u %s", i, "abcdefghij");
+		RtlsJournalEntry *o;
+		add_send (j, 1000 + 10 * i, envid, msgid, subject, "f@y", (gint) i + 2, "sent");
+		o = j->pdata[j->len - 3];
+		g_free (o->explanation);
+		o->explanation = g_strdup_printf ("%u %s", i, g_strnfill (1900, 'a' + i % 26));
+	}
+	g_assert_cmpint (g_stat (path, &sb), ==, 0);
+
+	g_assert_cmpint (pipe (pipefd), ==, 0);
+	pid = fork ();
+	g_assert_cmpint (pid, >=, 0);
+	if (pid == 0) {
+		close (pipefd[0]);
+		fill_child (path, j, (rlim_t) sb.st_size + 512 * 1024, pipefd[1]);
+	}
+	close (pipefd[1]);
+	while ((n = read (pipefd[0], buf, sizeof buf)) > 0)
+		g_string_append_len (said, buf, n);
+	close (pipefd[0]);
+	g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+	g_assert_true (WIFEXITED (status));
+	g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+	lines = g_strsplit (said->str, "\n", -1);
+	for (guint i = 0; lines[i] != NULL && g_str_equal (lines[i], "ok"); i++)
+		ok++;
+	g_test_message ("%u messages committed before the disk was full: %s", ok,
+	                lines[ok] != NULL ? lines[ok] : "");
+	/* some went in, then one failed with the store's error, and said why */
+	g_assert_cmpuint (ok, >, 0);
+	g_assert_cmpuint (ok, <, 400);
+	g_assert_true (g_str_has_prefix (lines[ok], "failed rtls-error-quark"));
+	g_assert_nonnull (strstr (lines[ok], path));
+
+	/* the limit lifted: it opens (not moved aside), passes the check, holds exactly what
+	 * was committed */
+	st = open_ok (path);
+	g_clear_pointer (&st, rtls_store_close);
+	{
+		sqlite3 *db = NULL;
+		g_autofree gchar *check = NULL;
+		g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+		check = sql_text (db, "PRAGMA integrity_check");
+		g_assert_cmpstr (check, ==, "ok");
+		sqlite3_close (db);
+	}
+	for (guint i = 0; i < first->len; i++)
+		g_ptr_array_add (committed, first->pdata[i]);
+	for (guint i = 0; i < 4 * ok; i++)
+		g_ptr_array_add (committed, j->pdata[i]);
+	st = open_ok (path);
+	{
+		g_autoptr (GPtrArray) rows = all_rows (st);
+		g_autoptr (GPtrArray) want = rows_by_message (committed);
+		g_autoptr (GPtrArray) recs = rtls_store_records_like (st, j, NULL);
+		assert_rows_same (rows, want);
+		g_assert_cmpuint (recs->len, ==, 4 * ok);
+		g_assert_cmpint (sql_int (path, "SELECT count(*) FROM record"), ==, 4 * (ok + 1));
+	}
+	/* and takes the rest */
+	{
+		g_autoptr (GPtrArray) rest = g_ptr_array_new ();
+		for (guint i = 4 * ok; i < j->len; i++)
+			g_ptr_array_add (rest, j->pdata[i]);
+		append_all_ok (st, rest);
+		g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 401);
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- read-only */
+
+/* Runs @fn (an exit status: 0 passed, 77 skipped, else failed) in a child, as "nobody" when
+ * this runs as root (for whom permissions do not block). */
+static void
+unprivileged (int (*fn) (void))
+{
+	int status = 0;
+	pid_t pid = fork ();
+
+	g_assert_cmpint (pid, >=, 0);
+	if (pid == 0) {
+		if (geteuid () == 0 && (setgid (65534) != 0 || setuid (65534) != 0))
+			_exit (77);
+		_exit (fn ());
+	}
+	g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+	g_assert_true (WIFEXITED (status));
+	if (WEXITSTATUS (status) == 77) {
+		g_test_skip ("permissions do not block writing here");
+		return;
+	}
+	g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+#define CHILD_CHECK(cond)                                                                          \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		if (!(cond)) {                                                                     \
+			g_printerr ("%s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
+			return 1;                                                                  \
+		}                                                                                  \
+	}                                                                                          \
+	G_STMT_END
+
+/* Made read-only (the folder, or the file): opening it, or writing once open, fails with an
+ * error; it is never taken for damaged; what it held is still there once it is writable. */
+static int
+readonly_child (gboolean folder)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("test-store-ro-XXXXXX", NULL);
+	g_autofree gchar *path = NULL, *aside = NULL;
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GError) error = NULL;
+	RtlsStore *st;
+	int rc = 0;
+
+	CHILD_CHECK (dir != NULL);
+	path = g_build_filename (dir, "requiretls.db", NULL);
+	add_send (j, 100, "rtls-ro1", "<ro1@x>", "Read-only", "r@y", 1, "sent");
+	st = rtls_store_open (path, NULL, &error);
+	CHILD_CHECK (st != NULL);
+	CHILD_CHECK (rtls_store_append_all (st, j, &error));
+	rtls_store_close (st);
+	CHILD_CHECK (g_chmod (folder ? dir : path, folder ? 0500 : 0400) == 0);
+	if (access (folder ? dir : path, W_OK) == 0) {
+		rc = 77; /* permissions do not block writing here */
+		goto out;
+	}
+	st = rtls_store_open (path, &aside, &error);
+	CHILD_CHECK (aside == NULL);
+	if (st != NULL) {
+		g_autoptr (GPtrArray) more = entries_new ();
+		add_send (more, 200, "rtls-ro2", "<ro2@x>", "Read-only 2", "r@y", 2, "sent");
+		CHILD_CHECK (!rtls_store_append_all (st, more, &error));
+		rtls_store_close (st);
+	}
+	CHILD_CHECK (error != NULL);
+	CHILD_CHECK (error->domain == RTLS_ERROR);
+	CHILD_CHECK (strstr (error->message, path) != NULL);
+	g_printerr ("# %s read-only: %s\n", folder ? "folder" : "file", error->message);
+	g_clear_error (&error);
+	g_chmod (dir, 0700);
+	g_chmod (path, 0600);
+	st = rtls_store_open (path, &aside, &error);
+	CHILD_CHECK (st != NULL && aside == NULL);
+	{
+		gboolean more = TRUE;
+		GPtrArray *rows = rtls_store_rows (st, NULL, 0, 100, &more, &error);
+		CHILD_CHECK (rows != NULL && rows->len == 1);
+		CHILD_CHECK (rtls_store_count_messages (st, NULL) == 1);
+		g_ptr_array_unref (rows);
+	}
+	rtls_store_close (st);
+out:
+	rm_rf (dir);
+	return rc;
+}
+
+static int
+readonly_folder (void)
+{
+	return readonly_child (TRUE);
+}
+
+static int
+readonly_file (void)
+{
+	return readonly_child (FALSE);
+}
+
+static void
+test_readonly_folder (void)
+{
+	unprivileged (readonly_folder);
+}
+
+static void
+test_readonly_file (void)
+{
+	unprivileged (readonly_file);
+}
+
+/* ---------------------------------------------------------------- busy */
+
+/* Another program holds the write lock: a write waits about RTLS_STORE_BUSY_MS, then fails
+ * with an error and writes nothing; opening meanwhile is no damage. */
+static void
+test_busy (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) more = entries_new ();
+	g_autoptr (GError) error = NULL;
+	g_autofree gchar *aside = NULL;
+	sqlite3 *other = NULL;
+	gint64 t0, waited;
+
+	add_send (j, 100, "rtls-busy1", "<busy1@x>", "Busy", "b@y", 1, "sent");
+	add_send (more, 200, "rtls-busy2", "<busy2@x>", "Busy 2", "b@y", 2, "sent");
+	append_all_ok (st, j);
+	g_assert_cmpint (sqlite3_open (path, &other), ==, SQLITE_OK);
+	g_assert_cmpint (sqlite3_exec (other,
+	                               "BEGIN EXCLUSIVE; INSERT INTO folder (name) VALUES "
+	                               "('held by another program')",
+	                               NULL, NULL, NULL),
+	                 ==, SQLITE_OK);
+
+	t0 = g_get_monotonic_time ();
+	g_assert_false (rtls_store_append_all (st, more, &error));
+	waited = (g_get_monotonic_time () - t0) / 1000;
+	g_assert_error (error, RTLS_ERROR, RTLS_ERROR_IO);
+	g_assert_nonnull (strstr (error->message, "in use by another program"));
+	g_test_message ("waited %" G_GINT64_FORMAT " ms: %s", waited, error->message);
+	g_assert_cmpint (waited, >=, RTLS_STORE_BUSY_MS * 8 / 10);
+	g_assert_cmpint (waited, <, RTLS_STORE_BUSY_MS * 3);
+	g_clear_error (&error);
+
+	/* opening it meanwhile only reads: at once, no damage, and what it holds can be read */
+	{
+		g_autoptr (RtlsStore) second = NULL;
+		g_autoptr (GPtrArray) rows = NULL;
+		t0 = g_get_monotonic_time ();
+		second = rtls_store_open (path, &aside, &error);
+		waited = (g_get_monotonic_time () - t0) / 1000;
+		g_assert_no_error (error);
+		g_assert_nonnull (second);
+		g_assert_null (aside);
+		g_assert_cmpint (waited, <, RTLS_STORE_BUSY_MS / 2);
+		rows = rtls_store_rows (second, NULL, 0, 10, NULL, &error);
+		g_assert_no_error (error);
+		g_assert_cmpuint (rows->len, ==, 1);
+	}
+	g_assert_cmpint (sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close (other);
+
+	/* nothing of it was written; once free, it is */
+	{
+		g_autoptr (GPtrArray) rows = all_rows (st);
+		g_autoptr (GPtrArray) want = rows_by_message (j);
+		assert_rows_same (rows, want);
+		g_assert_null (rtls_store_attempt (st, "rtls-busy2", NULL));
+		g_assert_cmpint (sql_int (path, "SELECT count(*) FROM record"), ==, 4);
+	}
+	append_all_ok (st, more);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 2);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- retention */
+
+static void
+test_expire (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+	g_autoptr (GPtrArray) open_before = NULL, open_after = NULL, rows = NULL, want = NULL;
+	g_autoptr (GError) error = NULL;
+	struct stat before, after;
+	guint old = 0;
+
+	/* 300 old messages (time 1000 to 3990), of which every tenth is unfinished, and 50 new */
+	for (guint i = 0; i < 350; i++) {
+		g_autofree gchar *envid = g_strdup_printf ("rtls-exp%04u", i);
+		g_autofree gchar *msgid = g_strdup_printf ("<exp%04u@x>", i);
+		gint64 t = i < 300 ? 1000 + 10 * (gint64) i : 100000 + (gint64) i;
+		const char *outcome = i % 10 == 1   ? "temporary"
+		                      : i % 10 == 2 ? "not-confirmed"
+		                                    : "sent";
+		guint from = j->len;
+		RtlsJournalEntry *o;
+		add_send (j, t, envid, msgid, "Expire", "e@example.org", (gint) i + 1, outcome);
+		o = j->pdata[from + 1];
+		g_free (o->explanation);
+		o->explanation = g_strnfill (1500, 'e');
+		if (i % 10 == 3) /* sent, never closed: unfinished */
+			g_ptr_array_remove_index (j, j->len - 1);
+		if (i % 10 == 4) /* still running */
+			g_ptr_array_remove_range (j, from + 1, j->len - from - 1);
+		/* a report of the bounce of one old finished message */
+		if (i == 10)
+			g_ptr_array_add (
+			        j, line ("time=2000\tenvid=rtls-exp0010\tmessage-id=<exp0010@x>\t"
+			                 "result=bounced\trecipient=e@example.org\t"
+			                 "enhanced-code=5.7.30\taction=failed"));
+		if (i < 300 && i % 10 > 4)
+			old++;
+		else if (i < 300 && i % 10 == 0)
+			old++;
+		else
+			for (guint k = from; k < j->len; k++)
+				g_ptr_array_add (kept, j->pdata[k]);
+	}
+	append_all_ok (st, j);
+	open_before = rtls_store_unfinished (st, &error);
+	g_assert_cmpuint (open_before->len, ==, 30 * 4 + 5 * 4);
+	g_assert_nonnull (rtls_store_domain_warning (st, "example.org", 2100, 1000));
+	g_clear_pointer (&st, rtls_store_close);
+	g_assert_cmpint (g_stat (path, &before), ==, 0);
+
+	st = open_ok (path);
+	/* nothing is older than that */
+	g_assert_cmpint (rtls_store_expire (st, 1000, &error), ==, 0);
+	g_assert_no_error (error);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 350);
+	/* the old finished ones go; the unfinished and the new ones stay */
+	g_assert_cmpint (rtls_store_expire (st, 50000, &error), ==, old);
+	g_assert_no_error (error);
+	g_assert_cmpuint (old, ==, 180);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 350 - old);
+	rows = all_rows (st);
+	want = rows_by_message (kept);
+	assert_rows_same (rows, want);
+	open_after = rtls_store_unfinished (st, &error);
+	assert_attempts_same (open_after, open_before);
+	g_assert_null (rtls_store_attempt (st, "rtls-exp0005", NULL));
+	g_assert_nonnull (rtls_store_attempt (st, "rtls-exp0003", NULL));
+	g_assert_null (rtls_store_domain_warning (st, "example.org", 2100, 1000));
+	{
+		RtlsDomainHistory h;
+		g_assert_true (rtls_store_domain_history (st, "example.org", &h, &error));
+		g_assert_cmpint (h.last_requiretls_failure, ==, 0);
+	}
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM record WHERE message NOT IN "
+	                                "(SELECT id FROM message)"),
+	                 ==, 0);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM attempt WHERE message NOT IN "
+	                                "(SELECT id FROM message)"),
+	                 ==, 0);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM domain"), ==, 0);
+	g_clear_pointer (&st, rtls_store_close);
+	/* the pages freed went back */
+	g_assert_cmpint (sql_int (path, "PRAGMA freelist_count"), ==, 0);
+	g_assert_cmpint (g_stat (path, &after), ==, 0);
+	g_test_message ("%ld bytes before, %ld after", (long) before.st_size, (long) after.st_size);
+	g_assert_cmpint (after.st_size, <, before.st_size * 3 / 4);
+	check_usable (path);
+	rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2392,5 +2942,12 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/replay/due", test_replay_due);
 	g_test_add_func ("/store/import", test_import);
 	g_test_add_func ("/store/import/releases", test_import_releases);
+	g_test_add_func ("/store/damaged/garbage", test_damaged_garbage);
+	g_test_add_func ("/store/damaged/pages", test_damaged_pages);
+	g_test_add_func ("/store/disk-full", test_disk_full);
+	g_test_add_func ("/store/read-only/folder", test_readonly_folder);
+	g_test_add_func ("/store/read-only/file", test_readonly_file);
+	g_test_add_func ("/store/busy", test_busy);
+	g_test_add_func ("/store/expire", test_expire);
 	return g_test_run ();
 }
