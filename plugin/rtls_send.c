@@ -48,6 +48,7 @@
 #include "rtls_attempt.h"
 #include "rtls_delivery.h"
 #include "rtls_delivery_ui.h"
+#include "rtls_entry.h"
 #include "rtls_history.h"
 #include "rtls_journal.h"
 #include "rtls_queue_ui.h"
@@ -89,7 +90,6 @@ static GList *composer_sends; /* RtlsSend* queued by a composer, not started yet
 static GQueue pending_queue;  /* "folder-id\tmsgnum" strings of queued entries to send */
 static GList *listeners;      /* RtlsSendListener* */
 static guint retry_timer, recover_timer;
-static gint guard_suspended;
 static gboolean unloading;
 
 /* the run of rtls_send_queued() in progress */
@@ -234,200 +234,6 @@ sync_file (const char *file)
 	sync_dir_of (file);
 }
 
-/* ---------------------------------------------------------------- queue entries */
-
-/* A locked REQUIRETLS entry is marked in the Queue folder: Claws' padlock, and a tag that
- * says where such entries are sent from (Claws' own "Send queued messages" skips them); the
- * status bar says it too. The tag is set from an idle callback: the locking runs inside
- * Claws' folder and message hooks, where the message cache must not be changed. */
-static guint mark_idle;
-static GPtrArray *mark_pending; /* "folder-id\tmsgnum" */
-
-static const char *
-tag_queued (void)
-{
-	return _ ("Require TLS: Tools → Send queued REQUIRETLS messages");
-}
-
-static gboolean entry_in_flight (FolderItem *item, gint msgnum);
-
-static gboolean
-mark_show (gpointer data)
-{
-	gint id = tags_get_id_for_str (tag_queued ());
-	gint last = 0;
-
-	mark_idle = 0;
-	if (id == -1) {
-		id = tags_add_tag (tag_queued ());
-		tags_write_tags ();
-	}
-	for (guint i = 0; mark_pending != NULL && i < mark_pending->len; i++) {
-		g_auto (GStrv) t = g_strsplit (g_ptr_array_index (mark_pending, i), "\t", 2);
-		FolderItem *item = t[0] != NULL ? folder_find_item_from_identifier (t[0]) : NULL;
-		MsgInfo *mi = item != NULL && t[1] != NULL
-		                      ? folder_item_get_msginfo (item, atoi (t[1]))
-		                      : NULL;
-		if (mi == NULL)
-			continue;
-		if (entry_in_flight (item, mi->msgnum)) {
-			/* a send from the composer: the entry only waits in the queue if that
-			 * send ends with it kept (send_free() marks it then) */
-			procmsg_msginfo_free (&mi);
-			continue;
-		}
-		if (id > 0 && MSG_IS_LOCKED (mi->flags)
-		    && g_slist_find (mi->tags, GINT_TO_POINTER (id)) == NULL) {
-			guard_suspended++;
-			procmsg_msginfo_update_tags (mi, TRUE, id);
-			guard_suspended--;
-			g_debug ("REQUIRETLS: queue entry tagged: %d", mi->msgnum);
-		}
-		last = mi->msgnum;
-		procmsg_msginfo_free (&mi);
-	}
-	if (mark_pending != NULL)
-		g_ptr_array_set_size (mark_pending, 0);
-	if (last > 0)
-		statusbar_print_all (
-		        _ ("REQUIRETLS: queue entry %d is locked: send it with Tools → "
-		           "Send queued REQUIRETLS messages"),
-		        last);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-mark_entry (MsgInfo *mi)
-{
-	g_autofree gchar *id = mi->folder != NULL ? folder_item_get_identifier (mi->folder) : NULL;
-
-	if (id == NULL)
-		return;
-	g_debug ("REQUIRETLS: queue entry marked: %d", mi->msgnum);
-	if (mark_pending == NULL)
-		mark_pending = g_ptr_array_new_with_free_func (g_free);
-	g_ptr_array_add (mark_pending, g_strdup_printf ("%s\t%d", id, mi->msgnum));
-	if (mark_idle == 0)
-		mark_idle = g_idle_add (mark_show, NULL);
-}
-
-static void
-set_locked (FolderItem *item, gint msgnum, gboolean locked)
-{
-	MsgInfo *mi = folder_item_get_msginfo (item, msgnum);
-
-	if (mi == NULL)
-		return;
-	guard_suspended++;
-	if (locked)
-		procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
-	else
-		procmsg_msginfo_unset_flags (mi, MSG_LOCKED, 0);
-	guard_suspended--;
-	if (locked)
-		mark_entry (mi);
-	procmsg_msginfo_free (&mi);
-}
-
-static gboolean
-remove_entry (FolderItem *item, gint msgnum)
-{
-	gint r;
-
-	guard_suspended++;
-	set_locked (item, msgnum, FALSE);
-	r = folder_item_remove_msg (item, msgnum);
-	guard_suspended--;
-	if (r == 0) {
-		/* the removal is durable before the journal says "closed" */
-		g_autofree gchar *dir = folder_item_get_path (item);
-		g_autoptr (GError) error = NULL;
-		if (dir != NULL && !rtls_journal_fsync_dir (dir, &error))
-			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
-	}
-	if (r != 0) {
-		log_error (LOG_PROTOCOL,
-		           _ ("REQUIRETLS: cannot remove queue entry %d; it is locked again\n"),
-		           msgnum);
-		set_locked (item, msgnum, TRUE);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-is_require_entry (MsgInfo *mi)
-{
-	g_autofree gchar *path = procmsg_get_message_file_path (mi);
-	RtlsChoice choice = RTLS_CHOICE_DEFAULT;
-
-	return path != NULL && rtls_message_file_choice (path, &choice, NULL)
-	       && choice == RTLS_CHOICE_REQUIRE;
-}
-
-/* Locks every REQUIRETLS-marked entry of a queue folder that is not locked (a draft dragged
- * into the queue, an entry unlocked by hand, "Send later"). TRUE when it locked any. */
-gboolean
-rtls_queue_guard_item (FolderItem *item)
-{
-	GSList *list;
-	gboolean any = FALSE;
-
-	if (guard_suspended > 0 || item == NULL || item->stype != F_QUEUE)
-		return FALSE;
-	list = folder_item_get_msg_list (item);
-	for (GSList *l = list; l != NULL; l = l->next) {
-		MsgInfo *mi = l->data;
-		if (!MSG_IS_LOCKED (mi->flags) && is_require_entry (mi)) {
-			guard_suspended++;
-			procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
-			guard_suspended--;
-			mark_entry (mi);
-			log_message (
-			        LOG_PROTOCOL,
-			        _ ("REQUIRETLS: queue entry %d is marked Require TLS; locked so "
-			           "that only the plugin sends it\n"),
-			        mi->msgnum);
-			any = TRUE;
-		}
-	}
-	procmsg_msg_list_free (list);
-	return any;
-}
-
-static gboolean
-folder_item_update_hook (gpointer source, gpointer data)
-{
-	FolderItemUpdateData *d = source;
-
-	if (d->item != NULL && d->item->stype == F_QUEUE
-	    && (d->update_flags
-	        & (F_ITEM_UPDATE_MSGCNT | F_ITEM_UPDATE_CONTENT | F_ITEM_UPDATE_ADDMSG)))
-		rtls_queue_guard_item (d->item);
-	return FALSE;
-}
-
-static gboolean
-msginfo_update_hook (gpointer source, gpointer data)
-{
-	MsgInfoUpdate *u = source;
-	MsgInfo *mi = u->msginfo;
-
-	if (guard_suspended > 0 || mi == NULL || mi->folder == NULL || mi->folder->stype != F_QUEUE
-	    || !(u->flags & MSGINFO_UPDATE_FLAGS) || MSG_IS_LOCKED (mi->flags))
-		return FALSE;
-	if (is_require_entry (mi)) {
-		guard_suspended++;
-		procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
-		guard_suspended--;
-		mark_entry (mi);
-		log_message (LOG_PROTOCOL,
-		             _ ("REQUIRETLS: queue entry %d is marked Require TLS; locked again\n"),
-		             mi->msgnum);
-	}
-	return FALSE;
-}
-
 /* ---------------------------------------------------------------- the helper */
 
 /* The composer this send came from is still open and still the same composer (it may have
@@ -464,7 +270,7 @@ send_free (RtlsSend *s)
 	/* the send is over and its entry still waits, locked: now it is marked as such */
 	composer_sends = g_list_remove (composer_sends, s);
 	if (mi != NULL && MSG_IS_LOCKED (mi->flags) && !unloading)
-		mark_entry (mi);
+		rtls_entry_mark (mi);
 	if (mi != NULL)
 		procmsg_msginfo_free (&mi);
 	release_composer (s);
@@ -650,7 +456,7 @@ resend_answer (gpointer data, gboolean yes)
 		 * queued copy goes, and no second dialog asks the same again */
 		Compose *compose = s->compose;
 		running = g_list_remove (running, s);
-		remove_entry (s->queue, s->msgnum);
+		rtls_entry_remove (s->queue, s->msgnum);
 		compose->sending = FALSE;
 		compose->modified = TRUE;
 		rtls_compose_ui_set_idle (s->composer->ui);
@@ -1173,7 +979,7 @@ step_do (RtlsAttempt *a, RtlsStep step, Facts *x, RtlsSend *s)
 			mark_original (x->qf->reply_info, MSG_REPLIED);
 			mark_original (x->qf->forward_info, MSG_FORWARDED);
 		}
-		if (!remove_entry (x->queue, a->queue_msgnum))
+		if (!rtls_entry_remove (x->queue, a->queue_msgnum))
 			return FALSE;
 		e = rtls_attempt_record (a, "closed", now_s ());
 		return journal_write (e);
@@ -1387,8 +1193,8 @@ finish (RtlsSend *s)
 			        || compose->targetinfo->folder->stype == F_QUEUE)) {
 				/* by number: targetinfo may be a copy, the lock lives in the cache
 				 */
-				remove_entry (compose->targetinfo->folder,
-				              compose->targetinfo->msgnum);
+				rtls_entry_remove (compose->targetinfo->folder,
+				                   compose->targetinfo->msgnum);
 			}
 			rtls_compose_ui_set_idle (s->composer->ui);
 			compose->sending = FALSE;
@@ -1481,7 +1287,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 	case RTLS_FAILURE_OPEN_SETTINGS:
 		/* Claws opens no account settings while a composer is open: the message goes
 		 * to Drafts (with its choice), the composer closes, then the page opens. */
-		remove_entry (s->queue, s->msgnum);
+		rtls_entry_remove (s->queue, s->msgnum);
 		release_composer (s);
 		if (alive) {
 			gint account_id = compose->account ? compose->account->account_id : -1;
@@ -1505,7 +1311,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 		}
 		break;
 	case RTLS_FAILURE_SEND_DEFAULT:
-		remove_entry (s->queue, s->msgnum);
+		rtls_entry_remove (s->queue, s->msgnum);
 		release_composer (s); /* our send is over: Claws' own may begin */
 		if (alive) {
 			g_autoptr (RtlsJournalEntry) e = NULL;
@@ -1541,7 +1347,7 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 	case RTLS_FAILURE_EDIT:
 	default:
 		/* The composer still holds the message; the queued copy goes. */
-		remove_entry (s->queue, s->msgnum);
+		rtls_entry_remove (s->queue, s->msgnum);
 		if (alive)
 			compose->modified = TRUE;
 		break;
@@ -1604,7 +1410,7 @@ rtls_send_from_composer (RtlsComposer *c)
 			        r);
 		return;
 	}
-	set_locked (queue, msgnum, TRUE);
+	rtls_entry_set_locked (queue, msgnum, TRUE);
 
 	s = g_new0 (RtlsSend, 1);
 	s->composer = c;
@@ -1870,7 +1676,7 @@ rtls_send_queued (RtlsQueueRun mode)
 				listed = strcmp (p->data, key) == 0;
 			listed = listed || (asking != NULL && g_hash_table_contains (asking, key));
 			if (listed || entry_in_flight (q, mi->msgnum) || !MSG_IS_LOCKED (mi->flags)
-			    || !is_require_entry (mi))
+			    || !rtls_entry_is_require (mi))
 				continue;
 			found++;
 			due = entry_due (q, mi, mode, &about, &a);
@@ -1951,8 +1757,6 @@ retry_tick (gpointer data)
 	}
 	return G_SOURCE_CONTINUE;
 }
-
-static gulong hook_item, hook_msginfo;
 
 /* ---------------------------------------------------------------- start-up */
 
@@ -2106,9 +1910,7 @@ rtls_send_init (void)
 {
 	g_queue_init (&pending_queue);
 	spool_clean ();
-	hook_item
-	        = hooks_register_hook (FOLDER_ITEM_UPDATE_HOOKLIST, folder_item_update_hook, NULL);
-	hook_msginfo = hooks_register_hook (MSGINFO_UPDATE_HOOKLIST, msginfo_update_hook, NULL);
+	rtls_entry_init (entry_in_flight);
 	retry_period = tick_period ();
 	retry_timer = g_timeout_add_seconds (retry_period, retry_tick, NULL);
 	/* Entries that were queued while the plugin was not loaded. */
@@ -2125,17 +1927,12 @@ gboolean
 rtls_send_done (void)
 {
 	unloading = TRUE;
-	hooks_unregister_hook (FOLDER_ITEM_UPDATE_HOOKLIST, hook_item);
-	hooks_unregister_hook (MSGINFO_UPDATE_HOOKLIST, hook_msginfo);
+	rtls_entry_done ();
 	if (retry_timer != 0)
 		g_source_remove (retry_timer);
 	if (recover_timer != 0)
 		g_source_remove (recover_timer);
 	retry_timer = recover_timer = 0;
-	if (mark_idle != 0)
-		g_source_remove (mark_idle);
-	mark_idle = 0;
-	g_clear_pointer (&mark_pending, g_ptr_array_unref);
 	g_queue_clear_full (&pending_queue, g_free);
 	rtls_queue_ui_close ();
 	if (running != NULL) {
