@@ -2540,6 +2540,7 @@ fill_child (const char *path, GPtrArray *j, rlim_t limit, int out)
 			_exit (4);
 	}
 	rtls_store_close (st);
+	g_ptr_array_unref (j); /* the child's copy (valgrind sees no pointer to it after _exit) */
 	_exit (0);
 }
 
@@ -2571,11 +2572,12 @@ test_disk_full (void)
 		g_autofree gchar *envid = g_strdup_printf ("rtls-full%04u", i);
 		g_autofree gchar *msgid = g_strdup_printf ("<full%04u@x>", i);
 		g_autofree gchar *subject = g_strdup_printf ("Full %u %s", i, "abcdefghij");
+		g_autofree gchar *words = g_strnfill (1900, (gchar) ('a' + i % 26));
 		RtlsJournalEntry *o;
 		add_send (j, 1000 + 10 * i, envid, msgid, subject, "f@y", (gint) i + 2, "sent");
 		o = j->pdata[j->len - 3];
 		g_free (o->explanation);
-		o->explanation = g_strdup_printf ("%u %s", i, g_strnfill (1900, 'a' + i % 26));
+		o->explanation = g_strdup_printf ("%u %s", i, words);
 	}
 	g_assert_cmpint (g_stat (path, &sb), ==, 0);
 
@@ -2873,7 +2875,11 @@ test_expire (void)
 	append_all_ok (st, j);
 	open_before = rtls_store_unfinished (st, &error);
 	g_assert_cmpuint (open_before->len, ==, 30 * 4 + 5 * 4);
-	g_assert_nonnull (rtls_store_domain_warning (st, "example.org", 2100, 1000));
+	{
+		g_autoptr (RtlsDeliveryRow) w
+		        = rtls_store_domain_warning (st, "example.org", 2100, 1000);
+		g_assert_nonnull (w);
+	}
 	g_clear_pointer (&st, rtls_store_close);
 	g_assert_cmpint (g_stat (path, &before), ==, 0);
 
@@ -2893,7 +2899,10 @@ test_expire (void)
 	open_after = rtls_store_unfinished (st, &error);
 	assert_attempts_same (open_after, open_before);
 	g_assert_null (rtls_store_attempt (st, "rtls-exp0005", NULL));
-	g_assert_nonnull (rtls_store_attempt (st, "rtls-exp0003", NULL));
+	{
+		g_autoptr (RtlsAttempt) a = rtls_store_attempt (st, "rtls-exp0003", NULL);
+		g_assert_nonnull (a);
+	}
 	g_assert_null (rtls_store_domain_warning (st, "example.org", 2100, 1000));
 	{
 		RtlsDomainHistory h;
