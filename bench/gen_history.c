@@ -15,10 +15,10 @@
  * send gets a delivery report a few minutes later, made by rtls_delivery_records() from a
  * report about its first recipient: alternately "delivered" (2.0.0) and "bounced" (5.7.30,
  * REQUIRETLS not supported on the way). Three recipients a send, at domains d0.example to
- * d499.example; the sends are spread evenly over the two years before --now (default: now),
- * oldest first. Records go to the store through rtls_store_append_all(), K (default 1000) a
- * transaction; with --journal also as journal lines (one fsync at the end, not one a line:
- * the file is the same, it is only written faster).
+ * d499.example; queue entries 1 to 10 (a Claws session of 10 sends); the sends are spread evenly
+ * over the two years before --now (default: now), oldest first. Records go to the store through
+ * rtls_store_append_all(), K (default 1000) a transaction; with --journal also as journal lines
+ * (one fsync at the end, not one a line: the file is the same, it is only written faster).
  *
  * Prints what it wrote, the time the store took (rtls_store_append_all() only), and the size
  * of the database once closed (SQLite folds its -wal file into it then), per send.
@@ -125,9 +125,10 @@ one_send (Out *o, guint64 n, gint64 t, gint64 report_after, const RtlsRecord *st
 	started->host = g_strdup ("127.0.0.1");
 	started->port = 587;
 	started->queue_folder = g_strdup ("#mh/Mailbox/queue");
-	/* Claws' MH queue numbers its entries from the highest one there: an empty queue
-	 * gives 1, so most sends are entry 1 */
-	started->queue_msgnum = n % 10 == 9 ? 2 : 1;
+	/* Claws numbers a queue entry after the highest number it has seen in the folder: it
+	 * counts up while it runs and starts again at 1 in an empty queue after a restart. A
+	 * session here sends 10 messages, so entries 1 to 10 each come back every 10 sends */
+	started->queue_msgnum = 1 + (gint) (n % 10);
 
 	g_ptr_array_add (so_far, started);
 	attempts = rtls_attempts_fold (so_far);
