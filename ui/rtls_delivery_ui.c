@@ -2,6 +2,13 @@
  * Copyright (C) 2026 The claws-requiretls developers
  *
  * rtls_delivery_ui.c: the REQUIRETLS delivery window and the bounce notification (GTK only).
+ *
+ * The window never holds the whole history. It shows the first page of messages when it
+ * opens and reads the next page, from an idle callback, when the list is scrolled near its
+ * end; what is shown is never read again for that. A refresh (after every write) reads the
+ * pages shown again, one per idle callback, beside the list, and then updates the list in
+ * place, row by row where a row changed, so that the selected row and the scroll position
+ * stay. A search starts the list again from its first page.
  */
 #include "config.h"
 
@@ -9,6 +16,13 @@
 #include "rtls_dsn.h"
 
 #include <glib/gi18n-lib.h>
+
+/* Plurals in the plugin's own domain: a bare ngettext() would look in Claws' catalogue. */
+#undef ngettext
+#define ngettext(one, many, n) g_dngettext (GETTEXT_PACKAGE, one, many, n)
+
+/* Messages a page: their rows fill more than any window is tall. */
+#define PAGE_MESSAGES 200
 
 enum {
 	COL_DATE,
@@ -25,31 +39,111 @@ enum {
 	N_COLS
 };
 
+/* What the window's counts still need reading. */
+enum {
+	COUNT_MATCHES = 1 << 0, /* the messages matching the search */
+	COUNT_TOTAL = 1 << 1,   /* all messages */
+};
+
+/* Pages as load gave them, and every row of them in order. */
+typedef struct {
+	GPtrArray *pages; /* each a GPtrArray of RtlsDeliveryRow* that owns its rows */
+	GPtrArray *rows;  /* the rows of the pages, not owned, in the list's order */
+	gboolean more;    /* there are messages after these */
+} Pages;
+
 typedef struct {
 	GtkWidget *window;
 	GtkListStore *store;
 	GtkWidget *view;
+	GtkAdjustment *vadj;
+	GtkWidget *search;
+	GtkWidget *count;
 	GtkWidget *details;
 	GtkWidget *open_bounce, *open_sent, *resend, *forget;
-	GPtrArray *rows;
+	gulong selection_changed;
+	Pages *shown; /* what the list shows, once in_store of its rows are in the store */
+	guint in_store;
+	/* The row (of shown) that each row of the store stands for, by the store row's
+	 * COL_INDEX; NULL: none any more. A row that stays where it is keeps its number when
+	 * the list is refreshed, so that rows that did not change are not touched. */
+	GPtrArray *slots;
+	gchar *filter; /* the search the rows shown match; NULL: none */
+	/* A reading under way, beside the list: the pages read so far, how many are wanted,
+	 * whether all are read, and whether it is a new search (the list starts again at its
+	 * top) or a refresh (the list is updated in place). NULL: none. */
+	Pages *next;
+	guint next_wanted;
+	gboolean next_read;
+	gboolean next_fresh;
+	gboolean want_page;    /* the list was scrolled near its end */
+	guint want_count;      /* COUNT_* */
+	gint64 matches, total; /* -1: not known */
+	guint idle;
 	RtlsDeliveryUiOps ops;
 	gpointer data;
 } DeliveryWindow;
 
 static DeliveryWindow *dw;
 
+static Pages *
+pages_new (void)
+{
+	Pages *p = g_new0 (Pages, 1);
+
+	p->pages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+	p->rows = g_ptr_array_new ();
+	return p;
+}
+
+static void
+pages_free (Pages *p)
+{
+	if (p == NULL)
+		return;
+	g_ptr_array_unref (p->rows);
+	g_ptr_array_unref (p->pages);
+	g_free (p);
+}
+
+/* Reads the page that follows those of @p and adds it to @p. */
+static void
+load_page (Pages *p)
+{
+	gboolean more = FALSE;
+	GPtrArray *page = dw->ops.load (dw->data, dw->filter, p->pages->len * PAGE_MESSAGES,
+	                                PAGE_MESSAGES, &more);
+
+	if (page == NULL) {
+		page = g_ptr_array_new ();
+		more = FALSE;
+	}
+	/* a page that brought nothing cannot be followed by one that does */
+	p->more = more && page->len > 0;
+	g_ptr_array_add (p->pages, page);
+	for (guint i = 0; i < page->len; i++)
+		g_ptr_array_add (p->rows, g_ptr_array_index (page, i));
+}
+
+/* The row that the store's row @iter stands for. */
+static const RtlsDeliveryRow *
+row_at (GtkTreeIter *iter)
+{
+	guint index = G_MAXUINT;
+
+	gtk_tree_model_get (GTK_TREE_MODEL (dw->store), iter, COL_INDEX, &index, -1);
+	return index < dw->slots->len ? g_ptr_array_index (dw->slots, index) : NULL;
+}
+
 static const RtlsDeliveryRow *
 selected_row (void)
 {
 	GtkTreeSelection *sel = gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view));
-	GtkTreeModel *model;
 	GtkTreeIter iter;
-	guint index = 0;
 
-	if (!gtk_tree_selection_get_selected (sel, &model, &iter))
+	if (!gtk_tree_selection_get_selected (sel, NULL, &iter))
 		return NULL;
-	gtk_tree_model_get (model, &iter, COL_INDEX, &index, -1);
-	return index < dw->rows->len ? g_ptr_array_index (dw->rows, index) : NULL;
+	return row_at (&iter);
 }
 
 static void
@@ -77,42 +171,407 @@ format_time (gint64 t)
 	return dt != NULL ? g_date_time_format (dt, "%x %H:%M") : g_strdup ("");
 }
 
-static void
-fill (void)
+static GtkListStore *
+new_store (void)
 {
-	if (dw->rows != NULL)
-		g_ptr_array_unref (dw->rows);
-	dw->rows = dw->ops.load (dw->data);
-	gtk_list_store_clear (dw->store);
-	for (guint i = 0; i < dw->rows->len; i++) {
-		const RtlsDeliveryRow *r = g_ptr_array_index (dw->rows, i);
-		g_autofree gchar *date = format_time (r->time);
-		g_autofree gchar *status = NULL;
-		/* the Diagnostic-Code without its type ("smtp; ", "X-Postfix; "), which means
-		 * nothing to a person */
-		const char *words = rtls_dsn_server_words (r->diagnostic);
-		GtkTreeIter iter;
+	return gtk_list_store_new (N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+	                           G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+	                           G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_INT);
+}
 
-		if (r->state == RTLS_ROW_UNVERIFIED)
-			status = g_strdup (r->reason != NULL ? r->reason : "");
-		else if (r->status != NULL && r->explanation != NULL)
-			status = g_strdup_printf ("%s: %s", r->status, r->explanation);
-		else
-			status = g_strdup (r->explanation != NULL ? r->explanation : "");
+/* Shows @r in the store's row @iter, as the row numbered @slot. */
+static void
+set_row (GtkListStore *store, GtkTreeIter *iter, const RtlsDeliveryRow *r, guint slot)
+{
+	g_autofree gchar *date = format_time (r->time);
+	g_autofree gchar *status = NULL;
+	/* the Diagnostic-Code without its type ("smtp; ", "X-Postfix; "), which means nothing
+	 * to a person */
+	const char *words = rtls_dsn_server_words (r->diagnostic);
+
+	if (r->state == RTLS_ROW_UNVERIFIED)
+		status = g_strdup (r->reason != NULL ? r->reason : "");
+	else if (r->status != NULL && r->explanation != NULL)
+		status = g_strdup_printf ("%s: %s", r->status, r->explanation);
+	else
+		status = g_strdup (r->explanation != NULL ? r->explanation : "");
+	gtk_list_store_set (
+	        store, iter, COL_DATE, date, COL_SUBJECT, r->subject != NULL ? r->subject : "",
+	        COL_RECIPIENT, r->recipient, COL_STATE, rtls_delivery_state_name (r->state),
+	        COL_STATUS, status, COL_ACCEPTED, r->accepted_by ? r->accepted_by : "",
+	        COL_REPORTING, r->reporting_mta ? r->reporting_mta : "", COL_REMOTE,
+	        r->remote_mta ? r->remote_mta : "", COL_DIAGNOSTIC, words, COL_INDEX, slot,
+	        COL_WEIGHT,
+	        rtls_delivery_state_is_problem (r->state) ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL,
+	        -1);
+}
+
+/* A new slot for @r. */
+static guint
+new_slot (const RtlsDeliveryRow *r)
+{
+	g_ptr_array_add (dw->slots, (gpointer) r);
+	return dw->slots->len - 1;
+}
+
+/* Whether the list shows @a and @b alike (everything set_row() reads). */
+static gboolean
+row_same (const RtlsDeliveryRow *a, const RtlsDeliveryRow *b)
+{
+	return a->time == b->time && a->state == b->state && g_strcmp0 (a->subject, b->subject) == 0
+	       && g_strcmp0 (a->recipient, b->recipient) == 0
+	       && g_strcmp0 (a->status, b->status) == 0
+	       && g_strcmp0 (a->explanation, b->explanation) == 0
+	       && g_strcmp0 (a->reason, b->reason) == 0
+	       && g_strcmp0 (a->accepted_by, b->accepted_by) == 0
+	       && g_strcmp0 (a->reporting_mta, b->reporting_mta) == 0
+	       && g_strcmp0 (a->remote_mta, b->remote_mta) == 0
+	       && g_strcmp0 (a->diagnostic, b->diagnostic) == 0;
+}
+
+/* A row is the message @key to @recipient: the same row in another reading. */
+static guint
+row_hash (gconstpointer p)
+{
+	const RtlsDeliveryRow *r = p;
+
+	return g_str_hash (r->key != NULL ? r->key : "") * 31
+	       + g_str_hash (r->recipient != NULL ? r->recipient : "");
+}
+
+static gboolean
+row_equal (gconstpointer a, gconstpointer b)
+{
+	const RtlsDeliveryRow *x = a, *y = b;
+
+	return g_strcmp0 (x->key, y->key) == 0 && g_strcmp0 (x->recipient, y->recipient) == 0;
+}
+
+static GHashTable *
+row_set (GPtrArray *rows, guint n)
+{
+	GHashTable *set = g_hash_table_new (row_hash, row_equal);
+
+	for (guint i = 0; i < n; i++)
+		g_hash_table_add (set, g_ptr_array_index (rows, i));
+	return set;
+}
+
+/* Where the row @like (another reading's) is in @rows; -1: not there. */
+static gint
+find_row (GPtrArray *rows, const RtlsDeliveryRow *like)
+{
+	for (guint i = 0; like != NULL && i < rows->len; i++)
+		if (row_equal (g_ptr_array_index (rows, i), like))
+			return (gint) i;
+	return -1;
+}
+
+/* Adds the rows of dw->shown that are not in the store yet to its end. */
+static void
+append_unshown (void)
+{
+	for (; dw->in_store < dw->shown->rows->len; dw->in_store++) {
+		const RtlsDeliveryRow *r = g_ptr_array_index (dw->shown->rows, dw->in_store);
+		GtkTreeIter iter;
 		gtk_list_store_append (dw->store, &iter);
-		gtk_list_store_set (dw->store, &iter, COL_DATE, date, COL_SUBJECT,
-		                    r->subject != NULL ? r->subject : "", COL_RECIPIENT,
-		                    r->recipient, COL_STATE, rtls_delivery_state_name (r->state),
-		                    COL_STATUS, status, COL_ACCEPTED,
-		                    r->accepted_by ? r->accepted_by : "", COL_REPORTING,
-		                    r->reporting_mta ? r->reporting_mta : "", COL_REMOTE,
-		                    r->remote_mta ? r->remote_mta : "", COL_DIAGNOSTIC, words,
-		                    COL_INDEX, i, COL_WEIGHT,
-		                    rtls_delivery_state_is_problem (r->state) ? PANGO_WEIGHT_BOLD
-		                                                              : PANGO_WEIGHT_NORMAL,
-		                    -1);
+		set_row (dw->store, &iter, r, new_slot (r));
 	}
+}
+
+static void
+select_index (gint index)
+{
+	GtkTreeSelection *sel = gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view));
+	GtkTreePath *path;
+
+	gtk_tree_selection_unselect_all (sel);
+	if (index < 0)
+		return;
+	path = gtk_tree_path_new_from_indices (index, -1);
+	gtk_tree_selection_select_path (sel, path);
+	gtk_tree_path_free (path);
+}
+
+/* A new search: the list shows @next from its top, the selected row kept if it is there. */
+static void
+show_fresh (Pages *next)
+{
+	GtkTreeSelection *sel = gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view));
+	Pages *old = dw->shown;
+	GPtrArray *old_slots = dw->slots;
+	GtkListStore *old_store = dw->store;
+	gint keep = find_row (next->rows, selected_row ());
+
+	g_signal_handler_block (sel, dw->selection_changed);
+	dw->shown = next;
+	dw->in_store = 0;
+	dw->slots = g_ptr_array_new ();
+	/* filled before the list shows it: no row of it is laid out twice */
+	dw->store = new_store ();
+	append_unshown ();
+	gtk_tree_view_set_model (GTK_TREE_VIEW (dw->view), GTK_TREE_MODEL (dw->store));
+	g_object_unref (old_store);
+	select_index (keep);
+	g_signal_handler_unblock (sel, dw->selection_changed);
+	gtk_adjustment_set_value (dw->vadj, gtk_adjustment_get_lower (dw->vadj));
+	g_ptr_array_unref (old_slots);
+	pages_free (old);
 	update_buttons ();
+}
+
+/* A refresh: the list shows @next instead of what it showed. A row still there keeps its
+ * place in the store (the selection and the keyboard's cursor stay on it), and is set
+ * again only if it looks different; the others are taken out or put in where they go. */
+static void
+show_in_place (Pages *next)
+{
+	GtkTreeSelection *sel = gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view));
+	Pages *old = dw->shown;
+	guint n_old = dw->in_store, i = 0, j = 0;
+	const RtlsDeliveryRow *was_selected = selected_row ();
+	GHashTable *in_old = row_set (old->rows, n_old);
+	GHashTable *in_next = row_set (next->rows, next->rows->len);
+	GHashTable *placed = g_hash_table_new (row_hash, row_equal);
+	GtkTreeIter iter;
+	gboolean valid = gtk_tree_model_get_iter_first (GTK_TREE_MODEL (dw->store), &iter);
+	gboolean at_top
+	        = gtk_adjustment_get_value (dw->vadj) <= gtk_adjustment_get_lower (dw->vadj);
+	gint now;
+
+	g_signal_handler_block (sel, dw->selection_changed);
+	while (i < n_old || j < next->rows->len) {
+		const RtlsDeliveryRow *o = i < n_old ? g_ptr_array_index (old->rows, i) : NULL;
+		const RtlsDeliveryRow *n
+		        = j < next->rows->len ? g_ptr_array_index (next->rows, j) : NULL;
+		guint slot = G_MAXUINT;
+
+		if (o != NULL
+		    && (n == NULL || g_hash_table_contains (placed, o)
+		        || !g_hash_table_contains (in_next, o))) {
+			/* gone, or put in further up already (it moved up) */
+			gtk_tree_model_get (GTK_TREE_MODEL (dw->store), &iter, COL_INDEX, &slot,
+			                    -1);
+			if (slot < dw->slots->len)
+				g_ptr_array_index (dw->slots, slot) = NULL;
+			valid = gtk_list_store_remove (dw->store, &iter);
+			i++;
+		} else if (o != NULL && row_equal (o, n)) {
+			/* the same row: the slot takes the new reading */
+			gtk_tree_model_get (GTK_TREE_MODEL (dw->store), &iter, COL_INDEX, &slot,
+			                    -1);
+			if (slot < dw->slots->len)
+				g_ptr_array_index (dw->slots, slot) = (gpointer) n;
+			if (!row_same (o, n))
+				set_row (dw->store, &iter, n, slot);
+			valid = gtk_tree_model_iter_next (GTK_TREE_MODEL (dw->store), &iter);
+			i++;
+			j++;
+		} else {
+			/* a new row, or one that moved up from further down */
+			GtkTreeIter added;
+			if (g_hash_table_contains (in_old, n))
+				g_hash_table_add (placed, (gpointer) n);
+			if (valid)
+				gtk_list_store_insert_before (dw->store, &added, &iter);
+			else
+				gtk_list_store_append (dw->store, &added);
+			set_row (dw->store, &added, n, new_slot (n));
+			j++;
+		}
+	}
+	dw->shown = next;
+	dw->in_store = next->rows->len;
+	/* the selected row selected where it went; none when it is gone (GTK selects the next
+	 * row when the selected one is taken out: Forget twice would forget that too) */
+	if (was_selected != NULL) {
+		now = find_row (next->rows, was_selected);
+		if (now < 0 || selected_row () == NULL
+		    || !row_equal (selected_row (), was_selected))
+			select_index (now);
+	}
+	g_signal_handler_unblock (sel, dw->selection_changed);
+	/* a list at its top stays there, new rows in view (else GTK keeps the first row shown
+	 * in its place) */
+	if (at_top && next->rows->len > 0) {
+		GtkTreePath *first = gtk_tree_path_new_first ();
+		gtk_tree_view_scroll_to_cell (GTK_TREE_VIEW (dw->view), first, NULL, TRUE, 0, 0);
+		gtk_tree_path_free (first);
+	}
+	g_hash_table_unref (placed);
+	g_hash_table_unref (in_next);
+	g_hash_table_unref (in_old);
+	pages_free (old);
+	update_buttons ();
+}
+
+/* Whether the list is scrolled to within a screen of its end. */
+static gboolean
+near_end (void)
+{
+	gdouble value = gtk_adjustment_get_value (dw->vadj);
+	gdouble page = gtk_adjustment_get_page_size (dw->vadj);
+	gdouble upper = gtk_adjustment_get_upper (dw->vadj);
+
+	return gtk_widget_get_mapped (dw->view) && value + page >= upper - page;
+}
+
+static void
+show_count (void)
+{
+	g_autofree gchar *text = NULL;
+	guint matches = (guint) CLAMP (dw->matches, 0, G_MAXUINT);
+	guint total = (guint) CLAMP (dw->total, 0, G_MAXUINT);
+
+	if (dw->filter != NULL && dw->matches >= 0 && dw->total >= 0)
+		text = g_strdup_printf (
+		        /* TRANSLATORS: how many messages match the search, of how many there
+		         * are; the plural goes by the second number. %'u: a number with the
+		         * language's thousands separator */
+		        ngettext ("%'u of %'u message", "%'u of %'u messages", total), matches,
+		        total);
+	else if (dw->filter != NULL && dw->matches >= 0)
+		text = g_strdup_printf (ngettext ("%'u message", "%'u messages", matches), matches);
+	else if (dw->filter == NULL && dw->total >= 0)
+		text = g_strdup_printf (ngettext ("%'u message", "%'u messages", total), total);
+	gtk_label_set_text (GTK_LABEL (dw->count), text != NULL ? text : "");
+}
+
+static gint64
+count (const char *search)
+{
+	return dw->ops.count != NULL ? dw->ops.count (dw->data, search) : -1;
+}
+
+/* One thing at a time, each a short step, reading (the store's) and showing (GTK's) never
+ * in the same one: rows read but not in the list yet; a page of a reading under way, or the
+ * list updated once it is all read; a count; the next page when the list is near its end. */
+static gboolean
+work (gpointer user_data)
+{
+	if (dw->in_store < dw->shown->rows->len) {
+		append_unshown ();
+		return G_SOURCE_CONTINUE;
+	}
+	if (dw->next != NULL) {
+		Pages *next = dw->next;
+		if (!dw->next_read) {
+			load_page (next);
+			dw->next_read = !next->more || next->pages->len >= dw->next_wanted;
+			return G_SOURCE_CONTINUE;
+		}
+		dw->next = NULL;
+		if (dw->next_fresh)
+			show_fresh (next);
+		else
+			show_in_place (next);
+		return G_SOURCE_CONTINUE;
+	}
+	if (dw->want_count & COUNT_TOTAL) {
+		dw->want_count &= ~COUNT_TOTAL;
+		dw->total = count (NULL);
+		if (dw->filter == NULL)
+			dw->matches = dw->total;
+		show_count ();
+		return G_SOURCE_CONTINUE;
+	}
+	if (dw->want_count & COUNT_MATCHES) {
+		dw->want_count &= ~COUNT_MATCHES;
+		if (dw->filter != NULL)
+			dw->matches = count (dw->filter);
+		show_count ();
+		return G_SOURCE_CONTINUE;
+	}
+	if (dw->want_page) {
+		dw->want_page = FALSE;
+		/* read now, shown in the next step */
+		if (dw->shown->more && near_end ()) {
+			load_page (dw->shown);
+			return G_SOURCE_CONTINUE;
+		}
+	}
+	dw->idle = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (void)
+{
+	/* below GTK's own layout and drawing: the list is laid out before the next step */
+	if (dw->idle == 0)
+		dw->idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, work, NULL, NULL);
+}
+
+/* Reads the list again beside it: @fresh, from its first page (a new search), else the
+ * pages it shows (a refresh). A reading under way starts again. */
+static void
+reload (gboolean fresh)
+{
+	if (dw->next != NULL) {
+		fresh = fresh || dw->next_fresh;
+		pages_free (dw->next);
+	}
+	dw->next = pages_new ();
+	dw->next_wanted = fresh ? 1 : MAX (1, dw->shown->pages->len);
+	dw->next_read = FALSE;
+	dw->next_fresh = fresh;
+	schedule ();
+}
+
+/* The list's signals can come while the window is being taken apart (its children go
+ * after its "destroy" handlers ran): then dw is gone already. */
+static void
+on_selection_changed (GtkTreeSelection *sel, gpointer user_data)
+{
+	if (dw != NULL)
+		update_buttons ();
+}
+
+static void
+on_scrolled (GtkAdjustment *adj, gpointer user_data)
+{
+	if (dw != NULL && dw->shown->more && near_end ()) {
+		dw->want_page = TRUE;
+		schedule ();
+	}
+}
+
+static void
+on_search_changed (GtkSearchEntry *entry, gpointer user_data)
+{
+	gchar *text;
+
+	if (dw == NULL)
+		return;
+	text = g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (entry))));
+	if (*text == '\0')
+		g_clear_pointer (&text, g_free);
+	if (g_strcmp0 (text, dw->filter) == 0) {
+		g_free (text);
+		return;
+	}
+	g_free (dw->filter);
+	dw->filter = text;
+	dw->want_count |= text != NULL ? COUNT_MATCHES : COUNT_TOTAL;
+	reload (TRUE);
+}
+
+static void
+on_stop_search (GtkSearchEntry *entry, gpointer user_data)
+{
+	gtk_entry_set_text (GTK_ENTRY (entry), "");
+}
+
+static gboolean
+on_key (GtkWidget *w, GdkEventKey *ev, gpointer user_data)
+{
+	/* Ctrl+F: to the search (the list's own type-ahead search reads the dates only) */
+	if (dw != NULL && (ev->state & gtk_accelerator_get_default_mod_mask ()) == GDK_CONTROL_MASK
+	    && gdk_keyval_to_lower (ev->keyval) == GDK_KEY_f) {
+		gtk_widget_grab_focus (dw->search);
+		return GDK_EVENT_STOP;
+	}
+	return GDK_EVENT_PROPAGATE;
 }
 
 static void
@@ -140,8 +599,12 @@ on_destroy (GtkWidget *w, gpointer user_data)
 {
 	if (dw == NULL)
 		return;
-	if (dw->rows != NULL)
-		g_ptr_array_unref (dw->rows);
+	if (dw->idle != 0)
+		g_source_remove (dw->idle);
+	pages_free (dw->next);
+	pages_free (dw->shown);
+	g_ptr_array_unref (dw->slots);
+	g_free (dw->filter);
 	g_object_unref (dw->store);
 	g_clear_pointer (&dw, g_free);
 }
@@ -175,16 +638,17 @@ action_button (GtkWidget *box, const char *label, const char *tip)
 void
 rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer data)
 {
-	GtkWidget *vbox, *intro, *scroll, *buttons, *close;
+	GtkWidget *vbox, *intro, *searchbar, *scroll, *buttons, *close;
 
 	if (dw != NULL) {
-		fill ();
+		rtls_delivery_ui_refresh ();
 		gtk_window_present (GTK_WINDOW (dw->window));
 		return;
 	}
 	dw = g_new0 (DeliveryWindow, 1);
 	dw->ops = *ops;
 	dw->data = data;
+	dw->matches = dw->total = -1;
 	dw->window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
 	gtk_widget_set_name (dw->window, "rtls-delivery-window");
 	gtk_window_set_title (GTK_WINDOW (dw->window), _ ("REQUIRETLS delivery"));
@@ -193,6 +657,7 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	if (parent != NULL)
 		gtk_window_set_transient_for (GTK_WINDOW (dw->window), parent);
 	g_signal_connect (dw->window, "destroy", G_CALLBACK (on_destroy), NULL);
+	g_signal_connect (dw->window, "key-press-event", G_CALLBACK (on_key), NULL);
 
 	vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
 	gtk_container_set_border_width (GTK_CONTAINER (vbox), 8);
@@ -212,9 +677,26 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	gtk_label_set_xalign (GTK_LABEL (intro), 0);
 	gtk_box_pack_start (GTK_BOX (vbox), intro, FALSE, FALSE, 0);
 
-	dw->store = gtk_list_store_new (N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
-	                                G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
-	                                G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_INT);
+	/* the search, and how many messages there are (or match it) */
+	searchbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+	gtk_box_pack_start (GTK_BOX (vbox), searchbar, FALSE, FALSE, 0);
+	dw->search = gtk_search_entry_new ();
+	gtk_widget_set_name (dw->search, "rtls-delivery-search");
+	gtk_entry_set_placeholder_text (GTK_ENTRY (dw->search),
+	                                _ ("Search recipient, domain, subject or state"));
+	gtk_widget_set_tooltip_text (dw->search,
+	                             _ ("Shows only the messages whose subject, recipient or "
+	                                "state contains this text (Ctrl+F)"));
+	gtk_entry_set_width_chars (GTK_ENTRY (dw->search), 44);
+	g_signal_connect (dw->search, "search-changed", G_CALLBACK (on_search_changed), NULL);
+	g_signal_connect (dw->search, "stop-search", G_CALLBACK (on_stop_search), NULL);
+	gtk_box_pack_start (GTK_BOX (searchbar), dw->search, FALSE, FALSE, 0);
+	dw->count = gtk_label_new (NULL);
+	gtk_widget_set_name (dw->count, "rtls-delivery-count");
+	gtk_style_context_add_class (gtk_widget_get_style_context (dw->count), "dim-label");
+	gtk_box_pack_end (GTK_BOX (searchbar), dw->count, FALSE, FALSE, 0);
+
+	dw->store = new_store ();
 	dw->view = gtk_tree_view_new_with_model (GTK_TREE_MODEL (dw->store));
 	gtk_widget_set_name (dw->view, "rtls-delivery-list");
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Date"), COL_DATE, FALSE);
@@ -227,13 +709,17 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Refused by"), COL_REMOTE, FALSE);
 	add_column (GTK_TREE_VIEW (dw->view), _ ("Server's words"), COL_DIAGNOSTIC, TRUE);
 	gtk_tree_view_set_tooltip_column (GTK_TREE_VIEW (dw->view), COL_DIAGNOSTIC);
-	g_signal_connect_swapped (gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view)), "changed",
-	                          G_CALLBACK (update_buttons), NULL);
+	dw->selection_changed
+	        = g_signal_connect (gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view)),
+	                            "changed", G_CALLBACK (on_selection_changed), NULL);
 	scroll = gtk_scrolled_window_new (NULL, NULL);
 	gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
 	                                GTK_POLICY_AUTOMATIC);
 	gtk_container_add (GTK_CONTAINER (scroll), dw->view);
 	gtk_box_pack_start (GTK_BOX (vbox), scroll, TRUE, TRUE, 0);
+	dw->vadj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroll));
+	g_signal_connect (dw->vadj, "value-changed", G_CALLBACK (on_scrolled), NULL);
+	g_signal_connect (dw->vadj, "changed", G_CALLBACK (on_scrolled), NULL);
 
 	dw->details = gtk_label_new (NULL);
 	gtk_widget_set_name (dw->details, "rtls-delivery-details");
@@ -256,16 +742,28 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	g_signal_connect_swapped (close, "clicked", G_CALLBACK (gtk_widget_destroy), dw->window);
 	gtk_box_pack_end (GTK_BOX (buttons), close, FALSE, FALSE, 0);
 
-	fill ();
+	/* the first page before the window shows, so that it never shows empty; the count and
+	 * any further page after */
+	dw->shown = pages_new ();
+	dw->slots = g_ptr_array_new ();
+	load_page (dw->shown);
+	append_unshown ();
+	update_buttons ();
+	dw->want_count = COUNT_TOTAL;
+	schedule ();
 	gtk_widget_show_all (dw->window);
+	/* the keyboard in the list, as before the search was there */
+	gtk_widget_grab_focus (dw->view);
 	gtk_window_present (GTK_WINDOW (dw->window));
 }
 
 void
 rtls_delivery_ui_refresh (void)
 {
-	if (dw != NULL)
-		fill ();
+	if (dw == NULL)
+		return;
+	dw->want_count |= COUNT_TOTAL | (dw->filter != NULL ? COUNT_MATCHES : 0);
+	reload (FALSE);
 }
 
 void
@@ -278,7 +776,7 @@ rtls_delivery_ui_close (void)
 gint
 rtls_delivery_ui_row_count (void)
 {
-	return dw != NULL && dw->rows != NULL ? (gint) dw->rows->len : -1;
+	return dw != NULL ? gtk_tree_model_iter_n_children (GTK_TREE_MODEL (dw->store), NULL) : -1;
 }
 
 /* ------------------------------------------------------------------ the notification */

@@ -13,17 +13,27 @@
 
 G_BEGIN_DECLS
 
+/* The window reads the history a page at a time, never whole: a page is the rows of up to
+ * a limit of messages (one row per message and recipient). */
 typedef struct {
-	GPtrArray *(*load) (gpointer data); /* RtlsDeliveryRow*, newest first; the window owns it */
+	/* The rows (RtlsDeliveryRow*) of the messages @offset to @offset + @limit - 1 of those
+	 * matching @search (NULL or "": all), newest message first; the window owns the array.
+	 * *@more: there are messages after these. */
+	GPtrArray *(*load) (gpointer data, const char *search, guint offset, guint limit,
+	                    gboolean *more);
+	/* How many messages match @search (NULL or "": all); -1: not known. */
+	gint64 (*count) (gpointer data, const char *search);
 	void (*open_bounce) (gpointer data, const RtlsDeliveryRow *row);
 	void (*open_sent) (gpointer data, const RtlsDeliveryRow *row);
 	void (*resend) (gpointer data, const RtlsDeliveryRow *row);
 	void (*forget) (gpointer data, const RtlsDeliveryRow *row);
 } RtlsDeliveryUiOps;
 
-/* Opens the window (or raises it), rows loaded through @ops. */
+/* Opens the window (or raises it) with the first page of rows loaded through @ops; more
+ * pages are loaded, from an idle callback, as the list is scrolled near its end. */
 void rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer data);
-/* Reloads the rows if the window is open. */
+/* If the window is open, reloads the pages it shows (from idle callbacks, a page at a time;
+ * the list changes once all are read), keeping the selected row and the scroll position. */
 void rtls_delivery_ui_refresh (void);
 void rtls_delivery_ui_close (void);
 /* How many rows the open window shows, or -1 when it is closed. */

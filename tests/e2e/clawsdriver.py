@@ -349,6 +349,31 @@ class Claws:
         sel = view.extra.get("selected")
         return rows, (int(sel) if sel is not None and sel.isdigit() else None)
 
+    def delivery_search(self, text, timeout=10):
+        """Types @text into the delivery window's search (a click in it, its text selected
+        and replaced); "" clears it with Escape, as a person would. Whether the search then
+        holds @text (the list follows after GTK's short delay, from idle callbacks)."""
+        win, entry = self.find_named("rtls-delivery-search", timeout)
+        if entry is None:
+            return False
+        xid = self.wait_window("^" + re.escape(win.title) + "$", 5)
+        if xid:
+            self.xdo("windowfocus", "--sync", xid)
+        self.click_widget(win, entry, pause=0.3)
+        if text:
+            self.xdo("key", "ctrl+a")
+            self.xdo("type", "--delay", "30", text)
+        else:
+            self.xdo("key", "Escape")
+        return wait_for(lambda: (self.find_named("rtls-delivery-search", 2)[1] or entry).text
+                        == text, timeout)
+
+    def delivery_count(self, timeout=5):
+        """What the delivery window says about how many messages there are (or match its
+        search), or None if it is not open."""
+        _, label = self.find_named("rtls-delivery-count", timeout)
+        return label.text if label is not None else None
+
     def queue_window(self, timeout=10):
         """The queue sender's window as shown: {"progress": the line at the top, "results":
         one paragraph a message, "running": whether Cancel sending is still offered}, or

@@ -21,7 +21,7 @@ from clawsdriver import T, wait_for
 
 D.require()
 
-T.plan(23)
+T.plan(26)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
 URGENT = "Urgent: resend without TLS"  # the forged bounce's subject
@@ -46,6 +46,9 @@ W = {
     "open_sent": "alt+k" if GERMAN else "alt+s",
     "resend": "alt+b" if GERMAN else "alt+e",
     "forget": "alt+v" if GERMAN else "alt+f",
+    # the count above the list, without and with a search
+    "count": r"^(\d+) Nachrichten?$" if GERMAN else r"^(\d+) messages?$",
+    "count_of": r"^(\d+) von (\d+) Nachrichten?$" if GERMAN else r"^(\d+) of (\d+) messages?$",
 }
 
 
@@ -114,6 +117,11 @@ def select_row(c, w, state, subject):
             return True
         c.keys(w, key, pause=0.3)
     return selected()
+
+
+def shown(rows):
+    """The rows as the person sees them, in order."""
+    return [tuple(r[k] for k in D.DELIVERY_COLUMNS if k != "index") for r in rows]
 
 
 def row(rows, state, subject):
@@ -238,6 +246,38 @@ try:
              not re.match(r"\s*X-Postfix\s*;", words, re.I),
              "the server's words of the Postfix bounce are shown without \"X-Postfix;\"",
              words)
+        # the search: part of a subject leaves that message's rows only, the count says how
+        # many messages match of how many; Escape clears it and every row is back. Here
+        # every message has a subject of its own.
+        messages = len({r["subject"] for r in rows})
+        wait_for(lambda: re.match(W["count"], c.delivery_count() or ""), 10)
+        said = c.delivery_count()
+        m = re.match(W["count"], said or "")
+        T.ok(messages == 3 and m and int(m.group(1)) == messages,
+             "the delivery window says how many messages it lists", (said, messages, rows))
+        typed = c.delivery_search("bounce-tw") if w else False
+        wait_for(lambda: {r["subject"] for r in c.delivery_rows(5)[0]} == {"rtls-bounce-two"},
+                 10)
+        found = c.delivery_rows(5)[0]
+        wait_for(lambda: re.match(W["count_of"], c.delivery_count() or ""), 10)
+        said = c.delivery_count()
+        m = re.match(W["count_of"], said or "")
+        T.ok(typed and found and {r["subject"] for r in found} == {"rtls-bounce-two"} and
+             len(found) == len([r for r in rows if r["subject"] == "rtls-bounce-two"]) and
+             m and (int(m.group(1)), int(m.group(2))) == (1, messages),
+             "a search for part of a subject lists that message's rows only, and says 1 of "
+             f"{messages}", (typed, said, found))
+        c.screenshot("delivery-window-search" + SHOT)
+        cleared = c.delivery_search("") if w else False
+        wait_for(lambda: len(c.delivery_rows(5)[0]) == len(rows), 10)
+        back = c.delivery_rows(5)[0]
+        wait_for(lambda: re.match(W["count"], c.delivery_count() or ""), 10)
+        said = c.delivery_count()
+        m = re.match(W["count"], said or "")
+        # (the model's "index" column is the window's own bookkeeping)
+        T.ok(cleared and shown(back) == shown(rows) and m and
+             int(m.group(1)) == messages,
+             "Escape clears the search: every row is back, and the count", (said, back))
         if w:
             c.keys(w, "Escape")
             c.xdo("windowclose", w)
