@@ -8,6 +8,8 @@
 
 #include <gtk/gtk.h>
 
+#include "rtls_outcome.h"
+
 #include "rtls_choice.h"
 
 G_BEGIN_DECLS
@@ -55,18 +57,7 @@ typedef enum {
 	RTLS_FAILURE_OPEN_SETTINGS, /* save to Drafts, close, open the account's REQUIRETLS page */
 } RtlsFailureChoice;
 
-/* What kind of refusal: each has its own next step. */
-typedef enum {
-	RTLS_REFUSAL_OTHER,
-	RTLS_REFUSAL_CERT,          /* the certificate did not verify */
-	RTLS_REFUSAL_NO_REQUIRETLS, /* the server does not offer REQUIRETLS */
-	RTLS_REFUSAL_TEMPORARY,     /* try again later */
-	/* not confirmed: the connection was lost after the content had left, so the server may
-	 * already have it; it is never sent again, with or without REQUIRETLS, from here */
-	RTLS_REFUSAL_NOT_CONFIRMED,
-	/* the person cancelled before the content left: only back to editing */
-	RTLS_REFUSAL_CANCELLED,
-} RtlsRefusal;
+/* RtlsRefusal: what kind of refusal (rtls_outcome.h) */
 
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
 
