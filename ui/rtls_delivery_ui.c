@@ -872,6 +872,8 @@ rtls_ui_notify_full (GtkWindow *parent, const char *title, const char *text,
 	gtk_widget_set_valign (details, GTK_ALIGN_CENTER);
 	g_signal_connect (details, "clicked", G_CALLBACK (note_details), NULL);
 	gtk_box_pack_start (GTK_BOX (box), details, FALSE, FALSE, 0);
+	/* a note with nothing more to show offers no button that does nothing */
+	gtk_widget_set_no_show_all (details, on_details == NULL);
 	close = gtk_button_new_from_icon_name ("window-close", GTK_ICON_SIZE_BUTTON);
 	gtk_widget_set_tooltip_text (close, _ ("Dismiss"));
 	gtk_widget_set_can_focus (close, FALSE);

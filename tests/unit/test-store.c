@@ -999,6 +999,50 @@ test_started_twice (void)
 	rm_rf (dir);
 }
 
+/* An unverified bounce naming one of our ENVIDs ("never-accepted", "other-headers") is a
+ * message of its own: its row is grouped apart, and nothing of it reaches the attempt (where
+ * rtls_attempts_apply() would take the send's missing Message-ID, subject or account from a
+ * bounce anyone can forge). */
+static void
+test_unverified_apart (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) sends = g_ptr_array_new ();
+	g_autoptr (GPtrArray) folded = NULL, rows = NULL, want = NULL, about = NULL;
+	g_autoptr (RtlsAttempt) a = NULL;
+	g_autoptr (GError) error = NULL;
+
+	/* a send without Message-ID, subject or account, refused */
+	g_ptr_array_add (j, line ("time=100\tenvid=rtls-u1\tresult=started\trecipients=a@y\t"
+	                          "queue-folder=q\tqueue-msgnum=4"));
+	g_ptr_array_add (j, line ("time=101\tenvid=rtls-u1\tresult=failed\tenhanced-code=5.7.30"));
+	for (guint i = 0; i < j->len; i++)
+		g_ptr_array_add (sends, j->pdata[i]);
+	/* a bounce naming it though it was never accepted */
+	g_ptr_array_add (j, line ("time=200\tenvid=rtls-u1\tmessage-id=<forged@evil.test>\t"
+	                          "account=7\tsubject=Resend without TLS\tresult=unverified\t"
+	                          "recipient=a@y\tbounce-id=b1@evil.test\treason=never-accepted"));
+	append_all_ok (st, j);
+	a = rtls_store_attempt (st, "rtls-u1", &error);
+	folded = rtls_attempts_fold (sends);
+	assert_same (attempt_diff (a, g_ptr_array_index (folded, 0)));
+	g_assert_null (a->message_id);
+	g_assert_null (a->subject);
+	g_assert_cmpint (a->account_id, ==, -1);
+	about = rtls_store_attempts_about (st, NULL, 0, "<forged@evil.test>", &error);
+	g_assert_cmpuint (about->len, ==, 0);
+	rows = all_rows (st);
+	want = rows_by_message (j);
+	assert_rows_same (rows, want);
+	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 2);
+	g_assert_cmpstr (((RtlsDeliveryRow *) rows->pdata[0])->key, ==, "bounce:b1@evil.test");
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
 /* ---------------------------------------------------------------- attempts about */
 
 static void
@@ -2939,6 +2983,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/roundtrip/sanitised", test_roundtrip_sanitised);
 	g_test_add_func ("/store/unfinished", test_unfinished);
 	g_test_add_func ("/store/started-twice", test_started_twice);
+	g_test_add_func ("/store/unverified-apart", test_unverified_apart);
 	g_test_add_func ("/store/attempts-about", test_attempts_about);
 	g_test_add_func ("/store/dsn", test_dsn);
 	g_test_add_func ("/store/pages-and-search", test_pages_and_search);
