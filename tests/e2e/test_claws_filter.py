@@ -11,7 +11,7 @@ from clawsdriver import T
 
 D.require()
 
-T.plan(6)
+T.plan(8)
 
 
 wait_events = D.wait_events
@@ -42,7 +42,23 @@ try:
          T.smtp_peer(certs, "--starttls", "--hide-requiretls", lifetime=600) as bare:
         c = D.Claws(x, peer.port, ca, T.HELPER, default="require")
         setup_incoming(c, "rtls-redirect")
+        # a damaged store (not a database at all): moved aside, the person told once, and
+        # the plugin goes on with a new one (the send below is made with it)
+        db = os.path.join(c.prof, "requiretls.db")
+        with open(db, "wb") as f:
+            f.write(b"this is not an SQLite database\0" * 200)
         c.start()
+        note = c.window("REQUIRETLS: the history of your sends", 20)
+        aside = [n for n in os.listdir(c.prof) if n.startswith("requiretls.db.damaged-")]
+        texts = [w.text for w in note.walk() if w.text] if note else []
+        T.ok(note is not None and len(aside) == 1 and
+             any("requiretls.db.damaged-" in t for t in texts) and
+             open(os.path.join(c.prof, aside[0]), "rb").read(30) == b"this is not an SQLite database",
+             "a damaged store is moved aside whole and the note says where", (aside, texts))
+        T.ok(note is not None and not any(b.text and "details" in b.text.lower()
+                                           for b in note.walk()
+                                           if b.type == "GtkButton" and b.mapped),
+             "the note offers no 'Show details' that would do nothing", texts)
         c.remote("--receive-all")
         msgs = wait_events(peer, "message", 1, timeout=30)
         m = msgs[0] if msgs else {}
