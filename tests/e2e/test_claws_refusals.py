@@ -17,13 +17,14 @@ Asserted on the window texts the plugin logs, the windows, what the servers rece
 the MH folders."""
 import os
 import re
+import sqlite3
 
 import clawsdriver as D
 from clawsdriver import T, wait_for
 
 D.require("import")
 
-T.plan(23)
+T.plan(25)
 
 NOT_SENT = "REQUIRETLS: not sent"
 
@@ -220,6 +221,26 @@ try:
              "the message waits in the queue, still Require TLS", c.folder("queue"))
         T.ok(temp.events("message") == [] and peer.events("mail") == [],
              "nothing was accepted anywhere", (temp.events("message"), peer.events("mail")))
+        c.stop()
+        logs.append(c.log_text())
+        peer.clear()
+
+        # ---- 4. the history is locked by another program: nothing leaves without its row
+        c = D.Claws(x, peer.port, ca, T.HELPER)
+        c.start()
+        db = sqlite3.connect(os.path.join(c.prof, "requiretls.db"), isolation_level=None,
+                             timeout=10)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            w, dlg, mark = refuse(c, "rtls-ref-locked")
+            texts = dialogs(c)
+            T.ok(dlg is not None and any("in use by another program" in t for t in texts),
+                 "a locked history: refused, and the dialog says why", texts)
+            T.ok(peer.events("mail") == [] and peer.events("message") == [],
+                 "nothing reached the server, not even MAIL FROM", peer.events("mail"))
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
         c.stop()
         logs.append(c.log_text())
         T.ok(all("missing action" not in log for log in logs),
