@@ -75,6 +75,14 @@ void rtls_bounce_journal_changed (void);                /* after every write to 
 /* "Edit and resend" opened @compose: the upper layer sets its choice to Require TLS. */
 void rtls_bounce_set_resend_hook (void (*opened) (Compose *compose));
 
+/* starting requiretls-submit (rtls_spawn.c), for a send and for the preferences' "Read the
+ * key": @argv with @stdin_fd as its input (-1: as @flags say), @password (taken and wiped;
+ * NULL: none) on fd 3 (--password-fd=3), its status record on fd 4 (--status-fd=4), whose
+ * read end is *@status_fd. NULL with @error set: nothing runs, every fd is closed. */
+GSubprocess *rtls_spawn_launch (const char *const *argv, int stdin_fd, GSubprocessFlags flags,
+                                gchar *password, int *status_fd, GError **error);
+void rtls_spawn_wipe (gchar *secret); /* zeroes and frees a secret (NULL: nothing) */
+
 /* preferences pages (rtls_prefs.c) */
 void rtls_prefs_init (void);
 void rtls_prefs_done (void);

@@ -214,11 +214,10 @@ fetch_pin_cb (gpointer data)
 	g_autofree gchar *host = NULL, *ca = NULL, *helper = rtls_config_helper_path ();
 	g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GError) error = NULL;
-	g_autoptr (GSubprocessLauncher) launcher = NULL;
 	GSubprocess *proc;
 	guint port;
 	gboolean starttls;
-	gint fds[2];
+	int status_fd = -1;
 	Fetch *f;
 
 	if (p->fetching != NULL)
@@ -246,26 +245,17 @@ fetch_pin_cb (gpointer data)
 		g_ptr_array_add (argv, g_strdup_printf ("--ca-file=%s", ca));
 	g_ptr_array_add (argv, g_strdup ("--timeout=20"));
 	g_ptr_array_add (argv, g_strdup ("--show-pin"));
-	g_ptr_array_add (argv, g_strdup ("--status-fd=3"));
+	g_ptr_array_add (argv, g_strdup ("--status-fd=4"));
 	g_ptr_array_add (argv, NULL);
-	if (!g_unix_open_pipe (fds, FD_CLOEXEC, &error)) {
-		g_autofree gchar *headline = NULL;
-		g_autofree gchar *text
-		        = rtls_probe_explain (NULL, host, port, error->message, &headline);
-		rtls_account_ui_show_failure (p->ui, headline, text);
-		return;
-	}
-	launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-	                                      | G_SUBPROCESS_FLAGS_STDERR_PIPE
-	                                      | G_SUBPROCESS_FLAGS_STDIN_PIPE);
-	g_subprocess_launcher_take_fd (launcher, fds[1], 3);
-	proc = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
-	g_clear_object (&launcher); /* closes our copy of the write end */
+	/* started the way a send starts it (rtls_spawn.c) */
+	proc = rtls_spawn_launch ((const char *const *) argv->pdata, -1,
+	                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
+	                                  | G_SUBPROCESS_FLAGS_STDIN_PIPE,
+	                          NULL, &status_fd, &error);
 	if (proc == NULL) {
 		g_autofree gchar *headline = NULL;
 		g_autofree gchar *text
 		        = rtls_probe_explain (NULL, host, port, error->message, &headline);
-		close (fds[0]);
 		log_warning (LOG_PROTOCOL, _ ("REQUIRETLS: cannot start %s: %s\n"), helper,
 		             error->message);
 		rtls_account_ui_show_failure (p->ui, headline, text);
@@ -277,7 +267,7 @@ fetch_pin_cb (gpointer data)
 	f->proc = proc;
 	f->host = g_steal_pointer (&host);
 	f->port = port;
-	f->status_fd = fds[0];
+	f->status_fd = status_fd;
 	p->fetching = f;
 	g_debug ("REQUIRETLS: key reader %s started for %s port %u",
 	         g_subprocess_get_identifier (proc), f->host, port);

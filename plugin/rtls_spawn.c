@@ -112,6 +112,71 @@ proc_done (GObject *src, GAsyncResult *res, gpointer data)
 	maybe_finish (s);
 }
 
+void
+rtls_spawn_wipe (gchar *secret)
+{
+	if (secret != NULL) {
+		memset (secret, 0, strlen (secret));
+		g_free (secret);
+	}
+}
+
+GSubprocess *
+rtls_spawn_launch (const char *const *argv, int stdin_fd, GSubprocessFlags flags, gchar *password,
+                   int *status_fd, GError **error)
+{
+	g_autoptr (GSubprocessLauncher) l = NULL;
+	int st[2] = { -1, -1 }, pw[2] = { -1, -1 };
+	GSubprocess *proc;
+
+	*status_fd = -1;
+	if (!g_unix_open_pipe (st, FD_CLOEXEC, error)
+	    || (password != NULL && !g_unix_open_pipe (pw, FD_CLOEXEC, error))) {
+		rtls_spawn_wipe (password);
+		if (st[0] >= 0) {
+			close (st[0]);
+			close (st[1]);
+		}
+		if (stdin_fd >= 0)
+			close (stdin_fd);
+		return NULL;
+	}
+	if (password != NULL) {
+		/* The secret goes through a pipe, never argv or the environment; a password is
+		 * far below the pipe's capacity, so this write cannot block. */
+		gsize n = strlen (password);
+		gboolean ok
+		        = write (pw[1], password, n) == (ssize_t) n && write (pw[1], "\n", 1) == 1;
+		rtls_spawn_wipe (password);
+		close (pw[1]);
+		if (!ok) {
+			close (pw[0]);
+			close (st[0]);
+			close (st[1]);
+			if (stdin_fd >= 0)
+				close (stdin_fd);
+			g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+			             _ ("cannot hand the password to the helper"));
+			return NULL;
+		}
+	}
+	l = g_subprocess_launcher_new (flags);
+	g_subprocess_launcher_unsetenv (l, "RTLS_PASSWORD");
+	if (stdin_fd >= 0)
+		g_subprocess_launcher_take_stdin_fd (l, stdin_fd);
+	if (pw[0] >= 0)
+		g_subprocess_launcher_take_fd (l, pw[0], 3);
+	g_subprocess_launcher_take_fd (l, st[1], 4);
+	proc = g_subprocess_launcher_spawnv (l, argv, error);
+	g_clear_object (&l); /* closes the child's ends in this process */
+	if (proc == NULL) {
+		close (st[0]);
+		return NULL;
+	}
+	*status_fd = st[0];
+	return proc;
+}
+
 /* Builds the helper's arguments for @s from @ac and the plugin's account settings, hands it
  * the password on a pipe, writes the "started" row (nothing is spawned without it) and
  * spawns it; its status pipe and its end come back to rtls_send_finish(). */
@@ -120,13 +185,12 @@ rtls_spawn_helper (RtlsSend *s, PrefsAccount *ac)
 {
 	g_autoptr (GError) error = NULL;
 	g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-	g_autoptr (GSubprocessLauncher) l = NULL;
 	g_autofree gchar *helper = rtls_config_helper_path ();
 	g_autofree gchar *user = NULL;
 	RtlsAccountSettings as = { 0 };
 	RtlsEndpoint ep;
 	gchar *pass = NULL;
-	int pw[2] = { -1, -1 }, st[2] = { -1, -1 }, in = -1;
+	int st = -1, in = -1;
 	GInputStream *status_in;
 
 	rtls_config_account (ac->account_id, &as);
@@ -191,76 +255,32 @@ rtls_spawn_helper (RtlsSend *s, PrefsAccount *ac)
 		g_ptr_array_add (argv, g_strdup (g_ptr_array_index (s->qf->recipients, i)));
 	g_ptr_array_add (argv, NULL);
 
-	if (g_unix_open_pipe (st, FD_CLOEXEC, &error) == FALSE
-	    || (pass != NULL && g_unix_open_pipe (pw, FD_CLOEXEC, &error) == FALSE)) {
-		if (pass != NULL) {
-			memset (pass, 0, strlen (pass));
-			g_free (pass);
-		}
-		if (st[0] >= 0) {
-			close (st[0]);
-			close (st[1]);
-		}
-		return rtls_send_fail (s, error->message);
-	}
-	if (pass != NULL) {
-		/* The secret goes through a pipe, never argv or the environment; a password
-		 * is far below the pipe's capacity, so this write cannot block. */
-		gsize n = strlen (pass);
-		gboolean ok = write (pw[1], pass, n) == (ssize_t) n && write (pw[1], "\n", 1) == 1;
-		memset (pass, 0, n);
-		g_free (pass);
-		close (pw[1]);
-		if (!ok) {
-			close (pw[0]);
-			close (st[0]);
-			close (st[1]);
-			return rtls_send_fail (s, _ ("cannot hand the password to the helper"));
-		}
-	}
 	in = g_open (s->msg_path, O_RDONLY | O_CLOEXEC, 0);
 	if (in < 0) {
 		int e = errno;
-		if (pw[0] >= 0)
-			close (pw[0]);
-		close (st[0]);
-		close (st[1]);
+		rtls_spawn_wipe (pass);
 		return rtls_send_fail (s, g_strerror (e));
 	}
-	/* Write-ahead: the attempt is in the journal, durably, before the helper exists. If
-	 * it cannot be written, nothing is sent. */
+	/* Write-ahead: the attempt is in the store, durably, before the helper exists. If it
+	 * cannot be written, nothing is sent (DESIGN §4b). */
 	if (!rtls_send_write_started (s)) {
+		g_autofree gchar *why = g_strdup_printf (
+		        _ ("the plugin's history cannot be written (%s), so the message was not "
+		           "sent"),
+		        s->journal_error != NULL ? s->journal_error : "?");
 		close (in);
-		if (pw[0] >= 0)
-			close (pw[0]);
-		close (st[0]);
-		close (st[1]);
-		{
-			/* the write-ahead row first (DESIGN §4b): without it nothing leaves */
-			g_autofree gchar *why = g_strdup_printf (
-			        _ ("the plugin's history cannot be written (%s), so the message "
-			           "was "
-			           "not sent"),
-			        s->journal_error != NULL ? s->journal_error : "?");
-			return rtls_send_fail (s, why);
-		}
+		rtls_spawn_wipe (pass);
+		return rtls_send_fail (s, why);
 	}
-	l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-	                               | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_subprocess_launcher_unsetenv (l, "RTLS_PASSWORD");
-	g_subprocess_launcher_take_stdin_fd (l, in);
-	if (pw[0] >= 0)
-		g_subprocess_launcher_take_fd (l, pw[0], 3);
-	g_subprocess_launcher_take_fd (l, st[1], 4);
-	s->proc = g_subprocess_launcher_spawnv (l, (const gchar *const *) argv->pdata, &error);
-	g_clear_object (&l); /* closes the child's ends in this process */
-	if (s->proc == NULL) {
-		close (st[0]);
+	s->proc = rtls_spawn_launch ((const char *const *) argv->pdata, in,
+	                             G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+	                                     | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+	                             pass, &st, &error);
+	if (s->proc == NULL)
 		return rtls_send_fail (s, error->message);
-	}
 	s->cancellable = g_cancellable_new ();
 	s->status = g_string_new (NULL);
-	status_in = g_unix_input_stream_new (st[0], TRUE);
+	status_in = g_unix_input_stream_new (st, TRUE);
 	{
 		GDataInputStream *lines = g_data_input_stream_new (status_in);
 		g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, status_line,
