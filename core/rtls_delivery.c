@@ -192,6 +192,17 @@ report_recipient (const RtlsJournalEntry *e, RtlsDsnAction action, RtlsDsnRecipi
 	r->gave_up = e->gave_up;
 }
 
+gboolean
+rtls_delivery_explains_itself (const RtlsJournalEntry *e)
+{
+	g_autofree gchar *words = NULL;
+
+	if (e->cause != NULL
+	    && (words = rtls_attempt_cause_words (e->cause, e->stage, e->detail)) != NULL)
+		return TRUE;
+	return e->dsn_action != NULL || e->error != NULL || g_strcmp0 (e->result, "sent") == 0;
+}
+
 gchar *
 rtls_delivery_explain (const RtlsJournalEntry *e)
 {

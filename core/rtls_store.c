@@ -8,7 +8,8 @@
  *             record's Message-ID, subject, sender, recipients and account ("home" values),
  *             and what is derived after every write: the newest row's time, how many rows
  *             the window shows, and what the search box looks in: the rows' subjects and
- *             recipients case folded (look), apart from their state codes (states).
+ *             recipients case folded (look; but not the message's own ASCII recipients,
+ *             which are searched in their column), apart from their state codes (states).
  *   attempt   one per ENVID: its message, its first record's host, port and queue entry
  *             (home values), and derived: its state (rtls_attempt.h) and retry time, the
  *             queue entry it is about now.
@@ -80,11 +81,14 @@ static const char schema[]
           "CREATE INDEX attempt_message ON attempt (message);"
           "CREATE INDEX attempt_open ON attempt (state) WHERE state <= 3;"
           "CREATE INDEX attempt_entry ON attempt (q_msgnum, q_folder) WHERE q_msgnum > 0;"
-          "CREATE TABLE record (id INTEGER PRIMARY KEY,"
+          /* clustered by message: a message's records are one range of the table, and no
+           * index is needed beside it; id is the order they were written in (meta's
+           * next-record) */
+          "CREATE TABLE record ("
           " message INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,"
-          " attempt INTEGER, time INTEGER NOT NULL, result INTEGER NOT NULL,"
-          " inherit INTEGER NOT NULL, data TEXT NOT NULL);"
-          "CREATE INDEX record_message ON record (message);"
+          " id INTEGER NOT NULL, attempt INTEGER, time INTEGER NOT NULL,"
+          " result INTEGER NOT NULL, inherit INTEGER NOT NULL, data TEXT NOT NULL,"
+          " PRIMARY KEY (message, id)) WITHOUT ROWID;"
           "CREATE TABLE domain (domain TEXT NOT NULL, kind INTEGER NOT NULL,"
           " time INTEGER NOT NULL,"
           " message INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE);"
@@ -524,6 +528,7 @@ inherit (RtlsJournalEntry *t, const Home *h, gboolean has_attempt)
 
 typedef struct {
 	GHashTable *messages; /* gint64 id → TRUE: fold again at the end of the transaction */
+	gint64 next_record;   /* the id the next record gets */
 } Touched;
 
 static gboolean
@@ -604,12 +609,16 @@ insert_one (RtlsStore *st, const RtlsJournalEntry *e, Touched *touched, GError *
 	bits = inherit (&t, &h, a.id > 0);
 	home_clear (&h);
 	t.time = 0;
+	/* words made from the facts whenever they are shown are not kept a second time
+	 * (rtls_delivery_explain()); an earlier release's record without facts keeps its own */
+	if (rtls_delivery_explains_itself (e))
+		t.explanation = NULL;
 	if (result != RTLS_RESULT_OTHER)
 		t.result = NULL; /* in its column; a word of a later release stays in the data */
 	data = rtls_journal_entry_format (&t);
 	ins = prep (st,
-	            "INSERT INTO record (message, attempt, time, result, inherit, data)"
-	            " VALUES (?, ?, ?, ?, ?, ?)",
+	            "INSERT INTO record (message, attempt, time, result, inherit, data, id)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?)",
 	            error);
 	if (ins == NULL)
 		return FALSE;
@@ -620,6 +629,7 @@ insert_one (RtlsStore *st, const RtlsJournalEntry *e, Touched *touched, GError *
 	sqlite3_bind_int (ins, 4, (int) result);
 	sqlite3_bind_int (ins, 5, (int) bits);
 	bind_text (ins, 6, data);
+	sqlite3_bind_int64 (ins, 7, touched->next_record++);
 	if (sqlite3_step (ins) != SQLITE_DONE)
 		return fail (st, error, "record");
 	g_hash_table_add (touched->messages, g_memdup2 (&message, sizeof message));
@@ -791,6 +801,8 @@ derive (RtlsStore *st, gint64 message, GError **error)
 	g_autoptr (GPtrArray) attempts = NULL;
 	g_autoptr (GString) look = g_string_new (NULL);
 	g_autoptr (GString) states = g_string_new (" ");
+	g_autoptr (GHashTable) pieces
+	        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr (sqlite3_stmt) upd = NULL, del = NULL, dom = NULL, att = NULL;
 	gint64 newest = 0;
 
@@ -798,6 +810,24 @@ derive (RtlsStore *st, gint64 message, GError **error)
 		return FALSE;
 	rows = rtls_delivery_rows (records);
 	attempts = rtls_attempts_fold (records);
+	/* the message's own recipients are searched in their column (SQLite's LIKE ignores the
+	 * case of ASCII letters): look holds only the others, and those that are not ASCII */
+	{
+		g_autoptr (sqlite3_stmt) q
+		        = prep (st, "SELECT recipients FROM message WHERE id = ?", error);
+		if (q == NULL)
+			return FALSE;
+		sqlite3_bind_int64 (q, 1, message);
+		if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_text (q, 0) != NULL) {
+			g_auto (GStrv) own
+			        = g_strsplit ((const char *) sqlite3_column_text (q, 0), ",", 1000);
+			for (guint k = 0; own[k] != NULL; k++) {
+				const char *a = g_strstrip (own[k]);
+				if (*a != '\0' && g_str_is_ascii (a))
+					g_hash_table_add (pieces, g_ascii_strdown (a, -1));
+			}
+		}
+	}
 	for (guint i = 0; i < records->len; i++)
 		newest = MAX (newest, ((RtlsJournalEntry *) g_ptr_array_index (records, i))->time);
 	del = prep (st, "DELETE FROM domain WHERE message = ?", error);
@@ -815,11 +845,24 @@ derive (RtlsStore *st, gint64 message, GError **error)
 		           : r->state == RTLS_ROW_BOUNCED && r->requiretls
 		                   ? DOMAIN_REQUIRETLS_FAILED
 		                   : 0;
-		g_autofree gchar *lower = g_utf8_casefold (r->recipient ? r->recipient : "", -1);
-		g_autofree gchar *subject = g_utf8_casefold (r->subject ? r->subject : "", -1);
-		/* the text searched never holds the state codes: "failed" is not "not sent" */
-		g_string_append_printf (look, "%s%s\n%s", look->len ? "\n" : "", subject, lower);
-		g_string_append_printf (states, "state:%s ", state_code (r->state));
+		gchar *lower = g_utf8_casefold (r->recipient ? r->recipient : "", -1);
+		gchar *subject = g_utf8_casefold (r->subject ? r->subject : "", -1);
+		gchar *code = g_strdup_printf ("state:%s ", state_code (r->state));
+		/* each piece once: the rows of a message mostly share their subject and state.
+		 * The text searched never holds the state codes: "failed" is not "not sent" */
+		for (gchar **piece = (gchar *[]){ subject, lower, code, NULL }; *piece != NULL;
+		     piece++) {
+			if (g_hash_table_contains (pieces, *piece)) {
+				g_free (*piece);
+				continue;
+			}
+			g_hash_table_add (pieces, *piece);
+			if (*piece == code)
+				g_string_append (states, code);
+			else
+				g_string_append_printf (look, "%s%s", look->len ? "\n" : "",
+				                        *piece);
+		}
 		if (i == 0)
 			newest = r->time; /* rows come newest first */
 		if (kind != 0 && d != NULL && *d != '\0') {
@@ -874,13 +917,25 @@ derive (RtlsStore *st, gint64 message, GError **error)
 static gboolean
 append_all (RtlsStore *st, GPtrArray *records, GError **error)
 {
-	Touched touched = { g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL) };
+	Touched touched = { g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL), 0 };
 	GHashTableIter it;
 	gpointer key;
 	gboolean ok = TRUE;
 
+	/* read inside the transaction: another connection may have written since */
+	touched.next_record = query_int (st, "SELECT value FROM meta WHERE key = 'next-record'", 1);
 	for (guint i = 0; ok && i < records->len; i++)
 		ok = insert_kept (st, g_ptr_array_index (records, i), &touched, error);
+	if (ok) {
+		g_autoptr (sqlite3_stmt) q = prep (
+		        st, "INSERT OR REPLACE INTO meta (key, value) VALUES ('next-record', ?)",
+		        error);
+		ok = q != NULL;
+		if (ok) {
+			sqlite3_bind_int64 (q, 1, touched.next_record);
+			ok = sqlite3_step (q) == SQLITE_DONE || fail (st, error, "meta");
+		}
+	}
 	g_hash_table_iter_init (&it, touched.messages);
 	while (ok && g_hash_table_iter_next (&it, &key, NULL))
 		ok = derive (st, *(gint64 *) key, error);
@@ -1134,7 +1189,7 @@ search_where (const char *search, GPtrArray *states)
 	if (search == NULL || *search == '\0')
 		return g_string_free (w, FALSE);
 	/* SQLite's LIKE folds ASCII only: look is case folded, as the pattern is */
-	g_string_append (w, " AND (look LIKE ?1 ESCAPE '\\'");
+	g_string_append (w, " AND (look LIKE ?1 ESCAPE '\\' OR recipients LIKE ?1 ESCAPE '\\'");
 	for (guint i = 0; i < states->len; i++)
 		g_string_append_printf (w, " OR states LIKE ?%u", i + 2);
 	g_string_append (w, ")");
