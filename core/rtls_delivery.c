@@ -200,7 +200,9 @@ rtls_delivery_explains_itself (const RtlsJournalEntry *e)
 	if (e->cause != NULL
 	    && (words = rtls_attempt_cause_words (e->cause, e->stage, e->detail)) != NULL)
 		return TRUE;
-	return e->dsn_action != NULL || e->error != NULL || g_strcmp0 (e->result, "sent") == 0;
+	/* a report keeps its words: they are the report's own reading (a give-up after a
+	 * temporary code, a malformed status) as much as its facts */
+	return e->dsn_action == NULL && (e->error != NULL || g_strcmp0 (e->result, "sent") == 0);
 }
 
 gchar *

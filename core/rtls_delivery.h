@@ -97,8 +97,8 @@ gchar *rtls_delivery_key_of (const RtlsJournalEntry *e);
 /* The domain of an address (after its last '@'), NULL when it has none. */
 const char *rtls_delivery_domain_of (const char *addr);
 
-/* Whether rtls_delivery_explain() makes @e's words from its facts alone (then its stored
- * explanation is never read: the store does not keep it). */
+/* Whether rtls_delivery_explain() makes @e's words from its facts alone, for a send (then
+ * its stored explanation is never read: the store does not keep it). Reports keep theirs. */
 gboolean rtls_delivery_explains_itself (const RtlsJournalEntry *e);
 
 /* Folds the journal (oldest first) into rows, newest first. */
