@@ -23,18 +23,7 @@ rtls_attempt_free (RtlsAttempt *a)
 	g_free (a->sender);
 	g_free (a->recipients);
 	g_free (a->host);
-	g_free (a->outcome);
 	g_free (a);
-}
-
-static gboolean
-is_outcome (const char *r)
-{
-	static const char *const outcomes[]
-	        = { "sent",      "failed",      "not-confirmed", "temporary",
-		    "cancelled", "interrupted", "sent-default",  NULL };
-
-	return r != NULL && g_strv_contains (outcomes, r);
 }
 
 RtlsAttempt *
@@ -72,16 +61,17 @@ void
 rtls_attempts_apply (GPtrArray *attempts, const RtlsJournalEntry *e)
 {
 	RtlsAttempt *a;
-	const char *r = e->result;
+	/* the word is parsed here, once (a later release's word is RTLS_RESULT_OTHER) */
+	RtlsResult r = rtls_result_parse (e->result);
 
-	if (r == NULL || e->envid == NULL)
+	if (r == RTLS_RESULT_OTHER || e->envid == NULL)
 		return;
-	if (g_str_equal (r, "started")) {
+	if (r == RTLS_RESULT_STARTED) {
 		a = attempt_new (attempts, e);
 	} else {
 		a = rtls_attempts_find (attempts, e->envid);
 		if (a == NULL) {
-			if (!is_outcome (r))
+			if (!rtls_result_is_outcome (r))
 				return; /* bookkeeping of an attempt we never saw start: nothing */
 			/* a journal of an earlier release: the send was over when it was written */
 			a = attempt_new (attempts, e);
@@ -101,36 +91,35 @@ rtls_attempts_apply (GPtrArray *attempts, const RtlsJournalEntry *e)
 	if (a->account_id < 0)
 		a->account_id = e->account_id;
 
-	if (is_outcome (r)) {
-		g_free (a->outcome);
-		a->outcome = g_strdup (r);
+	if (rtls_result_is_outcome (r)) {
+		a->outcome = r;
 		a->retry_at = 0;
-		if (g_str_equal (r, "sent")) {
+		if (r == RTLS_RESULT_SENT) {
 			a->state = RTLS_ATTEMPT_SENT;
 			if (a->legacy)
 				a->filed = a->closed
 				        = TRUE; /* the earlier release did both at once */
-		} else if (g_str_equal (r, "sent-default")) {
+		} else if (r == RTLS_RESULT_SENT_DEFAULT) {
 			a->state = RTLS_ATTEMPT_CLOSED; /* Claws sent it; its entry is Claws' */
 			a->filed = a->closed = TRUE;
-		} else if (g_str_equal (r, "not-confirmed")) {
+		} else if (r == RTLS_RESULT_NOT_CONFIRMED) {
 			a->state = RTLS_ATTEMPT_HELD;
-		} else if (g_str_equal (r, "temporary")) {
+		} else if (r == RTLS_RESULT_TEMPORARY) {
 			a->state = RTLS_ATTEMPT_TEMPORARY;
 			a->retry_at = e->retry_at;
 			a->retry_step = e->retry_step;
 		} else {
 			a->state = RTLS_ATTEMPT_FAILED;
 		}
-	} else if (g_str_equal (r, "filed")) {
+	} else if (r == RTLS_RESULT_FILED) {
 		a->filed = TRUE;
-	} else if (g_str_equal (r, "closed")) {
+	} else if (r == RTLS_RESULT_CLOSED) {
 		a->closed = TRUE;
 		if (a->state == RTLS_ATTEMPT_SENT || a->state == RTLS_ATTEMPT_RUNNING)
 			a->filed = TRUE;
 		if (a->state != RTLS_ATTEMPT_FAILED && a->state != RTLS_ATTEMPT_TEMPORARY)
 			a->state = RTLS_ATTEMPT_CLOSED;
-	} else if (g_str_equal (r, "confirmed")) {
+	} else if (r == RTLS_RESULT_CONFIRMED) {
 		if (a->state == RTLS_ATTEMPT_HELD)
 			a->state = RTLS_ATTEMPT_CLOSED;
 	}
@@ -194,7 +183,7 @@ rtls_attempts_open_for_message (GPtrArray *attempts, const char *message_id)
 			continue;
 		if (a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_HELD
 		    || a->state == RTLS_ATTEMPT_SENT
-		    || (a->state == RTLS_ATTEMPT_CLOSED && g_strcmp0 (a->outcome, "sent") == 0))
+		    || (a->state == RTLS_ATTEMPT_CLOSED && a->outcome == RTLS_RESULT_SENT))
 			return a;
 		return NULL; /* its newest attempt is finished without being sent */
 	}
@@ -223,8 +212,7 @@ rtls_attempt_due (const RtlsAttempt *a, RtlsDueKind kind, gint64 now)
 		return kind == RTLS_DUE_ASKED ? RTLS_DUE_YES : RTLS_DUE_NO;
 	case RTLS_ATTEMPT_CLOSED:
 	default:
-		if (g_strcmp0 (a->outcome, "sent") == 0
-		    || g_strcmp0 (a->outcome, "sent-default") == 0)
+		if (a->outcome == RTLS_RESULT_SENT || a->outcome == RTLS_RESULT_SENT_DEFAULT)
 			/* an entry still queued for a message that went out: a duplicate */
 			return kind == RTLS_DUE_ASKED ? RTLS_DUE_ASK : RTLS_DUE_NO;
 		/* a resend the person confirmed */
@@ -251,7 +239,7 @@ rtls_attempts_maybe_arrived_for_message (GPtrArray *attempts, const char *messag
 		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
 		if (same_msgid (message_id, a->message_id)
 		    && (a->state == RTLS_ATTEMPT_RUNNING || a->state == RTLS_ATTEMPT_HELD
-		        || g_strcmp0 (a->outcome, "not-confirmed") == 0))
+		        || a->outcome == RTLS_RESULT_NOT_CONFIRMED))
 			return a;
 	}
 	return NULL;

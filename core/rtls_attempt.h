@@ -40,7 +40,7 @@ typedef struct {
 	guint port;
 	gint64 started;
 	RtlsAttemptState state;
-	gchar *outcome; /* the result of the outcome record, NULL while running */
+	RtlsResult outcome; /* the result of the outcome record; RTLS_RESULT_OTHER while running */
 	gint64 retry_at;
 	gint retry_step;
 	gboolean filed;  /* the Sent copy is there (or none was asked for) */

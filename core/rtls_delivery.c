@@ -26,19 +26,16 @@ rtls_delivery_same_message_id (const char *a, const char *b)
 static gboolean
 is_send (const RtlsJournalEntry *e)
 {
-	static const char *const sends[]
-	        = { "sent",      "failed",      "not-confirmed", "temporary",
-		    "cancelled", "interrupted", "sent-default",  NULL };
-
-	return e->result != NULL && g_strv_contains (sends, e->result);
+	return rtls_result_is_outcome (rtls_result_parse (e->result));
 }
 
 /* A send the server took: only these can bounce later. */
 static gboolean
 is_accepted (const RtlsJournalEntry *e)
 {
-	return e->result != NULL
-	       && (g_str_equal (e->result, "sent") || g_str_equal (e->result, "not-confirmed"));
+	RtlsResult r = rtls_result_parse (e->result);
+
+	return r == RTLS_RESULT_SENT || r == RTLS_RESULT_NOT_CONFIRMED;
 }
 
 static gboolean
@@ -396,9 +393,10 @@ rtls_delivery_state_is_problem (RtlsRowState state)
 gchar *
 rtls_delivery_key_of (const RtlsJournalEntry *e)
 {
-	if (g_strcmp0 (e->result, "unverified") == 0
-	    || (g_strcmp0 (e->result, "forgotten") == 0 && e->message_id == NULL
-	        && e->bounce_id != NULL))
+	RtlsResult result = rtls_result_parse (e->result);
+
+	if (result == RTLS_RESULT_UNVERIFIED
+	    || (result == RTLS_RESULT_FORGOTTEN && e->message_id == NULL && e->bounce_id != NULL))
 		return g_strconcat ("bounce:", e->bounce_id ? e->bounce_id : "",
 		                    e->bounce_id ? "" : e->envid, NULL);
 	if (e->message_id != NULL && *e->message_id != '\0')
@@ -465,10 +463,9 @@ rtls_delivery_rows (GPtrArray *journal)
 		g_auto (GStrv) rcpts = NULL;
 		RtlsRowState state;
 		gboolean dsn = FALSE;
+		RtlsResult result = rtls_result_parse (e->result);
 
-		if (e->result == NULL)
-			continue;
-		if (g_str_equal (e->result, "forgotten")) {
+		if (result == RTLS_RESULT_FORGOTTEN) {
 			for (guint j = rows->len; j-- > 0;) {
 				RtlsDeliveryRow *r = g_ptr_array_index (rows, j);
 				if (g_str_equal (r->key, key)
@@ -482,32 +479,49 @@ rtls_delivery_rows (GPtrArray *journal)
 			}
 			continue;
 		}
-		if (g_str_equal (e->result, "started"))
+		switch (result) {
+		case RTLS_RESULT_STARTED:
 			state = RTLS_ROW_SENDING;
-		else if (g_str_equal (e->result, "sent"))
+			break;
+		case RTLS_RESULT_SENT:
 			state = RTLS_ROW_SENT;
-		else if (g_str_equal (e->result, "sent-default"))
+			break;
+		case RTLS_RESULT_SENT_DEFAULT:
 			state = RTLS_ROW_SENT_DEFAULT;
-		else if (g_str_equal (e->result, "cancelled"))
+			break;
+		case RTLS_RESULT_CANCELLED:
 			state = RTLS_ROW_CANCELLED;
-		else if (g_str_equal (e->result, "not-confirmed"))
+			break;
+		case RTLS_RESULT_NOT_CONFIRMED:
 			state = RTLS_ROW_NOT_CONFIRMED;
-		else if (g_str_equal (e->result, "temporary"))
+			break;
+		case RTLS_RESULT_TEMPORARY:
 			state = RTLS_ROW_WAITING;
-		else if (g_str_equal (e->result, "failed")
-		         || g_str_equal (e->result, "interrupted"))
+			break;
+		case RTLS_RESULT_FAILED:
+		case RTLS_RESULT_INTERRUPTED:
 			state = RTLS_ROW_FAILED;
-		else if ((dsn = g_str_equal (e->result, "bounced")))
+			break;
+		case RTLS_RESULT_BOUNCED:
 			state = RTLS_ROW_BOUNCED;
-		else if ((dsn = g_str_equal (e->result, "delayed")))
+			dsn = TRUE;
+			break;
+		case RTLS_RESULT_DELAYED:
 			state = RTLS_ROW_DELAYED;
-		else if ((dsn = g_str_equal (e->result, "delivered")))
+			dsn = TRUE;
+			break;
+		case RTLS_RESULT_DELIVERED:
 			state = RTLS_ROW_DELIVERED;
-		else if ((dsn = g_str_equal (e->result, "unverified")))
+			dsn = TRUE;
+			break;
+		case RTLS_RESULT_UNVERIFIED:
 			state = RTLS_ROW_UNVERIFIED;
-		else
+			dsn = TRUE;
+			break;
+		default:
 			continue; /* bookkeeping (filed, closed, confirmed), or of a later version
 			           */
+		}
 
 		if (dsn)
 			rcpts = g_strsplit (e->recipient ? e->recipient : "", ",", 2);

@@ -83,6 +83,23 @@ rtls_result_parse (const char *word)
 	return RTLS_RESULT_OTHER;
 }
 
+gboolean
+rtls_result_is_outcome (RtlsResult r)
+{
+	switch (r) {
+	case RTLS_RESULT_SENT:
+	case RTLS_RESULT_FAILED:
+	case RTLS_RESULT_NOT_CONFIRMED:
+	case RTLS_RESULT_TEMPORARY:
+	case RTLS_RESULT_CANCELLED:
+	case RTLS_RESULT_INTERRUPTED:
+	case RTLS_RESULT_SENT_DEFAULT:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
 const char *
 rtls_result_word (RtlsResult r)
 {

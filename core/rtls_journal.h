@@ -94,6 +94,9 @@ typedef enum {
 } RtlsResult;
 
 RtlsResult rtls_result_parse (const char *word);
+/* The results that end a send attempt: sent, failed, not-confirmed, temporary, cancelled,
+ * interrupted, sent-default (the one list of them). */
+gboolean rtls_result_is_outcome (RtlsResult r);
 const char *rtls_result_word (RtlsResult r); /* NULL for RTLS_RESULT_OTHER */
 
 void rtls_journal_entry_free (RtlsJournalEntry *e);

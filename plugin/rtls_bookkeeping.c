@@ -227,7 +227,7 @@ step_do (RtlsAttempt *a, RtlsStep step, Facts *x, RtlsSend *s)
 	switch (step) {
 	case RTLS_STEP_RECORD_OUTCOME:
 		e = rtls_attempt_recovered_outcome (a, &x->f, rtls_now ());
-		if (g_str_equal (e->result, "temporary")) {
+		if (rtls_result_parse (e->result) == RTLS_RESULT_TEMPORARY) {
 			const RtlsSettings *set = rtls_config_settings ();
 			gint64 cap = set != NULL ? (gint64) set->retry_max_minutes * 60 : 3600;
 			e->retry_step = a->retry_step;

@@ -160,12 +160,13 @@ notify (GPtrArray *records)
 		unseen = g_ptr_array_new_with_free_func (g_free);
 	for (guint i = 0; i < records->len; i++) {
 		const RtlsJournalEntry *e = g_ptr_array_index (records, i);
-		if (!g_str_equal (e->result, "bounced") && !g_str_equal (e->result, "delayed"))
+		RtlsResult result = rtls_result_parse (e->result);
+		if (result != RTLS_RESULT_BOUNCED && result != RTLS_RESULT_DELAYED)
 			continue;
 		g_ptr_array_add (
 		        unseen,
 		        g_strdup_printf (
-		                g_str_equal (e->result, "bounced")
+		                result == RTLS_RESULT_BOUNCED
 		                        ? _ ("A message sent with Require TLS bounced: “%s” to %s "
 		                             "— %s (%s).")
 		                        : _ ("A message sent with Require TLS is delayed: “%s” to "

@@ -334,8 +334,9 @@ rtls_send_queued (RtlsQueueRun mode)
 				asks = g_list_append (asks, it);
 			} else {
 				g_debug ("REQUIRETLS: queue entry %d not due (%s)", mi->msgnum,
-				         a != NULL && a->outcome ? a->outcome
-				                                 : "rtls_send_running ()");
+				         a != NULL && a->outcome != RTLS_RESULT_OTHER
+				                 ? rtls_result_word (a->outcome)
+				                 : "running");
 			}
 		}
 		procmsg_msg_list_free (list);

@@ -150,10 +150,9 @@ same_attempt (const RtlsAttempt *a, const RtlsAttempt *b)
 	       && g_strcmp0 (a->sender, b->sender) == 0
 	       && g_strcmp0 (a->recipients, b->recipients) == 0 && a->account_id == b->account_id
 	       && g_strcmp0 (a->host, b->host) == 0 && a->port == b->port
-	       && a->started == b->started && a->state == b->state
-	       && g_strcmp0 (a->outcome, b->outcome) == 0 && a->retry_at == b->retry_at
-	       && a->retry_step == b->retry_step && a->filed == b->filed && a->closed == b->closed
-	       && a->legacy == b->legacy;
+	       && a->started == b->started && a->state == b->state && a->outcome == b->outcome
+	       && a->retry_at == b->retry_at && a->retry_step == b->retry_step
+	       && a->filed == b->filed && a->closed == b->closed && a->legacy == b->legacy;
 }
 
 int

@@ -206,7 +206,7 @@ replay (gconstpointer data)
 		a = g_ptr_array_index (attempts, 0);
 		g_assert_cmpuint (attempts->len, ==, 1);
 		g_assert_cmpint (a->state, ==, c->end);
-		g_assert_cmpstr (a->outcome, ==, c->outcome);
+		g_assert_cmpstr (rtls_result_word (a->outcome), ==, c->outcome);
 		g_assert_cmpuint (w.copies, ==, c->copies);
 		g_assert_cmpint (w.entry, ==, c->entry);
 		g_assert_null (w.status);
