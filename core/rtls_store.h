@@ -30,11 +30,21 @@ typedef struct _RtlsStore RtlsStore;
 #define RTLS_STORE_BUSY_MS 3000
 
 /* Opens (creating it, 0600 with its -wal and -shm files, whatever the umask) the database at
- * @path, brings its schema to this release's (PRAGMA user_version) and checks it (PRAGMA
- * quick_check). A file that is not a database of ours or fails the check is moved aside as
+ * @path and brings its schema to this release's (PRAGMA user_version). A file that is not a
+ * database, or that SQLite finds damaged on opening, is moved aside as
  * "@path.damaged-YYYYMMDD-HHMMSS" (with its -wal and -shm) and a new one is made: then
- * *@moved_aside names where the old one went. NULL only when no database can be had at all. */
+ * *@moved_aside names where the old one went. Nothing here reads the whole file. NULL only
+ * when no database can be had at all (a later schema, permissions: then nothing is moved). */
 RtlsStore *rtls_store_open (const char *path, gchar **moved_aside, GError **error);
+
+/* PRAGMA quick_check over the whole database at @path, on a connection of its own (so that
+ * it can run in a thread while @path is in use). FALSE: it is damaged. Busy is not damage. */
+gboolean rtls_store_verify (const char *path);
+
+/* Closes @store, moves its files aside as rtls_store_open() does with a damaged one, and
+ * opens a new, empty database in its place (NULL on error; @store is closed either way). */
+RtlsStore *rtls_store_replace (RtlsStore *store, gchar **moved_aside, GError **error);
+
 void rtls_store_close (RtlsStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsStore, rtls_store_close)
 

@@ -18,7 +18,9 @@
 
 static RtlsStore *store;
 static GError *open_error; /* why there is none */
-static gchar *notice;
+static RtlsHistoryListener listener;
+static GCancellable *verifying;
+static guint replace_timer;
 
 /* The text journal of earlier releases: imported once, then kept beside the database under
  * this name (never read again). */
@@ -59,46 +61,128 @@ import_journal (void)
 	         taken, skipped, (g_get_monotonic_time () - t0) / 1000);
 }
 
+static void
+tell (const char *text)
+{
+	if (listener.notice != NULL)
+		listener.notice (text);
+}
+
+static void
+damaged_notice (const char *aside)
+{
+	g_autofree gchar *text = NULL;
+
+	log_error (LOG_PROTOCOL,
+	           _ ("REQUIRETLS: the plugin's history was damaged; it was moved to %s and a "
+	              "new one was started\n"),
+	           aside);
+	text = g_strdup_printf (_ ("The plugin's history of REQUIRETLS sends was damaged. It was "
+	                           "moved aside to %s and a new, empty one was started: the "
+	                           "delivery window begins again, and nothing else is "
+	                           "affected."),
+	                        aside);
+	tell (text);
+}
+
+static void
+cannot_open_notice (const char *path)
+{
+	g_autofree gchar *text = NULL;
+
+	log_error (LOG_PROTOCOL,
+	           _ ("REQUIRETLS: the plugin's history cannot be opened: %s; messages marked "
+	              "Require TLS are not sent until it can\n"),
+	           open_error->message);
+	text = g_strdup_printf (_ ("The plugin's history (%s) cannot be opened: %s. Messages "
+	                           "marked Require TLS are not sent until it can."),
+	                        path, open_error->message);
+	tell (text);
+}
+
+/* The check found the store damaged: it is replaced between sends (a send's rows stay in
+ * one store from its start to its bookkeeping). */
+static gboolean
+replace_damaged (gpointer data)
+{
+	g_autofree gchar *aside = NULL;
+	g_autofree gchar *path = NULL;
+
+	if (store == NULL) {
+		replace_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (listener.busy != NULL && listener.busy ())
+		return G_SOURCE_CONTINUE;
+	replace_timer = 0;
+	path = g_strdup (rtls_store_path (store));
+	store = rtls_store_replace (store, &aside, &open_error);
+	if (aside != NULL)
+		damaged_notice (aside);
+	if (store == NULL)
+		cannot_open_notice (path);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	g_task_return_boolean (task, rtls_store_verify (data));
+}
+
+static void
+verify_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+	GCancellable *cancel = data;
+	gboolean ok = g_task_propagate_boolean (G_TASK (res), NULL);
+	gboolean closed = g_cancellable_is_cancelled (cancel);
+
+	g_object_unref (cancel);
+	if (closed)
+		return; /* the history was closed meanwhile */
+	g_clear_object (&verifying);
+	g_debug ("REQUIRETLS: history check: %s", ok ? "ok" : "damaged");
+	if (!ok && replace_timer == 0)
+		replace_timer = g_timeout_add (500, replace_damaged, NULL);
+}
+
 void
-rtls_history_open (void)
+rtls_history_open (const RtlsHistoryListener *l)
 {
 	g_autofree gchar *path = rtls_rc_path (RTLS_STORE_FILE);
 	g_autofree gchar *aside = NULL;
+	GTask *task;
 
 	rtls_history_close ();
+	listener = *l;
 	store = rtls_store_open (path, &aside, &open_error);
+	if (aside != NULL)
+		damaged_notice (aside);
 	if (store == NULL) {
-		log_error (LOG_PROTOCOL,
-		           _ ("REQUIRETLS: the plugin's history cannot be opened: %s; "
-		              "messages marked Require TLS are not sent until it "
-		              "can\n"),
-		           open_error->message);
-		notice = g_strdup_printf (_ ("The plugin's history (%s) cannot be opened: %s. "
-		                             "Messages marked Require TLS are not sent until it "
-		                             "can."),
-		                          path, open_error->message);
+		cannot_open_notice (path);
 		return;
 	}
-	if (aside != NULL) {
-		log_error (LOG_PROTOCOL,
-		           _ ("REQUIRETLS: the plugin's history was damaged; it was "
-		              "moved to %s and a new one was started\n"),
-		           aside);
-		notice = g_strdup_printf (
-		        _ ("The plugin's history of REQUIRETLS sends was damaged. It was moved "
-		           "aside to %s and a new, empty one was started: the delivery window "
-		           "begins again, and nothing else is affected."),
-		        aside);
-	}
 	import_journal ();
+	/* PRAGMA quick_check reads every page: in a thread, while the plugin goes on */
+	verifying = g_cancellable_new ();
+	task = g_task_new (NULL, NULL, verify_done, g_object_ref (verifying));
+	g_task_set_task_data (task, g_strdup (path), g_free);
+	g_task_run_in_thread (task, verify_thread);
+	g_object_unref (task);
 }
 
 void
 rtls_history_close (void)
 {
+	if (verifying != NULL) {
+		g_cancellable_cancel (verifying);
+		g_clear_object (&verifying);
+	}
+	if (replace_timer != 0)
+		g_source_remove (replace_timer);
+	replace_timer = 0;
 	g_clear_pointer (&store, rtls_store_close);
 	g_clear_error (&open_error);
-	g_clear_pointer (&notice, g_free);
 }
 
 RtlsStore *
@@ -126,12 +210,6 @@ rtls_history_write (const RtlsJournalEntry *e, GError **error)
 	RtlsStore *st = rtls_history_store (error);
 
 	return st != NULL && rtls_store_append (st, e, error);
-}
-
-gchar *
-rtls_history_take_notice (void)
-{
-	return g_steal_pointer (&notice);
 }
 
 void

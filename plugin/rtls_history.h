@@ -17,9 +17,19 @@ G_BEGIN_DECLS
 
 #define RTLS_STORE_FILE "requiretls.db"
 
-/* Opens the store (at plugin_init). The plugin works without one, but refuses every
- * REQUIRETLS send: the write-ahead row could not be kept. */
-void rtls_history_open (void);
+/* What the history tells the upper layer (it never calls up itself). */
+typedef struct {
+	/* a sentence for the person, once: the store was damaged and moved aside, or cannot
+	 * be opened */
+	void (*notice) (const char *text);
+	/* whether a send is under way (a damaged store is replaced only between sends) */
+	gboolean (*busy) (void);
+} RtlsHistoryListener;
+
+/* Opens the store (at plugin_init), then checks the whole file in a thread (PRAGMA
+ * quick_check reads every page: never on the main loop). The plugin works without a store,
+ * but refuses every REQUIRETLS send: the write-ahead row could not be kept. */
+void rtls_history_open (const RtlsHistoryListener *l);
 void rtls_history_close (void);
 
 /* The store, or NULL when none could be opened (then *@error says why). */
@@ -29,10 +39,6 @@ RtlsStore *rtls_history_store (GError **error);
  * it was written, and @error says why in a sentence fit for the person. */
 gboolean rtls_history_write (const RtlsJournalEntry *e, GError **error);
 gboolean rtls_history_write_all (GPtrArray *records, GError **error);
-
-/* What the person must be told once about the store (it was damaged and moved aside, it
- * cannot be opened): a sentence, or NULL. Taken: a second call gives NULL. */
-gchar *rtls_history_take_notice (void);
 
 /* Retention: forgets what is older than @days (0: keep everything), off the hot paths. */
 void rtls_history_expire (guint days);

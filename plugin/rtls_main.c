@@ -49,25 +49,49 @@ offline_switch_hook (gpointer source, gpointer data)
 }
 
 /* The wiring: the lower layers announce, the upper ones listen (no call goes up). */
-/* Once Claws has started: what the person must be told about the store (damaged and moved
- * aside, or not to be opened), once; then the retention they chose. */
+/* What the history has to tell the person (damaged and moved aside, or not to be opened),
+ * once Claws has started: a note that takes no focus. Then the retention they chose. */
 static guint history_timer;
+static GPtrArray *history_notices;
+
+static void
+history_notice_show (const char *text)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+
+	rtls_ui_notify_titled (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+	                       _ ("REQUIRETLS: the history of your sends"), text, NULL, NULL);
+}
+
+static void
+on_history_notice (const char *text)
+{
+	if (history_timer != 0 || claws_is_starting ()) {
+		if (history_notices == NULL)
+			history_notices = g_ptr_array_new_with_free_func (g_free);
+		g_ptr_array_add (history_notices, g_strdup (text));
+		return;
+	}
+	history_notice_show (text);
+}
+
+static gboolean
+on_history_busy (void)
+{
+	return rtls_send_busy ();
+}
 
 static gboolean
 history_after_start (gpointer data)
 {
-	MainWindow *mainwin = mainwindow_get_mainwindow ();
-	g_autofree gchar *notice = NULL;
 	const RtlsSettings *set;
 
-	if (claws_is_starting () || mainwin == NULL)
+	if (claws_is_starting () || mainwindow_get_mainwindow () == NULL)
 		return G_SOURCE_CONTINUE;
 	history_timer = 0;
-	notice = rtls_history_take_notice ();
-	if (notice != NULL)
-		rtls_ui_notify_titled (GTK_WINDOW (mainwin->window),
-		                       _ ("REQUIRETLS: the history of your sends"), notice, NULL,
-		                       NULL);
+	for (guint i = 0; history_notices != NULL && i < history_notices->len; i++)
+		history_notice_show (g_ptr_array_index (history_notices, i));
+	g_clear_pointer (&history_notices, g_ptr_array_unref);
 	set = rtls_config_settings ();
 	if (set != NULL)
 		rtls_history_expire (set->history_days);
@@ -139,7 +163,14 @@ plugin_init (gchar **error)
 		return -1;
 	rtls_config_load ();
 	/* the store before anything that reads or writes it */
-	rtls_history_open ();
+	{
+		const RtlsHistoryListener hl = {
+			.notice = on_history_notice,
+			.busy = on_history_busy,
+		};
+		history_timer = 1; /* notices wait for the timer below */
+		rtls_history_open (&hl);
+	}
 	{
 		const RtlsSendListener l = {
 			.journal_changed = on_journal_changed,
@@ -173,6 +204,7 @@ plugin_done (void)
 	if (history_timer != 0)
 		g_source_remove (history_timer);
 	history_timer = 0;
+	g_clear_pointer (&history_notices, g_ptr_array_unref);
 	rtls_bounce_done ();
 	if (main_ui != NULL && mainwindow_get_mainwindow () != NULL)
 		rtls_main_ui_detach (main_ui);

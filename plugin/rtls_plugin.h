@@ -104,6 +104,7 @@ typedef struct {
 void rtls_send_listen (const RtlsSendListener *l);
 void rtls_send_init (void);
 gboolean rtls_send_done (void); /* FALSE while a helper still runs */
+gboolean rtls_send_busy (void); /* a send is starting, asking, running or finishing */
 void rtls_send_from_composer (RtlsComposer *c);
 /* Claws itself is about to send or queue @compose's message (Default, Don't require TLS):
  * when an earlier REQUIRETLS send of it may have reached the server, the person is asked

@@ -111,6 +111,12 @@ rtls_send_running (void)
 }
 
 gboolean
+rtls_send_busy (void)
+{
+	return running != NULL || composer_sends != NULL;
+}
+
+gboolean
 rtls_send_unloading (void)
 {
 	return unloading;

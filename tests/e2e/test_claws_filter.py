@@ -4,6 +4,7 @@
 open). With Require TLS as the plugin's default, the redirect goes out with REQUIRETLS; against
 a server without REQUIRETLS it is not sent, no dialog opens, and it waits locked in the queue."""
 import os
+import sqlite3
 import time
 
 import clawsdriver as D
@@ -11,7 +12,7 @@ from clawsdriver import T
 
 D.require()
 
-T.plan(8)
+T.plan(10)
 
 
 wait_events = D.wait_events
@@ -88,6 +89,32 @@ try:
         T.ok(bare.events("mail") == [] and peer.events("mail") == [] and
              len(c2.folder("queue")) == 1, "locked: claws-mail --send leaves it alone")
         c2.stop()
+
+        # a store damaged inside (its first page sound, pages in the middle overwritten):
+        # opening does not read the whole file; the check in a thread finds it, and the
+        # store is replaced between sends
+        c3 = D.Claws(x, peer.port, ca, T.HELPER, default="require")
+        db = os.path.join(c3.prof, "requiretls.db")
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE filler (x TEXT)")
+        con.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,)] * 2000)
+        con.commit()
+        con.close()
+        size = os.path.getsize(db)
+        with open(db, "r+b") as f:
+            f.seek(size // 2 // 4096 * 4096)
+            f.write(b"\x5a" * 3 * 4096)
+        c3.start()
+        note = c3.window("REQUIRETLS: the history of your sends", 30)
+        aside = [n for n in os.listdir(c3.prof) if n.startswith("requiretls.db.damaged-")]
+        T.ok(note is not None and len(aside) == 1 and
+             any(w.text and "requiretls.db.damaged-" in w.text for w in note.walk()),
+             "a store damaged inside is found by the check off the main loop, moved aside, "
+             "and the note says where", aside)
+        ok = sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0]
+        T.ok(ok == "ok" and "damaged" in c3.log_text(),
+             "the new store is sound, and Claws' log says what happened", ok)
+        c3.stop()
 finally:
     x.stop()
 T.done()

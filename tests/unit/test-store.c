@@ -2510,7 +2510,7 @@ test_damaged_garbage (void)
 }
 
 /* A real database of many rows, damaged in the middle: by overwriting pages, by a truncation.
- * quick_check fails: it is moved aside, with its -wal and -shm, and a new one made. */
+ * rtls_store_verify() says so: it is moved aside, with its -wal and -shm, and a new one made. */
 static void
 test_damaged_pages (void)
 {
@@ -2544,10 +2544,21 @@ test_damaged_pages (void)
 			len = len / 2 / 4096 * 4096;
 		}
 		close (fd);
+		/* opening does not read the whole file; the check does (the plugin runs it in a
+		 * thread), and the store is replaced */
 		st = rtls_store_open (path, &aside, &error);
-		g_assert_no_error (error);
-		g_assert_nonnull (st);
+		if (st == NULL || aside != NULL) {
+			/* so damaged that SQLite saw it on opening: moved aside then and there */
+			g_assert_no_error (error);
+			g_assert_nonnull (st);
+		} else {
+			g_assert_false (rtls_store_verify (path));
+			st = rtls_store_replace (g_steal_pointer (&st), &aside, &error);
+			g_assert_no_error (error);
+			g_assert_nonnull (st);
+		}
 		check_aside (path, aside, before, len);
+		g_assert_true (rtls_store_verify (path));
 		g_clear_pointer (&st, rtls_store_close);
 		check_usable (path);
 		rm_rf (dir);
