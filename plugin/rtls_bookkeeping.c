@@ -433,6 +433,9 @@ recover_tick (gpointer data)
 	if (claws_is_starting () || (mainwin != NULL && mainwin->lock_count > 0) || inc_is_active ()
 	    || procmsg_is_sending ())
 		return G_SOURCE_CONTINUE;
+	/* nor before the attempts of an earlier release's journal are in the store */
+	if (!rtls_history_ready ())
+		return G_SOURCE_CONTINUE;
 	note = g_string_new (NULL);
 	again = recover (note);
 

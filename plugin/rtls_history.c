@@ -26,39 +26,112 @@ static guint replace_timer;
  * this name (never read again). */
 #define IMPORTED_SUFFIX ".imported"
 
+/* The import of an earlier release's journal runs in a thread, on a connection of its own,
+ * in one transaction: a busy user's years are tens of megabytes. Until it is over, nothing
+ * is written (a send is refused before anything leaves: its rows would not be beside those
+ * of its earlier attempts) and no queue run or recovery starts. */
+typedef struct {
+	gchar *db, *journal;
+	guint taken, skipped;
+	gint64 ms;
+	GError *error;
+	GCancellable *cancel;
+} Import;
+
+static Import *importing;
+
+static void start_verify (void);
+
 static void
-import_journal (void)
+import_free (Import *im)
+{
+	g_free (im->db);
+	g_free (im->journal);
+	g_clear_error (&im->error);
+	g_clear_object (&im->cancel);
+	g_free (im);
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	Import *im = data;
+	gint64 t0 = g_get_monotonic_time ();
+	RtlsStore *own = rtls_store_open (im->db, NULL, &im->error);
+
+	if (own != NULL)
+		rtls_store_import_journal (own, im->journal, &im->taken, &im->skipped, &im->error);
+	rtls_store_close (own);
+	im->ms = (g_get_monotonic_time () - t0) / 1000;
+	g_task_return_boolean (task, TRUE);
+}
+
+static void
+import_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+	Import *im = data;
+	g_autofree gchar *kept = g_strconcat (im->journal, IMPORTED_SUFFIX, NULL);
+
+	if (g_cancellable_is_cancelled (im->cancel)) {
+		import_free (im); /* the history was closed meanwhile */
+		return;
+	}
+	importing = NULL;
+	if (im->error != NULL) {
+		/* left where it is: the next start tries again */
+		log_error (LOG_PROTOCOL,
+		           _ ("REQUIRETLS: the history of an earlier release (%s) could not be "
+		              "imported: %s\n"),
+		           im->journal, im->error->message);
+	} else if (g_rename (im->journal, kept) != 0) {
+		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s: %s\n", im->journal, g_strerror (errno));
+	} else {
+		log_message (
+		        LOG_PROTOCOL,
+		        ngettext ("REQUIRETLS: imported %u record of the earlier history (%s, "
+		                  "now kept as %s); %u line could not be read\n",
+		                  "REQUIRETLS: imported %u records of the earlier history (%s, "
+		                  "now kept as %s); %u lines could not be read\n",
+		                  im->taken),
+		        im->taken, im->journal, kept, im->skipped);
+	}
+	g_debug ("REQUIRETLS: journal import: %u records, %u skipped, %" G_GINT64_FORMAT " ms",
+	         im->taken, im->skipped, im->ms);
+	import_free (im);
+	start_verify ();
+}
+
+static gboolean
+import_journal (const char *db)
 {
 	g_autofree gchar *path = rtls_rc_path (RTLS_JOURNAL_FILE);
-	g_autofree gchar *kept = g_strconcat (path, IMPORTED_SUFFIX, NULL);
-	g_autoptr (GError) error = NULL;
-	guint taken = 0, skipped = 0;
-	gint64 t0;
+	GTask *task;
 
 	if (!g_file_test (path, G_FILE_TEST_EXISTS))
-		return;
-	t0 = g_get_monotonic_time ();
-	if (!rtls_store_import_journal (store, path, &taken, &skipped, &error)) {
-		/* left where it is: the next start tries again; sends are not refused for it */
-		log_error (LOG_PROTOCOL,
-		           _ ("REQUIRETLS: the history of an earlier release (%s) "
-		              "could not be imported: %s\n"),
-		           path, error->message);
-		return;
+		return FALSE;
+	if (rtls_store_journal_imported (store)) {
+		/* taken at an earlier start, whose renaming failed: only the renaming is left */
+		g_autofree gchar *kept = g_strconcat (path, IMPORTED_SUFFIX, NULL);
+		if (g_rename (path, kept) != 0)
+			log_warning (LOG_PROTOCOL, "REQUIRETLS: %s: %s\n", path,
+			             g_strerror (errno));
+		return FALSE;
 	}
-	if (g_rename (path, kept) != 0) {
-		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s: %s\n", path, g_strerror (errno));
-		return;
-	}
-	log_message (LOG_PROTOCOL,
-	             ngettext ("REQUIRETLS: imported %u record of the earlier history (%s, now "
-	                       "kept as %s); %u line could not be read\n",
-	                       "REQUIRETLS: imported %u records of the earlier history (%s, now "
-	                       "kept as %s); %u lines could not be read\n",
-	                       taken),
-	             taken, path, kept, skipped);
-	g_debug ("REQUIRETLS: journal import: %u records, %u skipped, %" G_GINT64_FORMAT " ms",
-	         taken, skipped, (g_get_monotonic_time () - t0) / 1000);
+	importing = g_new0 (Import, 1);
+	importing->db = g_strdup (db);
+	importing->journal = g_steal_pointer (&path);
+	importing->cancel = g_cancellable_new ();
+	task = g_task_new (NULL, NULL, import_done, importing);
+	g_task_set_task_data (task, importing, NULL);
+	g_task_run_in_thread (task, import_thread);
+	g_object_unref (task);
+	return TRUE;
+}
+
+gboolean
+rtls_history_ready (void)
+{
+	return store != NULL && importing == NULL;
 }
 
 static void
@@ -151,7 +224,6 @@ rtls_history_open (const RtlsHistoryListener *l)
 {
 	g_autofree gchar *path = rtls_rc_path (RTLS_STORE_FILE);
 	g_autofree gchar *aside = NULL;
-	GTask *task;
 
 	rtls_history_close ();
 	listener = *l;
@@ -162,11 +234,22 @@ rtls_history_open (const RtlsHistoryListener *l)
 		cannot_open_notice (path);
 		return;
 	}
-	import_journal ();
-	/* PRAGMA quick_check reads every page: in a thread, while the plugin goes on */
+	/* the check after the import: both read and write the whole file */
+	if (!import_journal (path))
+		start_verify ();
+}
+
+/* PRAGMA quick_check reads every page: in a thread, while the plugin goes on */
+static void
+start_verify (void)
+{
+	GTask *task;
+
+	if (store == NULL)
+		return;
 	verifying = g_cancellable_new ();
 	task = g_task_new (NULL, NULL, verify_done, g_object_ref (verifying));
-	g_task_set_task_data (task, g_strdup (path), g_free);
+	g_task_set_task_data (task, g_strdup (rtls_store_path (store)), g_free);
 	g_task_run_in_thread (task, verify_thread);
 	g_object_unref (task);
 }
@@ -174,6 +257,12 @@ rtls_history_open (const RtlsHistoryListener *l)
 void
 rtls_history_close (void)
 {
+	if (importing != NULL) {
+		/* the thread finishes its transaction on its own connection; its result is
+		 * dropped (import_done() frees it) */
+		g_cancellable_cancel (importing->cancel);
+		importing = NULL;
+	}
 	if (verifying != NULL) {
 		g_cancellable_cancel (verifying);
 		g_clear_object (&verifying);
@@ -196,10 +285,22 @@ rtls_history_store (GError **error)
 	return store;
 }
 
+static gboolean
+writable (GError **error)
+{
+	if (importing != NULL) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "%s",
+		             _ ("the plugin is still taking over the history of an earlier "
+		                "release; try again in a moment"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 rtls_history_write_all (GPtrArray *records, GError **error)
 {
-	RtlsStore *st = rtls_history_store (error);
+	RtlsStore *st = writable (error) ? rtls_history_store (error) : NULL;
 
 	return st != NULL && rtls_store_append_all (st, records, error);
 }
@@ -207,7 +308,7 @@ rtls_history_write_all (GPtrArray *records, GError **error)
 gboolean
 rtls_history_write (const RtlsJournalEntry *e, GError **error)
 {
-	RtlsStore *st = rtls_history_store (error);
+	RtlsStore *st = writable (error) ? rtls_history_store (error) : NULL;
 
 	return st != NULL && rtls_store_append (st, e, error);
 }
@@ -218,7 +319,7 @@ rtls_history_expire (guint days)
 	g_autoptr (GError) error = NULL;
 	gint64 n;
 
-	if (store == NULL || days == 0)
+	if (store == NULL || days == 0 || importing != NULL)
 		return;
 	n = rtls_store_expire (store, g_get_real_time () / G_USEC_PER_SEC - (gint64) days * 86400,
 	                       &error);

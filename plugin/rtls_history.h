@@ -32,6 +32,10 @@ typedef struct {
 void rtls_history_open (const RtlsHistoryListener *l);
 void rtls_history_close (void);
 
+/* FALSE while there is no store, or an earlier release's journal is being imported: then no
+ * queue run or recovery starts, and every write is refused with the reason. */
+gboolean rtls_history_ready (void);
+
 /* The store, or NULL when none could be opened (then *@error says why). */
 RtlsStore *rtls_history_store (GError **error);
 

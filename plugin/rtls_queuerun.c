@@ -286,6 +286,24 @@ rtls_send_queued (RtlsQueueRun mode)
 
 	if (prefs_common.work_offline && mode != RTLS_RUN_ASKED)
 		return;
+	if (!rtls_history_ready ()) {
+		/* without the attempts of earlier releases (being imported) nothing may be
+		 * judged due: an entry that may already have been accepted would look new */
+		if (mode == RTLS_RUN_ASKED) {
+			g_autoptr (GError) error = NULL;
+			g_autofree gchar *why = NULL;
+			rtls_history_store (&error);
+			why = g_strdup_printf (
+			        _ ("Nothing was sent: %s."),
+			        error != NULL ? error->message
+			                      : _ ("the plugin is still taking over the history of "
+			                           "an earlier release; try again in a moment"));
+			rtls_queue_ui_open (mainwin != NULL ? GTK_WINDOW (mainwin->window) : NULL,
+			                    run_cancel, NULL);
+			rtls_queue_ui_finish (why);
+		}
+		return;
+	}
 	if (run.active) {
 		if (mode == RTLS_RUN_ASKED && !run.asked) {
 			run.asked = TRUE; /* the person wants to see the run that is going on */
