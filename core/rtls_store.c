@@ -42,7 +42,17 @@
 struct _RtlsStore {
 	sqlite3 *db;
 	gchar *path;
+	GHashTable *cache; /* SQL text → Cached*: each statement prepared once per connection */
 };
+
+typedef struct {
+	sqlite3_stmt *stmt;
+	gboolean in_use;
+} Cached;
+
+/* statement → its Cached (for every store: the import runs in a thread on its own) */
+static GHashTable *registry;
+static GMutex registry_lock;
 
 /* attempt.state on disk: never renumber */
 enum { ST_RUNNING = 0, ST_SENT = 1, ST_HELD = 2, ST_TEMPORARY = 3, ST_FAILED = 4, ST_CLOSED = 5 };
@@ -125,21 +135,70 @@ exec (RtlsStore *st, const char *sql, GError **error)
 	return TRUE;
 }
 
+/* A statement for @sql: the connection's own, prepared at its first use and reset after each
+ * (release()), so that a write costs its steps, not a compilation of its SQL each time; a
+ * second one while the first is in use is prepared for the occasion. */
 static sqlite3_stmt *
 prep (RtlsStore *st, const char *sql, GError **error)
 {
+	Cached *c = g_hash_table_lookup (st->cache, sql);
 	sqlite3_stmt *s = NULL;
 
-	/* prepared once per connection, kept by SQLite's own cache of the text: cheap */
+	if (c != NULL && !c->in_use) {
+		c->in_use = TRUE;
+		return c->stmt;
+	}
 	if (sqlite3_prepare_v3 (st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
 	    != SQLITE_OK) {
 		fail (st, error, sql);
 		return NULL;
 	}
+	if (c == NULL) {
+		c = g_new0 (Cached, 1);
+		c->stmt = s;
+		c->in_use = TRUE;
+		g_hash_table_insert (st->cache, g_strdup (sql), c);
+		g_mutex_lock (&registry_lock);
+		if (registry == NULL)
+			registry = g_hash_table_new (g_direct_hash, g_direct_equal);
+		g_hash_table_insert (registry, s, c);
+		g_mutex_unlock (&registry_lock);
+	}
 	return s;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+static void
+release (sqlite3_stmt *s)
+{
+	Cached *c;
+
+	if (s == NULL)
+		return;
+	g_mutex_lock (&registry_lock);
+	c = registry != NULL ? g_hash_table_lookup (registry, s) : NULL;
+	g_mutex_unlock (&registry_lock);
+	if (c == NULL) {
+		sqlite3_finalize (s);
+		return;
+	}
+	sqlite3_reset (s);
+	sqlite3_clear_bindings (s);
+	c->in_use = FALSE;
+}
+
+static void
+cached_free (gpointer data)
+{
+	Cached *c = data;
+
+	g_mutex_lock (&registry_lock);
+	g_hash_table_remove (registry, c->stmt);
+	g_mutex_unlock (&registry_lock);
+	sqlite3_finalize (c->stmt);
+	g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, release)
 
 static void
 bind_text (sqlite3_stmt *s, int i, const char *v)
@@ -231,6 +290,7 @@ open_one (const char *path, GError **error)
 	int fd;
 
 	st->path = g_strdup (path);
+	st->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, cached_free);
 	/* made here, 0600, so that SQLite gives its -wal and -shm files the same mode */
 	fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -377,6 +437,7 @@ rtls_store_close (RtlsStore *store)
 {
 	if (store == NULL)
 		return;
+	g_clear_pointer (&store->cache, g_hash_table_unref); /* finalizes its statements */
 	if (store->db != NULL)
 		sqlite3_close_v2 (store->db);
 	g_free (store->path);
@@ -400,7 +461,7 @@ folder_id (RtlsStore *st, const char *name, gboolean create, GError **error)
 		return sqlite3_column_int64 (q, 0);
 	if (!create)
 		return 0;
-	g_clear_pointer (&q, sqlite3_finalize);
+	g_clear_pointer (&q, release);
 	q = prep (st, "INSERT INTO folder (name) VALUES (?)", error);
 	if (q == NULL)
 		return -1;
@@ -1262,10 +1323,9 @@ rtls_store_rows (RtlsStore *store, const char *search, guint offset, guint limit
 	g_autoptr (GPtrArray) states = states_named (search != NULL ? search : "");
 	g_autofree gchar *where = search_where (search, states);
 	/* one more than asked for says whether there are more (G_MAXUINT + 1 must not wrap) */
-	g_autofree gchar *sql
-	        = g_strdup_printf ("SELECT id FROM message WHERE %s ORDER BY newest"
-	                           " DESC, id DESC LIMIT %" G_GUINT64_FORMAT " OFFSET %u",
-	                           where, (guint64) limit + 1, offset);
+	g_autofree gchar *sql = g_strdup_printf ("SELECT id FROM message WHERE %s ORDER BY newest"
+	                                         " DESC, id DESC LIMIT ?%u OFFSET ?%u",
+	                                         where, states->len + 2, states->len + 3);
 	g_autoptr (sqlite3_stmt) q = prep (store, sql, error);
 	GPtrArray *out;
 	guint n = 0;
@@ -1276,6 +1336,8 @@ rtls_store_rows (RtlsStore *store, const char *search, guint offset, guint limit
 	if (q == NULL)
 		return NULL;
 	bind_search (q, search, states);
+	sqlite3_bind_int64 (q, (int) states->len + 2, (gint64) limit + 1);
+	sqlite3_bind_int64 (q, (int) states->len + 3, offset);
 	out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_delivery_row_free);
 	while ((rc = sqlite3_step (q)) == SQLITE_ROW) {
 		g_autoptr (GPtrArray) records = NULL;
