@@ -1131,9 +1131,15 @@ rtls_store_attempts_about (RtlsStore *store, const char *folder, gint msgnum,
 		int rc;
 		if (fid < 0)
 			return NULL;
+		/* Claws numbers its queue from 1 again after a restart: over years an entry
+		 * number was the number of thousands of finished attempts. What can matter is
+		 * what is unfinished and the newest (an entry that failed for good); the same
+		 * message's attempts come by its Message-ID below. */
 		q = prep (store,
-		          "SELECT message FROM attempt WHERE q_msgnum = ? AND q_folder = ?"
-		          " AND q_msgnum > 0",
+		          "SELECT message FROM attempt WHERE state <= 3 AND q_msgnum = ?1"
+		          " AND q_folder = ?2 UNION SELECT message FROM attempt WHERE id ="
+		          " (SELECT max(id) FROM attempt WHERE q_msgnum = ?1 AND q_folder = ?2"
+		          " AND q_msgnum > 0)",
 		          error);
 		if (q == NULL)
 			return NULL;

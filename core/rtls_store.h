@@ -58,9 +58,11 @@ gboolean rtls_store_append_all (RtlsStore *store, GPtrArray *records, GError **e
 /* The attempt with @envid, folded from its records; NULL when there is none (or on error). */
 RtlsAttempt *rtls_store_attempt (RtlsStore *store, const char *envid, GError **error);
 
-/* Every attempt about the queue entry (@folder, @msgnum) or the message @message_id (either
- * may be NULL / 0), in the order they started: what rtls_attempts_for_entry(),
- * rtls_attempt_due_for_entry() and rtls_attempts_uncertain_for_message() ask about. */
+/* The attempts about the queue entry (@folder, @msgnum) — those unfinished and the newest:
+ * Claws reuses entry numbers, so the finished ones are of other messages — and every attempt
+ * of the message @message_id (either may be NULL / 0), in the order they started: what
+ * rtls_attempts_for_entry(), rtls_attempt_due_for_entry() and
+ * rtls_attempts_uncertain_for_message() ask about. */
 GPtrArray *rtls_store_attempts_about (RtlsStore *store, const char *folder, gint msgnum,
                                       const char *message_id, GError **error);
 

@@ -1048,6 +1048,58 @@ test_unverified_apart (void)
 
 /* ---------------------------------------------------------------- attempts about */
 
+/* Claws numbers its queue from 1 again after a restart: over years one entry number was the
+ * number of thousands of sends. Asking about the entry reads what can matter (the unfinished
+ * and the newest attempt; the message's own come by its Message-ID), never all of them, and
+ * the plugin's answers over it are those over the whole journal. */
+static void
+test_entry_reused (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = entries_new ();
+	g_autoptr (GPtrArray) folded = NULL;
+	g_autoptr (GError) error = NULL;
+
+	for (guint i = 0; i < 60; i++) {
+		g_autofree gchar *envid = g_strdup_printf ("rtls-r%u", i);
+		g_autofree gchar *msgid = g_strdup_printf ("<r%u@x>", i);
+		add_send (j, 1000 + 10 * i, envid, msgid, "R", "a@y", 2, "sent");
+	}
+	add_send (j, 2000, "rtls-held", "<held@x>", "H", "a@y", 2, "not-confirmed");
+	add_send (j, 2100, "rtls-last", "<last@x>", "L", "a@y", 2, "failed");
+	append_all_ok (st, j);
+	folded = rtls_attempts_fold (j);
+	{
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 2, NULL, &error);
+		g_assert_no_error (error);
+		g_assert_cmpuint (got->len, ==, 2);
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[0])->envid, ==, "rtls-held");
+		g_assert_cmpstr (((RtlsAttempt *) got->pdata[1])->envid, ==, "rtls-last");
+	}
+	for (const char *const *m
+	     = (const char *const[]){ "<held@x>", "<last@x>", "<r7@x>", "<new@x>", NULL };
+	     *m != NULL; m++) {
+		g_autoptr (GPtrArray) got
+		        = rtls_store_attempts_about (st, "#mh/Mailbox/queue", 2, *m, &error);
+		const RtlsAttempt *w = rtls_attempts_for_entry (folded, "#mh/Mailbox/queue", 2, *m);
+		const RtlsAttempt *g = rtls_attempts_for_entry (got, "#mh/Mailbox/queue", 2, *m);
+		const RtlsAttempt *ww = NULL, *gw = NULL;
+		g_assert_no_error (error);
+		g_assert_cmpuint (got->len, <=, 3);
+		if (w == NULL)
+			g_assert_null (g);
+		else
+			assert_same (attempt_diff (g, w));
+		g_assert_cmpint (
+		        rtls_attempt_due_for_entry (got, g, *m, RTLS_DUE_ONLINE, 5000, &gw), ==,
+		        rtls_attempt_due_for_entry (folded, w, *m, RTLS_DUE_ONLINE, 5000, &ww));
+	}
+	rm_rf (dir);
+}
+
 static void
 test_attempts_about (void)
 {
@@ -3002,6 +3054,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/started-twice", test_started_twice);
 	g_test_add_func ("/store/unverified-apart", test_unverified_apart);
 	g_test_add_func ("/store/attempts-about", test_attempts_about);
+	g_test_add_func ("/store/entry-reused", test_entry_reused);
 	g_test_add_func ("/store/dsn", test_dsn);
 	g_test_add_func ("/store/pages-and-search", test_pages_and_search);
 	g_test_add_func ("/store/forget", test_forget);
