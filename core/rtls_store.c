@@ -512,19 +512,7 @@ attempt_by_envid (RtlsStore *st, const char *envid, GError **error)
 static gboolean
 makes_attempt (RtlsResult r)
 {
-	switch (r) {
-	case RTLS_RESULT_STARTED:
-	case RTLS_RESULT_SENT:
-	case RTLS_RESULT_FAILED:
-	case RTLS_RESULT_NOT_CONFIRMED:
-	case RTLS_RESULT_TEMPORARY:
-	case RTLS_RESULT_CANCELLED:
-	case RTLS_RESULT_INTERRUPTED:
-	case RTLS_RESULT_SENT_DEFAULT:
-		return TRUE;
-	default:
-		return FALSE;
-	}
+	return r == RTLS_RESULT_STARTED || rtls_result_is_outcome (r);
 }
 
 typedef struct {
