@@ -397,6 +397,35 @@ rtls_store_open (const char *path, gchar **moved_aside, GError **error)
 	return st;
 }
 
+RtlsStore *
+rtls_store_open_reader (const char *path, GError **error)
+{
+	g_autoptr (RtlsStore) st = g_new0 (RtlsStore, 1);
+	gint64 version;
+
+	st->path = g_strdup (path);
+	st->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, cached_free);
+	/* read-write without create: a reader of a WAL database takes part in its -shm, and a
+	 * file that is not there is not made here (the writer makes it, 0600) */
+	if (sqlite3_open_v2 (path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
+	    != SQLITE_OK) {
+		fail (st, error, "open");
+		return NULL;
+	}
+	sqlite3_busy_timeout (st->db, RTLS_STORE_BUSY_MS);
+	sqlite3_extended_result_codes (st->db, 1);
+	if (!exec (st, "PRAGMA query_only = ON", error))
+		return NULL;
+	version = query_int (st, "PRAGMA user_version", -1);
+	if (version != SCHEMA_VERSION) {
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO,
+		             _ ("%s is not a history of this release of the plugin (schema %d)"),
+		             st->path, (int) version);
+		return NULL;
+	}
+	return g_steal_pointer (&st);
+}
+
 gboolean
 rtls_store_verify (const char *path)
 {
@@ -1522,32 +1551,50 @@ rtls_store_import_journal (RtlsStore *store, const char *path, guint *taken, gui
 }
 
 gint64
-rtls_store_expire (RtlsStore *store, gint64 before, GError **error)
+rtls_store_expire (RtlsStore *store, gint64 before, guint max, GError **error)
 {
 	g_autoptr (sqlite3_stmt) q = NULL;
 	gint64 n;
 
 	if (!begin (store, error))
 		return -1;
+	/* the oldest first, by the index on newest, at most @max in one transaction */
 	q = prep (store,
-	          "DELETE FROM message WHERE newest < ? AND NOT EXISTS (SELECT 1 FROM attempt"
-	          " WHERE attempt.message = message.id AND attempt.state <= 3)",
+	          "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE newest < ?1"
+	          " AND NOT EXISTS (SELECT 1 FROM attempt WHERE attempt.message = message.id"
+	          " AND attempt.state <= 3) ORDER BY newest LIMIT ?2)",
 	          error);
 	if (q == NULL) {
 		commit (store, FALSE, NULL);
 		return -1;
 	}
 	sqlite3_bind_int64 (q, 1, before);
+	sqlite3_bind_int64 (q, 2, max);
 	if (sqlite3_step (q) != SQLITE_DONE) {
 		fail (store, error, "expire");
 		commit (store, FALSE, NULL);
 		return -1;
 	}
 	n = sqlite3_changes (store->db);
-	/* records of attempts whose message is gone went with it (ON DELETE CASCADE) */
+	/* records and domain facts of the messages removed went with them (ON DELETE CASCADE) */
 	if (!commit (store, TRUE, error))
 		return -1;
-	if (n > 0 && !exec (store, "PRAGMA incremental_vacuum", error))
-		return -1;
 	return n;
+}
+
+gint64
+rtls_store_compact (RtlsStore *store, guint max_pages, GError **error)
+{
+	gint64 before = query_int (store, "PRAGMA freelist_count", -1);
+	g_autofree gchar *sql = g_strdup_printf ("PRAGMA incremental_vacuum(%u)", max_pages);
+
+	if (before < 0) {
+		fail (store, error, "freelist_count");
+		return -1;
+	}
+	if (before == 0)
+		return 0;
+	if (!exec (store, sql, error))
+		return -1;
+	return MAX (0, query_int (store, "PRAGMA freelist_count", 0));
 }

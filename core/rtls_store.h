@@ -37,6 +37,13 @@ typedef struct _RtlsStore RtlsStore;
  * when no database can be had at all (a later schema, permissions: then nothing is moved). */
 RtlsStore *rtls_store_open (const char *path, gchar **moved_aside, GError **error);
 
+/* A second connection to the database at @path, for reading only (PRAGMA query_only), for
+ * the queries that grow with the history (the delivery window's pages, counts and searches)
+ * to run in a worker thread while the writer's connection goes on: WAL lets each see the
+ * last committed state. It makes nothing; NULL when @path is not this release's history.
+ * Use it from one thread at a time. */
+RtlsStore *rtls_store_open_reader (const char *path, GError **error);
+
 /* PRAGMA quick_check over the whole database at @path, on a connection of its own (so that
  * it can run in a thread while @path is in use). FALSE: it is damaged. Busy is not damage. */
 gboolean rtls_store_verify (const char *path);
@@ -114,9 +121,14 @@ gboolean rtls_store_import_journal (RtlsStore *store, const char *path, guint *t
 /* Whether a journal was imported already. */
 gboolean rtls_store_journal_imported (RtlsStore *store);
 
-/* Retention: removes every message whose newest record is older than @before and none of
- * whose attempts is unfinished, then gives the free pages back (incremental vacuum). The
- * number of messages removed, -1 on error. */
-gint64 rtls_store_expire (RtlsStore *store, gint64 before, GError **error);
+/* Retention: removes, in one transaction, up to @max of the oldest messages whose newest
+ * record is older than @before and none of whose attempts is unfinished (a caller that
+ * wants them all calls again until it returns less than @max: each call is short). The
+ * number removed, -1 on error. */
+gint64 rtls_store_expire (RtlsStore *store, gint64 before, guint max, GError **error);
+
+/* Gives up to @max_pages free pages back to the file system (incremental vacuum). The
+ * number of free pages left, -1 on error. */
+gint64 rtls_store_compact (RtlsStore *store, guint max_pages, GError **error);
 
 G_END_DECLS

@@ -334,16 +334,16 @@ filtering_hook (gpointer source, gpointer data)
 
 /* ------------------------------------------------------------------ the window */
 
+/* in the window's worker thread (rtls_delivery_ui.h) */
 static GPtrArray *
 ops_load (gpointer data, const char *search, guint offset, guint limit, gboolean *more)
 {
 	g_autoptr (GError) error = NULL;
-	RtlsStore *st = rtls_history_store (&error);
-	GPtrArray *rows
-	        = st != NULL ? rtls_store_rows (st, search, offset, limit, more, &error) : NULL;
+	GPtrArray *rows = rtls_history_read_rows (search, offset, limit, more, &error);
 
 	if (rows == NULL) {
-		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
+		/* Claws' log_warning() is not for threads: GLib's log is */
+		g_warning ("REQUIRETLS: the delivery window: %s", error->message);
 		*more = FALSE;
 		rows = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_delivery_row_free);
 	}
@@ -353,9 +353,7 @@ ops_load (gpointer data, const char *search, guint offset, guint limit, gboolean
 static gint64
 ops_count (gpointer data, const char *search)
 {
-	RtlsStore *st = rtls_history_store (NULL);
-
-	return st != NULL ? rtls_store_count_messages (st, search) : -1;
+	return rtls_history_read_count (search);
 }
 
 static void
@@ -477,11 +475,13 @@ rtls_bounce_init (void)
 	hook_filtering = hooks_register_hook (MAIL_FILTERING_HOOKLIST, filtering_hook, NULL);
 }
 
-void
+gboolean
 rtls_bounce_done (void)
 {
 	hooks_unregister_hook (MAIL_FILTERING_HOOKLIST, hook_filtering);
 	rtls_ui_notify_close ();
 	rtls_delivery_ui_close ();
 	seen ();
+	/* its result comes back to this module's code: Claws keeps it loaded until exit */
+	return !rtls_delivery_ui_busy ();
 }

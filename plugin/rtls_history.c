@@ -21,6 +21,7 @@ static GError *open_error; /* why there is none */
 static RtlsHistoryListener listener;
 static GCancellable *verifying;
 static guint replace_timer;
+static guint threads; /* tasks in worker threads whose callbacks have not run yet */
 
 /* The text journal of earlier releases: imported once, then kept beside the database under
  * this name (never read again). */
@@ -40,7 +41,24 @@ typedef struct {
 
 static Import *importing;
 
+/* The reads that grow with the history (the delivery window's pages, counts and searches)
+ * run in worker threads, on a read-only connection of their own, one at a time. It is opened
+ * at the first read after the store was opened or replaced (the generation tells). */
+static GMutex reader_lock;
+static RtlsStore *reader;                   /* under reader_lock */
+static gchar *reader_path;                  /* under reader_lock; NULL: no store to read */
+static guint generation, reader_generation; /* under reader_lock */
+
+/* Retention, a slice at a time between other work: messages removed, then pages given back. */
+#define EXPIRE_SLICE 200
+#define COMPACT_SLICE 256
+static guint expire_idle;
+static gint64 expire_before, expired;
+static guint expire_days;
+
 static void start_verify (void);
+static void start_expire (void);
+static void reader_point (const char *path);
 
 static void
 import_free (Import *im)
@@ -72,6 +90,7 @@ import_done (GObject *source, GAsyncResult *res, gpointer data)
 	Import *im = data;
 	g_autofree gchar *kept = g_strconcat (im->journal, IMPORTED_SUFFIX, NULL);
 
+	threads--;
 	if (g_cancellable_is_cancelled (im->cancel)) {
 		import_free (im); /* the history was closed meanwhile */
 		return;
@@ -99,6 +118,7 @@ import_done (GObject *source, GAsyncResult *res, gpointer data)
 	         im->taken, im->skipped, im->ms);
 	import_free (im);
 	start_verify ();
+	start_expire ();
 }
 
 static gboolean
@@ -123,6 +143,7 @@ import_journal (const char *db)
 	importing->cancel = g_cancellable_new ();
 	task = g_task_new (NULL, NULL, import_done, importing);
 	g_task_set_task_data (task, importing, NULL);
+	threads++;
 	g_task_run_in_thread (task, import_thread);
 	g_object_unref (task);
 	return TRUE;
@@ -189,7 +210,9 @@ replace_damaged (gpointer data)
 		return G_SOURCE_CONTINUE;
 	replace_timer = 0;
 	path = g_strdup (rtls_store_path (store));
+	reader_point (NULL); /* nothing of the old file stays open */
 	store = rtls_store_replace (store, &aside, &open_error);
+	reader_point (store != NULL ? path : NULL);
 	if (aside != NULL)
 		damaged_notice (aside);
 	if (store == NULL)
@@ -210,6 +233,7 @@ verify_done (GObject *source, GAsyncResult *res, gpointer data)
 	gboolean ok = g_task_propagate_boolean (G_TASK (res), NULL);
 	gboolean closed = g_cancellable_is_cancelled (cancel);
 
+	threads--;
 	g_object_unref (cancel);
 	if (closed)
 		return; /* the history was closed meanwhile */
@@ -217,6 +241,18 @@ verify_done (GObject *source, GAsyncResult *res, gpointer data)
 	g_debug ("REQUIRETLS: history check: %s", ok ? "ok" : "damaged");
 	if (!ok && replace_timer == 0)
 		replace_timer = g_timeout_add (500, replace_damaged, NULL);
+}
+
+/* The reader reads @path from now on (NULL: nothing). */
+static void
+reader_point (const char *path)
+{
+	g_mutex_lock (&reader_lock);
+	g_free (reader_path);
+	reader_path = g_strdup (path);
+	generation++;
+	g_clear_pointer (&reader, rtls_store_close);
+	g_mutex_unlock (&reader_lock);
 }
 
 void
@@ -228,6 +264,7 @@ rtls_history_open (const RtlsHistoryListener *l)
 	rtls_history_close ();
 	listener = *l;
 	store = rtls_store_open (path, &aside, &open_error);
+	reader_point (store != NULL ? path : NULL);
 	if (aside != NULL)
 		damaged_notice (aside);
 	if (store == NULL) {
@@ -250,6 +287,7 @@ start_verify (void)
 	verifying = g_cancellable_new ();
 	task = g_task_new (NULL, NULL, verify_done, g_object_ref (verifying));
 	g_task_set_task_data (task, g_strdup (rtls_store_path (store)), g_free);
+	threads++;
 	g_task_run_in_thread (task, verify_thread);
 	g_object_unref (task);
 }
@@ -270,8 +308,19 @@ rtls_history_close (void)
 	if (replace_timer != 0)
 		g_source_remove (replace_timer);
 	replace_timer = 0;
+	if (expire_idle != 0)
+		g_source_remove (expire_idle);
+	expire_idle = 0;
+	expire_days = 0;
+	reader_point (NULL);
 	g_clear_pointer (&store, rtls_store_close);
 	g_clear_error (&open_error);
+}
+
+gboolean
+rtls_history_busy (void)
+{
+	return threads > 0;
 }
 
 RtlsStore *
@@ -313,22 +362,100 @@ rtls_history_write (const RtlsJournalEntry *e, GError **error)
 	return st != NULL && rtls_store_append (st, e, error);
 }
 
-void
-rtls_history_expire (guint days)
+/* Whether there is a reader, opened first if need be; under reader_lock. */
+static gboolean
+with_reader (GError **error)
+{
+	if (reader != NULL && reader_generation != generation)
+		g_clear_pointer (&reader, rtls_store_close);
+	if (reader == NULL && reader_path != NULL) {
+		reader = rtls_store_open_reader (reader_path, error);
+		reader_generation = generation;
+		return reader != NULL;
+	}
+	if (reader == NULL)
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_IO, "%s",
+		             _ ("the plugin's history cannot be opened"));
+	return reader != NULL;
+}
+
+GPtrArray *
+rtls_history_read_rows (const char *search, guint offset, guint limit, gboolean *more,
+                        GError **error)
+{
+	GPtrArray *rows = NULL;
+
+	g_mutex_lock (&reader_lock);
+	if (with_reader (error))
+		rows = rtls_store_rows (reader, search, offset, limit, more, error);
+	g_mutex_unlock (&reader_lock);
+	return rows;
+}
+
+gint64
+rtls_history_read_count (const char *search)
+{
+	gint64 n = -1;
+
+	g_mutex_lock (&reader_lock);
+	if (with_reader (NULL))
+		n = rtls_store_count_messages (reader, search);
+	g_mutex_unlock (&reader_lock);
+	return n;
+}
+
+/* One slice of retention: some messages, else some free pages; then the next idle. */
+static gboolean
+expire_step (gpointer data)
 {
 	g_autoptr (GError) error = NULL;
-	gint64 n;
+	gint64 n = 0;
 
-	if (store == NULL || days == 0 || importing != NULL)
-		return;
-	n = rtls_store_expire (store, g_get_real_time () / G_USEC_PER_SEC - (gint64) days * 86400,
-	                       &error);
+	if (store == NULL || importing != NULL) {
+		expire_idle = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (expire_before != 0) {
+		n = rtls_store_expire (store, expire_before, EXPIRE_SLICE, &error);
+		if (n >= 0)
+			expired += n;
+		if (n == EXPIRE_SLICE)
+			return G_SOURCE_CONTINUE;
+		expire_before = 0;
+	}
+	if (n >= 0 && (n = rtls_store_compact (store, COMPACT_SLICE, &error)) > 0)
+		return G_SOURCE_CONTINUE;
+	expire_idle = 0;
 	if (n < 0)
 		log_warning (LOG_PROTOCOL, "REQUIRETLS: %s\n", error->message);
-	else if (n > 0)
+	if (expired > 0) {
 		log_message (LOG_PROTOCOL,
 		             ngettext ("REQUIRETLS: forgot %u message older than %u days\n",
 		                       "REQUIRETLS: forgot %u messages older than %u days\n",
-		                       (gulong) n),
-		             (guint) n, days);
+		                       (gulong) expired),
+		             (guint) expired, expire_days);
+		if (listener.changed != NULL)
+			listener.changed ();
+	}
+	expired = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+start_expire (void)
+{
+	if (store == NULL || expire_days == 0 || importing != NULL || expire_idle != 0)
+		return;
+	expire_before = g_get_real_time () / G_USEC_PER_SEC - (gint64) expire_days * 86400;
+	expired = 0;
+	/* below drawing and input: each slice is one short transaction */
+	expire_idle = g_idle_add_full (G_PRIORITY_LOW, expire_step, NULL, NULL);
+}
+
+void
+rtls_history_expire (guint days)
+{
+	/* while an earlier release's journal is imported, after it (import_done()) */
+	expire_days = days;
+	start_expire ();
 }

@@ -167,6 +167,7 @@ plugin_init (gchar **error)
 		const RtlsHistoryListener hl = {
 			.notice = on_history_notice,
 			.busy = on_history_busy,
+			.changed = rtls_bounce_journal_changed,
 		};
 		history_timer = 1; /* notices wait for the timer below */
 		rtls_history_open (&hl);
@@ -205,15 +206,18 @@ plugin_done (void)
 		g_source_remove (history_timer);
 	history_timer = 0;
 	g_clear_pointer (&history_notices, g_ptr_array_unref);
-	rtls_bounce_done ();
+	can_unload = rtls_bounce_done ();
 	if (main_ui != NULL && mainwindow_get_mainwindow () != NULL)
 		rtls_main_ui_detach (main_ui);
 	main_ui = NULL;
 	rtls_prefs_done ();
-	can_unload = rtls_compose_done ();
+	can_unload = rtls_compose_done () && can_unload;
 	can_unload = rtls_send_done () && can_unload;
 	if (can_unload)
 		rtls_history_close ();
+	/* A thread of the history's (the import, the check) finishes on its own connection;
+	 * its callback, in this module, drops what it brought when the history was closed. */
+	can_unload = !rtls_history_busy () && can_unload;
 	rtls_config_unload ();
 	return can_unload;
 }

@@ -68,7 +68,7 @@ void rtls_composer_send_over (RtlsComposer *c);
 
 /* bounces and the delivery window (rtls_bounce.c) */
 void rtls_bounce_init (void);
-void rtls_bounce_done (void);
+gboolean rtls_bounce_done (void); /* FALSE: a window's reading still runs in a thread */
 void rtls_bounce_show_window (void);
 gchar *rtls_bounce_domain_warning (const char *domain); /* NULL: nothing to say */
 void rtls_bounce_journal_changed (void);                /* after every write to the journal */

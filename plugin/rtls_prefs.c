@@ -24,6 +24,7 @@
 #include "prefs_gtk.h"
 #include "prefswindow.h"
 
+#include "rtls_history.h"
 #include "rtls_prefs_ui.h"
 
 typedef struct {
@@ -79,12 +80,18 @@ global_save (PrefsPage *page)
 {
 	GlobalPage *p = (GlobalPage *) page;
 	g_autoptr (GError) error = NULL;
+	const RtlsSettings *set;
 
 	if (p->ui == NULL)
 		return;
-	if (!rtls_config_save (rtls_prefs_ui_get (p->ui), &error))
+	if (!rtls_config_save (rtls_prefs_ui_get (p->ui), &error)) {
 		alertpanel_error (_ ("REQUIRETLS: the settings could not be saved: %s"),
 		                  error->message);
+		return;
+	}
+	/* a shorter retention applies now, not at the next start */
+	if ((set = rtls_config_settings ()) != NULL)
+		rtls_history_expire (set->history_days);
 }
 
 struct _Fetch {

@@ -3,12 +3,14 @@
  *
  * rtls_delivery_ui.c: the REQUIRETLS delivery window and the bounce notification (GTK only).
  *
- * The window never holds the whole history. It shows the first page of messages when it
- * opens and reads the next page, from an idle callback, when the list is scrolled near its
- * end; what is shown is never read again for that. A refresh (after every write) reads the
- * pages shown again, one per idle callback, beside the list, and then updates the list in
- * place, row by row where a row changed, so that the selected row and the scroll position
- * stay. A search starts the list again from its first page.
+ * The window never holds the whole history, and never reads it on the main loop: every
+ * reading (a page, a count, a search) runs in a worker thread, one at a time, and what it
+ * brought is shown from an idle callback. The window shows when its first page is read (or
+ * after a moment, if the history is slow to answer). The next page is read when the list is
+ * scrolled near its end; what is shown is never read again for that. A refresh (after every
+ * write) reads the pages shown again beside the list, and then updates the list in place,
+ * row by row where a row changed, so that the selected row and the scroll position stay. A
+ * search starts the list again from its first page.
  */
 #include "config.h"
 
@@ -23,6 +25,8 @@
 
 /* Messages a page: their rows fill more than any window is tall. */
 #define PAGE_MESSAGES 200
+/* How long the window waits for its first page before it shows without it. */
+#define SHOW_WAIT_MS 300
 
 enum {
 	COL_DATE,
@@ -50,7 +54,27 @@ typedef struct {
 	GPtrArray *pages; /* each a GPtrArray of RtlsDeliveryRow* that owns its rows */
 	GPtrArray *rows;  /* the rows of the pages, not owned, in the list's order */
 	gboolean more;    /* there are messages after these */
+	guint serial;     /* which Pages a reading was for (never reused) */
 } Pages;
+
+/* A reading in a worker thread: the next page of a Pages, or a count. It carries copies of
+ * what it needs; the window may be gone when it is over (then its result is dropped). */
+typedef struct {
+	RtlsDeliveryUiOps ops;
+	gpointer data;
+	guint window; /* the window's serial */
+	guint pages;  /* the serial of the Pages it reads for; 0: a count */
+	guint offset; /* the page's first message */
+	gchar *search;
+	GPtrArray *page; /* the result */
+	gboolean more;
+	gint64 count;
+} Reading;
+
+/* Readings in worker threads, of this window or one closed before: the module stays loaded
+ * until they are over (rtls_delivery_ui_busy()). */
+static guint readings;
+static guint serials;
 
 typedef struct {
 	GtkWidget *window;
@@ -80,6 +104,10 @@ typedef struct {
 	guint want_count;      /* COUNT_* */
 	gint64 matches, total; /* -1: not known */
 	guint idle;
+	gboolean reading; /* a Reading of this window is under way */
+	gboolean presented;
+	guint show_timer;
+	guint serial;
 	RtlsDeliveryUiOps ops;
 	gpointer data;
 } DeliveryWindow;
@@ -93,6 +121,8 @@ pages_new (void)
 
 	p->pages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
 	p->rows = g_ptr_array_new ();
+	p->more = TRUE; /* not known before the first page */
+	p->serial = ++serials;
 	return p;
 }
 
@@ -106,14 +136,10 @@ pages_free (Pages *p)
 	g_free (p);
 }
 
-/* Reads the page that follows those of @p and adds it to @p. */
+/* Adds @page (NULL: the reading failed) to @p, as the page that follows its others. */
 static void
-load_page (Pages *p)
+add_page (Pages *p, GPtrArray *page, gboolean more)
 {
-	gboolean more = FALSE;
-	GPtrArray *page = dw->ops.load (dw->data, dw->filter, p->pages->len * PAGE_MESSAGES,
-	                                PAGE_MESSAGES, &more);
-
 	if (page == NULL) {
 		page = g_ptr_array_new ();
 		more = FALSE;
@@ -437,15 +463,91 @@ show_count (void)
 	gtk_label_set_text (GTK_LABEL (dw->count), text != NULL ? text : "");
 }
 
-static gint64
-count (const char *search)
+static void
+reading_free (Reading *r)
 {
-	return dw->ops.count != NULL ? dw->ops.count (dw->data, search) : -1;
+	if (r->page != NULL)
+		g_ptr_array_unref (r->page);
+	g_free (r->search);
+	g_free (r);
 }
 
-/* One thing at a time, each a short step, reading (the store's) and showing (GTK's) never
- * in the same one: rows read but not in the list yet; a page of a reading under way, or the
- * list updated once it is all read; a count; the next page when the list is near its end. */
+static void
+reading_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	Reading *r = data;
+
+	if (r->pages != 0)
+		r->page = r->ops.load (r->data, r->search, r->offset, PAGE_MESSAGES, &r->more);
+	else
+		r->count = r->ops.count != NULL ? r->ops.count (r->data, r->search) : -1;
+	g_task_return_boolean (task, TRUE);
+}
+
+static void schedule (void);
+static void present (void);
+static gboolean show_anyway (gpointer data);
+
+/* What a reading brought, where it still belongs: the page that follows those of the Pages
+ * it was read for, if they are still wanted and still end where it begins; a count, if
+ * the search is still the one counted. */
+static void
+reading_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+	Reading *r = g_task_get_task_data (G_TASK (res));
+
+	readings--;
+	if (dw == NULL || dw->serial != r->window)
+		return; /* the window was closed meanwhile: r goes with the task */
+	dw->reading = FALSE;
+	if (r->pages != 0) {
+		Pages *p = dw->next != NULL && dw->next->serial == r->pages ? dw->next
+		           : dw->shown->serial == r->pages                  ? dw->shown
+		                                                            : NULL;
+		if (p != NULL && p->pages->len * PAGE_MESSAGES == r->offset) {
+			add_page (p, g_steal_pointer (&r->page), r->more);
+			if (p == dw->next)
+				dw->next_read = !p->more || p->pages->len >= dw->next_wanted;
+		}
+	} else if (r->search == NULL) {
+		dw->total = r->count;
+		if (dw->filter == NULL)
+			dw->matches = dw->total;
+		show_count ();
+	} else if (g_strcmp0 (r->search, dw->filter) == 0) {
+		dw->matches = r->count;
+		show_count ();
+	}
+	schedule ();
+}
+
+/* Starts a reading of the page that follows those of @p (@p not NULL) or a count of the
+ * messages matching @search. */
+static void
+start_reading (Pages *p, const char *search)
+{
+	Reading *r = g_new0 (Reading, 1);
+	GTask *task;
+
+	r->ops = dw->ops;
+	r->data = dw->data;
+	r->window = dw->serial;
+	r->pages = p != NULL ? p->serial : 0;
+	r->offset = p != NULL ? p->pages->len * PAGE_MESSAGES : 0;
+	r->search = g_strdup (search);
+	r->count = -1;
+	dw->reading = TRUE;
+	readings++;
+	task = g_task_new (NULL, NULL, reading_done, NULL);
+	g_task_set_task_data (task, r, (GDestroyNotify) reading_free);
+	g_task_run_in_thread (task, reading_thread);
+	g_object_unref (task);
+}
+
+/* One thing at a time, each a short step: rows read but not in the list yet; the window
+ * shown once its first page is there; a page of a reading under way, or the list updated
+ * once it is all read; a count; the next page when the list is near its end. A reading
+ * runs in a thread; the steps go on when it is over. */
 static gboolean
 work (gpointer user_data)
 {
@@ -453,11 +555,22 @@ work (gpointer user_data)
 		append_unshown ();
 		return G_SOURCE_CONTINUE;
 	}
+	if (!dw->presented && dw->shown->pages->len > 0) {
+		present ();
+		return G_SOURCE_CONTINUE;
+	}
+	if (dw->reading) {
+		dw->idle = 0;
+		return G_SOURCE_REMOVE; /* reading_done() schedules the next step */
+	}
+	if (dw->shown->pages->len == 0) {
+		start_reading (dw->shown, dw->filter);
+		return G_SOURCE_CONTINUE;
+	}
 	if (dw->next != NULL) {
 		Pages *next = dw->next;
 		if (!dw->next_read) {
-			load_page (next);
-			dw->next_read = !next->more || next->pages->len >= dw->next_wanted;
+			start_reading (next, dw->filter);
 			return G_SOURCE_CONTINUE;
 		}
 		dw->next = NULL;
@@ -469,24 +582,22 @@ work (gpointer user_data)
 	}
 	if (dw->want_count & COUNT_TOTAL) {
 		dw->want_count &= ~COUNT_TOTAL;
-		dw->total = count (NULL);
-		if (dw->filter == NULL)
-			dw->matches = dw->total;
-		show_count ();
+		start_reading (NULL, NULL);
 		return G_SOURCE_CONTINUE;
 	}
 	if (dw->want_count & COUNT_MATCHES) {
 		dw->want_count &= ~COUNT_MATCHES;
-		if (dw->filter != NULL)
-			dw->matches = count (dw->filter);
+		if (dw->filter != NULL) {
+			start_reading (NULL, dw->filter);
+			return G_SOURCE_CONTINUE;
+		}
 		show_count ();
-		return G_SOURCE_CONTINUE;
 	}
 	if (dw->want_page) {
 		dw->want_page = FALSE;
-		/* read now, shown in the next step */
+		/* read now, shown in a step after */
 		if (dw->shown->more && near_end ()) {
-			load_page (dw->shown);
+			start_reading (dw->shown, dw->filter);
 			return G_SOURCE_CONTINUE;
 		}
 	}
@@ -601,6 +712,8 @@ on_destroy (GtkWidget *w, gpointer user_data)
 		return;
 	if (dw->idle != 0)
 		g_source_remove (dw->idle);
+	if (dw->show_timer != 0)
+		g_source_remove (dw->show_timer);
 	pages_free (dw->next);
 	pages_free (dw->shown);
 	g_ptr_array_unref (dw->slots);
@@ -646,6 +759,7 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 		return;
 	}
 	dw = g_new0 (DeliveryWindow, 1);
+	dw->serial = ++serials;
 	dw->ops = *ops;
 	dw->data = data;
 	dw->matches = dw->total = -1;
@@ -742,19 +856,38 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	g_signal_connect_swapped (close, "clicked", G_CALLBACK (gtk_widget_destroy), dw->window);
 	gtk_box_pack_end (GTK_BOX (buttons), close, FALSE, FALSE, 0);
 
-	/* the first page before the window shows, so that it never shows empty; the count and
-	 * any further page after */
+	/* the window shows with its first page, so that it does not show empty while that is
+	 * read, or after SHOW_WAIT_MS without it; the count and any further page after */
 	dw->shown = pages_new ();
 	dw->slots = g_ptr_array_new ();
-	load_page (dw->shown);
-	append_unshown ();
 	update_buttons ();
 	dw->want_count = COUNT_TOTAL;
+	gtk_widget_show_all (gtk_bin_get_child (GTK_BIN (dw->window)));
+	dw->show_timer = g_timeout_add (SHOW_WAIT_MS, show_anyway, NULL);
 	schedule ();
-	gtk_widget_show_all (dw->window);
+}
+
+static void
+present (void)
+{
+	if (dw->presented)
+		return;
+	dw->presented = TRUE;
+	if (dw->show_timer != 0)
+		g_source_remove (dw->show_timer);
+	dw->show_timer = 0;
+	gtk_widget_show (dw->window);
 	/* the keyboard in the list, as before the search was there */
 	gtk_widget_grab_focus (dw->view);
 	gtk_window_present (GTK_WINDOW (dw->window));
+}
+
+static gboolean
+show_anyway (gpointer data)
+{
+	dw->show_timer = 0;
+	present ();
+	return G_SOURCE_REMOVE;
 }
 
 void
@@ -771,6 +904,12 @@ rtls_delivery_ui_close (void)
 {
 	if (dw != NULL)
 		gtk_widget_destroy (dw->window);
+}
+
+gboolean
+rtls_delivery_ui_busy (void)
+{
+	return readings > 0;
 }
 
 gint

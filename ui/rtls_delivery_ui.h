@@ -13,8 +13,10 @@
 
 G_BEGIN_DECLS
 
-/* The window reads the history a page at a time, never whole: a page is the rows of up to
- * a limit of messages (one row per message and recipient). */
+/* The window reads the history a page at a time, never whole, and never on the main loop:
+ * load and count are called in a worker thread (one at a time for a window, but a window
+ * closed a moment before may still have one running: they must be thread-safe). A page is
+ * the rows of up to a limit of messages (one row per message and recipient). */
 typedef struct {
 	/* The rows (RtlsDeliveryRow*) of the messages @offset to @offset + @limit - 1 of those
 	 * matching @search (NULL or "": all), newest message first; the window owns the array.
@@ -23,19 +25,23 @@ typedef struct {
 	                    gboolean *more);
 	/* How many messages match @search (NULL or "": all); -1: not known. */
 	gint64 (*count) (gpointer data, const char *search);
+	/* the actions, on the main loop */
 	void (*open_bounce) (gpointer data, const RtlsDeliveryRow *row);
 	void (*open_sent) (gpointer data, const RtlsDeliveryRow *row);
 	void (*resend) (gpointer data, const RtlsDeliveryRow *row);
 	void (*forget) (gpointer data, const RtlsDeliveryRow *row);
 } RtlsDeliveryUiOps;
 
-/* Opens the window (or raises it) with the first page of rows loaded through @ops; more
- * pages are loaded, from an idle callback, as the list is scrolled near its end. */
+/* Opens the window (or raises it); it shows once its first page is read through @ops (or
+ * after a moment without it); more pages are read as the list is scrolled near its end. */
 void rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer data);
 /* If the window is open, reloads the pages it shows (from idle callbacks, a page at a time;
  * the list changes once all are read), keeping the selected row and the scroll position. */
 void rtls_delivery_ui_refresh (void);
 void rtls_delivery_ui_close (void);
+/* Whether a reading of a window (open or closed) still runs in a worker thread: the module
+ * that holds the ops must stay loaded until it is over. */
+gboolean rtls_delivery_ui_busy (void);
 /* How many rows the open window shows, or -1 when it is closed. */
 gint rtls_delivery_ui_row_count (void);
 

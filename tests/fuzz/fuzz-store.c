@@ -252,7 +252,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 			__builtin_trap ();
 		g_ptr_array_unref (like);
 	}
-	if (rtls_store_expire (st, G_MAXINT64, &error) < 0)
+	if (rtls_store_expire (st, G_MAXINT64, 8, &error) < 0
+	    || rtls_store_compact (st, 8, &error) < 0)
 		__builtin_trap ();
 
 	g_ptr_array_unref (folded);

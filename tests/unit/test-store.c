@@ -1675,6 +1675,79 @@ test_pages_and_search (void)
 }
 
 /* A row removed from the window, then a whole message, then an unverified bounce. */
+/* A reader beside the writer (the window's pages in a thread): the same rows and counts,
+ * what the writer commits after it opened, never a write of its own, nothing made. */
+static void
+test_reader (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autofree gchar *none = g_build_filename (dir, "none.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GPtrArray) j = many_messages ();
+	g_autoptr (GPtrArray) later = entries_new ();
+	g_autoptr (RtlsStore) rd = NULL;
+	g_autoptr (GError) error = NULL;
+	gint64 records;
+
+	append_all_ok (st, j);
+	rd = rtls_store_open_reader (path, &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (rd);
+	{
+		g_autoptr (GPtrArray) want = rows_by_message (j);
+		g_autoptr (GPtrArray) got = all_rows (rd);
+		assert_rows_same (got, want);
+		g_assert_cmpint (rtls_store_count_messages (rd, NULL), ==, 250);
+		g_assert_cmpint (rtls_store_count_messages (rd, "dom3.example"), ==,
+		                 rtls_store_count_messages (st, "dom3.example"));
+	}
+	/* committed by the writer after the reader opened: seen at its next query */
+	add_send (later, 900000, "rtls-rd1", "<rd1@x>", "Read later", "r@example.org", 1, "sent");
+	append_all_ok (st, later);
+	g_assert_cmpint (rtls_store_count_messages (rd, NULL), ==, 251);
+	{
+		gboolean more = FALSE;
+		g_autoptr (GPtrArray) first = rtls_store_rows (rd, NULL, 0, 1, &more, &error);
+		g_assert_no_error (error);
+		g_assert_cmpuint (first->len, ==, 1);
+		g_assert_cmpstr (((RtlsDeliveryRow *) first->pdata[0])->subject, ==, "Read later");
+		g_assert_true (more);
+	}
+	/* it writes nothing, and says so */
+	records = sql_int (path, "SELECT count(*) FROM record");
+	{
+		g_autoptr (RtlsJournalEntry) e
+		        = line ("time=900001\tenvid=rtls-rd2\tmessage-id=<rd2@x>\t"
+		                "result=started\trecipients=r@example.org");
+		g_assert_false (rtls_store_append (rd, e, &error));
+		g_assert_nonnull (error);
+		g_clear_error (&error);
+		g_assert_cmpint (rtls_store_expire (rd, G_MAXINT64, 10, &error), ==, -1);
+		g_clear_error (&error);
+	}
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM record"), ==, records);
+	/* no history there: none is made */
+	g_assert_null (rtls_store_open_reader (none, &error));
+	g_assert_nonnull (error);
+	g_clear_error (&error);
+	g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
+	/* a database that is not this release's history (no schema yet) is not read */
+	{
+		sqlite3 *db = NULL;
+		g_assert_cmpint (sqlite3_open (none, &db), ==, SQLITE_OK);
+		g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE t (x)", NULL, NULL, NULL), ==,
+		                 SQLITE_OK);
+		sqlite3_close (db);
+		g_assert_null (rtls_store_open_reader (none, &error));
+		g_assert_nonnull (error);
+		g_clear_error (&error);
+	}
+	g_clear_pointer (&rd, rtls_store_close);
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
 static void
 test_forget (void)
 {
@@ -2998,12 +3071,36 @@ test_expire (void)
 
 	st = open_ok (path);
 	/* nothing is older than that */
-	g_assert_cmpint (rtls_store_expire (st, 1000, &error), ==, 0);
+	g_assert_cmpint (rtls_store_expire (st, 1000, 50, &error), ==, 0);
 	g_assert_no_error (error);
 	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 350);
-	/* the old finished ones go; the unfinished and the new ones stay */
-	g_assert_cmpint (rtls_store_expire (st, 50000, &error), ==, old);
-	g_assert_no_error (error);
+	/* the old finished ones go, at most 50 at a time, the oldest first; the unfinished and
+	 * the new ones stay */
+	{
+#define EXPIRABLE                                                                                  \
+	" FROM message WHERE newest < 50000 AND NOT EXISTS (SELECT 1 FROM attempt WHERE"           \
+	" attempt.message = message.id AND attempt.state <= 3)"
+		gint64 n, gone = 0;
+		guint calls = 0;
+		/* the 50th oldest of those that can go */
+		gint64 t50 = sql_int (path, "SELECT newest" EXPIRABLE
+		                            " ORDER BY newest LIMIT 1 OFFSET 49");
+		while ((n = rtls_store_expire (st, 50000, 50, &error)) > 0) {
+			g_assert_cmpint (n, <=, 50);
+			gone += n;
+			if (calls++ == 0) {
+				/* the oldest went first */
+				g_assert_cmpint (n, ==, 50);
+				g_assert_cmpint (sql_int (path, "SELECT min(newest)" EXPIRABLE), >,
+				                 t50);
+			}
+		}
+#undef EXPIRABLE
+		g_assert_cmpint (n, ==, 0);
+		g_assert_no_error (error);
+		g_assert_cmpint (gone, ==, old);
+		g_assert_cmpuint (calls, ==, (old + 49) / 50);
+	}
 	g_assert_cmpuint (old, ==, 180);
 	g_assert_cmpint (rtls_store_count_messages (st, NULL), ==, 350 - old);
 	rows = all_rows (st);
@@ -3029,6 +3126,21 @@ test_expire (void)
 	                                "(SELECT id FROM message)"),
 	                 ==, 0);
 	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM domain"), ==, 0);
+	/* the pages freed go back a few at a time */
+	{
+		gint64 left, last = G_MAXINT64;
+		guint calls = 0;
+		g_assert_cmpint (sql_int (path, "PRAGMA freelist_count"), >, 8);
+		while ((left = rtls_store_compact (st, 4, &error)) > 0) {
+			g_assert_cmpint (left, <, last);
+			last = left;
+			calls++;
+		}
+		g_assert_no_error (error);
+		g_assert_cmpint (left, ==, 0);
+		g_assert_cmpuint (calls, >, 1);
+		g_assert_cmpint (rtls_store_compact (st, 4, &error), ==, 0);
+	}
 	g_clear_pointer (&st, rtls_store_close);
 	/* the pages freed went back */
 	g_assert_cmpint (sql_int (path, "PRAGMA freelist_count"), ==, 0);
@@ -3057,6 +3169,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/entry-reused", test_entry_reused);
 	g_test_add_func ("/store/dsn", test_dsn);
 	g_test_add_func ("/store/pages-and-search", test_pages_and_search);
+	g_test_add_func ("/store/reader", test_reader);
 	g_test_add_func ("/store/forget", test_forget);
 	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
 		g_autofree gchar *name = g_strdup_printf ("/store/replay/%zu", i);
