@@ -614,45 +614,72 @@ smtp_client_rcpt_error (SmtpClient *c, GPtrArray *rcpt_replies, const RtlsReply 
 	return FALSE;
 }
 
-/* After the final reply said 250: the reply to QUIT must be the next thing the server sends
- * and must be 221; anything else means the replies did not pair with our commands (say, an
- * unsolicited 250 during the body, and the real reply to the end of the data after it). A
- * server that closes without answering QUIT leaves the 250 standing. */
+/* After @first, the reply to the end of the data: QUIT (unless it went out with the data)
+ * and whatever the server sends, read until QUIT's 221 with nothing after it, the server
+ * closing or going silent, or RTLS_AFTER_MAX_REPLIES; then rtls_after_content() decides.
+ * Replies that do not pair with the commands (an unsolicited 250 during the body and the real
+ * reply after it, two replies to the end of the data) are never taken as a refusal: the
+ * content has left, and a refusal would offer the person a second copy. */
 static gboolean
-smtp_client_confirm (SmtpClient *c, GError **error)
+smtp_client_after_content (SmtpClient *c, const RtlsReply *first, GError **error)
 {
 	const RtlsParams *p = c->params;
-	g_autoptr (RtlsReply) quit = NULL;
-	g_autoptr (GError) local = NULL;
+	guint codes[RTLS_AFTER_MAX_REPLIES];
+	guint n = 0;
+	gboolean in_step = TRUE, all_read = TRUE;
 
+	codes[n++] = first->code;
 	rtls_stream_set_timeout (c->st, MIN (p->timeout * 1000, RTLS_QUIT_TIMEOUT_MS));
 	if (!c->quit_sent) {
+		/* a reply that no command asked for yet */
 		if (rtls_stream_has_pending_input (c->st))
-			goto violation;
+			in_step = FALSE;
 		c->quit_sent = TRUE;
-		if (!rtls_stream_write_command (c->st, "QUIT", NULL, NULL)
-		    || !rtls_stream_flush (c->st, NULL))
-			return TRUE;
+		/* a failed write leaves what the server sent before it to be read */
+		if (rtls_stream_write_command (c->st, "QUIT", NULL, NULL))
+			rtls_stream_flush (c->st, NULL);
 	}
-	quit = rtls_stream_read_reply (c->st, &local);
-	if (quit == NULL) {
-		/* Closed, silent, or malformed after the 250 (verbose shows what). A malformed
-		 * line is still a byte no command asked for. */
-		if (local != NULL && local->code == RTLS_ERROR_PROTOCOL)
-			goto violation;
+	for (;;) {
+		g_autoptr (RtlsReply) r = NULL;
+		g_autoptr (GError) local = NULL;
+		if (n == RTLS_AFTER_MAX_REPLIES) {
+			all_read = !rtls_stream_has_pending_input (c->st);
+			break;
+		}
+		r = rtls_stream_read_reply (c->st, &local);
+		if (r == NULL) {
+			/* closed or silent; a line that is not a reply is a reading of its own */
+			if (local != NULL && local->code == RTLS_ERROR_PROTOCOL)
+				codes[n++] = 0;
+			break;
+		}
+		codes[n++] = r->code;
+		if (r->code == 221 && !rtls_stream_has_pending_input (c->st))
+			break;
+	}
+	if (n > 2 || (n == 2 && codes[1] != 221) || !in_step || !all_read) {
+		if (p->verbose)
+			g_printerr ("--- note: %u replies after the message, out of step with the "
+			            "commands\n",
+			            n);
+	}
+	switch (rtls_after_content (codes, n, in_step, all_read)) {
+	case RTLS_AFTER_SENT:
+		c->out->sent = TRUE;
+		smtp_client_stage (c, RTLS_STAGE_DONE);
 		return TRUE;
+	case RTLS_AFTER_REFUSED:
+		return smtp_client_reply_error (c, first, RTLS_ERROR_REJECTED, _ ("the message"),
+		                                error);
+	case RTLS_AFTER_NOT_CONFIRMED:
+	default:
+		return smtp_client_not_confirmed (
+		        c,
+		        g_error_new (RTLS_ERROR, RTLS_ERROR_PROTOCOL, "%s",
+		                     _ ("its replies after the message do not match the commands: "
+		                        "a protocol violation")),
+		        error);
 	}
-	if (quit->code != 221 || rtls_stream_has_pending_input (c->st))
-		goto violation;
-	return TRUE;
-
-violation:
-	g_set_error (error, RTLS_ERROR, RTLS_ERROR_PROTOCOL,
-	             _ ("%s sent replies that do not match the commands (protocol violation): "
-	                "its 250 cannot be taken as acceptance; the message may or may not have "
-	                "been accepted; check before sending it again"),
-	             p->host);
-	return FALSE;
 }
 
 /* Reads the reply to the end of the data ("." or BDAT LAST) and decides. */
@@ -670,14 +697,7 @@ smtp_client_final (SmtpClient *c, GError **error)
 	if (reply == NULL)
 		return smtp_client_not_confirmed (c, local, error);
 	smtp_client_note_reply (c, reply);
-	if (reply->code != 250)
-		return smtp_client_reply_error (c, reply, RTLS_ERROR_REJECTED, _ ("the message"),
-		                                error);
-	if (!smtp_client_confirm (c, error))
-		return FALSE;
-	c->out->sent = TRUE;
-	smtp_client_stage (c, RTLS_STAGE_DONE);
-	return TRUE;
+	return smtp_client_after_content (c, reply, error);
 }
 
 /* The transaction when MAIL, RCPT, "BDAT n LAST" with the whole message and QUIT all go in
@@ -711,14 +731,7 @@ smtp_client_early_replies (SmtpClient *c, GError **error)
 		smtp_client_not_confirmed (c, g_steal_pointer (&lost), error);
 	} else {
 		smtp_client_note_reply (c, r[2]);
-		if (r[2]->code != 250)
-			smtp_client_reply_error (c, r[2], RTLS_ERROR_REJECTED, _ ("the message"),
-			                         error);
-		else if (smtp_client_confirm (c, error)) {
-			c->out->sent = TRUE;
-			smtp_client_stage (c, RTLS_STAGE_DONE);
-			ok = TRUE;
-		}
+		ok = smtp_client_after_content (c, r[2], error);
 	}
 	g_clear_error (&lost);
 	for (guint i = 0; i < 3; i++)

@@ -247,3 +247,31 @@ rtls_caps_has_auth (const RtlsCaps *caps, const char *mech)
 			return TRUE;
 	return FALSE;
 }
+
+static gboolean
+is_final_reply (guint code)
+{
+	return code == 250 || (code >= 400 && code <= 599);
+}
+
+RtlsAfterContent
+rtls_after_content (const guint *codes, guint n, gboolean in_step, gboolean all_read)
+{
+	guint readings = 0;
+
+	if (n == 0)
+		return RTLS_AFTER_NOT_CONFIRMED;
+	if (in_step && all_read && is_final_reply (codes[0])
+	    && (n == 1 || (n == 2 && codes[1] == 221)))
+		return codes[0] == 250 ? RTLS_AFTER_SENT : RTLS_AFTER_REFUSED;
+	if (!all_read)
+		return RTLS_AFTER_NOT_CONFIRMED; /* an unread reply is a reading too */
+	for (guint i = 0; i < n; i++) {
+		if (codes[i] == 221)
+			continue; /* QUIT's, whenever it came */
+		if (codes[i] != 250)
+			return RTLS_AFTER_NOT_CONFIRMED;
+		readings++;
+	}
+	return readings > 0 ? RTLS_AFTER_SENT : RTLS_AFTER_NOT_CONFIRMED;
+}

@@ -49,6 +49,32 @@ gchar *rtls_reply_text (const RtlsReply *reply);
  * number of bytes of @text the code and one following space/tab take. */
 gboolean rtls_enhanced_code_parse (const char *text, char out[16], gsize *consumed);
 
+/* What the replies after the last byte of the message content say (the end of the data,
+ * "." or BDAT LAST, and QUIT, pipelined after it or sent after the reply). */
+typedef enum {
+	RTLS_AFTER_SENT,          /* the message was accepted */
+	RTLS_AFTER_REFUSED,       /* the reply to the end of the data refused it */
+	RTLS_AFTER_NOT_CONFIRMED, /* whether it was accepted cannot be told */
+} RtlsAfterContent;
+
+/* How many replies are read after the content before the rest is given up on. */
+#define RTLS_AFTER_MAX_REPLIES 8
+
+/* rtls_after_content:
+ * @codes: the @n replies read after the last content byte, in order (0 for a line that was
+ * not a valid reply); @in_step: no reply came before a command asked for it (nothing was
+ * pending before QUIT was written); @all_read: nothing was left unread when reading stopped
+ * (the server closed, went silent, or answered QUIT and sent nothing more).
+ * In step — the first reply is a final reply (250, 4xx, 5xx) and at most a 221 follows, all
+ * read — the first reply decides: SENT for 250, REFUSED otherwise. Out of step, any reply
+ * could be an unsolicited one and any later one the reply to the end of the data, so every
+ * reply but QUIT's 221 is a reading of it, and so is a line that was not a reply or a reply
+ * still unread: SENT when there is at least one reading and every one is 250, otherwise
+ * NOT_CONFIRMED. Out of step is never REFUSED: the content has left, and a refusal the
+ * replies do not prove would offer the person a second copy. */
+RtlsAfterContent rtls_after_content (const guint *codes, guint n, gboolean in_step,
+                                     gboolean all_read);
+
 typedef enum {
 	RTLS_CAP_REQUIRETLS = 1 << 0,          /* RFC 8689 */
 	RTLS_CAP_PIPELINING = 1 << 1,          /* RFC 2920 */

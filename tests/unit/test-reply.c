@@ -243,6 +243,118 @@ test_ehlo_not_250 (void)
 	rtls_caps_clear (&caps);
 }
 
+/* ---- after the content: what the replies say (RFC 5321 4.1.1.4, 4.5.3.2.6; DESIGN §3) ---- */
+
+typedef struct {
+	const char *name;
+	guint codes[6];
+	guint n;
+	gboolean in_step, all_read;
+	RtlsAfterContent want;
+} AfterCase;
+
+static const AfterCase after_cases[] = {
+	{ "250", { 250 }, 1, TRUE, TRUE, RTLS_AFTER_SENT },
+	{ "250-221", { 250, 221 }, 2, TRUE, TRUE, RTLS_AFTER_SENT },
+	{ "554-221", { 554, 221 }, 2, TRUE, TRUE, RTLS_AFTER_REFUSED },
+	{ "451-closed", { 451 }, 1, TRUE, TRUE, RTLS_AFTER_REFUSED },
+	/* the server: QUIT pipelined after the dot, two 250 */
+	{ "250-250", { 250, 250 }, 2, TRUE, TRUE, RTLS_AFTER_SENT },
+	{ "250-250-221", { 250, 250, 221 }, 3, TRUE, TRUE, RTLS_AFTER_SENT },
+	{ "250-221-250", { 250, 221, 250 }, 3, TRUE, TRUE, RTLS_AFTER_SENT },
+	{ "250-554", { 250, 554 }, 2, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "554-250", { 554, 250 }, 2, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "250-221-554", { 250, 221, 554 }, 3, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "554-554", { 554, 554 }, 2, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "250-garbage", { 250, 0 }, 2, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "garbage", { 0 }, 1, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "221-only", { 221 }, 1, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "354", { 354 }, 1, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "251", { 251 }, 1, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "nothing", { 0 }, 0, TRUE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	/* a reply before QUIT asked for it: out of step even when it looks right */
+	{ "554-221-early", { 554, 221 }, 2, FALSE, TRUE, RTLS_AFTER_NOT_CONFIRMED },
+	{ "250-221-early", { 250, 221 }, 2, FALSE, TRUE, RTLS_AFTER_SENT },
+	/* more than was read: the unread one may be the reply to the dot */
+	{ "250x6-more",
+	  { 250, 250, 250, 250, 250, 250 },
+	  6,
+	  TRUE,
+	  FALSE,
+	  RTLS_AFTER_NOT_CONFIRMED },
+	{ "554-more", { 554 }, 1, TRUE, FALSE, RTLS_AFTER_NOT_CONFIRMED },
+};
+
+static void
+test_after_case (gconstpointer data)
+{
+	const AfterCase *c = data;
+
+	g_assert_cmpint (rtls_after_content (c->codes, c->n, c->in_step, c->all_read), ==, c->want);
+}
+
+/* The rule, said as readings: in step, the first reply is the one to the end of the data;
+ * out of step, each reply but QUIT's 221 may be, and so may a reply not read. */
+static RtlsAfterContent
+by_readings (const guint *codes, guint n, gboolean in_step, gboolean all_read)
+{
+	gboolean final0 = n > 0 && (codes[0] == 250 || (codes[0] >= 400 && codes[0] < 600));
+	guint readings = 0, accepted = 0;
+
+	if (in_step && all_read && final0 && (n == 1 || (n == 2 && codes[1] == 221)))
+		return codes[0] == 250 ? RTLS_AFTER_SENT : RTLS_AFTER_REFUSED;
+	for (guint i = 0; i < n; i++)
+		if (codes[i] != 221) {
+			readings++;
+			accepted += codes[i] == 250;
+		}
+	if (!all_read)
+		readings++;
+	return readings > 0 && accepted == readings ? RTLS_AFTER_SENT : RTLS_AFTER_NOT_CONFIRMED;
+}
+
+/* Every sequence of up to four replies from a set that covers each kind (accepted, QUIT's,
+ * temporary, refused, intermediate, another 2xx, not a reply), in step or not, all read or
+ * not: the rule holds, and out of step is never a refusal. */
+static void
+test_after_every_sequence (void)
+{
+	static const guint kinds[] = { 250, 221, 451, 554, 354, 252, 0 };
+	const guint k = G_N_ELEMENTS (kinds);
+	guint tried = 0;
+
+	for (guint n = 0; n <= 4; n++) {
+		guint total = 1;
+		for (guint i = 0; i < n; i++)
+			total *= k;
+		for (guint v = 0; v < total; v++) {
+			guint codes[4], x = v;
+			for (guint i = 0; i < n; i++, x /= k)
+				codes[i] = kinds[x % k];
+			for (int f = 0; f < 4; f++) {
+				gboolean in_step = (f & 1) != 0, all_read = (f & 2) != 0;
+				RtlsAfterContent got
+				        = rtls_after_content (codes, n, in_step, all_read);
+				g_assert_cmpint (got, ==,
+				                 by_readings (codes, n, in_step, all_read));
+				if (got == RTLS_AFTER_REFUSED)
+					g_assert_true (in_step && all_read && n >= 1 && n <= 2
+					               && codes[0] >= 400);
+				if (got == RTLS_AFTER_SENT) {
+					gboolean any250 = FALSE;
+					for (guint i = 0; i < n; i++) {
+						g_assert_true (codes[i] == 250 || codes[i] == 221);
+						any250 = any250 || codes[i] == 250;
+					}
+					g_assert_true (any250 && all_read);
+				}
+				tried++;
+			}
+		}
+	}
+	g_assert_cmpuint (tried, ==, 4 * (1 + 7 + 49 + 343 + 2401));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -261,5 +373,10 @@ main (int argc, char **argv)
 	g_test_add_func ("/ehlo/all-capabilities", test_ehlo_all);
 	g_test_add_func ("/ehlo/size-variants", test_ehlo_size_variants);
 	g_test_add_func ("/ehlo/not-250", test_ehlo_not_250);
+	for (gsize i = 0; i < G_N_ELEMENTS (after_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf ("/after-content/%s", after_cases[i].name);
+		g_test_add_data_func (path, &after_cases[i], test_after_case);
+	}
+	g_test_add_func ("/after-content/every-sequence", test_after_every_sequence);
 	return g_test_run ();
 }
