@@ -295,10 +295,13 @@ main_finish (const RtlsParams *params, const RtlsOutcome *outcome, const char *m
 	if (error != NULL) {
 		g_autofree gchar *clean = rtls_sanitize (error->message, -1, 2000);
 		g_printerr ("requiretls-submit: %s\n", clean);
-		g_printerr ("rtls: error=%s exitcode=%s: %s\n",
-		            error->domain == RTLS_ERROR ? rtls_error_code_name (error->code)
-		                                        : "RTLS_ERROR_FAILED",
-		            rtls_exit_code_name (code), clean);
+		/* for programs and for a person who asked for the details: one sentence is what
+		 * a person at a terminal reads; the status record has the rest */
+		if (params != NULL && params->verbose)
+			g_printerr ("rtls: error=%s exitcode=%s: %s\n",
+			            error->domain == RTLS_ERROR ? rtls_error_code_name (error->code)
+			                                        : "RTLS_ERROR_FAILED",
+			            rtls_exit_code_name (code), clean);
 	}
 	return code;
 }
@@ -342,9 +345,9 @@ main (int argc, char **argv)
 		/* The command line did not parse, but a caller that asked for a status record
 		 * still gets one. */
 		RtlsParams partial = { .status_fd = main_find_status_fd (argc, argv) };
+		code = main_finish (partial.status_fd >= 0 ? &partial : NULL, NULL, NULL, error);
 		g_printerr (_ ("Try “%s --help”.\n"),
 		            g_get_prgname () ? g_get_prgname () : argv[0]);
-		code = main_finish (partial.status_fd >= 0 ? &partial : NULL, NULL, NULL, error);
 		rtls_outcome_clear (&outcome);
 		return code;
 	}

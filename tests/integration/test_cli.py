@@ -44,9 +44,29 @@ usage_cases = [
 ]
 for name, args in usage_cases:
     r = t.run_helper(TRAP + args if "--port=0" not in args else ["--host=127.0.0.1", *args], t.SAMPLE)
+    err = r.stderr.splitlines()
+    # for a person: one sentence, then where to look; no internal names
     t.ok(r.code == 64 and r.status.get("error") == "RTLS_ERROR_USAGE" and not connected()
-         and "rtls: error=RTLS_ERROR_USAGE exitcode=EX_USAGE" in r.stderr.splitlines()[-1],
-         f"usage error ({name}): exit 64, no connection", r)
+         and len(err) == 2 and err[0].startswith("requiretls-submit: ")
+         and err[1].startswith("Try ") and "RTLS_ERROR" not in r.stderr
+         and "EX_USAGE" not in r.stderr,
+         f"usage error ({name}): exit 64, no connection, one sentence on stderr", r)
+
+# with -v the last line is for programs
+r = t.run_helper(TRAP + ["-v", "--frobnicate", "bob@example.net"], t.SAMPLE)
+t.ok(r.code == 64 and "RTLS_ERROR" not in r.stderr,
+     "a usage error is said in one sentence even with -v (the options did not parse)", r)
+r = t.run_helper(["--host=127.0.0.1", "--port=1", f"--ca-file={C}/ca.pem", "--timeout=5",
+                  "bob@example.net"], t.SAMPLE)
+err = r.stderr.splitlines()
+t.ok(r.code == 75 and len(err) == 1 and err[0].startswith("requiretls-submit: ")
+     and "rtls:" not in r.stderr,
+     "a failed connection: one sentence on stderr, the facts in the status record", r)
+r = t.run_helper(["-v", "--host=127.0.0.1", "--port=1", f"--ca-file={C}/ca.pem", "--timeout=5",
+                  "bob@example.net"], t.SAMPLE)
+t.ok(r.code == 75 and r.stderr.splitlines()[-1].startswith("rtls: error=")
+     and "exitcode=EX_TEMPFAIL" in r.stderr.splitlines()[-1],
+     "with -v the last line of a failed run is the fixed form for programs", r)
 
 r = t.run_helper(["--host=localhost", f"--ca-file={C}/does-not-exist.pem", *TRAP[1:], "bob@example.net"], t.SAMPLE)
 t.ok(r.code == 78 and r.status.get("error") == "RTLS_ERROR_CONFIG" and not connected(),
