@@ -455,6 +455,23 @@ rtls_send_may_resend (Compose *compose)
 	return TRUE;
 }
 
+/* The composer of @s shows that it is sending, whatever path led here (a first Send, Send
+ * again after the question, a refusal's next step): the line with server, stage and seconds,
+ * Cancel sending, the composer locked. */
+static void
+show_sending (RtlsSend *s)
+{
+	Compose *compose = s->compose;
+
+	if (s->from_queue_run || !s->interactive || !rtls_send_composer_alive (s))
+		return;
+	compose->sending = TRUE; /* Claws refuses to close a composer that is sending */
+	if (s->composer->ui != NULL)
+		rtls_compose_ui_set_busy (s->composer->ui, _ ("Sending with REQUIRETLS…"),
+		                          compose->menubar, compose->handlebox, compose->vbox2,
+		                          NULL);
+}
+
 /* An earlier send of the message in @s may have reached the server (@u): ask the person
  * before anything goes out; without a window to ask in, it is not sent. */
 static gboolean
@@ -531,6 +548,7 @@ rtls_send_start (RtlsSend *s)
 	if (!rtls_queue_file_extract_message (path, s->qf, s->msg_path, &error))
 		return rtls_send_fail (s, error->message);
 
+	show_sending (s);
 	return rtls_spawn_helper (s, ac);
 }
 
@@ -724,13 +742,9 @@ begin_idle (gpointer data)
 		s->compose = NULL;
 		s->interactive = FALSE;
 	} else {
-		compose->sending = TRUE; /* Claws refuses to close a composer that is sending */
 		if (compose->batch)
 			rtls_ui_window_hide (compose->window); /* compose_send() showed it */
-		if (s->composer->ui != NULL)
-			rtls_compose_ui_set_busy (s->composer->ui, _ ("Sending with REQUIRETLS…"),
-			                          compose->menubar, compose->handlebox,
-			                          compose->vbox2, NULL);
+		show_sending (s);
 	}
 	rtls_send_start (s);
 	return G_SOURCE_REMOVE;

@@ -21,7 +21,7 @@ from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
-T.plan(11)
+T.plan(13)
 
 # the failure dialog's window title when the server may already have the message
 UNSURE = "REQUIRETLS: may not have been sent"
@@ -167,6 +167,68 @@ try:
              "kept again: the window says so; the server got it once, no Sent copy, "
              "still queued", (h.events("data"), c.folder("queue"), c.folder("sent")))
         c.stop()
+
+    # Send again, confirmed: the composer shows that it is sending exactly as the first time
+    # (the line with server and stage, Cancel sending, the composer locked, a second Send
+    # ignored), and it ends the same way. The server stalls at the end of the data twice.
+    # (the server serves one connection at a time: it stalls a little longer than the
+    # helper waits for the reply to the end of the data, 2 × 5 s, then takes the next)
+    with T.hostile(certs, STALL.replace("sleep 60", "sleep 11"), tls="implicit",
+                   lifetime=120, extra=["--connections=2"]) as h2:
+        c2 = D.Claws(x, h2.port, ca, HELPER)
+        with open(os.path.join(c2.prof, "requiretlsrc"), "w") as f:
+            f.write(f"[general]\nhelper={HELPER}\ndefault=default\ntimeout=5\n\n"
+                    f"[account-1]\nca-file={ca}\nhost=localhost\nport={h2.port}\n"
+                    "starttls=false\n")
+        c2.start()
+        subject = "r-again"
+        w = c2.compose(subject)
+        c2.choose(w, "t")
+        c2.keys(w, "ctrl+Return")
+        dlg = c2.wait_window(UNSURE, 60)
+        if dlg:
+            c2.keys(dlg, "alt+b")  # Back to editing
+        c2.wait_gone(UNSURE, 10)
+        w = c2.wait_window(f"{subject} - Compose", 10)
+        c2.keys(w, "ctrl+Return")
+        ask = c2.wait_window("REQUIRETLS: send again?", 15)
+        if ask:
+            c2.keys(ask, "alt+s")  # Send again
+        second = wait_for(lambda: len(h2.events("data")) == 2, 30)
+
+        seen = {}
+
+        def sending():
+            win = c2.window(f"{re.escape(subject)} - Compose", 2)
+            bars = win.find("GtkMenuBar") if win else []
+            seen.update(buttons=win.buttons() if win else None,
+                        menubar=[b.sensitive for b in bars],
+                        line=c2.status_line(f"{subject} - Compose")[0])
+            return (win is not None and "_Cancel sending" in win.buttons()
+                    and bars != [] and not bars[0].sensitive
+                    and f"Sending with REQUIRETLS to localhost:{h2.port}" in (seen["line"] or ""))
+        shows = second and wait_for(sending, 5)
+        c2.screenshot("resend-sending-again")
+        T.ok(ask is not None and second and shows,
+             "Send again: the server gets the message again, and the composer shows it is "
+             "sending: the line with server and stage, Cancel sending, its menus locked",
+             (seen, c2.journal()[-400:]))
+        started = len(attempts(c2, subject))
+        w = c2.wait_window(f"{subject} - Compose", 5)
+        if w:
+            c2.keys(w, "ctrl+Return")  # a second Send while it sends: ignored
+        dlg = c2.wait_window(UNSURE, 40)
+        said = [v.said() for v in c2.screen() if v.title == UNSURE]
+        T.ok(started == 2 and len(attempts(c2, subject)) == 2 and dlg is not None
+             and said and said[0].startswith("The message may not have been sent | ")
+             and offered(c2) == [SAFE_ONLY] and not c2.windows("REQUIRETLS: send again?"),
+             "it ends as the first send did (may not have been sent, the same two choices); "
+             "Send while it was sending started nothing",
+             (attempts(c2, subject), said, offered(c2)))
+        if dlg:
+            c2.keys(dlg, "alt+b")
+        c2.wait_gone(UNSURE, 10)
+        c2.stop()
 finally:
     x.stop()
 T.done()

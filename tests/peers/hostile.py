@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # hostile.py: our scripted misbehaving SMTP server, for what no real server does on purpose.
-# One connection on 127.0.0.1, driven by a script; every line received is recorded (JSON
+# One connection on 127.0.0.1 (or --connections N, one after the other), driven by a script; every line received is recorded (JSON
 # lines) so that tests assert on what the client actually sent. Stops by itself.
 #
 # Script commands, one a line ("#" comments):
@@ -42,6 +42,8 @@ ap.add_argument("--cert", required=True)
 ap.add_argument("--key", required=True)
 ap.add_argument("--record", required=True)
 ap.add_argument("--lifetime", type=float, default=60)
+ap.add_argument("--connections", type=int, default=1,
+                help="serve the script to this many connections, one after the other")
 ap.add_argument("--max-tls", choices=["1.1", "1.2", "1.3"], default=None)
 # OpenSSL cipher list for TLS 1.2 and older, e.g. "AES128-GCM-SHA256" (static RSA) or
 # "ECDHE-ECDSA-AES128-SHA" (CBC); "@SECLEVEL=0" lets a 1024-bit RSA key load.
@@ -133,7 +135,11 @@ def main():
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
     print(json.dumps({"port": lsock.getsockname()[1]}), flush=True)
-    sock, _ = lsock.accept()
+    for _ in range(args.connections):
+        serve(lsock.accept()[0], script)
+
+
+def serve(sock, script):
     record(event="connect")
     if args.tls == "implicit":
         ssock = context().wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
