@@ -864,7 +864,7 @@ rtls_compose_init (void)
 }
 
 gboolean
-rtls_compose_done (void)
+rtls_compose_done (GPtrArray *drafted, GPtrArray *still_open)
 {
 	GHashTableIter it;
 	gpointer key, value;
@@ -886,10 +886,15 @@ rtls_compose_done (void)
 		    && c->choice == RTLS_CHOICE_REQUIRE) {
 			/* Without the plugin nothing would stop Claws from sending this composer's
 			 * message without REQUIRETLS: keep it safe in Drafts instead. */
+			g_autofree gchar *subject
+			        = rtls_ui_entry_text (((Compose *) key)->subject_entry);
 			detach (c);
 			/* compose_draft() says TRUE also when the draft could not be stored; a
 			 * stored one closes its composer */
 			compose_draft (key, COMPOSE_QUIT_EDITING);
+			g_ptr_array_add (rtls_compose_alive (key) ? still_open : drafted,
+			                 *subject != '\0' ? g_steal_pointer (&subject)
+			                                  : g_strdup (_ ("(no subject)")));
 			if (!rtls_compose_alive (key)) {
 				log_warning (
 				        LOG_PROTOCOL,

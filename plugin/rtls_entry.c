@@ -16,6 +16,7 @@
 #include "folder.h"
 #include "hooks.h"
 #include "log.h"
+#include "mainwindow.h"
 #include "procmsg.h"
 #include "statusbar.h"
 
@@ -34,6 +35,24 @@ static RtlsEntryInFlight in_flight;
 static guint mark_idle;
 static GPtrArray *mark_pending; /* "folder-id\tmsgnum" */
 
+/* The status-bar note about the last entry locked: shown for NOTE_SECONDS. */
+#define NOTE_SECONDS 20
+static gboolean note_shown;
+static guint note_timer;
+
+/* @data: NULL when called, not NULL from its timer */
+static gboolean
+note_clear (gpointer data)
+{
+	if (note_timer != 0 && data == NULL)
+		g_source_remove (note_timer);
+	note_timer = 0;
+	if (note_shown && mainwindow_get_mainwindow () != NULL)
+		statusbar_pop_all ();
+	note_shown = FALSE;
+	return G_SOURCE_REMOVE;
+}
+
 static const char *
 tag_queued (void)
 {
@@ -44,7 +63,7 @@ static gboolean
 mark_show (gpointer data)
 {
 	gint id = tags_get_id_for_str (tag_queued ());
-	gint last = 0;
+	g_autofree gchar *last_subject = NULL;
 
 	mark_idle = 0;
 	if (id == -1) {
@@ -72,16 +91,24 @@ mark_show (gpointer data)
 			guard_suspended--;
 			g_debug ("REQUIRETLS: queue entry tagged: %d", mi->msgnum);
 		}
-		last = mi->msgnum;
+		g_free (last_subject);
+		last_subject = g_strdup (mi->subject != NULL && *mi->subject != '\0'
+		                                 ? mi->subject
+		                                 : _ ("(no subject)"));
 		procmsg_msginfo_free (&mi);
 	}
 	if (mark_pending != NULL)
 		g_ptr_array_set_size (mark_pending, 0);
-	if (last > 0)
-		statusbar_print_all (
-		        _ ("REQUIRETLS: queue entry %d is locked: send it with Tools → "
-		           "Send queued REQUIRETLS messages"),
-		        last);
+	if (last_subject != NULL) {
+		/* once, in words a person knows, short enough for the status bar; it goes after
+		 * a while (and at unload) */
+		note_clear (NULL);
+		statusbar_print_all (_ ("REQUIRETLS: “%s” waits in the Queue (Tools → Send queued "
+		                        "REQUIRETLS messages)"),
+		                     last_subject);
+		note_shown = TRUE;
+		note_timer = g_timeout_add_seconds (NOTE_SECONDS, note_clear, GINT_TO_POINTER (1));
+	}
 	return G_SOURCE_REMOVE;
 }
 
@@ -236,4 +263,23 @@ rtls_entry_done (void)
 	mark_idle = 0;
 	g_clear_pointer (&mark_pending, g_ptr_array_unref);
 	in_flight = NULL;
+	note_clear (NULL);
+}
+
+guint
+rtls_entry_count_locked (void)
+{
+	guint n = 0;
+
+	for (GList *f = folder_get_list (); f != NULL; f = f->next) {
+		FolderItem *q = ((Folder *) f->data)->queue;
+		GSList *list = q != NULL ? folder_item_get_msg_list (q) : NULL;
+		for (GSList *l = list; l != NULL; l = l->next) {
+			MsgInfo *mi = l->data;
+			if (MSG_IS_LOCKED (mi->flags) && rtls_entry_is_require (mi))
+				n++;
+		}
+		procmsg_msg_list_free (list);
+	}
+	return n;
 }

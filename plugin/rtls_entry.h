@@ -14,6 +14,9 @@ typedef gboolean (*RtlsEntryInFlight) (FolderItem *item, gint msgnum);
 
 void rtls_entry_init (RtlsEntryInFlight in_flight);
 void rtls_entry_done (void);
+/* How many entries of the queue folders are locked and marked Require TLS (the queue is
+ * read, not the history). */
+guint rtls_entry_count_locked (void);
 
 /* Marks @mi, locked, as waiting for the plugin (a tag, the status bar), from an idle
  * callback: Claws' hooks must not see its message cache change under them. */

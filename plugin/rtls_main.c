@@ -11,6 +11,7 @@
 #include "rtls_plugin.h"
 
 #include "rtls_delivery_ui.h"
+#include "rtls_entry.h"
 #include "rtls_history.h"
 
 #include <dlfcn.h>
@@ -196,10 +197,78 @@ plugin_init (gchar **error)
 	return 0;
 }
 
+/* "“a”, “b”" */
+static gchar *
+quoted_list (GPtrArray *subjects)
+{
+	GString *s = g_string_new (NULL);
+
+	for (guint i = 0; i < subjects->len; i++)
+		/* TRANSLATORS: a message's subject in a list of subjects */
+		g_string_append_printf (s, i == 0 ? _ ("“%s”") : _ (", “%s”"),
+		                        (const char *) g_ptr_array_index (subjects, i));
+	return g_string_free (s, FALSE);
+}
+
+/* The person unloaded the plugin (not Claws quitting): a note that stays until dismissed
+ * says what the unload did with their messages. */
+static void
+unload_notice (GPtrArray *drafted, GPtrArray *still_open, guint locked)
+{
+	MainWindow *mainwin = mainwindow_get_mainwindow ();
+	GString *text = g_string_new (NULL);
+
+	if (drafted->len > 0) {
+		g_autofree gchar *list = quoted_list (drafted);
+		g_string_append_printf (
+		        text,
+		        ngettext ("Saved to Drafts and closed, because without the plugin Claws "
+		                  "Mail would send it without REQUIRETLS: %s.",
+		                  "Saved to Drafts and closed, because without the plugin Claws "
+		                  "Mail would send them without REQUIRETLS: %s.",
+		                  drafted->len),
+		        list);
+	}
+	if (still_open->len > 0) {
+		g_autofree gchar *list = quoted_list (still_open);
+		if (text->len > 0)
+			g_string_append (text, "\n\n");
+		g_string_append_printf (
+		        text,
+		        ngettext ("Could not be saved to Drafts; it stays open and cannot be sent "
+		                  "until the plugin is loaded again: %s.",
+		                  "Could not be saved to Drafts; they stay open and cannot be sent "
+		                  "until the plugin is loaded again: %s.",
+		                  still_open->len),
+		        list);
+	}
+	if (locked > 0) {
+		if (text->len > 0)
+			g_string_append (text, "\n\n");
+		g_string_append_printf (
+		        text,
+		        ngettext (
+		                "%u message marked Require TLS stays locked in the Queue until the "
+		                "plugin is loaded again; Claws Mail does not send it.",
+		                "%u messages marked Require TLS stay locked in the Queue until "
+		                "the plugin is loaded again; Claws Mail does not send them.",
+		                locked),
+		        locked);
+	}
+	if (text->len > 0 && mainwin != NULL)
+		rtls_ui_lasting_notice (GTK_WINDOW (mainwin->window),
+		                        _ ("REQUIRETLS plugin unloaded"),
+		                        _ ("The REQUIRETLS plugin was unloaded."), text->str);
+	g_string_free (text, TRUE);
+}
+
 gboolean
 plugin_done (void)
 {
 	gboolean can_unload;
+	g_autoptr (GPtrArray) drafted = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) still_open = g_ptr_array_new_with_free_func (g_free);
+	guint locked = 0;
 
 	hooks_unregister_hook (OFFLINE_SWITCH_HOOKLIST, hook_offline);
 	if (history_timer != 0)
@@ -211,7 +280,11 @@ plugin_done (void)
 		rtls_main_ui_detach (main_ui);
 	main_ui = NULL;
 	rtls_prefs_done ();
-	can_unload = rtls_compose_done () && can_unload;
+	can_unload = rtls_compose_done (drafted, still_open) && can_unload;
+	if (!claws_is_exiting ()) {
+		locked = rtls_entry_count_locked ();
+		unload_notice (drafted, still_open, locked);
+	}
 	can_unload = rtls_send_done () && can_unload;
 	if (can_unload)
 		rtls_history_close ();

@@ -8,6 +8,11 @@
 #include "claws-features.h"
 
 #include <glib.h>
+#include <glib/gi18n-lib.h>
+
+/* Plurals in the plugin's own domain: a bare ngettext() looks in Claws' catalogue. */
+#undef ngettext
+#define ngettext(one, many, n) g_dngettext (GETTEXT_PACKAGE, one, many, n)
 
 #include "compose.h"
 #include "folder.h"
@@ -59,7 +64,10 @@ const GPtrArray *rtls_config_rules (void); /* RtlsRule*, in order */
 /* composer side (rtls_compose.c) */
 void rtls_compose_init (void);
 /* FALSE while a Require TLS composer that could not be saved is held: the module stays. */
-gboolean rtls_compose_done (void);
+/* Unloading: each open Require TLS composer is saved to Drafts and closed; the subjects of
+ * those saved go to @drafted, of those that could not be saved (still open, and Claws may
+ * not send them) to @still_open. FALSE while such a composer is still open. */
+gboolean rtls_compose_done (GPtrArray *drafted, GPtrArray *still_open);
 RtlsComposer *rtls_composer_find (Compose *compose);
 void rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual);
 gboolean rtls_compose_alive (Compose *compose);

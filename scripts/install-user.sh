@@ -46,7 +46,9 @@ meson compile -C "$builddir" >/dev/null
 meson install -C "$builddir" --quiet
 
 echo "Installed for $(id -un):"
-echo "  plugin        $plugin (built for Claws Mail $(pkg-config --modversion claws-mail))"
+# Claws' pkg-config version has a fourth number ("4.3.1.0"); Claws itself says "4.3.1"
+claws_version=$(pkg-config --modversion claws-mail | sed 's/\.0$//')
+echo "  plugin        $plugin (built for Claws Mail $claws_version)"
 echo "  helper        $prefix/bin/requiretls-submit"
 echo "  translations  $prefix/share/locale"
 

@@ -859,3 +859,25 @@ rtls_ui_disconnect (GtkWidget *widget, gulong id)
 	if (widget != NULL && id != 0)
 		g_signal_handler_disconnect (widget, id);
 }
+
+gchar *
+rtls_ui_entry_text (GtkWidget *entry)
+{
+	return g_strdup (GTK_IS_ENTRY (entry) ? gtk_entry_get_text (GTK_ENTRY (entry)) : "");
+}
+
+void
+rtls_ui_lasting_notice (GtkWindow *parent, const char *title, const char *primary,
+                        const char *secondary)
+{
+	GtkWidget *d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT,
+	                                       GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s", primary);
+
+	gtk_widget_set_name (d, "rtls-lasting-notice");
+	gtk_window_set_title (GTK_WINDOW (d), title);
+	if (secondary != NULL)
+		gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", secondary);
+	/* gtk_widget_destroy: GTK's, so that the button works after this module is gone */
+	g_signal_connect (d, "response", G_CALLBACK (gtk_widget_destroy), NULL);
+	gtk_widget_show (d);
+}

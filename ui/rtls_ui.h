@@ -85,6 +85,13 @@ RtlsMainUi *rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue,
                                  RtlsActionFn on_delivery, gpointer data);
 void rtls_main_ui_detach (RtlsMainUi *ui);
 void rtls_ui_window_hide (GtkWidget *window);
+/* The text of the GtkEntry @entry (a composer's Subject), a copy; "" for none. */
+gchar *rtls_ui_entry_text (GtkWidget *entry);
+/* A note that stays until the person closes it and that outlives the module that made it
+ * (the plugin being unloaded): none of its signals calls into this module; its Close button
+ * destroys it through GTK's own function. Named "rtls-lasting-notice" for tests. */
+void rtls_ui_lasting_notice (GtkWindow *parent, const char *title, const char *primary,
+                             const char *secondary);
 /* Calls @fn (@data) when @widget is destroyed; the id is for rtls_ui_disconnect(). */
 gulong rtls_ui_on_destroy (GtkWidget *widget, RtlsActionFn fn, gpointer data);
 void rtls_ui_disconnect (GtkWidget *widget, gulong id);

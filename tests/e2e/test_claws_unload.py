@@ -15,7 +15,22 @@ import clawsdriver as D
 from clawsdriver import T, wait_for
 
 D.require()
-T.plan(6)
+T.plan(10)
+
+NOTICE = "^REQUIRETLS plugin unloaded$"
+
+
+def notice(c, timeout=10):
+    """The unload's note, as the person reads it (its texts joined by " | "), or None."""
+    w = c.window(NOTICE, timeout)
+    return w.said() if w is not None else None
+
+
+def status_texts(c):
+    """What the main window's status bars show."""
+    main = c.window("Claws Mail", 5)  # "Account - Claws Mail 4.3.1"
+    bars = main.find("Statusbar") if main else []
+    return [w.text for b in bars for w in b.walk() if w.text]
 
 
 def unload(c):
@@ -63,6 +78,13 @@ try:
         # 1. Drafts can take it: saved with its choice, the composer closes
         c = D.Claws(x, peer.port, ca, T.HELPER)
         c.start()
+        q = c.compose("unload-queued")
+        c.choose(q, "t")
+        c.keys(q, "shift+ctrl+s")  # Send later: locked in the queue
+        c.wait_gone("unload-queued - Compose", 15)
+        wait_for(lambda: len(c.folder("queue")) == 1, 10)
+        wait_for(lambda: any("Send queued REQUIRETLS" in t for t in status_texts(c)), 10)
+        noted = [t for t in status_texts(c) if "unload-queued" in t]
         w = c.compose("unload-saved")
         c.choose(w, "t")
         other = c.compose("unload-default")
@@ -84,6 +106,23 @@ try:
         T.ok(c.proc.poll() is None and c.windows("unload-default - Compose") != [],
              "Claws keeps running, and a composer with Default stays open (unloading with a "
              "composer open used to crash Claws)", c.windows("Compose"))
+        said = notice(c)
+        c.screenshot("unload-notice")
+        T.ok(said is not None and "“unload-saved”" in said and "Drafts" in said
+             and "without REQUIRETLS" in said
+             and "1 message marked Require TLS stays locked in the Queue until the plugin is "
+                 "loaded again" in said and "unload-default" not in said,
+             "a note that stays says which message went to Drafts and why, and that the "
+             "locked queue entry stays locked until the plugin is loaded again", said)
+        time.sleep(1)
+        T.ok(noted != [] and not any("REQUIRETLS" in t for t in status_texts(c)),
+             "the status bar named the queued message by its subject, and after the unload "
+             "nothing of the plugin is left in it", (noted, status_texts(c)))
+        nw = c.wait_window(NOTICE, 5)
+        if nw:
+            c.keys(nw, "Return")  # Close
+        T.ok(nw is not None and c.wait_gone(NOTICE, 10) and c.proc.poll() is None,
+             "the note closes with its button, after the plugin is gone", c.windows(NOTICE))
         c.stop()
 
         # 2. Drafts cannot take it: it stays open, and Send sends nothing
@@ -105,6 +144,15 @@ try:
              c.windows("unload-held - Compose") != [],
              "Drafts refused it: the composer stays open and the log says why",
              log[-1500:])
+        said = notice(c)
+        T.ok(said is not None and "Could not be saved to Drafts; it stays open and cannot be "
+             "sent until the plugin is loaded again: “unload-held”" in said,
+             "the note says which message could not be saved, and that it cannot be sent "
+             "until the plugin is loaded again", said)
+        nw = c.wait_window(NOTICE, 5)
+        if nw:
+            c.keys(nw, "Return")
+        c.wait_gone(NOTICE, 10)
         w = c.wait_window("unload-held - Compose", 5)
         c.keys(w, "ctrl+Return")
         refusal = wait_for(lambda: any(
