@@ -185,6 +185,12 @@ update_buttons (void)
 	gtk_widget_set_sensitive (dw->resend, has_sent);
 	/* a send in flight is not forgotten: its outcome is still to come */
 	gtk_widget_set_sensitive (dw->forget, r != NULL && r->state != RTLS_ROW_SENDING);
+	if (advice != NULL && r->status != NULL) {
+		/* TRANSLATORS: the advice, then the RFC 3463 status code, e.g. "5.7.30" */
+		gchar *with_code = g_strdup_printf (_ ("%s (Status code %s.)"), advice, r->status);
+		g_free (advice);
+		advice = with_code;
+	}
 	gtk_label_set_text (GTK_LABEL (dw->details),
 	                    advice != NULL ? advice : _ ("Select a row to see what it means."));
 }
@@ -215,12 +221,13 @@ set_row (GtkListStore *store, GtkTreeIter *iter, const RtlsDeliveryRow *r, guint
 	 * to a person */
 	const char *words = rtls_dsn_server_words (r->diagnostic);
 
+	/* plain words; the status code is in the details pane */
 	if (r->state == RTLS_ROW_UNVERIFIED)
 		status = g_strdup (r->reason != NULL ? r->reason : "");
-	else if (r->status != NULL && r->explanation != NULL)
-		status = g_strdup_printf ("%s: %s", r->status, r->explanation);
+	else if (r->explanation != NULL)
+		status = g_strdup (r->explanation);
 	else
-		status = g_strdup (r->explanation != NULL ? r->explanation : "");
+		status = g_strdup (r->status != NULL ? r->status : "");
 	gtk_list_store_set (
 	        store, iter, COL_DATE, date, COL_SUBJECT, r->subject != NULL ? r->subject : "",
 	        COL_RECIPIENT, r->recipient, COL_STATE, rtls_delivery_state_name (r->state),
@@ -722,19 +729,62 @@ on_destroy (GtkWidget *w, gpointer user_data)
 	g_clear_pointer (&dw, g_free);
 }
 
+/* A column sized to its text, at least @min_chars and up to @max_chars (0: the date, never
+ * cut), the rest cut with "…" and shown whole in the cell's tooltip; @expand: it takes the
+ * window's spare width. */
 static void
-add_column (GtkTreeView *view, const char *title, int col, gboolean expand)
+add_column (GtkTreeView *view, const char *title, int col, gboolean expand, int min_chars,
+            int max_chars)
 {
 	GtkCellRenderer *cell = gtk_cell_renderer_text_new ();
 	GtkTreeViewColumn *c = gtk_tree_view_column_new_with_attributes (
 	        title, cell, "text", col, "weight", COL_WEIGHT, NULL);
 
-	g_object_set (cell, "ellipsize", expand ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE, NULL);
+	if (max_chars > 0)
+		g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_END, "width-chars", min_chars,
+		              "max-width-chars", max_chars, NULL);
 	gtk_tree_view_column_set_resizable (c, TRUE);
 	gtk_tree_view_column_set_expand (c, expand);
-	if (expand)
-		gtk_tree_view_column_set_min_width (c, 120);
 	gtk_tree_view_append_column (view, c);
+}
+
+/* The whole text of the cell under the pointer, when there is any. */
+static gboolean
+on_query_tooltip (GtkWidget *w, gint x, gint y, gboolean keyboard, GtkTooltip *tip,
+                  gpointer user_data)
+{
+	GtkTreeView *view = GTK_TREE_VIEW (w);
+	GtkTreeModel *model = NULL;
+	GtkTreePath *path = NULL;
+	GtkTreeIter iter;
+	GtkTreeViewColumn *column = NULL;
+	gint bx, by, col = -1;
+	g_autofree gchar *text = NULL;
+
+	if (keyboard) {
+		if (!gtk_tree_view_get_tooltip_context (view, &x, &y, keyboard, &model, &path,
+		                                        &iter))
+			return FALSE;
+		gtk_tree_view_get_cursor (view, NULL, &column);
+	} else {
+		gtk_tree_view_convert_widget_to_bin_window_coords (view, x, y, &bx, &by);
+		if (!gtk_tree_view_get_path_at_pos (view, bx, by, &path, &column, NULL, NULL))
+			return FALSE;
+		model = gtk_tree_view_get_model (view);
+		gtk_tree_model_get_iter (model, &iter, path);
+	}
+	if (column != NULL)
+		col = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (column), "rtls-col"));
+	if (col >= 0 && col < COL_INDEX)
+		gtk_tree_model_get (model, &iter, col, &text, -1);
+	if (text == NULL || *text == '\0') {
+		gtk_tree_path_free (path);
+		return FALSE;
+	}
+	gtk_tooltip_set_text (tip, text);
+	gtk_tree_view_set_tooltip_cell (view, tip, path, column, NULL);
+	gtk_tree_path_free (path);
+	return TRUE;
 }
 
 static GtkWidget *
@@ -767,7 +817,8 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	gtk_widget_set_name (dw->window, "rtls-delivery-window");
 	gtk_window_set_title (GTK_WINDOW (dw->window), _ ("REQUIRETLS delivery"));
 	gtk_window_set_role (GTK_WINDOW (dw->window), "requiretls-delivery");
-	gtk_window_set_default_size (GTK_WINDOW (dw->window), 980, 420);
+	/* within a 1280×800 screen, with room for the panels around it */
+	gtk_window_set_default_size (GTK_WINDOW (dw->window), 1180, 480);
 	if (parent != NULL)
 		gtk_window_set_transient_for (GTK_WINDOW (dw->window), parent);
 	g_signal_connect (dw->window, "destroy", G_CALLBACK (on_destroy), NULL);
@@ -813,16 +864,27 @@ rtls_delivery_ui_show (GtkWindow *parent, const RtlsDeliveryUiOps *ops, gpointer
 	dw->store = new_store ();
 	dw->view = gtk_tree_view_new_with_model (GTK_TREE_MODEL (dw->store));
 	gtk_widget_set_name (dw->view, "rtls-delivery-list");
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Date"), COL_DATE, FALSE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Subject"), COL_SUBJECT, TRUE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Recipient"), COL_RECIPIENT, FALSE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("State"), COL_STATE, FALSE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Status"), COL_STATUS, TRUE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Accepted by"), COL_ACCEPTED, FALSE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Reported by"), COL_REPORTING, FALSE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Refused by"), COL_REMOTE, FALSE);
-	add_column (GTK_TREE_VIEW (dw->view), _ ("Server's words"), COL_DIAGNOSTIC, TRUE);
-	gtk_tree_view_set_tooltip_column (GTK_TREE_VIEW (dw->view), COL_DIAGNOSTIC);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Date"), COL_DATE, FALSE, 0, 0);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Subject"), COL_SUBJECT, TRUE, 14, 30);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Recipient"), COL_RECIPIENT, FALSE, 14, 26);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("State"), COL_STATE, FALSE, 12, 20);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Status"), COL_STATUS, TRUE, 20, 40);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Accepted by"), COL_ACCEPTED, FALSE, 8, 16);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Reported by"), COL_REPORTING, FALSE, 8, 16);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Refused by"), COL_REMOTE, FALSE, 8, 16);
+	add_column (GTK_TREE_VIEW (dw->view), _ ("Server's words"), COL_DIAGNOSTIC, TRUE, 12, 30);
+	{
+		/* which model column each view column shows, for the tooltips */
+		static const int cols[]
+		        = { COL_DATE,     COL_SUBJECT,   COL_RECIPIENT, COL_STATE,     COL_STATUS,
+			    COL_ACCEPTED, COL_REPORTING, COL_REMOTE,    COL_DIAGNOSTIC };
+		for (guint i = 0; i < G_N_ELEMENTS (cols); i++)
+			g_object_set_data (G_OBJECT (gtk_tree_view_get_column (
+			                           GTK_TREE_VIEW (dw->view), (gint) i)),
+			                   "rtls-col", GINT_TO_POINTER (cols[i]));
+	}
+	gtk_widget_set_has_tooltip (dw->view, TRUE);
+	g_signal_connect (dw->view, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
 	dw->selection_changed
 	        = g_signal_connect (gtk_tree_view_get_selection (GTK_TREE_VIEW (dw->view)),
 	                            "changed", G_CALLBACK (on_selection_changed), NULL);
