@@ -643,10 +643,22 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 		title = _ ("The message may not have been sent");
 	if (refusal == RTLS_REFUSAL_NO_REQUIRETLS)
 		/* the plain fact first, then the details */
-		fact = g_strdup_printf (_ ("The server %s cannot send with REQUIRETLS."),
+		fact = g_strdup_printf (_ ("The server %s does not offer REQUIRETLS."),
 		                        server != NULL ? server : "?");
-	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
+	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
 	                            GTK_BUTTONS_NONE, "%s", fact != NULL ? fact : title);
+	{
+		/* the usual warning icon beside the text (GTK 3 message dialogs show none) */
+		GtkWidget *area = gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (d));
+		GtkWidget *row = gtk_widget_get_parent (area);
+		GtkWidget *icon
+		        = gtk_image_new_from_icon_name ("dialog-warning", GTK_ICON_SIZE_DIALOG);
+		if (GTK_IS_BOX (row)) {
+			gtk_widget_set_valign (icon, GTK_ALIGN_START);
+			gtk_box_pack_start (GTK_BOX (row), icon, FALSE, FALSE, 0);
+			gtk_box_reorder_child (GTK_BOX (row), icon, 0);
+		}
+	}
 	if (fact != NULL)
 		/* the explanation says the message was not sent: not twice */
 		body = g_strdup (text);

@@ -143,7 +143,7 @@ try:
         w, dlg, mark = refuse(c, "rtls-ref-bare")
         texts = dialogs(c)
         T.ok(dlg is not None and texts
-             and texts[-1].startswith(f"The server localhost:{bare.port} cannot send with "
+             and texts[-1].startswith(f"The server localhost:{bare.port} does not offer "
                                       "REQUIRETLS."),
              "no REQUIRETLS: the dialog leads with the plain fact", texts[-1:])
         c.screenshot("composer-require-tls-refused")
