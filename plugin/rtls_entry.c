@@ -86,8 +86,13 @@ mark_show (gpointer data)
 		}
 		if (id > 0 && MSG_IS_LOCKED (mi->flags)
 		    && g_slist_find (mi->tags, GINT_TO_POINTER (id)) == NULL) {
+			/* the tag and the padlock have columns that Claws hides by default: the
+			 * mark (✓ in the Mark column, shown by default) is what a person sees in
+			 * the list. The tag says that the plugin set it (rtls_entry_set_locked). */
 			guard_suspended++;
 			procmsg_msginfo_update_tags (mi, TRUE, id);
+			if (!MSG_IS_MARKED (mi->flags))
+				procmsg_msginfo_set_flags (mi, MSG_MARKED, 0);
 			guard_suspended--;
 			g_debug ("REQUIRETLS: queue entry tagged: %d", mi->msgnum);
 		}
@@ -135,10 +140,17 @@ rtls_entry_set_locked (FolderItem *item, gint msgnum, gboolean locked)
 	if (mi == NULL)
 		return;
 	guard_suspended++;
-	if (locked)
+	if (locked) {
 		procmsg_msginfo_set_flags (mi, MSG_LOCKED, 0);
-	else
+	} else {
+		gint id = tags_get_id_for_str (tag_queued ());
 		procmsg_msginfo_unset_flags (mi, MSG_LOCKED, 0);
+		/* the mark and the tag go with the lock, when the plugin put them there */
+		if (id > 0 && g_slist_find (mi->tags, GINT_TO_POINTER (id)) != NULL) {
+			procmsg_msginfo_update_tags (mi, FALSE, id);
+			procmsg_msginfo_unset_flags (mi, MSG_MARKED, 0);
+		}
+	}
 	guard_suspended--;
 	if (locked)
 		rtls_entry_mark (mi);

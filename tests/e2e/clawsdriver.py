@@ -522,6 +522,32 @@ class Claws:
         """Waits until the log holds @needle more often than @before times; whether it did."""
         return wait_for(lambda: self.log_text().count(needle) > before, timeout)
 
+    def message_list(self, folder, timeout=15):
+        """Selects @folder ("queue", "sent", …) in the main window and returns its message
+        list as a person sees it: one dict per row, column title → the cell's text, an icon
+        as "[mark]", "[locked]", … (tests/inspect). [] when the list cannot be read."""
+        self.remote("--select", f"#mh/Mailbox/{folder}")
+        want = len(self.folder(folder))
+        got = []
+
+        def look():
+            nonlocal got
+            for win in self.screen():
+                if not (win.title and "Claws Mail" in win.title):
+                    continue
+                for w in win.walk():
+                    if w.mapped and "CTree" in w.type and "[mark]" in w.columns:
+                        got = [dict(zip(w.columns, r)) for r in w.rows]
+                        return len(got) == want
+            return False
+        if not wait_for(look, timeout):
+            T.diag("message list: " + repr([(w.type, w.mapped, w.columns, len(w.rows))
+                                             for win in self.screen()
+                                             if win.title and "Claws Mail" in win.title
+                                             for w in win.walk() if "CList" in w.type
+                                             or "CTree" in w.type]))
+        return got
+
     def main_shows(self, subject, timeout=15):
         """Waits until the main window shows the message @subject (after --select)."""
         def look():

@@ -159,6 +159,12 @@ try:
         T.ok("Require TLS: Tools → Send queued REQUIRETLS messages" in tags and
              "REQUIRETLS: queue entry tagged" in c.log_text(),
              "the locked entry carries a tag that says where it is sent from", tags)
+        # what a person sees in the Queue's message list, with Claws' default columns (the
+        # padlock's and the tag's columns are hidden by default): the mark
+        rows = [r for r in c.message_list("queue") if "q-refused" in r.get("Subject", "")]
+        T.ok(len(rows) == 1 and rows[0].get("[mark]") == "[mark]",
+             "the locked entry is marked in the Queue's message list (✓ in the Mark column)",
+             rows)
         win = menu(c)
         res = results_of(c.queue_done(30))
         T.ok(win is not None and res and res[-1].startswith(

@@ -14,6 +14,9 @@
  *      tooltip  extra                                             a widget in it
  *   C  depth  column titles...                                    a tree view's columns
  *   R  depth  path  values...                                     a row of its model
+ * Claws' own lists (GtkCMCList, GtkCMCTree: the message list) get a C line with their column
+ * titles and an R line per row (path: the row's index) with each cell's text; a cell that
+ * shows one of Claws' icons is "[mark]", "[locked]", … ("[icon]" for one not named here).
  * x and y of a widget are relative to its toplevel. "text" is what the widget shows: a
  * label's text, a button's or tool button's label, an entry's or text view's content, a
  * spin button's value, a combo box's active text. "sensitive" is the widget's effective
@@ -40,7 +43,9 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "gtk/gtkcmclist.h"
 #include "plugin.h"
+#include "stock_pixmap.h"
 #include "utils.h"
 #include "version.h"
 
@@ -173,6 +178,102 @@ put_row (GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer dat
 	return FALSE;
 }
 
+/* the name a test reads for an icon in a Claws list's cell */
+static const char *
+icon_name (GdkPixbuf *pix)
+{
+	static const struct {
+		StockPixmap icon;
+		const char *name;
+	} known[] = {
+		{ STOCK_PIXMAP_MARK, "mark" },       { STOCK_PIXMAP_LOCKED, "locked" },
+		{ STOCK_PIXMAP_NEW, "new" },         { STOCK_PIXMAP_UNREAD, "unread" },
+		{ STOCK_PIXMAP_REPLIED, "replied" }, { STOCK_PIXMAP_FORWARDED, "forwarded" },
+		{ STOCK_PIXMAP_CLIP, "attachment" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (known); i++) {
+		GdkPixbuf *p = NULL;
+		if (stock_pixbuf_gdk (known[i].icon, &p) == 0 && p == pix)
+			return known[i].name;
+	}
+	return "icon";
+}
+
+/* the first label's text in @w (a column's title widget) */
+static const char *
+first_label (GtkWidget *w)
+{
+	const char *found = NULL;
+	GList *kids;
+
+	if (GTK_IS_LABEL (w))
+		return gtk_label_get_text (GTK_LABEL (w));
+	if (!GTK_IS_CONTAINER (w))
+		return NULL;
+	kids = gtk_container_get_children (GTK_CONTAINER (w));
+	for (GList *k = kids; k != NULL && found == NULL; k = k->next)
+		found = first_label (k->data);
+	g_list_free (kids);
+	return found;
+}
+
+static void
+put_cmclist (GtkCMCList *list, gint depth, GString *out)
+{
+	g_string_append (out, "C");
+	put_int (out, depth);
+	/* a title is text, or a widget: Claws' icon ("[mark]") or a box with a label */
+	for (gint c = 0; c < list->columns; c++) {
+		const char *title = gtk_cmclist_get_column_title (list, c);
+		GtkWidget *w = gtk_cmclist_get_column_widget (list, c);
+		g_autofree gchar *icon = NULL;
+		if ((title == NULL || *title == '\0') && GTK_IS_IMAGE (w)
+		    && gtk_image_get_storage_type (GTK_IMAGE (w)) == GTK_IMAGE_PIXBUF)
+			title = icon = g_strdup_printf (
+			        "[%s]", icon_name (gtk_image_get_pixbuf (GTK_IMAGE (w))));
+		else if ((title == NULL || *title == '\0') && w != NULL)
+			title = first_label (w);
+		put_text (out, title);
+	}
+	g_string_append_c (out, '\n');
+	for (gint r = 0; r < list->rows; r++) {
+		g_autofree gchar *path = g_strdup_printf ("%d", r);
+		g_string_append (out, "R");
+		put_int (out, depth);
+		put_text (out, path);
+		for (gint c = 0; c < list->columns; c++) {
+			gchar *text = NULL;
+			GdkPixbuf *pix = NULL;
+			guint8 spacing;
+			g_autofree gchar *shown = NULL;
+			switch (gtk_cmclist_get_cell_type (list, r, c)) {
+			case GTK_CMCELL_TEXT:
+				gtk_cmclist_get_text (list, r, c, &text);
+				shown = g_strdup (text);
+				break;
+			case GTK_CMCELL_PIXBUF:
+				gtk_cmclist_get_pixbuf (list, r, c, &pix);
+				shown = pix != NULL ? g_strdup_printf ("[%s]", icon_name (pix))
+				                    : NULL;
+				break;
+			case GTK_CMCELL_PIXTEXT:
+				gtk_cmclist_get_pixtext (list, r, c, &text, &spacing, &pix);
+				if (pix != NULL)
+					shown = g_strdup_printf ("[%s]%s", icon_name (pix),
+					                         text != NULL ? text : "");
+				else
+					shown = g_strdup (text);
+				break;
+			default:
+				break;
+			}
+			put_text (out, shown);
+		}
+		g_string_append_c (out, '\n');
+	}
+}
+
 static void put_widget (GtkWidget *w, GtkWidget *top, gint depth, GString *out);
 
 static void
@@ -219,6 +320,8 @@ put_widget (GtkWidget *w, GtkWidget *top, gint depth, GString *out)
 		g_string_append_c (out, '\n');
 		if (model != NULL)
 			gtk_tree_model_foreach (model, put_row, ctx);
+	} else if (GTK_IS_CMCLIST (w)) {
+		put_cmclist (GTK_CMCLIST (w), depth, out);
 	}
 	if (GTK_IS_CONTAINER (w)) {
 		gpointer ctx[3] = { out, top, GINT_TO_POINTER (depth + 1) };
