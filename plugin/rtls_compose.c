@@ -667,8 +667,10 @@ toolbar_item_cb (gpointer parent, const gchar *item_name, gpointer data)
 		rtls_compose_ui_toolbar_clicked (c->ui);
 }
 
-/* The first time the plugin runs, its item goes into the compose toolbar (after the
- * others), once: what the person does with it in Preferences → Toolbars stays. */
+/* The first time the plugin runs, its item goes into the compose toolbar, once: right after
+ * Send later (else Send, else at the end), where a person looks when sending and where
+ * the toolbar's overflow menu does not take it first at Claws' default composer width.
+ * What the person does with it in Preferences → Toolbars stays. */
 static void
 toolbar_item_offer (void)
 {
@@ -686,10 +688,26 @@ toolbar_item_offer (void)
 			there = TRUE;
 	}
 	if (!there) {
+		GSList *after = NULL;
+		for (GSList *l = toolbar_get_list (TOOLBAR_COMPOSE); l != NULL; l = l->next) {
+			ToolbarItem *t = l->data;
+			if (t->index == A_SEND_LATER || (t->index == A_SEND && after == NULL))
+				after = l;
+		}
 		item.index = A_CLAWS_PLUGINS;
 		item.file = (gchar *) "mail_send";
 		item.text = key;
-		toolbar_set_list_item (&item, TOOLBAR_COMPOSE);
+		if (after != NULL) {
+			/* into Claws' own list (its head stays), as toolbar_set_list_item()
+			 * would have made the item */
+			ToolbarItem *t = g_new0 (ToolbarItem, 1);
+			t->index = item.index;
+			t->file = g_strdup (item.file);
+			t->text = g_strdup (item.text);
+			after->next = g_slist_prepend (after->next, t);
+		} else {
+			toolbar_set_list_item (&item, TOOLBAR_COMPOSE);
+		}
 		toolbar_save_config_file (TOOLBAR_COMPOSE);
 		g_debug ("REQUIRETLS: toolbar item added to the compose toolbar");
 	}

@@ -21,7 +21,7 @@ from clawsdriver import T, wait_for
 
 D.require("import")
 
-T.plan(29)
+T.plan(33)
 
 KEY = "REQUIRETLS/TLS on every hop"
 STATUS = "REQUIRETLS: status line: "
@@ -147,6 +147,10 @@ try:
         # ---- the item in the composer: three states, one label style, the choice switches
         w = c.compose("rtls-tb-one")
         T.ok(item(c, "rtls-tb-one") is not None, "the composer's toolbar has the item")
+        tools = [t.text for t in c.window("rtls-tb-one - Compose").find("ToolButton")]
+        T.ok("Send later" in tools and tools.index("Send later") + 1 < len(tools)
+             and tools[tools.index("Send later") + 1] == "TLS: Default",
+             "it was put right after Send later, and says TLS: Default", tools)
         under = click_item(c, "rtls-tb-one")
         T.ok(under is not None and [m.texts() for m in under[1]] ==
              [["TLS: Default"], ["Require TLS (REQUIRETLS)"], ["Don't require TLS"]],
@@ -204,11 +208,12 @@ try:
         p = open_toolbar_prefs(c)
         T.ok(p is not None, "Preferences → Toolbars → Compose Window opens")
         c.screenshot("prefs-toolbar-compose")
-        # the item is the last row of the list
-        last_row = len(re.findall(r"^\t<(?:item|separator)", toolbar_file(c), re.M)) - 1
-        row_y = 298 + 26 * last_row
+        # the item's row in the list: as in the file (after Send later)
+        rows_in_file = re.findall(r"^\t<(?:item|separator)[^\n]*", toolbar_file(c), re.M)
+        our_row = next((i for i, r in enumerate(rows_in_file) if KEY in r), -1)
+        row_y = 298 + 26 * our_row
         shown = toolbar_list(c)
-        click(c, (344, row_y), lambda: (toolbar_list(c) or ([], None))[1] == last_row)
+        click(c, (344, row_y), lambda: (toolbar_list(c) or ([], None))[1] == our_row)
         click(c, PREFS_DELETE,
               lambda: shown and len((toolbar_list(c) or ([], None))[0]) == len(shown[0]) - 1)
         T.ok(ok_prefs(c, p), "Delete, then OK closes the preferences")
@@ -332,6 +337,35 @@ try:
                  "cancelled: nothing was sent, and the composer closes", h.events())
             c.stop()
         log = c.log_text()
+
+        # ---- at Claws' default composer width (600 px) the item stays on the toolbar, not in
+        # its overflow menu, in English, German and French (a new profile: the item offered
+        # there for the first time)
+        D.PLUGIN = D.localised_plugin()
+        for lang, label in (("C.UTF-8", "TLS: Default"), ("de_DE.UTF-8", "TLS: Standard"),
+                            ("fr_FR.UTF-8", "TLS : par défaut")):
+            n = D.Claws(x, peer.port, ca, T.HELPER)
+            n.env["LANG"] = lang
+            with open(os.path.join(n.prof, "clawsrc")) as f:
+                rc = f.read()
+            with open(os.path.join(n.prof, "clawsrc"), "w") as f:
+                f.write(rc.replace("compose_width=1000\n", "compose_width=600\n"))
+            n.start()
+            try:
+                n.compose("rtls-tb-narrow")
+                win = n.window("^rtls-tb-narrow - ", 10)
+                it = n.named("^rtls-tb-narrow - ", "rtls-toolbar-item")
+                bar = it.parent if it is not None else None
+                T.ok(win is not None and win.ww <= 640 and it is not None and it.mapped
+                     and it.text == label and bar is not None and it.x + it.w <= bar.x + bar.w,
+                     f"{lang}: at the default width ({win.ww if win else '?'} px) the item "
+                     f"\"{label}\" is on the toolbar, whole",
+                     (win and win.ww, it and (it.mapped, it.text, it.x, it.w),
+                      bar and (bar.x, bar.w)))
+                if lang == "de_DE.UTF-8":
+                    n.screenshot("composer-toolbar-600-de")
+            finally:
+                n.stop()
         T.ok("missing action" not in log,
              "no 'missing action RequireTLS/…' in Claws' log after closing the composers",
              [line for line in log.splitlines() if "missing action" in line][:3])
