@@ -96,7 +96,8 @@ void rtls_prefs_init (void);
 void rtls_prefs_done (void);
 /* Opens the account preferences of @account_id at its REQUIRETLS page (Claws refuses, with
  * its own message, while a composer is open). */
-void rtls_prefs_open_account (gint account_id);
+/* @why: said at the top of the page (why it opened), or NULL */
+void rtls_prefs_open_account (gint account_id, const char *why);
 
 /* sending (rtls_send.c). The composer asks the sender; the sender never calls up: it
  * announces what happened to the listeners the upper layer registered. */

@@ -283,8 +283,10 @@ fetch_pin_cb (gpointer data)
 	g_subprocess_communicate_utf8_async (proc, "", f->cancel, fetch_done, f);
 }
 
-/* the account whose preferences rtls_prefs_open_account() opens at our page, or -1 */
+/* the account whose preferences rtls_prefs_open_account() opens at our page, or -1, and
+ * why */
 static gint open_at_page = -1;
+static gchar *open_why;
 
 static void
 account_create (PrefsPage *page, GtkWindow *window, gpointer data)
@@ -303,20 +305,24 @@ account_create (PrefsPage *page, GtkWindow *window, gpointer data)
 	rtls_account_settings_clear (&a);
 	if (open_at_page == p->account_id && p->account_id >= 0) {
 		open_at_page = -1;
+		if (open_why != NULL)
+			rtls_account_ui_show_reason (p->ui, open_why);
 		rtls_ui_prefs_select_page (page->widget, RTLS_PLUGIN_NAME);
 	}
 }
 
 void
-rtls_prefs_open_account (gint account_id)
+rtls_prefs_open_account (gint account_id, const char *why)
 {
 	PrefsAccount *ac = account_find_from_id (account_id);
 
 	if (ac == NULL)
 		return;
 	open_at_page = account_id;
+	open_why = g_strdup (why);
 	account_open (ac, FALSE); /* runs until the window is closed */
 	open_at_page = -1;
+	g_clear_pointer (&open_why, g_free);
 }
 
 static void

@@ -67,6 +67,8 @@ rtls_refusal_show (RtlsSend *s, const RtlsEnd *end, const char *explanation)
 	server = g_strdup_printf ("%s:%u", s->host ? s->host : "?", s->port);
 	if (ac != NULL && ac->ssl_smtp == SSL_NONE && ac->smtp_server != NULL)
 		clear = g_strdup (ac->smtp_server);
+	g_free (s->refused_words);
+	s->refused_words = g_strdup (explanation); /* said again if the settings are opened */
 	rtls_ui_failure_dialog (GTK_WINDOW (s->compose->window),
 	                        end->kind == RTLS_OUTCOME_NOT_CONFIRMED
 	                                ? _ ("The message may not have been sent")
@@ -74,10 +76,19 @@ rtls_refusal_show (RtlsSend *s, const RtlsEnd *end, const char *explanation)
 	                        explanation, refusal, server, clear, failure_choice, s);
 }
 
+typedef struct {
+	gint account_id;
+	gchar *why;
+} OpenAccount;
+
 static gboolean
 open_account_idle (gpointer data)
 {
-	rtls_prefs_open_account (GPOINTER_TO_INT (data));
+	OpenAccount *o = data;
+
+	rtls_prefs_open_account (o->account_id, o->why);
+	g_free (o->why);
+	g_free (o);
 	return G_SOURCE_REMOVE;
 }
 
@@ -96,16 +107,27 @@ failure_choice (gpointer data, RtlsFailureChoice choice)
 		rtls_entry_remove (s->queue, s->msgnum);
 		rtls_send_release_composer (s);
 		if (alive) {
-			gint account_id = compose->account ? compose->account->account_id : -1;
+			OpenAccount *o = g_new0 (OpenAccount, 1);
+			g_autofree gchar *subject = rtls_send_subject (s);
+			o->account_id = compose->account ? compose->account->account_id : -1;
+			/* the page says why it opened, and where the message is */
+			o->why = g_strdup_printf (_ ("Opened for “%s”: %s\n\nThe message is in "
+			                             "Drafts. Change the settings below, then open "
+			                             "it there and send it "
+			                             "again."),
+			                          subject,
+			                          s->refused_words != NULL ? s->refused_words : "");
 			compose->sending = FALSE;
 			if (compose_draft (compose, COMPOSE_QUIT_EDITING)) {
 				log_message (
 				        LOG_PROTOCOL,
 				        _ ("REQUIRETLS: saved to Drafts; opening the account's "
 				           "REQUIRETLS settings\n"));
-				g_idle_add (open_account_idle, GINT_TO_POINTER (account_id));
+				g_idle_add (open_account_idle, o);
 			} else {
 				compose->modified = TRUE; /* not saved: it stays in the composer */
+				g_free (o->why);
+				g_free (o);
 			}
 		}
 		break;

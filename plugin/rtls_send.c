@@ -316,6 +316,7 @@ rtls_send_free (RtlsSend *s)
 		g_string_free (s->status, TRUE);
 	g_free (s->stage);
 	g_free (s->journal_error);
+	g_free (s->refused_words);
 	g_free (s->status_path);
 	g_free (s->stderr_text);
 	g_free (s->resend_envid);

@@ -74,6 +74,7 @@ struct _RtlsSend {
 	gboolean
 	        resend_confirmed; /* the person said "send it again" to an uncertain earlier send */
 	gchar *resend_envid;      /* that earlier send, while the question is open */
+	gchar *refused_words;     /* what the refusal dialog explained */
 };
 
 /* rtls_send.c */

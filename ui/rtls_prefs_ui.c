@@ -867,6 +867,24 @@ account_ui_grid (void)
 	return g;
 }
 
+void
+rtls_account_ui_show_reason (RtlsAccountUi *ui, const char *text)
+{
+	GtkWidget *bar = gtk_info_bar_new ();
+	GtkWidget *label = gtk_label_new (text);
+
+	gtk_widget_set_name (bar, "rtls-account-reason");
+	gtk_info_bar_set_message_type (GTK_INFO_BAR (bar), GTK_MESSAGE_INFO);
+	gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+	gtk_label_set_max_width_chars (GTK_LABEL (label), 70);
+	gtk_label_set_xalign (GTK_LABEL (label), 0);
+	gtk_container_add (GTK_CONTAINER (gtk_info_bar_get_content_area (GTK_INFO_BAR (bar))),
+	                   label);
+	gtk_box_pack_start (GTK_BOX (ui->page), bar, FALSE, FALSE, 0);
+	gtk_box_reorder_child (GTK_BOX (ui->page), bar, 0);
+	gtk_widget_show_all (bar);
+}
+
 GtkWidget *
 rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
                      RtlsAccountUiFn cancel, gpointer data, RtlsAccountUi **out)

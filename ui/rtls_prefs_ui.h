@@ -28,6 +28,8 @@ typedef void (*RtlsAccountUiFn) (gpointer data);
  * button while the key is being read (see rtls_account_ui_set_busy). */
 GtkWidget *rtls_account_ui_new (const RtlsAccountSettings *a, RtlsAccountUiFn fetch_pin,
                                 RtlsAccountUiFn cancel, gpointer data, RtlsAccountUi **out);
+/* Says at the top of the page why it was opened for the person (after a refusal). */
+void rtls_account_ui_show_reason (RtlsAccountUi *ui, const char *text);
 /* The server the button should ask: the other submission server if one is set. */
 void rtls_account_ui_target (RtlsAccountUi *ui, gchar **host, guint *port, gboolean *starttls,
                              gchar **ca_file);

@@ -72,7 +72,7 @@ choice_button_label (RtlsChoice c)
 	case RTLS_CHOICE_NO_REQUIRE:
 		return _ ("Don't require TLS");
 	default:
-		return _ ("Default TLS");
+		return _ ("TLS: Default");
 	}
 }
 
@@ -168,12 +168,13 @@ update_widgets (RtlsComposeUi *ui)
 		line = g_strdup (ui->reason);
 		g_strdelimit (line, "\n", '\0');
 		if (strchr (ui->reason, '\n') != NULL) {
-			/* the line ends in a note (the last bounce for a domain): joined by a dot
-			 */
+			/* the reason ends in a note (the last bounce for a domain): the note
+			 * goes first on the line, where it is not cut off; the reason after a
+			 * dot (the toolbar item says the choice too) */
 			g_autofree gchar *rest = g_strdup (strchr (ui->reason, '\n') + 1);
 			g_autofree gchar *first = line;
 			g_strdelimit (rest, "\n", ' ');
-			line = g_strconcat (first, " · ", rest, NULL);
+			line = g_strconcat (rest, " · ", first, NULL);
 		}
 	} else {
 		line = g_strdup (choice_meaning (ui->choice));
@@ -578,6 +579,8 @@ confirm_send_default (GtkWindow *parent, const char *clear_first_hop)
 	GtkWidget *d = gtk_message_dialog_new (
 	        parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
 	        GTK_BUTTONS_NONE, "%s", _ ("Send this message without REQUIRETLS?"));
+	/* (GTK leaves a message dialog's title empty: the window list would show nothing) */
+	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: send without it?"));
 	g_autoptr (GString) text = g_string_new (NULL);
 	gint r;
 
@@ -624,6 +627,30 @@ failure_response (GtkDialog *d, gint response, gpointer data)
 	ctx->done (ctx->data, c);
 	g_free (ctx->clear_first_hop);
 	g_free (ctx);
+}
+
+/* The widest a dialog's row of buttons may be before they are stacked, one under the other
+ * and each as wide as the text (as libadwaita's message dialogs do when their responses do
+ * not fit): the dialog keeps the width of its wrapped text instead of growing to the sum of
+ * its button labels (three of them: ~1060 px in English, more in German). */
+#define BUTTON_ROW_MAX 560
+
+static void
+stack_buttons_if_wide (GtkWidget *d, gint any_response)
+{
+	GtkWidget *button = gtk_dialog_get_widget_for_response (GTK_DIALOG (d), any_response);
+	GtkWidget *box = button != NULL ? gtk_widget_get_parent (button) : NULL;
+	gint natural = 0;
+
+	if (!GTK_IS_BUTTON_BOX (box))
+		return;
+	gtk_widget_show_all (box);
+	gtk_widget_get_preferred_width (box, NULL, &natural);
+	if (natural <= BUTTON_ROW_MAX)
+		return;
+	gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_VERTICAL);
+	gtk_button_box_set_layout (GTK_BUTTON_BOX (box), GTK_BUTTONBOX_EXPAND);
+	gtk_box_set_spacing (GTK_BOX (box), 6);
 }
 
 void
@@ -710,6 +737,7 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 		                       RESPONSE_DEFAULT);
 	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), RESPONSE_EDIT);
 	gtk_dialog_set_default_response (GTK_DIALOG (d), RESPONSE_EDIT);
+	stack_buttons_if_wide (d, RESPONSE_EDIT);
 	g_signal_connect (d, "response", G_CALLBACK (failure_response), ctx);
 	gtk_widget_show_all (d);
 }
@@ -814,10 +842,10 @@ rtls_main_ui_attach (GtkUIManager *uim, RtlsActionFn on_send_queue, RtlsActionFn
 {
 	RtlsMainUi *ui = g_new0 (RtlsMainUi, 1);
 	GtkActionEntry entries[] = {
-		{ "Tools/RequireTLSSendQueue", NULL, N_ ("Send _queued REQUIRETLS messages"), NULL,
+		{ "Tools/RequireTLSSendQueue", NULL, N_ ("Send _queued REQUIRETLS messages…"), NULL,
 		  N_ ("Send the messages waiting in the queue with Require TLS"),
 		  G_CALLBACK (main_send_queue) },
-		{ "Tools/RequireTLSDelivery", NULL, N_ ("REQUIRETLS _delivery"), NULL,
+		{ "Tools/RequireTLSDelivery", NULL, N_ ("REQUIRETLS _delivery…"), NULL,
 		  N_ ("What became of the messages sent with Require TLS, and the bounces"),
 		  G_CALLBACK (main_delivery) },
 	};

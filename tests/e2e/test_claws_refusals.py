@@ -24,7 +24,7 @@ from clawsdriver import T, wait_for
 
 D.require("import")
 
-T.plan(25)
+T.plan(26)
 
 NOT_SENT = "REQUIRETLS: not sent"
 
@@ -34,9 +34,9 @@ CONFIRM = "Send this message without REQUIRETLS? | "
 
 def confirmation(c):
     """What the downgrade's confirmation says after its headline, or None while it is not
-    shown (a dialog without a title of its own: found by its headline)."""
+    shown: a window titled "REQUIRETLS: send without it?" (its title was once empty)."""
     for w in c.screen():
-        if w.said().startswith(CONFIRM):
+        if w.title == "REQUIRETLS: send without it?" and w.said().startswith(CONFIRM):
             return w.said()[len(CONFIRM):]
     return None
 
@@ -72,6 +72,10 @@ def settings_step(c, dlg, key, subject, mark, shot):
     ok_page = wait_for(lambda: c.named("Account preferences$", "rtls-account-page") is not None,
                        10)
     wait_for(lambda: with_subject(c, "draft", subject), 10)  # the draft filed
+    # the page says why it opened: the message's subject, the refusal, where it is now
+    reason = c.named("Account preferences$", "rtls-account-reason")
+    why = reason.said() if reason is not None else ""
+    ok_why = (why.startswith(f"Opened for “{subject}”: ") and "The message is in Drafts." in why)
     c.screenshot(shot)
     drafts = with_subject(c, "draft", subject)
     kept = len(drafts) == 1 and b"X-RequireTLS-Request: require" in c.read("draft", drafts[0])
@@ -79,7 +83,8 @@ def settings_step(c, dlg, key, subject, mark, shot):
     if prefs:
         c.keys(prefs, "Escape")  # Cancel: nothing changed
         c.wait_gone("Account preferences", 10)
-    return prefs is not None and ok_page and kept and closed, (prefs, ok_page, drafts, closed)
+    return (prefs is not None and ok_page and ok_why and kept and closed,
+            (prefs, ok_page, why, drafts, closed))
 
 
 certs = T.certs()
@@ -104,6 +109,12 @@ try:
              and "NOT trusted" not in texts[-1] and texts[-1].count("localhost") == 1,
              "the certificate's problem is said once, in plain words (GnuTLS's text goes "
              "to the log)", texts[-1:])
+        win = c.window(NOT_SENT, 5)
+        buttons = [b for b in win.walk() if b.type == "GtkButton" and b.mapped] if win else []
+        T.ok(win is not None and win.ww <= 640 and len(buttons) == 3
+             and len({b.x for b in buttons}) == 1 and len({b.y for b in buttons}) == 3,
+             "the dialog keeps a normal width: its three buttons one under the other",
+             (win and (win.ww, win.wh), [(b.text, b.x, b.y, b.w) for b in buttons]))
         c.screenshot("composer-refused-certificate")
         T.ok(peer.events("mail") == [], "nothing reached the server", peer.events())
         ok, why = settings_step(c, dlg, "alt+s", "rtls-ref-cert", mark, "account-requiretls-page")
