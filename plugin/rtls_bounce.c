@@ -462,10 +462,12 @@ rtls_bounce_domain_warning (const char *domain)
 	if (r == NULL)
 		return NULL;
 	dt = g_date_time_new_from_unix_local (r->time);
-	/* TRANSLATORS: a day and month, e.g. "3 Nov" */
-	when = dt != NULL ? g_date_time_format (dt, _ ("%e %b")) : g_strdup ("?");
-	g_strstrip (when);
-	return g_strdup_printf (_ ("The last REQUIRETLS message to %s bounced on %s: %s."), domain,
+	/* TRANSLATORS: a day and month, e.g. "3 Nov"; "%-e": the day without padding (GLib's
+	 * %e pads with a figure space) */
+	when = dt != NULL ? g_date_time_format (dt, _ ("%-e %b")) : g_strdup ("?");
+	/* the clause that matters first (a status line cuts the end): the domain, that it
+	 * bounced, when; then why */
+	return g_strdup_printf (_ ("%s returned your last REQUIRETLS message (%s): %s."), domain,
 	                        when, r->explanation ? r->explanation : r->status);
 }
 
