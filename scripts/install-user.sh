@@ -43,7 +43,7 @@ else
 	meson setup "$builddir" $opts >/dev/null
 fi
 meson compile -C "$builddir" >/dev/null
-meson install -C "$builddir" --quiet
+meson install -C "$builddir" --quiet --no-rebuild
 
 echo "Installed for $(id -un):"
 # Claws' pkg-config version has a fourth number ("4.3.1.0"); Claws itself says "4.3.1"

@@ -44,6 +44,30 @@ DELIVERY_COLUMNS = ("date", "subject", "recipient", "state", "status", "accepted
                     "reporting", "remote", "words", "index", "weight")
 
 
+def claws_version():
+    """The Claws Mail release as Claws itself says it ("4.3.1"), from claws-mail --version."""
+    out = subprocess.run(["claws-mail", "--version"], capture_output=True, text=True,
+                         timeout=30).stdout
+    m = re.search(r"version (\d+(?:\.\d+)+)", out)
+    return m.group(1) if m else "?"
+
+
+def localised_plugin(langs=("de", "fr")):
+    """A copy of the module with its translations beside it (plugin/rtls_main.c looks for a
+    "locale" directory next to the module), built from the po files of @langs; the copy's
+    path. Set PLUGIN to it before Claws starts."""
+    d = os.path.join(T.tmpdir(), "plugin-" + "-".join(langs))
+    dst = os.path.join(d, os.path.basename(PLUGIN))
+    for lang in langs:
+        mo = os.path.join(d, "locale", lang, "LC_MESSAGES")
+        os.makedirs(mo, exist_ok=True)
+        subprocess.run(["msgfmt", "-o", os.path.join(mo, "claws-requiretls.mo"),
+                        os.path.join(os.path.dirname(T.SRCDIR), "po", lang + ".po")],
+                       check=True)
+    subprocess.run(["cp", PLUGIN, dst], check=True)
+    return dst
+
+
 class Widget:
     """One widget as the inspector saw it (tests/inspect/rtls_inspect.c)."""
 

@@ -167,20 +167,6 @@ def choose_file(c, title, path):
     return False
 
 
-def localised_plugin():
-    """A copy of the module with its translations beside it (plugin/rtls_main.c looks for a
-    "locale" directory next to the module), built from the po file of the run's language."""
-    lang = LANG.split("_")[0]
-    d = os.path.join(T.tmpdir(), "plugin-" + lang)
-    mo = os.path.join(d, "locale", lang, "LC_MESSAGES")
-    os.makedirs(mo, exist_ok=True)
-    dst = os.path.join(d, os.path.basename(D.PLUGIN))
-    subprocess.run(["cp", D.PLUGIN, dst], check=True)
-    subprocess.run(["msgfmt", "-o", os.path.join(mo, "claws-requiretls.mo"),
-                    os.path.join(os.path.dirname(T.SRCDIR), "po", lang + ".po")], check=True)
-    return dst
-
-
 class SilentServer:
     """Accepts one connection on 127.0.0.1 and never answers; notes when the client hangs
     up. Stops by itself after @lifetime seconds."""
@@ -232,7 +218,7 @@ with open(bad_import, "w") as f:
             "require not a domain\n")
 
 if GERMAN:
-    D.PLUGIN = localised_plugin()
+    D.PLUGIN = D.localised_plugin((LANG.split("_")[0],))
 x = D.Xvfb()
 try:
     with T.smtp_peer(certs, "--starttls", lifetime=600) as peer, \

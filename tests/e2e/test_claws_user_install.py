@@ -9,6 +9,7 @@ send with Require TLS through the helper the script put in ~/.local/bin: the plu
 name no helper, so only its built-in default can find it."""
 import hashlib
 import os
+import pwd
 import shutil
 import subprocess
 
@@ -17,7 +18,7 @@ from clawsdriver import T
 
 D.require("meson", "ninja", "msgfmt")
 
-T.plan(13)
+T.plan(14)
 
 SRC = os.path.dirname(os.path.abspath(T.SRCDIR))
 LANG = "de_DE.UTF-8"
@@ -54,6 +55,14 @@ try:
                            env=env, capture_output=True, text=True)
         T.ok(p.returncode == 0, "scripts/install-user.sh succeeds without root paths",
              p.stdout + p.stderr)
+        said = (p.stdout + p.stderr).splitlines()
+        T.ok(said[:4] == ["Installed for " + pwd.getpwuid(os.getuid()).pw_name + ":",
+                          f"  plugin        {plugin} (built for Claws Mail "
+                          f"{D.claws_version()})",
+                          f"  helper        {helper}",
+                          "  translations  " + os.path.join(home, ".local", "share", "locale")]
+             and not any("ninja" in ln or "meson" in ln.lower() for ln in said),
+             "it says what it installed and where, without the build's own output", said)
         T.ok(os.path.isfile(plugin), "the plugin is in ~/.claws-mail/plugins/", p.stdout)
         T.ok(os.access(helper, os.X_OK), "the helper is in ~/.local/bin/", p.stdout)
         T.ok(os.path.isfile(os.path.join(home, ".local", "share", "locale", "de", "LC_MESSAGES",
