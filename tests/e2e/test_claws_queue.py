@@ -19,7 +19,7 @@ from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
-T.plan(25)
+T.plan(26)
 
 
 def write_rc(c, port, starttls):
