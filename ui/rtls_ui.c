@@ -660,7 +660,7 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 {
 	FailureCtx *ctx = g_new0 (FailureCtx, 1);
 	g_autofree gchar *fact = NULL, *body = NULL;
-	gboolean unsure = refusal == RTLS_REFUSAL_NOT_CONFIRMED;
+	gboolean unsure = refusal == RTLS_REFUSAL_NOT_CONFIRMED, alone = FALSE;
 	const char *window_title
 	        = unsure ? _ ("REQUIRETLS: may not have been sent") : _ ("REQUIRETLS: not sent");
 	GtkWidget *d;
@@ -668,12 +668,26 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 	if (unsure)
 		/* the server may already have it: never "not sent" */
 		title = _ ("The message may not have been sent");
+	/* The headline names the kind of problem; the explanation under it says the rest, and
+	 * that the message was not sent: each fact once (the window's title says "not sent"
+	 * too, as a window list shows it) */
 	if (refusal == RTLS_REFUSAL_NO_REQUIRETLS)
-		/* the plain fact first, then the details */
 		fact = g_strdup_printf (_ ("The server %s does not offer REQUIRETLS."),
 		                        server != NULL ? server : "?");
+	else if (refusal == RTLS_REFUSAL_CERT)
+		fact = g_strdup (_ ("The server's certificate was not accepted"));
+	else if (refusal == RTLS_REFUSAL_TEMPORARY)
+		fact = g_strdup (_ ("The server cannot take the message now"));
+	else if (refusal == RTLS_REFUSAL_CANCELLED)
+		fact = g_strdup (_ ("Sending was cancelled"));
+	else if (!unsure)
+		/* any other refusal: its explanation is the headline, alone */
+		alone = TRUE;
 	d = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
-	                            GTK_BUTTONS_NONE, "%s", fact != NULL ? fact : title);
+	                            GTK_BUTTONS_NONE, "%s",
+	                            fact != NULL ? fact
+	                            : alone      ? text
+	                                         : title);
 	{
 		/* the usual warning icon beside the text (GTK 3 message dialogs show none) */
 		GtkWidget *area = gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (d));
@@ -686,7 +700,9 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 			gtk_box_reorder_child (GTK_BOX (row), icon, 0);
 		}
 	}
-	if (fact != NULL)
+	if (alone)
+		body = NULL;
+	else if (fact != NULL)
 		/* the explanation says the message was not sent: not twice */
 		body = g_strdup (text);
 	else if (unsure)
@@ -705,7 +721,8 @@ rtls_ui_failure_dialog (GtkWindow *parent, const char *title, const char *text, 
 	ctx->refusal = refusal;
 	gtk_window_set_title (GTK_WINDOW (d), window_title);
 	gtk_widget_set_name (d, "rtls-failure-dialog");
-	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", body);
+	if (body != NULL)
+		gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", body);
 	/* each refusal's own next step first; sending without REQUIRETLS second */
 	switch (refusal) {
 	case RTLS_REFUSAL_CERT:

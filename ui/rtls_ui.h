@@ -61,7 +61,8 @@ typedef enum {
 
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
 
-/* Non-modal: explains @text, offers the next step for @refusal first, and calls @done once.
+/* Non-modal: explains @text under a headline that names the kind of problem (@title, "not
+ * sent", is used for none now: @text says it), offers the next step for @refusal first, and calls @done once.
  * @server ("host:port") is the server that refused. Sending without REQUIRETLS is offered
  * second, only behind an explicit confirmation that names the risk; @clear_first_hop, when
  * not NULL, names the server Claws Mail itself would then reach without TLS. For
