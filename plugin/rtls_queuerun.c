@@ -24,6 +24,7 @@
 #include "account.h"
 #include "alertpanel.h"
 #include "common/tags.h"
+#include "compose.h"
 #include "hooks.h"
 #include "inc.h"
 #include "inputdialog.h"
@@ -59,9 +60,49 @@ static struct {
 
 static void run_over (void);
 
+/* A refused entry's next steps in the queue window: the composer's, from here. */
+typedef struct {
+	gchar *folder;
+	gint msgnum;
+	gint account_id;
+	gchar *why;
+} NextStep;
+
+static void
+next_step_free (gpointer p)
+{
+	NextStep *n = p;
+
+	g_free (n->folder);
+	g_free (n->why);
+	g_free (n);
+}
+
+static void
+next_step (gpointer data, gboolean settings)
+{
+	NextStep *n = data;
+	FolderItem *item = folder_find_item_from_identifier (n->folder);
+	MsgInfo *mi = item != NULL ? folder_item_get_msginfo (item, n->msgnum) : NULL;
+
+	if (settings) {
+		/* the entry stays locked in the queue meanwhile */
+		rtls_prefs_open_account (n->account_id, n->why);
+	} else if (mi != NULL) {
+		/* Claws' own re-edit of a queue entry: the composer gets its choice back, and
+		 * its Send ends the entry (rtls_send.c) */
+		compose_reedit (mi, FALSE);
+	} else {
+		alertpanel_error (_ ("This message is no longer in the queue."));
+	}
+	if (mi != NULL)
+		procmsg_msginfo_free (&mi);
+}
+
 /* What a queue run says about one message, then what becomes of it. */
 void
-rtls_queuerun_result (RtlsSend *s, RtlsOutcomeKind kind, const char *explanation)
+rtls_queuerun_result (RtlsSend *s, RtlsOutcomeKind kind, RtlsRefusal refusal,
+                      const char *explanation)
 {
 	g_autofree gchar *subject = rtls_send_subject (s);
 	g_autofree gchar *line = NULL;
@@ -84,6 +125,19 @@ rtls_queuerun_result (RtlsSend *s, RtlsOutcomeKind kind, const char *explanation
 	line = g_strdup_printf ("“%s”: %s%s%s", subject, explanation, *next ? " " : "", next);
 	if (run.asked) {
 		rtls_queue_ui_result (kind == RTLS_OUTCOME_SENT, line);
+		if (kind != RTLS_OUTCOME_SENT && refusal != RTLS_REFUSAL_TEMPORARY
+		    && refusal != RTLS_REFUSAL_NOT_CONFIRMED && refusal != RTLS_REFUSAL_CANCELLED) {
+			NextStep *n = g_new0 (NextStep, 1);
+			n->folder = folder_item_get_identifier (s->queue);
+			n->msgnum = s->msgnum;
+			n->account_id = s->account_id;
+			n->why = g_strdup_printf (_ ("Opened for “%s” in the Queue: %s"), subject,
+			                          explanation);
+			rtls_queue_ui_next_steps (subject,
+			                          refusal == RTLS_REFUSAL_CERT
+			                                  || refusal == RTLS_REFUSAL_NO_REQUIRETLS,
+			                          next_step, n, next_step_free);
+		}
 	} else {
 		if (run.summary == NULL)
 			run.summary = g_string_new (NULL);

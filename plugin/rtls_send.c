@@ -671,7 +671,7 @@ rtls_send_finish (RtlsSend *s)
 			retry_fields (s, e);
 		rtls_send_write (e);
 	}
-	rtls_queuerun_result (s, kind, explanation);
+	rtls_queuerun_result (s, kind, rtls_outcome_refusal (&end, &facts, FALSE), explanation);
 
 	if (kind == RTLS_OUTCOME_SENT) {
 		log_print (LOG_PROTOCOL, "REQUIRETLS: %s\n", explanation);

@@ -120,7 +120,8 @@ RtlsStep rtls_bookkeeping_run (const char *envid, RtlsSend *s);
 void rtls_queuerun_init (void);
 void rtls_queuerun_done (void);
 void rtls_queuerun_next (void);
-void rtls_queuerun_result (RtlsSend *s, RtlsOutcomeKind kind, const char *explanation);
+void rtls_queuerun_result (RtlsSend *s, RtlsOutcomeKind kind, RtlsRefusal refusal,
+                           const char *explanation);
 /* The queue window's progress line for @s; FALSE when @s is not part of an asked run. */
 gboolean rtls_queuerun_progress (RtlsSend *s);
 

@@ -14,6 +14,7 @@ typedef struct {
 	GtkWidget *progress; /* the label: what is going on */
 	GtkWidget *spinner;
 	GtkWidget *results; /* a label: one paragraph a message */
+	GtkWidget *next;    /* the next steps after refusals: a row of buttons each */
 	GtkWidget *cancel, *close;
 	GString *text;
 	RtlsActionFn on_cancel;
@@ -39,6 +40,12 @@ queue_ui_cancel (GtkButton *b, gpointer user_data)
 		qw->on_cancel (qw->data);
 }
 
+static void
+destroy_child (GtkWidget *w, gpointer unused)
+{
+	gtk_widget_destroy (w);
+}
+
 void
 rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 {
@@ -49,6 +56,7 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 		qw->data = data;
 		g_string_truncate (qw->text, 0);
 		gtk_label_set_text (GTK_LABEL (qw->results), "");
+		gtk_container_foreach (GTK_CONTAINER (qw->next), destroy_child, NULL);
 		gtk_widget_set_sensitive (qw->cancel, TRUE);
 		gtk_widget_show (qw->cancel);
 		gtk_widget_grab_focus (qw->cancel);
@@ -91,7 +99,14 @@ rtls_queue_ui_open (GtkWindow *parent, RtlsActionFn on_cancel, gpointer data)
 	scroll = gtk_scrolled_window_new (NULL, NULL);
 	gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
 	                                GTK_POLICY_AUTOMATIC);
-	gtk_container_add (GTK_CONTAINER (scroll), qw->results);
+	{
+		GtkWidget *inner = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+		qw->next = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+		gtk_widget_set_name (qw->next, "rtls-queue-next");
+		gtk_box_pack_start (GTK_BOX (inner), qw->results, FALSE, FALSE, 0);
+		gtk_box_pack_start (GTK_BOX (inner), qw->next, FALSE, FALSE, 0);
+		gtk_container_add (GTK_CONTAINER (scroll), inner);
+	}
 	gtk_box_pack_start (GTK_BOX (vbox), scroll, TRUE, TRUE, 0);
 
 	buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -136,6 +151,71 @@ rtls_queue_ui_result (gboolean ok, const char *text)
 		g_string_append (qw->text, "\n\n");
 	g_string_append_printf (qw->text, "%s %s", ok ? "✔" : "✘", text);
 	gtk_label_set_text (GTK_LABEL (qw->results), qw->text->str);
+}
+
+typedef struct {
+	RtlsQueueNextFn fn;
+	gpointer data;
+	GDestroyNotify free_data;
+} NextStep;
+
+static void
+next_step_free (gpointer p)
+{
+	NextStep *n = p;
+
+	if (n->free_data != NULL)
+		n->free_data (n->data);
+	g_free (n);
+}
+
+static void
+next_step_clicked (GtkButton *b, gpointer user_data)
+{
+	NextStep *n = g_object_get_data (G_OBJECT (gtk_widget_get_parent (GTK_WIDGET (b))),
+	                                 "rtls-next");
+	gboolean settings = GPOINTER_TO_INT (user_data);
+
+	/* Edit once: the entry is in a composer then (the settings may be opened again) */
+	if (!settings)
+		gtk_widget_set_sensitive (gtk_widget_get_parent (GTK_WIDGET (b)), FALSE);
+	n->fn (n->data, settings);
+}
+
+void
+rtls_queue_ui_next_steps (const char *subject, gboolean settings, RtlsQueueNextFn fn, gpointer data,
+                          GDestroyNotify free_data)
+{
+	NextStep *n;
+	GtkWidget *row, *b;
+	g_autofree gchar *edit = NULL;
+
+	if (qw == NULL) {
+		if (free_data != NULL)
+			free_data (data);
+		return;
+	}
+	n = g_new0 (NextStep, 1);
+	n->fn = fn;
+	n->data = data;
+	n->free_data = free_data;
+	row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+	g_object_set_data_full (G_OBJECT (row), "rtls-next", n, next_step_free);
+	edit = g_strdup_printf (_ ("_Edit “%s”"), subject);
+	b = gtk_button_new_with_mnemonic (edit);
+	gtk_widget_set_tooltip_text (
+	        b, _ ("Open it in a composer: change the choice, the recipients or the text, then "
+	              "send it again"));
+	g_signal_connect (b, "clicked", G_CALLBACK (next_step_clicked), GINT_TO_POINTER (FALSE));
+	gtk_box_pack_start (GTK_BOX (row), b, FALSE, FALSE, 0);
+	if (settings) {
+		b = gtk_button_new_with_mnemonic (_ ("Open the account's REQUIRETLS _settings…"));
+		g_signal_connect (b, "clicked", G_CALLBACK (next_step_clicked),
+		                  GINT_TO_POINTER (TRUE));
+		gtk_box_pack_start (GTK_BOX (row), b, FALSE, FALSE, 0);
+	}
+	gtk_box_pack_start (GTK_BOX (qw->next), row, FALSE, FALSE, 0);
+	gtk_widget_show_all (row);
 }
 
 void

@@ -21,6 +21,12 @@ gboolean rtls_queue_ui_is_open (void);
 void rtls_queue_ui_progress (const char *text);
 /* One message is over: its result, in the words of the composer path. */
 void rtls_queue_ui_result (gboolean ok, const char *text);
+/* After a refusal, the next steps the composer would offer, under the results: "Edit
+ * “@subject”" (@fn with FALSE) and, when @settings, "Open the account's REQUIRETLS
+ * settings…" (@fn with TRUE). @free_data frees @data when the window goes. */
+typedef void (*RtlsQueueNextFn) (gpointer data, gboolean settings);
+void rtls_queue_ui_next_steps (const char *subject, gboolean settings, RtlsQueueNextFn fn,
+                               gpointer data, GDestroyNotify free_data);
 /* The run is over: @summary replaces the progress line; Cancel gives way to Close. */
 void rtls_queue_ui_finish (const char *summary);
 void rtls_queue_ui_close (void);

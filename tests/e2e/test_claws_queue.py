@@ -19,7 +19,7 @@ from clawsdriver import T, wait_for
 
 HELPER = T.HELPER
 D.require()
-T.plan(26)
+T.plan(28)
 
 
 def write_rc(c, port, starttls):
@@ -175,6 +175,42 @@ try:
              sent_with(c, "q-refused") == [],
              "refused: no MAIL reached the server; the entry stays queued, no Sent copy",
              (bare.events(), c.folder("queue")))
+        # the composer's next steps, from the queue window: the account's settings (saying
+        # why they opened) and Edit (the entry in a composer, with its choice)
+        qwin = c.window("^Sending queued REQUIRETLS messages$", 5)
+        nxt = qwin.named("rtls-queue-next") if qwin else None
+        steps = [b for b in nxt.walk() if b.type == "GtkButton" and b.mapped] if nxt else []
+        labels = [b.text for b in steps]
+        why = ""
+        if len(steps) == 2:
+            c.click_widget(qwin, steps[1])
+            prefs = c.wait_window("Account preferences", 15)
+            wait_for(lambda: c.named("Account preferences$", "rtls-account-reason"), 10)
+            reason = c.named("Account preferences$", "rtls-account-reason")
+            why = reason.said() if reason else ""
+            if prefs:
+                c.keys(prefs, "Escape")
+                c.wait_gone("Account preferences", 10)
+        T.ok(labels == ["_Edit “q-refused”", "Open the account's REQUIRETLS _settings…"]
+             and why.startswith("Opened for “q-refused” in the Queue: localhost does not "
+                                "support REQUIRETLS"),
+             "refused: the window offers the composer's next steps; the settings say why "
+             "they opened", (labels, why))
+        composer = None
+        if len(steps) == 2:
+            qwin = c.window("^Sending queued REQUIRETLS messages$", 5)
+            steps = [b for b in qwin.named("rtls-queue-next").walk()
+                     if b.type == "GtkButton" and b.mapped]
+            c.click_widget(qwin, steps[0])
+            composer = c.wait_window("q-refused - ", 20)
+        said = c.status_line("q-refused - ")[0] if composer else None
+        T.ok(composer is not None and said and said.startswith("Require TLS")
+             and len(c.folder("queue")) == 1 and bare.events("mail") == [],
+             "Edit opens the entry in a composer with Require TLS; it stays queued, unsent",
+             (said, c.folder("queue")))
+        if composer:
+            c.xdo("windowclose", composer)
+            c.wait_gone("q-refused - ", 10)
         if win:
             c.xdo("windowclose", win)
 
