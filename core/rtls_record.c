@@ -156,6 +156,9 @@ rtls_record_cert_words (const char *cert_problem)
 		{ "cn-only", N_ ("it names the server only in an outdated field (the Common Name), "
 		                 "which is no longer accepted") },
 		{ "none", N_ ("the server sent none") },
+		/* GnuTLS's own words for these go to the network log, not to the person */
+		{ "other", N_ ("it is not trusted (Claws' network log has GnuTLS's reason)") },
+		{ "error", N_ ("it could not be checked (Claws' network log has the reason)") },
 	};
 
 	for (gsize i = 0; cert_problem != NULL && i < G_N_ELEMENTS (t); i++)

@@ -63,6 +63,14 @@ test_outcomes (void)
 		  RTLS_OUTCOME_PERMANENT, "its key or signature is too weak" },
 		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\ncert-problem=cn-only\n",
 		  RTLS_OUTCOME_PERMANENT, "only in an outdated field (the Common Name)" },
+		/* issue 21 H: a reason only GnuTLS can name is said in our words; its text
+		 * (in message=) is for the log */
+		{ "result=failed\nexit=69\nerror=RTLS_ERROR_CERT\nhost=h\ncert-problem=other\n"
+		  "message=TLS certificate of h refused: the certificate is not trusted (The "
+		  "certificate is NOT trusted. The certificate issuer is unknown.)\n",
+		  RTLS_OUTCOME_PERMANENT,
+		  "The certificate of h could not be verified: it is not trusted (Claws' network "
+		  "log has GnuTLS's reason). The message was not sent." },
 		{ "result=failed\nexit=76\nerror=RTLS_ERROR_TLS\nhost=h\ntls-problem=floor\n"
 		  "message=h offers no TLS that meets the minimum\n",
 		  RTLS_OUTCOME_PERMANENT,
