@@ -27,6 +27,9 @@ rtls_params_free (RtlsParams *params)
 	g_free (params->envid);
 	g_free (params->helo);
 	g_free (params->status_file);
+	g_free (params->connect_address);
+	if (params->tlsa != NULL)
+		g_ptr_array_unref (params->tlsa);
 	g_free (params);
 }
 
