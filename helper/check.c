@@ -303,11 +303,15 @@ check_addresses (CheckDomain *d, const char *name, GPtrArray *out)
 					g_ptr_array_add (out, g_strdup (buf));
 			}
 		}
+		/* one family is enough to reach it; AAAA only when there is no A, and not
+		 * for a name that does not exist */
+		if (out->len > 0 || (r != NULL && r->nxdomain)) {
+			if (r != NULL)
+				ub_resolve_free (r);
+			break;
+		}
 		if (r != NULL)
 			ub_resolve_free (r);
-		/* one family is enough to reach it; AAAA only when there is no A */
-		if (out->len > 0)
-			break;
 	}
 	return state;
 }
