@@ -797,8 +797,17 @@ check_domain_run (CheckDomain *d)
 		goto verdict;
 	check_mta_sts (d);
 	check_hosts (d);
-	if (d->opt->probe && d->f.dane != RTLS_DANE_BOGUS)
-		check_probe (d);
+	if (d->opt->probe) {
+		/* only where DNS and the policy leave the answer open: a domain that will bounce
+		 * anyway is not connected to (nor told that someone checked it) */
+		g_autoptr (GPtrArray) before = g_ptr_array_new ();
+		RtlsReadinessFacts f = d->f;
+		f.probe = RTLS_PROBE_NOT_RUN;
+		f.history_delivered = FALSE;
+		if (rtls_readiness_verdict (&f, before) == RTLS_READINESS_UNKNOWN
+		    && strcmp (g_ptr_array_index (before, before->len - 1), "not-probed") == 0)
+			check_probe (d);
+	}
 	d->f.probe = d->probe;
 verdict:
 	d->verdict = rtls_readiness_verdict (&d->f, d->reasons);

@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 30
+PLAN = 34
 
 
 def mx_cert(certdir, names):
@@ -37,7 +37,22 @@ def mx_cert(certdir, names):
     lines = info.splitlines()
     i = next(k for k, l in enumerate(lines) if "Public Key ID:" in l)
     spki = next(l.strip()[7:] for l in lines[i:i + 4] if l.strip().startswith("sha256:"))
+    # the same with the CA in its chain, for DANE-TA (RFC 7672 3.1.2: the server sends it)
+    with open(os.path.join(certdir, "nameschain.pem"), "w") as out:
+        for part in (pem, f"{certdir}/ca.pem"):
+            with open(part) as f:
+                out.write(f.read())
+    with open(key) as f, open(os.path.join(certdir, "nameschain-key.pem"), "w") as out:
+        out.write(f.read())
     return pem, key, spki
+
+
+def fingerprint(pem):
+    """SHA-256 of the certificate's DER (a TLSA 2 0 1 record)."""
+    lines = subprocess.run(["certtool", "-i", "--infile", pem], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    i = next(k for k, l in enumerate(lines) if l.strip() == "Fingerprint:")
+    return next(l.strip()[7:] for l in lines[i:i + 4] if l.strip().startswith("sha256:"))
 
 
 def policy(mode, *mx, max_age=86400):
@@ -50,12 +65,13 @@ def main():
     certdir = t.certs()
     names = ["mx.webpki.sec.example", "nomx.sec.example", "mx.dane.sec.example",
              "mx.danebad.sec.example", "mx.sts.plain.example", "mx.stsmismatch.plain.example",
-             "mx.stsdead.plain.example"]
+             "mx.stsdead.plain.example", "mx.daneta.sec.example"]
     sts_hosts = ["mta-sts.sts.plain.example", "mta-sts.stsmismatch.plain.example",
                  "mta-sts.ststesting.plain.example", "mta-sts.stsredirect.plain.example",
                  "mta-sts.ststype.plain.example", "mta-sts.stsnone.plain.example"]
     pem, key, spki = mx_cert(certdir, names + sts_hosts)
     wrong = "00" * 32
+    ca_fp = fingerprint(f"{certdir}/ca.pem")
 
     sec = f"""
 webpki IN MX 10 mx.webpki
@@ -72,6 +88,12 @@ _25._tcp.mx.daneunusable IN TLSA 1 1 1 {spki}
 tlsabogus IN MX 10 mx.tlsabogus
 mx.tlsabogus IN A 127.0.0.1
 _25._tcp.mx.tlsabogus IN TLSA 3 1 1 {spki}
+daneta IN MX 10 mx.daneta
+mx.daneta IN A 127.0.0.1
+_25._tcp.mx.daneta IN TLSA 2 0 1 {ca_fp}
+danetaname IN MX 10 mx.danetaname
+mx.danetaname IN A 127.0.0.1
+_25._tcp.mx.danetaname IN TLSA 2 0 1 {ca_fp}
 nullmx IN MX 0 .
 nomx IN A 127.0.0.1
 bogus IN MX 10 mx.webpki
@@ -190,9 +212,25 @@ mx.nosts IN A 127.0.0.1
                   ["mx-mta-sts-enforced", "requiretls-offered"], more={"probe-verify": "mta-sts"})
             probe("probe: port nobody listens on", "webpki.sec.example", t.free_port(), "unknown",
                   ["mx-dnssec-secure", "port-25-unreachable"], more={"probe": "unreachable"})
+            probe("probe: not connected where DNS already says it bounces",
+                  "nosts.plain.example", offers.port, "will-bounce", ["mx-not-validated"],
+                  more={"probe": "not-run"})
             # never MAIL: what the REQUIRETLS peer saw of all the probes
             mails = offers.events("mail") + hides.events("mail")
             t.ok(not mails, "the probes never sent MAIL", mails)
+        with t.smtp_peer(certdir, "--starttls", cert="nameschain") as chain:
+            check("probe: DANE-TA TLSA naming the CA the MX sends in its chain",
+                  "daneta.sec.example", "ready", ["mx-dnssec-secure", "requiretls-offered"],
+                  extra=["--probe", f"--probe-port={chain.port}"],
+                  more={"probe-verify": "dane", "dane": "usable"})
+            check("probe: DANE-TA, but the certificate is not for the MX name (7672 3.2.2)",
+                  "danetaname.sec.example", "will-bounce", ["mx-dnssec-secure", "dane-mismatch"],
+                  extra=["--probe", f"--probe-port={chain.port}"], more={"probe": "dane-mismatch"})
+            # DANE-TA without the CA in the chain: the peer sends its leaf alone
+        with t.smtp_peer(certdir, "--starttls", cert="names") as leafonly:
+            check("probe: DANE-TA, but the MX sends no certificate of that CA",
+                  "daneta.sec.example", "will-bounce", ["mx-dnssec-secure", "dane-mismatch"],
+                  extra=["--probe", f"--probe-port={leafonly.port}"])
         with t.hostile(certdir, "sleep 20\n", tls="none", lifetime=30) as silent:
             t0 = time.monotonic()
             probe_rec = check("probe: a server that never answers", "webpki.sec.example",
