@@ -261,4 +261,5 @@ mx.nosts IN A 127.0.0.1
     t.done()
 
 
-main()
+if __name__ == "__main__":
+    main()
