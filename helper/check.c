@@ -976,7 +976,8 @@ rtls_check_main (int argc, char **argv)
 		      "/etc/resolv.conf"),
 		  N_ ("ADDR") },
 		{ "trust-anchor", 0, 0, G_OPTION_ARG_FILENAME, &o.trust_anchor,
-		  N_ ("DNSSEC trust anchors (DS or DNSKEY records) instead of " CHECK_ROOT_KEY),
+		  N_ ("DNSSEC trust anchors (DS or DNSKEY records) instead of "
+		      "/usr/share/dns/root.key"),
 		  N_ ("FILE") },
 		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o.ca_file,
 		  N_ ("Trust these CAs (MTA-STS policy hosts, probed servers) instead of the "
@@ -1000,7 +1001,7 @@ rtls_check_main (int argc, char **argv)
 		  N_ ("ADDRESS|DOMAIN…") },
 		{ NULL },
 	};
-	g_autoptr (GOptionContext) ctx = g_option_context_new (_ ("--check ADDRESS|DOMAIN…"));
+	g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
 	g_autoptr (GError) error = NULL;
 	g_autoptr (GPtrArray) domains = g_ptr_array_new ();
 	g_autoptr (GPtrArray) threads = g_ptr_array_new ();
@@ -1011,6 +1012,9 @@ rtls_check_main (int argc, char **argv)
 
 	for (int i = 0; i < argc; i++)
 		args[i] = g_strdup (argv[i]);
+	g_option_context_set_summary (
+	        ctx, _ ("Check whether a message with RFC 8689 REQUIRETLS can reach these "
+	                "recipients; send nothing."));
 	g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
 	if (!g_option_context_parse_strv (ctx, &args, &error)) {
