@@ -513,3 +513,154 @@ rtls_dane_tlsa_usable (guint usage, guint selector, guint mtype, gsize data_len)
 		return FALSE;
 	}
 }
+
+/* ---- the records of --check, read back ---- */
+
+void
+rtls_check_record_free (RtlsCheckRecord *r)
+{
+	if (r == NULL)
+		return;
+	g_free (r->domain);
+	g_ptr_array_unref (r->recipients);
+	g_ptr_array_unref (r->reasons);
+	g_free (r->probe_host);
+	g_free (r->sts_problem);
+	g_free (r->probe_problem);
+	g_free (r);
+}
+
+/* A value as the helper wrote it, valid UTF-8 without control characters whatever came. */
+static gchar *
+readiness_clean (const char *v, gsize len)
+{
+	gchar *s = g_utf8_make_valid (v, (gssize) len);
+
+	for (gchar *p = s; *p; p++)
+		if ((guchar) *p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
+static guint32
+readiness_uint (const char *v)
+{
+	guint64 n = 0;
+
+	if (!g_ascii_string_to_unsigned (v, 10, 0, G_MAXUINT32, &n, NULL))
+		return 0;
+	return (guint32) n;
+}
+
+static RtlsCheckRecord *
+readiness_record_new (void)
+{
+	RtlsCheckRecord *r = g_new0 (RtlsCheckRecord, 1);
+
+	r->recipients = g_ptr_array_new_with_free_func (g_free);
+	r->reasons = g_ptr_array_new_with_free_func (g_free);
+	r->verdict = RTLS_READINESS_LAST;
+	r->facts.mx = RTLS_MX_FAILED;
+	r->facts.mx_dnssec = RTLS_DNSSEC_FAILED;
+	r->facts.sts = RTLS_STS_ABSENT;
+	r->facts.dane = RTLS_DANE_NOT_CHECKED;
+	r->facts.probe = RTLS_PROBE_NOT_RUN;
+	r->verify = RTLS_VERIFY_NONE;
+	return r;
+}
+
+static void
+readiness_record_set (RtlsCheckRecord *r, const char *key, gchar *value)
+{
+	int v;
+
+	if (strcmp (key, "domain") == 0) {
+		g_free (r->domain);
+		r->domain = g_ascii_strdown (value, -1);
+	} else if (strcmp (key, "recipient") == 0) {
+		g_ptr_array_add (r->recipients, g_strdup (value));
+	} else if (strcmp (key, "verdict") == 0) {
+		v = rtls_readiness_parse (value);
+		r->verdict = v >= 0 ? (RtlsReadiness) v : RTLS_READINESS_LAST;
+	} else if (strcmp (key, "reason") == 0) {
+		g_ptr_array_add (r->reasons, g_strdup (value));
+	} else if (strcmp (key, "mx-kind") == 0) {
+		v = rtls_mx_kind_parse (value);
+		r->facts.mx = v >= 0 ? (RtlsMxKind) v : RTLS_MX_FAILED;
+	} else if (strcmp (key, "mx-dnssec") == 0) {
+		v = rtls_dnssec_parse (value);
+		r->facts.mx_dnssec = v >= 0 ? (RtlsDnssec) v : RTLS_DNSSEC_FAILED;
+	} else if (strcmp (key, "mta-sts") == 0) {
+		/* "not-checked": nothing was looked at, as without a record */
+		v = rtls_sts_state_parse (value);
+		r->facts.sts = v >= 0                               ? (RtlsStsState) v
+		               : strcmp (value, "not-checked") == 0 ? RTLS_STS_ABSENT
+		                                                    : RTLS_STS_FAILED;
+	} else if (strcmp (key, "mta-sts-mx-match") == 0) {
+		r->facts.sts_mx_match = strcmp (value, "yes") == 0;
+	} else if (strcmp (key, "mta-sts-max-age") == 0) {
+		r->sts_max_age = readiness_uint (value);
+	} else if (strcmp (key, "mta-sts-problem") == 0) {
+		g_free (r->sts_problem);
+		r->sts_problem = g_strdup (value);
+	} else if (strcmp (key, "dane") == 0) {
+		v = rtls_dane_state_parse (value);
+		r->facts.dane = v >= 0 ? (RtlsDaneState) v : RTLS_DANE_FAILED;
+	} else if (strcmp (key, "probe") == 0) {
+		v = rtls_probe_result_parse (value);
+		r->facts.probe = v >= 0 ? (RtlsProbeResult) v : RTLS_PROBE_FAILED;
+	} else if (strcmp (key, "probe-verify") == 0) {
+		v = rtls_verify_kind_parse (value);
+		r->verify = v >= 0 ? (RtlsVerifyKind) v : RTLS_VERIFY_NONE;
+	} else if (strcmp (key, "probe-host") == 0) {
+		g_free (r->probe_host);
+		r->probe_host = g_strdup (value);
+	} else if (strcmp (key, "probe-problem") == 0) {
+		g_free (r->probe_problem);
+		r->probe_problem = g_strdup (value);
+	} else if (strcmp (key, "ttl") == 0) {
+		r->ttl = readiness_uint (value);
+	}
+	/* anything else (mx, mx-host, lookups, …): for people and benchmarks */
+}
+
+GPtrArray *
+rtls_check_records_parse (const char *text, gsize len)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_check_record_free);
+	RtlsCheckRecord *cur = NULL;
+	gsize i = 0;
+
+	while (i < len) {
+		gsize start = i, end, eq;
+		const char *nl = memchr (text + i, '\n', len - i);
+
+		if (nl == NULL)
+			break; /* a line the helper did not finish */
+		end = (gsize) (nl - text);
+		i = end + 1;
+		if (end == start) {
+			/* the end of a record */
+			if (cur != NULL && cur->domain != NULL && *cur->domain != '\0'
+			    && cur->verdict != RTLS_READINESS_LAST)
+				g_ptr_array_add (out, cur);
+			else
+				rtls_check_record_free (cur);
+			cur = NULL;
+			continue;
+		}
+		for (eq = start; eq < end && text[eq] != '='; eq++)
+			;
+		if (eq == end || eq == start)
+			continue;
+		if (cur == NULL)
+			cur = readiness_record_new ();
+		{
+			g_autofree gchar *key = g_strndup (text + start, eq - start);
+			g_autofree gchar *value = readiness_clean (text + eq + 1, end - eq - 1);
+			readiness_record_set (cur, key, value);
+		}
+	}
+	rtls_check_record_free (cur);
+	return out;
+}

@@ -166,4 +166,31 @@ gboolean rtls_mta_sts_content_type_ok (const char *content_type);
  * SHA2-512(2) with the length that type has (RFC 6698 2.1). */
 gboolean rtls_dane_tlsa_usable (guint usage, guint selector, guint mtype, gsize data_len);
 
+/* One record of requiretls-submit --check, read back (the man page, READINESS CHECK). */
+typedef struct {
+	gchar *domain;            /* the domain checked */
+	GPtrArray *recipients;    /* gchar*: the addresses given for it */
+	RtlsReadiness verdict;    /* the helper's verdict */
+	GPtrArray *reasons;       /* gchar*: its reasons, in order */
+	RtlsReadinessFacts facts; /* what it found (history_delivered FALSE): give it the
+	                           * history and ask rtls_readiness_verdict() again */
+	RtlsVerifyKind verify;    /* how the probe verified the certificate */
+	guint32 ttl;              /* seconds the answer may be kept */
+	guint32 sts_max_age;      /* the MTA-STS policy's max_age, 0 without a policy */
+	gchar *probe_host;        /* the MX host that answered the probe, or NULL */
+	gchar *sts_problem;       /* English: why no usable MTA-STS policy, or NULL */
+	gchar *probe_problem;     /* English: the probe's error, or NULL */
+} RtlsCheckRecord;
+
+void rtls_check_record_free (RtlsCheckRecord *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsCheckRecord, rtls_check_record_free)
+
+/* rtls_check_records_parse:
+ * The records of a --check run's standard output (@len bytes), in the order they came.
+ * Each ends at an empty line; one without its empty line (the helper was stopped), without
+ * a domain or with an unknown verdict is left out. Unknown keys are ignored, unknown words
+ * read as the least they could mean (failed, not-checked, not-run); values are made valid
+ * UTF-8 without control characters. Returns RtlsCheckRecord* (caller unrefs). */
+GPtrArray *rtls_check_records_parse (const char *text, gsize len);
+
 G_END_DECLS

@@ -4,7 +4,8 @@
  * fuzz-mta-sts.c: libFuzzer target for what a recipient domain controls in the readiness
  * check: the _mta-sts TXT records (RFC 8461 3.1), the policy body fetched over HTTPS (3.2),
  * its Content-Type, and the MX names matched against the policy's patterns (4.1). The input
- * is split at its first two NUL bytes: TXT records (one a line), policy, an MX name.
+ * is split at its first two NUL bytes: TXT records (one a line), policy, an MX name. The
+ * whole input is also read as the records of a --check run (what the plugin reads back).
  */
 #include "config.h"
 
@@ -79,5 +80,16 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 		g_free (ct);
 	}
 	g_free (host);
+	{
+		GPtrArray *recs = rtls_check_records_parse (s, size);
+		for (guint i = 0; i < recs->len; i++) {
+			const RtlsCheckRecord *r = g_ptr_array_index (recs, i);
+			if (r->domain == NULL || r->verdict >= RTLS_READINESS_LAST
+			    || !g_utf8_validate (r->domain, -1, NULL))
+				__builtin_trap ();
+			(void) rtls_readiness_verdict (&r->facts, NULL);
+		}
+		g_ptr_array_unref (recs);
+	}
 	return 0;
 }

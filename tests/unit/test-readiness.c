@@ -370,6 +370,64 @@ test_tlsa_usable (void)
 	g_assert_false (rtls_dane_tlsa_usable (3, 0, 0, 0));
 }
 
+static void
+test_records (void)
+{
+	static const char text[]
+	        = "domain=Tax.Example.GOV\nrecipient=a@tax.example.gov\nrecipient=b@tax.example."
+	          "gov\n"
+	          "verdict=ready\nreason=mx-dnssec-secure\nreason=requiretls-offered\n"
+	          "mx-kind=mx\nmx-dnssec=secure\nmx=10 mx.tax.example.gov\n"
+	          "mx-host=mx.tax.example.gov secure usable\nmta-sts=not-checked\ndane=usable\n"
+	          "probe=offered\nprobe-host=mx.tax.example.gov\nprobe-address=192.0.2.1\n"
+	          "probe-verify=dane\nprobe-tls-version=TLS1.3\nttl=300\nlookups=5\n"
+	          "elapsed-ms=40\nfuture-key=whatever\n\n"
+	          "domain=example.org\nverdict=will-bounce\nreason=mx-not-validated\n"
+	          "mx-kind=mx\nmx-dnssec=insecure\nmta-sts=enforce\nmta-sts-max-age=604800\n"
+	          "mta-sts-mx-match=no\nmta-sts-problem=no MX host matches\x01 the\xff policy\n"
+	          "dane=not-checked\nprobe=not-run\nttl=3600\n\n"
+	          /* no domain: left out */
+	          "verdict=ready\n\n"
+	          /* an unknown verdict: left out */
+	          "domain=x.example\nverdict=maybe\n\n"
+	          /* not finished: left out */
+	          "domain=late.example\nverdict=ready\n";
+	g_autoptr (GPtrArray) recs = rtls_check_records_parse (text, sizeof text - 1);
+	const RtlsCheckRecord *a, *b;
+
+	g_assert_cmpuint (recs->len, ==, 2);
+	a = g_ptr_array_index (recs, 0);
+	b = g_ptr_array_index (recs, 1);
+	g_assert_cmpstr (a->domain, ==, "tax.example.gov");
+	g_assert_cmpuint (a->recipients->len, ==, 2);
+	g_assert_cmpint (a->verdict, ==, RTLS_READINESS_READY);
+	g_assert_cmpuint (a->reasons->len, ==, 2);
+	g_assert_cmpint (a->facts.mx, ==, RTLS_MX_FOUND);
+	g_assert_cmpint (a->facts.mx_dnssec, ==, RTLS_DNSSEC_SECURE);
+	g_assert_cmpint (a->facts.sts, ==, RTLS_STS_ABSENT);
+	g_assert_cmpint (a->facts.dane, ==, RTLS_DANE_USABLE);
+	g_assert_cmpint (a->facts.probe, ==, RTLS_PROBE_OFFERED);
+	g_assert_cmpint (a->verify, ==, RTLS_VERIFY_DANE);
+	g_assert_cmpstr (a->probe_host, ==, "mx.tax.example.gov");
+	g_assert_cmpuint (a->ttl, ==, 300);
+	g_assert_cmpint (b->verdict, ==, RTLS_READINESS_WILL_BOUNCE);
+	g_assert_cmpint (b->facts.sts, ==, RTLS_STS_ENFORCE);
+	g_assert_false (b->facts.sts_mx_match);
+	g_assert_cmpuint (b->sts_max_age, ==, 604800);
+	g_assert_true (g_utf8_validate (b->sts_problem, -1, NULL));
+	g_assert_null (strchr (b->sts_problem, '\x01'));
+	/* the facts give the helper's verdict again, and the plugin can add the history */
+	for (guint i = 0; i < recs->len; i++) {
+		const RtlsCheckRecord *r = g_ptr_array_index (recs, i);
+		g_assert_cmpint (rtls_readiness_verdict (&r->facts, NULL), ==, r->verdict);
+	}
+	{
+		RtlsReadinessFacts f = b->facts;
+		f.history_delivered = TRUE; /* a past delivery does not beat the policy */
+		g_assert_cmpint (rtls_readiness_verdict (&f, NULL), ==, RTLS_READINESS_WILL_BOUNCE);
+	}
+}
+
 int
 main (int argc, char **argv)
 {
@@ -382,5 +440,6 @@ main (int argc, char **argv)
 	g_test_add_func ("/readiness/mta-sts/mx-match", test_mx_match);
 	g_test_add_func ("/readiness/mta-sts/content-type", test_content_type);
 	g_test_add_func ("/readiness/dane/usable", test_tlsa_usable);
+	g_test_add_func ("/readiness/records", test_records);
 	return g_test_run ();
 }
