@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 34
+PLAN = 35
 
 
 def mx_cert(certdir, names):
@@ -258,6 +258,13 @@ mx.nosts IN A 127.0.0.1
     t.ok(len(recs) == 1 and recs[0]["verdict"] == "unknown"
          and recs[0]["reason"] == ["mx-lookup-failed"] and secs < 4,
          f"no resolver: unknown (mx-lookup-failed) in {secs:.2f} s", f"{recs}\n{err}")
+    # --- the whole check within --max-time, whatever each step's timeout ---
+    rc, recs, err, secs = t.run_check([f"--resolver=127.0.0.1@{t.free_port()}",
+                                       f"--trust-anchor={ta}", "--timeout=10", "--max-time=2",
+                                       "a.sec.example", "b.sec.example", "c.sec.example"])
+    t.ok(len(recs) == 3 and all(r["verdict"] == "unknown" for r in recs) and secs < 3.5
+         and rc == 75, f"three domains, no resolver, --max-time=2: done in {secs:.2f} s, exit {rc}",
+         f"{recs}\n{err}")
     t.done()
 
 
