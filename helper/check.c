@@ -66,6 +66,23 @@ typedef struct {
 } CheckHost;
 
 typedef struct {
+	gboolean done;
+	int err;
+	struct ub_result *result;
+} CheckAnswer;
+
+/* One query on its way: its answer comes through check_dns_cb() while any query of the
+ * domain is waited for (ub_process()). */
+typedef struct {
+	CheckAnswer a;  /* filled by the callback */
+	int id;         /* libunbound's, to cancel it */
+	gboolean asked; /* ub_resolve_async() took it and it is not finished or cancelled */
+	gint64 until;   /* its own step's end */
+	gchar *name;    /* for traces */
+	int type;       /* for traces */
+} CheckQuery;
+
+typedef struct {
 	const CheckOptions *opt;
 	gchar *domain;         /* A-label, lower case */
 	GPtrArray *recipients; /* gchar*: the arguments that named it */
@@ -86,6 +103,7 @@ typedef struct {
 	RtlsVerifyKind verify; /* how its certificate was checked */
 	gchar *probe_tls;      /* TLS version */
 	gchar *probe_problem;  /* the probe's error, sanitised later */
+	CheckQuery sts_txt;    /* the _mta-sts TXT query, asked beside the MX query */
 	RtlsReadiness verdict; /* the answer */
 	GPtrArray *reasons;    /* const char*: its reasons */
 } CheckDomain;
@@ -104,11 +122,15 @@ check_host_free (gpointer p)
 	g_free (h);
 }
 
+static void check_dns_drop (CheckDomain *d, CheckQuery *q);
+
 static void
 check_domain_free (CheckDomain *d)
 {
-	if (d->ub != NULL)
+	if (d->ub != NULL) {
+		check_dns_drop (d, &d->sts_txt);
 		ub_ctx_delete (d->ub);
+	}
 	g_free (d->domain);
 	g_ptr_array_unref (d->recipients);
 	g_ptr_array_unref (d->hosts);
@@ -145,12 +167,6 @@ check_step_end (CheckDomain *d)
 
 /* ---- DNS (libunbound) ---- */
 
-typedef struct {
-	gboolean done;
-	int err;
-	struct ub_result *result;
-} CheckAnswer;
-
 static void
 check_dns_cb (void *data, int err, struct ub_result *result)
 {
@@ -181,48 +197,80 @@ check_note_ttl (CheckDomain *d, const struct ub_result *r)
 		d->ttl = (guint32) r->ttl;
 }
 
-/* One query, bounded by the step's time. NULL when it timed out or failed. */
-static struct ub_result *
-check_dns (CheckDomain *d, const char *name, int type)
+static void
+check_dns_start (CheckDomain *d, CheckQuery *q, const char *name, int type)
 {
-	CheckAnswer a = { 0 };
-	gint64 until = check_step_end (d);
-	int id = 0, r;
+	int r;
 
+	memset (q, 0, sizeof *q);
+	q->until = check_step_end (d);
+	q->name = g_strdup (name);
+	q->type = type;
 	d->lookups++;
-	r = ub_resolve_async (d->ub, name, type, 1 /* IN */, &a, check_dns_cb, &id);
+	r = ub_resolve_async (d->ub, name, type, 1 /* IN */, &q->a, check_dns_cb, &q->id);
 	if (r != 0) {
 		check_trace (d, "DNS %s type %d: %s", name, type, ub_strerror (r));
-		return NULL;
+		q->a.done = TRUE;
+		q->a.err = r;
+		return;
 	}
-	while (!a.done) {
-		gint64 left = (until - g_get_monotonic_time ()) / 1000;
+	q->asked = TRUE;
+}
+
+/* Forgets a query that is no longer wanted: its callback is never called after this. */
+static void
+check_dns_drop (CheckDomain *d, CheckQuery *q)
+{
+	if (q->asked && !q->a.done)
+		ub_cancel (d->ub, q->id);
+	if (q->a.done && q->a.result != NULL)
+		ub_resolve_free (q->a.result);
+	q->asked = FALSE;
+	q->a.result = NULL;
+	g_clear_pointer (&q->name, g_free);
+}
+
+/* Waits for @q within its step's time. The answer (caller frees), or NULL when it timed out
+ * or failed. */
+static struct ub_result *
+check_dns_finish (CheckDomain *d, CheckQuery *q)
+{
+	struct ub_result *res = NULL;
+
+	while (q->asked && !q->a.done) {
+		gint64 left = (q->until - g_get_monotonic_time ()) / 1000;
 		struct pollfd pfd = { .fd = ub_fd (d->ub), .events = POLLIN };
 
 		if (left <= 0) {
-			ub_cancel (d->ub, id);
-			check_trace (d, "DNS %s type %d: timed out", name, type);
-			return NULL;
+			check_trace (d, "DNS %s type %d: timed out", q->name, q->type);
+			break;
 		}
 		if (poll (&pfd, 1, (int) MIN (left, 1000)) < 0 && errno != EINTR)
 			break;
 		if (ub_process (d->ub) != 0)
 			break;
 	}
-	if (!a.done) {
-		ub_cancel (d->ub, id);
-		return NULL;
+	if (q->a.done && q->a.err != 0) {
+		check_trace (d, "DNS %s type %d: %s", q->name, q->type, ub_strerror (q->a.err));
+	} else if (q->a.done && q->a.result != NULL) {
+		check_trace (d, "DNS %s type %d: rcode %d, %s%s%s", q->name, q->type,
+		             q->a.result->rcode, q->a.result->havedata ? "data" : "no data",
+		             q->a.result->secure ? ", secure" : "",
+		             q->a.result->bogus ? ", BOGUS" : "");
+		res = g_steal_pointer (&q->a.result);
 	}
-	if (a.err != 0) {
-		check_trace (d, "DNS %s type %d: %s", name, type, ub_strerror (a.err));
-		if (a.result != NULL)
-			ub_resolve_free (a.result);
-		return NULL;
-	}
-	check_trace (d, "DNS %s type %d: rcode %d, %s%s%s", name, type, a.result->rcode,
-	             a.result->havedata ? "data" : "no data", a.result->secure ? ", secure" : "",
-	             a.result->bogus ? ", BOGUS" : "");
-	return a.result;
+	check_dns_drop (d, q);
+	return res;
+}
+
+/* One query, bounded by the step's time. NULL when it timed out or failed. */
+static struct ub_result *
+check_dns (CheckDomain *d, const char *name, int type)
+{
+	CheckQuery q;
+
+	check_dns_start (d, &q, name, type);
+	return check_dns_finish (d, &q);
 }
 
 /* A domain name in wire form (RFC 1035 3.1) as a lower-case dotted name without the final
@@ -554,8 +602,7 @@ check_policy (CheckDomain *d)
 static void
 check_mta_sts (CheckDomain *d)
 {
-	g_autofree gchar *name = g_strconcat ("_mta-sts.", d->domain, NULL);
-	struct ub_result *r = check_dns (d, name, CHECK_TYPE_TXT);
+	struct ub_result *r = check_dns_finish (d, &d->sts_txt);
 	RtlsDnssec s = check_dnssec (r);
 	g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GArray) lens = g_array_new (FALSE, FALSE, sizeof (gsize));
@@ -797,10 +844,17 @@ check_domain_run (CheckDomain *d)
 		d->probe_problem = g_strdup (error->message);
 		goto verdict;
 	}
+	{
+		/* RFC 8461 3.1 does not depend on the MX: both questions at once */
+		g_autofree gchar *txt = g_strconcat ("_mta-sts.", d->domain, NULL);
+		check_dns_start (d, &d->sts_txt, txt, CHECK_TYPE_TXT);
+	}
 	check_mx (d);
 	/* a bogus or missing answer is not used: nothing below would change the verdict */
-	if (d->f.mx != RTLS_MX_FOUND && d->f.mx != RTLS_MX_FALLBACK)
+	if (d->f.mx != RTLS_MX_FOUND && d->f.mx != RTLS_MX_FALLBACK) {
+		check_dns_drop (d, &d->sts_txt);
 		goto verdict;
+	}
 	check_mta_sts (d);
 	check_hosts (d);
 	if (d->opt->probe) {
