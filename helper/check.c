@@ -692,7 +692,10 @@ check_hosts (CheckDomain *d)
 	for (guint i = 0; i < d->hosts->len && i < CHECK_MAX_HOSTS; i++) {
 		CheckHost *h = g_ptr_array_index (d->hosts, i);
 
-		if (!mx_secure && !d->opt->probe)
+		/* an insecure MX matters only when an enforced policy validates it (RFC 8689
+		 * 4.2.1 step 2), and then only for the probe */
+		if (!mx_secure
+		    && !(d->opt->probe && d->f.sts == RTLS_STS_ENFORCE && d->f.sts_mx_match))
 			break;
 		if (!h->looked_at) {
 			h->addr_state = check_addresses (d, h->name, h->addrs);
