@@ -381,6 +381,15 @@ def nsd(zones, signed=(), break_sigs=()):
 remote-control:
   control-enable: no
 """ + "".join(conf_zones))
+    # NSD 4.6 (Debian 12) keeps a database unless told "", later releases have none: a
+    # configuration its own checker refuses is tried once more without the line
+    checkconf = shutil.which("nsd-checkconf") or "/usr/sbin/nsd-checkconf"
+    if os.path.exists(checkconf) and subprocess.run([checkconf, conf],
+                                                    capture_output=True).returncode != 0:
+        with open(conf) as f:
+            text = f.read().replace('  database: ""\n', "")
+        with open(conf, "w") as f:
+            f.write(text)
     nsd_bin = shutil.which("nsd") or "/usr/sbin/nsd"
     proc = subprocess.Popen([nsd_bin, "-d", "-c", conf], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
