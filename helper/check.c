@@ -56,13 +56,14 @@ typedef struct {
 } CheckOptions;
 
 typedef struct {
-	gchar *name;           /* the MX host, lower case, no trailing dot */
-	guint pref;            /* its preference */
-	RtlsDnssec addr_state; /* its address answer */
-	GPtrArray *addrs;      /* gchar*: IP literals */
-	RtlsDaneState dane;    /* its TLSA records */
-	GPtrArray *tlsa;       /* RtlsTlsa*: the usable ones */
-	gboolean looked_at;    /* addresses (and TLSA) were looked up */
+	gchar *name;             /* the MX host, lower case, no trailing dot */
+	guint pref;              /* its preference */
+	RtlsDnssec addr_state;   /* its address answer */
+	GPtrArray *addrs;        /* gchar*: IP literals */
+	RtlsDaneState dane;      /* its TLSA records */
+	GPtrArray *tlsa;         /* RtlsTlsa*: the usable ones */
+	gboolean looked_at;      /* addresses (and TLSA) were looked up */
+	gboolean outside_policy; /* an enforced MTA-STS policy matches it not: no candidate */
 } CheckHost;
 
 typedef struct {
@@ -584,10 +585,9 @@ check_policy (CheckDomain *d)
 		}
 		if (policy->mode == RTLS_STS_ENFORCE) {
 			/* RFC 8461 5: in enforce mode only matching hosts are candidates */
-			for (guint i = d->hosts->len; i > 0; i--) {
-				CheckHost *h = g_ptr_array_index (d->hosts, i - 1);
-				if (!rtls_mta_sts_mx_match (policy, h->name))
-					g_ptr_array_remove_index (d->hosts, i - 1);
+			for (guint i = 0; i < d->hosts->len; i++) {
+				CheckHost *h = g_ptr_array_index (d->hosts, i);
+				h->outside_policy = !rtls_mta_sts_mx_match (policy, h->name);
 			}
 			if (!d->f.sts_mx_match)
 				check_sts_problem (d, RTLS_STS_ENFORCE,
@@ -688,9 +688,14 @@ check_hosts (CheckDomain *d)
 {
 	gboolean mx_secure = d->f.mx_dnssec == RTLS_DNSSEC_SECURE;
 
+	guint n = 0;
+
 	d->f.dane = RTLS_DANE_NOT_CHECKED;
-	for (guint i = 0; i < d->hosts->len && i < CHECK_MAX_HOSTS; i++) {
+	for (guint i = 0; i < d->hosts->len && n < CHECK_MAX_HOSTS; i++) {
 		CheckHost *h = g_ptr_array_index (d->hosts, i);
+
+		if (h->outside_policy)
+			continue;
 
 		/* an insecure MX matters only when an enforced policy validates it (RFC 8689
 		 * 4.2.1 step 2), and then only for the probe */
@@ -703,8 +708,8 @@ check_hosts (CheckDomain *d)
 		}
 		if (mx_secure && h->addr_state == RTLS_DNSSEC_SECURE)
 			check_tlsa (d, h);
-		/* the domain's DANE state is that of its most preferred host */
-		if (i == 0)
+		/* the domain's DANE state is that of its most preferred candidate */
+		if (n++ == 0)
 			d->f.dane = h->dane;
 	}
 }
@@ -777,10 +782,15 @@ check_probe_one (CheckDomain *d, CheckHost *h, const char *address)
 static void
 check_probe (CheckDomain *d)
 {
+	guint n = 0;
+
 	d->probe = RTLS_PROBE_NOT_RUN;
-	for (guint i = 0; i < d->hosts->len && i < CHECK_MAX_HOSTS; i++) {
+	for (guint i = 0; i < d->hosts->len && n < CHECK_MAX_HOSTS; i++) {
 		CheckHost *h = g_ptr_array_index (d->hosts, i);
 
+		if (h->outside_policy || !h->looked_at)
+			continue;
+		n++;
 		/* a bogus TLSA answer makes the host unusable (RFC 7672 2.2) */
 		if (h->dane == RTLS_DANE_BOGUS || h->dane == RTLS_DANE_FAILED)
 			continue;
@@ -907,7 +917,8 @@ check_record (const CheckDomain *d)
 	check_add (s, "mx-dnssec", rtls_dnssec_name (d->f.mx_dnssec));
 	for (guint i = 0; i < d->hosts->len; i++) {
 		const CheckHost *h = g_ptr_array_index (d->hosts, i);
-		g_autofree gchar *line = g_strdup_printf ("%u %s", h->pref, h->name);
+		g_autofree gchar *line = g_strdup_printf (
+		        "%u %s%s", h->pref, h->name, h->outside_policy ? " outside-policy" : "");
 		check_add (s, "mx", line);
 	}
 	for (guint i = 0; i < d->hosts->len; i++) {

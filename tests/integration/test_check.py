@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 35
+PLAN = 36
 
 
 def mx_cert(certdir, names):
@@ -65,10 +65,11 @@ def main():
     certdir = t.certs()
     names = ["mx.webpki.sec.example", "nomx.sec.example", "mx.dane.sec.example",
              "mx.danebad.sec.example", "mx.sts.plain.example", "mx.stsmismatch.plain.example",
-             "mx.stsdead.plain.example", "mx.daneta.sec.example"]
+             "mx.stsdead.plain.example", "mx.daneta.sec.example", "mx.stsmixed.plain.example"]
     sts_hosts = ["mta-sts.sts.plain.example", "mta-sts.stsmismatch.plain.example",
                  "mta-sts.ststesting.plain.example", "mta-sts.stsredirect.plain.example",
-                 "mta-sts.ststype.plain.example", "mta-sts.stsnone.plain.example"]
+                 "mta-sts.ststype.plain.example", "mta-sts.stsnone.plain.example",
+                 "mta-sts.stsmixed.plain.example"]
     pem, key, spki = mx_cert(certdir, names + sts_hosts)
     wrong = "00" * 32
     ca_fp = fingerprint(f"{certdir}/ca.pem")
@@ -106,6 +107,11 @@ mx.nosts IN A 127.0.0.1
         plain += (f"{d} IN MX 10 mx.{d}\nmx.{d} IN A 127.0.0.1\n"
                   f"_mta-sts.{d} IN TXT \"v=STSv1; id=20261207\"\n"
                   f"mta-sts.{d} IN A 127.0.0.1\n")
+    # the better MX is outside the policy: only the other is a candidate (its name is not in
+    # the MX certificate either, so a probe of it would say "certificate")
+    plain += ("stsmixed IN MX 5 mx0.stsmixed\nstsmixed IN MX 10 mx.stsmixed\n"
+              "mx0.stsmixed IN A 127.0.0.1\nmx.stsmixed IN A 127.0.0.1\n"
+              "_mta-sts.stsmixed IN TXT \"v=STSv1; id=2\"\nmta-sts.stsmixed IN A 127.0.0.1\n")
     plain += "stsbadtxt IN MX 10 mx.nosts\n_mta-sts.stsbadtxt IN TXT \"v=STSv1; id=a-b\"\n"
     sites = {
         "mta-sts.sts.plain.example": ("policy", policy("enforce", "mx.sts.plain.example")),
@@ -114,6 +120,7 @@ mx.nosts IN A 127.0.0.1
         "mta-sts.stsredirect.plain.example": ("redirect", "mta-sts.sts.plain.example"),
         "mta-sts.ststype.plain.example": ("html", policy("enforce", "mx.ststype.plain.example")),
         "mta-sts.stsnone.plain.example": ("missing", ""),
+        "mta-sts.stsmixed.plain.example": ("policy", policy("enforce", "mx.stsmixed.plain.example")),
     }
 
     with t.nsd({"sec.example": sec, "plain.example": plain}, signed={"sec.example"},
@@ -163,7 +170,8 @@ mx.nosts IN A 127.0.0.1
                     "mta-sts-id": "20261207"})
         check("MTA-STS enforce, MX names outside the policy (8461 4.1)",
               "stsmismatch.plain.example", "will-bounce", ["mx-not-in-policy"],
-              more={"mta-sts": "enforce", "mta-sts-mx-match": "no"})
+              more={"mta-sts": "enforce", "mta-sts-mx-match": "no",
+                    "mx": ["10 mx.stsmismatch.plain.example outside-policy"]})
         check("MTA-STS testing validates nothing (8461 5)", "ststesting.plain.example",
               "will-bounce", ["mx-not-validated"],
               more={"mta-sts": "testing", "mta-sts-mx-match": "yes"})
@@ -210,6 +218,12 @@ mx.nosts IN A 127.0.0.1
             probe("probe: MTA-STS-validated MX, verified by the policy's names",
                   "sts.plain.example", offers.port, "ready",
                   ["mx-mta-sts-enforced", "requiretls-offered"], more={"probe-verify": "mta-sts"})
+            probe("probe: only the MX hosts an enforced policy names are candidates",
+                  "stsmixed.plain.example", offers.port, "ready",
+                  ["mx-mta-sts-enforced", "requiretls-offered"],
+                  more={"probe-host": "mx.stsmixed.plain.example",
+                        "mx": ["5 mx0.stsmixed.plain.example outside-policy",
+                               "10 mx.stsmixed.plain.example"]})
             probe("probe: port nobody listens on", "webpki.sec.example", t.free_port(), "unknown",
                   ["mx-dnssec-secure", "port-25-unreachable"], more={"probe": "unreachable"})
             probe("probe: not connected where DNS already says it bounces",
