@@ -524,6 +524,7 @@ rtls_check_record_free (RtlsCheckRecord *r)
 	g_free (r->domain);
 	g_ptr_array_unref (r->recipients);
 	g_ptr_array_unref (r->reasons);
+	g_ptr_array_unref (r->mx);
 	g_free (r->probe_host);
 	g_free (r->sts_problem);
 	g_free (r->probe_problem);
@@ -559,6 +560,7 @@ readiness_record_new (void)
 
 	r->recipients = g_ptr_array_new_with_free_func (g_free);
 	r->reasons = g_ptr_array_new_with_free_func (g_free);
+	r->mx = g_ptr_array_new_with_free_func (g_free);
 	r->verdict = RTLS_READINESS_LAST;
 	r->facts.mx = RTLS_MX_FAILED;
 	r->facts.mx_dnssec = RTLS_DNSSEC_FAILED;
@@ -584,6 +586,8 @@ readiness_record_set (RtlsCheckRecord *r, const char *key, gchar *value)
 		r->verdict = v >= 0 ? (RtlsReadiness) v : RTLS_READINESS_LAST;
 	} else if (strcmp (key, "reason") == 0) {
 		g_ptr_array_add (r->reasons, g_strdup (value));
+	} else if (strcmp (key, "mx") == 0) {
+		g_ptr_array_add (r->mx, g_strdup (value));
 	} else if (strcmp (key, "mx-kind") == 0) {
 		v = rtls_mx_kind_parse (value);
 		r->facts.mx = v >= 0 ? (RtlsMxKind) v : RTLS_MX_FAILED;
@@ -621,7 +625,7 @@ readiness_record_set (RtlsCheckRecord *r, const char *key, gchar *value)
 	} else if (strcmp (key, "ttl") == 0) {
 		r->ttl = readiness_uint (value);
 	}
-	/* anything else (mx, mx-host, lookups, …): for people and benchmarks */
+	/* anything else (mx-host, lookups, …): for people and benchmarks */
 }
 
 GPtrArray *

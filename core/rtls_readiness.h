@@ -168,10 +168,12 @@ gboolean rtls_dane_tlsa_usable (guint usage, guint selector, guint mtype, gsize 
 
 /* One record of requiretls-submit --check, read back (the man page, READINESS CHECK). */
 typedef struct {
-	gchar *domain;            /* the domain checked */
-	GPtrArray *recipients;    /* gchar*: the addresses given for it */
-	RtlsReadiness verdict;    /* the helper's verdict */
-	GPtrArray *reasons;       /* gchar*: its reasons, in order */
+	gchar *domain;         /* the domain checked */
+	GPtrArray *recipients; /* gchar*: the addresses given for it */
+	RtlsReadiness verdict; /* the helper's verdict */
+	GPtrArray *reasons;    /* gchar*: its reasons, in order */
+	GPtrArray *
+	        mx; /* gchar*: the MX hosts as written, "PREF HOST" or "PREF HOST outside-policy" */
 	RtlsReadinessFacts facts; /* what it found (history_delivered FALSE): give it the
 	                           * history and ask rtls_readiness_verdict() again */
 	RtlsVerifyKind verify;    /* how the probe verified the certificate */

@@ -410,6 +410,8 @@ test_records (void)
 	g_assert_cmpint (a->verify, ==, RTLS_VERIFY_DANE);
 	g_assert_cmpstr (a->probe_host, ==, "mx.tax.example.gov");
 	g_assert_cmpuint (a->ttl, ==, 300);
+	g_assert_cmpuint (a->mx->len, ==, 1);
+	g_assert_cmpstr (g_ptr_array_index (a->mx, 0), ==, "10 mx.tax.example.gov");
 	g_assert_cmpint (b->verdict, ==, RTLS_READINESS_WILL_BOUNCE);
 	g_assert_cmpint (b->facts.sts, ==, RTLS_STS_ENFORCE);
 	g_assert_false (b->facts.sts_mx_match);
