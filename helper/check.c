@@ -104,6 +104,7 @@ typedef struct {
 	RtlsVerifyKind verify; /* how its certificate was checked */
 	gchar *probe_tls;      /* TLS version */
 	gchar *probe_problem;  /* the probe's error, sanitised later */
+	gchar *dnssec_problem; /* libunbound\'s why_bogus of the first bogus answer */
 	CheckQuery sts_txt;    /* the _mta-sts TXT query, asked beside the MX query */
 	RtlsReadiness verdict; /* the answer */
 	GPtrArray *reasons;    /* const char*: its reasons */
@@ -140,6 +141,7 @@ check_domain_free (CheckDomain *d)
 	g_free (d->probe_address);
 	g_free (d->probe_tls);
 	g_free (d->probe_problem);
+	g_free (d->dnssec_problem);
 	g_ptr_array_unref (d->reasons);
 	g_free (d);
 }
@@ -258,6 +260,10 @@ check_dns_finish (CheckDomain *d, CheckQuery *q)
 		             q->a.result->rcode, q->a.result->havedata ? "data" : "no data",
 		             q->a.result->secure ? ", secure" : "",
 		             q->a.result->bogus ? ", BOGUS" : "");
+		if (q->a.result->bogus && d->dnssec_problem == NULL)
+			d->dnssec_problem = g_strdup_printf (
+			        "%s type %d: %s", q->name, q->type,
+			        q->a.result->why_bogus != NULL ? q->a.result->why_bogus : "bogus");
 		res = g_steal_pointer (&q->a.result);
 	}
 	check_dns_drop (d, q);
@@ -915,6 +921,7 @@ check_record (const CheckDomain *d)
 		check_add (s, "reason", g_ptr_array_index (d->reasons, i));
 	check_add (s, "mx-kind", rtls_mx_kind_name (d->f.mx));
 	check_add (s, "mx-dnssec", rtls_dnssec_name (d->f.mx_dnssec));
+	check_add (s, "dnssec-problem", d->dnssec_problem);
 	for (guint i = 0; i < d->hosts->len; i++) {
 		const CheckHost *h = g_ptr_array_index (d->hosts, i);
 		g_autofree gchar *line = g_strdup_printf (

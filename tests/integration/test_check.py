@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 36
+PLAN = 37
 
 
 def mx_cert(certdir, names):
@@ -149,8 +149,11 @@ mx.nosts IN A 127.0.0.1
         check("secure MX, not probed: unknown", "webpki.sec.example", "unknown",
               ["mx-dnssec-secure", "not-probed"],
               more={"mx-dnssec": "secure", "dane": "none", "mta-sts": "absent"}, code=75)
-        check("bogus MX answer: never used, never ready", "bogus.sec.example", "unknown",
-              ["mx-bogus"], more={"mx-dnssec": "bogus", "mx-kind": "failed"}, code=75)
+        rec = check("bogus MX answer: never used, never ready", "bogus.sec.example", "unknown",
+                    ["mx-bogus"], more={"mx-dnssec": "bogus", "mx-kind": "failed", "mx": []},
+                    code=75)
+        t.ok(rec.get("dnssec-problem", "").startswith("bogus.sec.example type 15: "),
+             "... and says why it is bogus", rec.get("dnssec-problem"))
         check("null MX (RFC 7505)", "nullmx.sec.example", "will-bounce", ["null-mx"],
               more={"mx-kind": "null"}, code=69)
         check("no MX: the A record is the implicit MX (RFC 5321 5.1)", "nomx.sec.example",
