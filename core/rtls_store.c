@@ -3,7 +3,7 @@
  *
  * rtls_store.c: the plugin's database (pure logic, no GTK, no Claws).
  *
- * Schema (user_version 1):
+ * Schema (user_version 2; 1 lacked the readiness table):
  *   message   one per message the rows are grouped by (rtls_delivery_key_of()): its first
  *             record's Message-ID, subject, sender, recipients and account ("home" values),
  *             and what is derived after every write: the newest row's time, how many rows
@@ -20,7 +20,7 @@
  *   folder    queue folder names, once each.
  * Indices: message(key), message(newest), attempt(envid), attempt(message), the open
  * attempts, attempt(queue entry), record(message), domain(domain, kind, time),
- * domain(message).
+ * domain(message), readiness(domain), readiness(expires_at).
  */
 #include "config.h"
 
@@ -37,7 +37,7 @@
 
 #include "errors.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct _RtlsStore {
 	sqlite3 *db;
@@ -75,6 +75,13 @@ enum {
 	IN_MSGNUM = 1 << 9,
 };
 
+/* user_version 2: the readiness checks' cache (issue 22) */
+#define READINESS_SCHEMA                                                                           \
+	"CREATE TABLE readiness (domain TEXT PRIMARY KEY, verdict INTEGER NOT NULL,"               \
+	" reasons TEXT NOT NULL, checked_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"        \
+	" probed INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;"                           \
+	"CREATE INDEX readiness_expires ON readiness (expires_at);"
+
 static const char schema[]
         = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
           "CREATE TABLE folder (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
@@ -103,7 +110,7 @@ static const char schema[]
           " time INTEGER NOT NULL,"
           " message INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE);"
           "CREATE INDEX domain_by ON domain (domain, kind, time);"
-          "CREATE INDEX domain_message ON domain (message);";
+          "CREATE INDEX domain_message ON domain (message);" READINESS_SCHEMA;
 
 static gboolean
 fail (RtlsStore *st, GError **error, const char *what)
@@ -279,7 +286,13 @@ setup (RtlsStore *st, GError **error)
 			return FALSE;
 		}
 	}
-	/* migrations from user_version 1 on go here, one transaction each */
+	/* migrations from user_version 1 on, one transaction each */
+	if (version == 1
+	    && !exec (st, "BEGIN IMMEDIATE; " READINESS_SCHEMA " PRAGMA user_version = 2; COMMIT",
+	              error)) {
+		sqlite3_exec (st->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -1476,6 +1489,90 @@ rtls_store_domain_warning (RtlsStore *store, const char *domain, gint64 now, gin
 			return g_ptr_array_steal_index (rows, i);
 	}
 	return NULL;
+}
+
+/* ---------------------------------------------------------------- readiness checks */
+
+void
+rtls_readiness_entry_free (RtlsReadinessEntry *e)
+{
+	if (e == NULL)
+		return;
+	g_free (e->domain);
+	g_free (e->reasons);
+	g_free (e->record);
+	g_free (e);
+}
+
+gboolean
+rtls_store_readiness_put (RtlsStore *store, const RtlsReadinessEntry *e, GError **error)
+{
+	g_autofree gchar *d = g_ascii_strdown (e->domain, -1);
+	g_autoptr (sqlite3_stmt) q = prep (store,
+	                                   "INSERT OR REPLACE INTO readiness (domain, verdict,"
+	                                   " reasons, checked_at, expires_at, probed, record)"
+	                                   " VALUES (?, ?, ?, ?, ?, ?, ?)",
+	                                   error);
+
+	if (q == NULL)
+		return FALSE;
+	bind_text (q, 1, d);
+	sqlite3_bind_int (q, 2, (int) e->verdict);
+	bind_text (q, 3, e->reasons != NULL ? e->reasons : "");
+	sqlite3_bind_int64 (q, 4, e->checked_at);
+	sqlite3_bind_int64 (q, 5, e->expires_at);
+	sqlite3_bind_int (q, 6, e->probed ? 1 : 0);
+	bind_text (q, 7, e->record != NULL ? e->record : "");
+	if (sqlite3_step (q) != SQLITE_DONE)
+		return fail (store, error, "readiness");
+	return TRUE;
+}
+
+RtlsReadinessEntry *
+rtls_store_readiness_get (RtlsStore *store, const char *domain, GError **error)
+{
+	g_autofree gchar *d = g_ascii_strdown (domain != NULL ? domain : "", -1);
+	g_autoptr (sqlite3_stmt) q = prep (store,
+	                                   "SELECT verdict, reasons, checked_at, expires_at,"
+	                                   " probed, record FROM readiness WHERE domain = ?",
+	                                   error);
+	RtlsReadinessEntry *e;
+	int rc;
+
+	if (q == NULL)
+		return NULL;
+	bind_text (q, 1, d);
+	rc = sqlite3_step (q);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			fail (store, error, "readiness");
+		return NULL;
+	}
+	e = g_new0 (RtlsReadinessEntry, 1);
+	e->domain = g_steal_pointer (&d);
+	e->verdict = (RtlsReadiness) CLAMP (sqlite3_column_int (q, 0), 0, RTLS_READINESS_LAST - 1);
+	e->reasons = col_text (q, 1);
+	e->checked_at = sqlite3_column_int64 (q, 2);
+	e->expires_at = sqlite3_column_int64 (q, 3);
+	e->probed = sqlite3_column_int (q, 4) != 0;
+	e->record = col_text (q, 5);
+	return e;
+}
+
+gint64
+rtls_store_readiness_expire (RtlsStore *store, gint64 before, GError **error)
+{
+	g_autoptr (sqlite3_stmt) q
+	        = prep (store, "DELETE FROM readiness WHERE expires_at < ?", error);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64 (q, 1, before);
+	if (sqlite3_step (q) != SQLITE_DONE) {
+		fail (store, error, "readiness");
+		return -1;
+	}
+	return sqlite3_changes (store->db);
 }
 
 /* ---------------------------------------------------------------- migration, retention */

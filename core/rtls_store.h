@@ -21,6 +21,7 @@
 #include "rtls_delivery.h"
 #include "rtls_dsn.h"
 #include "rtls_journal.h"
+#include "rtls_readiness.h"
 
 G_BEGIN_DECLS
 
@@ -111,6 +112,27 @@ typedef struct {
 } RtlsDomainHistory;
 gboolean rtls_store_domain_history (RtlsStore *store, const char *domain, RtlsDomainHistory *out,
                                     GError **error);
+
+/* The cached readiness check of one recipient domain (requiretls-submit --check). */
+typedef struct {
+	gchar *domain;         /* lower case */
+	RtlsReadiness verdict; /* the helper's verdict */
+	gchar *reasons;        /* its reasons, space-separated words of the record */
+	gint64 checked_at;     /* when it was made (Unix seconds) */
+	gint64 expires_at;     /* until when it may be used instead of a new check */
+	gboolean probed;       /* the probe of port 25 ran (--probe) */
+	gchar *record;         /* the helper's record as it wrote it (rtls_check_records_parse) */
+} RtlsReadinessEntry;
+void rtls_readiness_entry_free (RtlsReadinessEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsReadinessEntry, rtls_readiness_entry_free)
+
+/* Keeps @e as the one check of its domain (replacing the one before). By primary key. */
+gboolean rtls_store_readiness_put (RtlsStore *store, const RtlsReadinessEntry *e, GError **error);
+/* The check kept for @domain (any case), expired or not; NULL: none (or an error, then set).
+ * Caller frees. By primary key. */
+RtlsReadinessEntry *rtls_store_readiness_get (RtlsStore *store, const char *domain, GError **error);
+/* Removes the checks that expired before @before (by index); how many, -1 on error. */
+gint64 rtls_store_readiness_expire (RtlsStore *store, gint64 before, GError **error);
 
 /* Imports a journal file of an earlier release (every line kind they wrote) in one
  * transaction, once: a second call after a successful one takes nothing. *@taken and

@@ -547,7 +547,7 @@ test_open_pragmas (void)
 	g_assert_cmpstr (mode, ==, "2"); /* FULL */
 	g_clear_pointer (&mode, g_free);
 	mode = sql_text (last_db, "PRAGMA user_version");
-	g_assert_cmpstr (mode, ==, "1");
+	g_assert_cmpstr (mode, ==, "2");
 	g_clear_pointer (&mode, g_free);
 	mode = sql_text (last_db, "PRAGMA foreign_keys");
 	g_assert_cmpstr (mode, ==, "1");
@@ -556,11 +556,11 @@ test_open_pragmas (void)
 	g_assert_cmpstr (mode, ==, "2"); /* incremental */
 	g_clear_pointer (&st, rtls_store_close);
 	/* persistent ones, as another program sees them */
-	g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, 2);
 	/* opened again: the same schema, nothing made anew */
 	st = open_ok (path);
 	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
-	                 ==, 6);
+	                 ==, 7);
 	g_clear_pointer (&st, rtls_store_close);
 	rm_rf (dir);
 }
@@ -578,7 +578,7 @@ test_open_later_schema (void)
 
 	g_clear_pointer (&st, rtls_store_close);
 	g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-	g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 2", NULL, NULL, NULL), ==,
+	g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 3", NULL, NULL, NULL), ==,
 	                 SQLITE_OK);
 	sqlite3_close (db);
 	st = rtls_store_open (path, &aside, &error);
@@ -586,7 +586,182 @@ test_open_later_schema (void)
 	g_assert_error (error, RTLS_ERROR, RTLS_ERROR_IO);
 	g_assert_nonnull (strstr (error->message, "later release"));
 	g_assert_null (aside);
+	g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, 3);
+	rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------- readiness cache */
+
+static const char record_text[] = "domain=example.org\nrecipient=bob@example.org\n"
+                                  "verdict=will-bounce\nreason=mx-not-validated\n"
+                                  "mx-kind=mx\nmx-dnssec=insecure\nmta-sts=absent\n"
+                                  "ttl=300\n\n";
+
+/* The cache of readiness checks: one row a domain (any case), replaced by the next check,
+ * expired ones removed by index; the record comes back byte for byte. */
+static void
+test_readiness_cache (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (RtlsReadinessEntry) got = NULL;
+	RtlsReadinessEntry e = {
+		.domain = (gchar *) "Example.ORG",
+		.verdict = RTLS_READINESS_WILL_BOUNCE,
+		.reasons = (gchar *) "mx-not-validated",
+		.checked_at = 1000,
+		.expires_at = 1300,
+		.probed = FALSE,
+		.record = (gchar *) record_text,
+	};
+
+	g_assert_null (rtls_store_readiness_get (st, "example.org", &error));
+	g_assert_no_error (error);
+	g_assert_true (rtls_store_readiness_put (st, &e, &error));
+	g_assert_no_error (error);
+	got = rtls_store_readiness_get (st, "EXAMPLE.org", &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (got);
+	g_assert_cmpstr (got->domain, ==, "example.org");
+	g_assert_cmpint (got->verdict, ==, RTLS_READINESS_WILL_BOUNCE);
+	g_assert_cmpstr (got->reasons, ==, "mx-not-validated");
+	g_assert_cmpint (got->checked_at, ==, 1000);
+	g_assert_cmpint (got->expires_at, ==, 1300);
+	g_assert_false (got->probed);
+	g_assert_cmpstr (got->record, ==, record_text);
+	{
+		/* what the plugin reads back from it */
+		g_autoptr (GPtrArray) recs
+		        = rtls_check_records_parse (got->record, strlen (got->record));
+		g_assert_cmpuint (recs->len, ==, 1);
+	}
+	g_clear_pointer (&got, rtls_readiness_entry_free);
+	/* the next check of the domain replaces it */
+	e.domain = (gchar *) "example.org";
+	e.verdict = RTLS_READINESS_READY;
+	e.reasons = (gchar *) "mx-dnssec-secure requiretls-offered";
+	e.checked_at = 2000;
+	e.expires_at = 5600;
+	e.probed = TRUE;
+	g_assert_true (rtls_store_readiness_put (st, &e, &error));
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM readiness"), ==, 1);
+	got = rtls_store_readiness_get (st, "example.org", &error);
+	g_assert_cmpint (got->verdict, ==, RTLS_READINESS_READY);
+	g_assert_true (got->probed);
+	g_assert_cmpint (got->checked_at, ==, 2000);
+	g_clear_pointer (&got, rtls_readiness_entry_free);
+	e.domain = (gchar *) "example.net";
+	e.expires_at = 1500;
+	g_assert_true (rtls_store_readiness_put (st, &e, &error));
+	/* expiry: only what expired before the time given */
+	g_assert_cmpint (rtls_store_readiness_expire (st, 1500, &error), ==, 0);
+	g_assert_cmpint (rtls_store_readiness_expire (st, 1501, &error), ==, 1);
+	g_assert_no_error (error);
+	g_assert_null (rtls_store_readiness_get (st, "example.net", NULL));
+	g_assert_nonnull ((got = rtls_store_readiness_get (st, "example.org", NULL)));
+	/* answered by index: the query plans name the primary key and the expiry index */
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *q = NULL;
+		GString *plan = g_string_new (NULL);
+		g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==,
+		                 SQLITE_OK);
+		g_assert_cmpint (
+		        sqlite3_prepare_v2 (db,
+		                            "EXPLAIN QUERY PLAN SELECT verdict FROM readiness"
+		                            " WHERE domain = 'a';",
+		                            -1, &q, NULL),
+		        ==, SQLITE_OK);
+		while (sqlite3_step (q) == SQLITE_ROW)
+			g_string_append (plan, (const char *) sqlite3_column_text (q, 3));
+		sqlite3_finalize (q);
+		g_assert_cmpint (sqlite3_prepare_v2 (db,
+		                                     "EXPLAIN QUERY PLAN DELETE FROM readiness"
+		                                     " WHERE expires_at < 5",
+		                                     -1, &q, NULL),
+		                 ==, SQLITE_OK);
+		while (sqlite3_step (q) == SQLITE_ROW)
+			g_string_append (plan, (const char *) sqlite3_column_text (q, 3));
+		sqlite3_finalize (q);
+		sqlite3_close (db);
+		g_assert_nonnull (strstr (plan->str, "PRIMARY KEY"));
+		g_assert_nonnull (strstr (plan->str, "readiness_expires"));
+		g_string_free (plan, TRUE);
+	}
+	g_clear_pointer (&st, rtls_store_close);
+	rm_rf (dir);
+}
+
+/* A database of the previous release (user_version 1, no readiness table) is brought to
+ * user_version 2 in place: its history stays, the cache works; opening it again changes
+ * nothing. A reader of the previous schema is refused (the writer migrates first). */
+static void
+test_migrate_1_to_2 (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GError) error = NULL;
+	g_autofree gchar *aside = NULL;
+	g_autoptr (RtlsReadinessEntry) got = NULL;
+	g_autoptr (RtlsStore) reader = NULL;
+	RtlsDomainHistory h;
+	sqlite3 *db = NULL;
+	gint64 records;
+	RtlsReadinessEntry e = { .domain = (gchar *) "example.org",
+		                 .verdict = RTLS_READINESS_UNKNOWN,
+		                 .reasons = (gchar *) "mx-bogus",
+		                 .checked_at = 10,
+		                 .expires_at = 20,
+		                 .record = (gchar *) record_text };
+	g_autoptr (RtlsJournalEntry) sent
+	        = line ("time=100\tenvid=rtls-m1\tmessage-id=<m1@x>\tsubject=S\tsender=a@x\t"
+	                "recipients=bob@example.org\tresult=started\thost=h\tport=465");
+
+	g_assert_true (rtls_store_append (st, sent, &error));
+	g_assert_no_error (error);
+	records = sql_int (path, "SELECT count(*) FROM record");
+	g_assert_cmpint (records, ==, 1);
+	g_clear_pointer (&st, rtls_store_close);
+	/* what the previous release left: its schema exactly (no readiness), user_version 1 */
+	g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+	g_assert_cmpint (sqlite3_exec (db,
+	                               "DROP INDEX readiness_expires; DROP TABLE readiness;"
+	                               " PRAGMA user_version = 1",
+	                               NULL, NULL, NULL),
+	                 ==, SQLITE_OK);
+	sqlite3_close (db);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM sqlite_master WHERE name = "
+	                                "'readiness'"),
+	                 ==, 0);
+	reader = rtls_store_open_reader (path, &error);
+	g_assert_null (reader);
+	g_assert_error (error, RTLS_ERROR, RTLS_ERROR_IO);
+	g_clear_error (&error);
+
+	st = rtls_store_open (path, &aside, &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (st);
+	g_assert_null (aside); /* migrated, not moved aside */
 	g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM record"), ==, records);
+	g_assert_true (rtls_store_domain_history (st, "example.org", &h, &error));
+	g_assert_true (rtls_store_readiness_put (st, &e, &error));
+	g_assert_no_error (error);
+	got = rtls_store_readiness_get (st, "example.org", &error);
+	g_assert_nonnull (got);
+	g_assert_cmpstr (got->reasons, ==, "mx-bogus");
+	g_clear_pointer (&st, rtls_store_close);
+	/* again: nothing to do, the cache kept */
+	st = open_ok (path);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM readiness"), ==, 1);
+	reader = rtls_store_open_reader (path, &error);
+	g_assert_no_error (error);
+	g_assert_nonnull (reader);
+	g_clear_pointer (&reader, rtls_store_close);
+	g_clear_pointer (&st, rtls_store_close);
 	rm_rf (dir);
 }
 
@@ -3159,6 +3334,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/open/private", test_open_private);
 	g_test_add_func ("/store/open/pragmas", test_open_pragmas);
 	g_test_add_func ("/store/open/later-schema", test_open_later_schema);
+	g_test_add_func ("/store/readiness/cache", test_readiness_cache);
+	g_test_add_func ("/store/readiness/migrate-1-to-2", test_migrate_1_to_2);
 	g_test_add_func ("/store/send", test_full_send);
 	g_test_add_func ("/store/roundtrip", test_roundtrip_fields);
 	g_test_add_func ("/store/roundtrip/sanitised", test_roundtrip_sanitised);
