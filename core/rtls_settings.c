@@ -34,6 +34,7 @@ rtls_settings_free (RtlsSettings *s)
 		return;
 	g_ptr_array_unref (s->rules);
 	g_free (s->helper);
+	g_strfreev (s->check_options);
 	g_free (s);
 }
 
@@ -55,6 +56,19 @@ get_int (GKeyFile *kf, const char *key, gint def, gint lo, gint hi, GPtrArray *p
 		return def;
 	}
 	return v;
+}
+
+gboolean
+rtls_check_option_allowed (const char *arg)
+{
+	static const char *const names[]
+	        = { "--resolver=",    "--trust-anchor=", "--ca-file=",  "--probe-port=",
+		    "--policy-port=", "--timeout=",      "--max-time=", "--helo=" };
+
+	for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+		if (g_str_has_prefix (arg, names[i]) && arg[strlen (names[i])] != '\0')
+			return TRUE;
+	return FALSE;
 }
 
 RtlsSettings *
@@ -88,6 +102,43 @@ rtls_settings_from_keyfile (GKeyFile *kf, GPtrArray *problems)
 				        g_strdup (_ ("[general] retry: must be true or false")));
 		}
 	}
+	if (g_key_file_has_key (kf, "general", "probe", NULL)) {
+		g_autoptr (GError) error = NULL;
+		s->probe = g_key_file_get_boolean (kf, "general", "probe", &error);
+		if (error != NULL) {
+			s->probe = FALSE;
+			if (problems != NULL)
+				g_ptr_array_add (
+				        problems,
+				        g_strdup (_ ("[general] probe: must be true or false")));
+		}
+	}
+	{
+		/* for testing and special networks: another resolver, trust anchor, CA file,
+		 * ports. Only --check's own options, as shell words; anything else is refused */
+		g_autofree gchar *opts
+		        = g_key_file_get_string (kf, "general", "check-options", NULL);
+		gchar **argv = NULL;
+		gboolean ok = TRUE;
+		if (opts != NULL && *g_strstrip (opts) != '\0') {
+			ok = g_shell_parse_argv (opts, NULL, &argv, NULL);
+			for (guint i = 0; ok && argv[i] != NULL; i++)
+				ok = rtls_check_option_allowed (argv[i]);
+			if (!ok) {
+				g_clear_pointer (&argv, g_strfreev);
+				if (problems != NULL)
+					g_ptr_array_add (
+					        problems,
+					        g_strdup (_ ("[general] check-options: only "
+					                     "--resolver, --trust-anchor, "
+					                     "--ca-file, --probe-port, "
+					                     "--policy-port, --timeout, "
+					                     "--max-time and --helo, each "
+					                     "with =VALUE")));
+			}
+			s->check_options = argv;
+		}
+	}
 	g_ptr_array_unref (s->rules);
 	s->rules = rtls_rules_load (kf, problems);
 	return s;
@@ -107,6 +158,18 @@ rtls_settings_to_keyfile (const RtlsSettings *s, GKeyFile *kf)
 	                        (gint) s->retry_first_seconds);
 	g_key_file_set_integer (kf, "general", "retry-max-minutes", (gint) s->retry_max_minutes);
 	g_key_file_set_integer (kf, "general", "history-days", (gint) s->history_days);
+	g_key_file_set_boolean (kf, "general", "probe", s->probe);
+	if (s->check_options != NULL && s->check_options[0] != NULL) {
+		GString *t = g_string_new (NULL);
+		for (guint i = 0; s->check_options[i] != NULL; i++) {
+			g_autofree gchar *q = g_shell_quote (s->check_options[i]);
+			g_string_append_printf (t, "%s%s", i > 0 ? " " : "", q);
+		}
+		g_key_file_set_string (kf, "general", "check-options", t->str);
+		g_string_free (t, TRUE);
+	} else {
+		g_key_file_remove_key (kf, "general", "check-options", NULL);
+	}
 	rtls_rules_save (kf, s->rules);
 }
 

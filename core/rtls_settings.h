@@ -23,6 +23,9 @@ typedef struct {
 	guint retry_first_seconds; /* the wait before the first retry, 1-3600 */
 	guint retry_max_minutes;   /* the longest wait between retries, 5-1440 */
 	guint history_days;        /* the delivery history is kept this long; 0: always */
+	gboolean probe;            /* readiness: also connect to the recipients' mail servers */
+	gchar **check_options;     /* readiness: more options for --check ([general]
+	                            * check-options; for testing and special networks), or NULL */
 } RtlsSettings;
 
 typedef struct {
@@ -37,6 +40,9 @@ typedef struct {
 RtlsSettings *rtls_settings_new (void);
 void rtls_settings_free (RtlsSettings *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsSettings, rtls_settings_free)
+
+/* The options of requiretls-submit --check that [general] check-options may hold. */
+gboolean rtls_check_option_allowed (const char *arg);
 
 /* Broken values fall back to defaults and are described in @problems. */
 RtlsSettings *rtls_settings_from_keyfile (GKeyFile *kf, GPtrArray *problems);

@@ -24,6 +24,8 @@ struct _RtlsPrefsUi {
 	GPtrArray *accounts;          /* RtlsAccountName*, Claws' accounts */
 	GtkWidget *test_entry, *test_label;
 	GtkWidget *helper_entry, *timeout_spin, *retry_check, *retry_spin, *history_spin;
+	GtkWidget *probe_check;    /* readiness: connect to the recipients' mail servers */
+	gchar **check_options;     /* kept as read: no widget (for testing and special networks) */
 	guint retry_first_seconds; /* kept as read: only requiretlsrc sets it */
 };
 
@@ -580,6 +582,28 @@ rtls_prefs_ui_new (const RtlsSettings *s, const GPtrArray *accounts, RtlsPrefsUi
 	gtk_grid_attach (GTK_GRID (grid), gtk_label_new (_ ("minutes")), 3, 2, 1, 1);
 	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Sending"), grid), FALSE, FALSE, 0);
 
+	/* readiness before a send (issue 22): the probe, off by default, says what it does */
+	box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+	ui->probe_check = gtk_check_button_new_with_mnemonic (
+	        _ ("Also ask the recipients' _mail servers whether they offer REQUIRETLS"));
+	gtk_widget_set_name (ui->probe_check, "rtls-prefs-probe");
+	gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui->probe_check), s->probe);
+	label = gtk_label_new (
+	        _ ("A composer with Require TLS checks its recipients' domains in DNS and their "
+	           "MTA-STS policies. Only the mail servers themselves can tell whether they "
+	           "offer REQUIRETLS: with this on, the plugin connects to them on port 25 from "
+	           "this computer (it never sends a message). Each server then learns this "
+	           "computer's address and that someone here is about to write to its domain. "
+	           "Many home networks block port 25."));
+	gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+	gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
+	gtk_label_set_xalign (GTK_LABEL (label), 0);
+	gtk_widget_set_name (label, "rtls-prefs-probe-note");
+	gtk_box_pack_start (GTK_BOX (box), ui->probe_check, FALSE, FALSE, 0);
+	gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
+	ui->check_options = g_strdupv (s->check_options);
+	gtk_box_pack_start (GTK_BOX (vbox), frame (_ ("Before sending"), box), FALSE, FALSE, 0);
+
 	/* how long the delivery window remembers; 0 keeps everything (the default) */
 	grid = gtk_grid_new ();
 	gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
@@ -621,6 +645,8 @@ rtls_prefs_ui_get (RtlsPrefsUi *ui)
 	s->retry_max_minutes
 	        = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ui->retry_spin));
 	s->retry_first_seconds = ui->retry_first_seconds;
+	s->probe = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ui->probe_check));
+	s->check_options = g_strdupv (ui->check_options);
 	return s;
 }
 
@@ -638,6 +664,7 @@ rtls_prefs_ui_free (RtlsPrefsUi *ui)
 		ok = gtk_tree_model_iter_next (GTK_TREE_MODEL (ui->store), &it);
 	}
 	g_object_unref (ui->store);
+	g_strfreev (ui->check_options);
 	g_object_unref (ui->accounts_store);
 	g_ptr_array_unref (ui->accounts);
 	g_free (ui);

@@ -84,6 +84,56 @@ test_broken (void)
 	g_assert_cmpuint (problems->len, ==, 6);
 }
 
+/* Readiness (issue 22): the probe is off by default and kept; check-options holds only
+ * --check's own options, as shell words, kept through a save. */
+static void
+test_readiness_settings (void)
+{
+	g_autoptr (GKeyFile) kf = g_key_file_new ();
+	g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (RtlsSettings) s = rtls_settings_from_keyfile (kf, problems);
+	g_autoptr (RtlsSettings) back = NULL;
+
+	g_assert_false (s->probe);
+	g_assert_null (s->check_options);
+	g_clear_pointer (&s, rtls_settings_free);
+	g_assert_true (g_key_file_load_from_data (
+	        kf,
+	        "[general]\nprobe=true\ncheck-options=--resolver=127.0.0.1@5353 "
+	        "'--trust-anchor=/tmp/a b/ta.key' --ca-file=/tmp/ca.pem --timeout=2\n",
+	        -1, G_KEY_FILE_NONE, NULL));
+	s = rtls_settings_from_keyfile (kf, problems);
+	g_assert_cmpuint (problems->len, ==, 0);
+	g_assert_true (s->probe);
+	g_assert_cmpuint (g_strv_length (s->check_options), ==, 4);
+	g_assert_cmpstr (s->check_options[1], ==, "--trust-anchor=/tmp/a b/ta.key");
+	g_key_file_free (g_steal_pointer (&kf));
+	kf = g_key_file_new ();
+	rtls_settings_to_keyfile (s, kf);
+	back = rtls_settings_from_keyfile (kf, problems);
+	g_assert_true (back->probe);
+	g_assert_cmpuint (g_strv_length (back->check_options), ==, 4);
+	g_assert_cmpstr (back->check_options[1], ==, "--trust-anchor=/tmp/a b/ta.key");
+	/* anything but --check's options is refused, whole */
+	static const char *const bad[]
+	        = { "--probe", "--host=x", "-v", "--resolver=", "x", "--ca-file=/a 'unclosed" };
+	for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+		g_autoptr (RtlsSettings) b = NULL;
+		g_autofree gchar *v = g_strdup_printf ("--timeout=2 %s", bad[i]);
+		g_key_file_set_string (kf, "general", "check-options", v);
+		g_ptr_array_set_size (problems, 0);
+		b = rtls_settings_from_keyfile (kf, problems);
+		g_assert_null (b->check_options);
+		g_assert_cmpuint (problems->len, ==, 1);
+	}
+	g_key_file_set_string (kf, "general", "probe", "maybe");
+	g_clear_pointer (&back, rtls_settings_free);
+	g_ptr_array_set_size (problems, 0);
+	back = rtls_settings_from_keyfile (kf, problems);
+	g_assert_false (back->probe);
+	g_assert_cmpuint (problems->len, ==, 2);
+}
+
 static void
 test_pins (void)
 {
@@ -219,6 +269,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/settings/roundtrip", test_roundtrip);
 	g_test_add_func ("/settings/broken", test_broken);
 	g_test_add_func ("/settings/pins", test_pins);
+	g_test_add_func ("/settings/readiness", test_readiness_settings);
 	g_test_add_func ("/settings/account-labels", test_account_labels);
 	g_test_add_func ("/settings/probe-explain", test_probe_explain);
 	return g_test_run ();
