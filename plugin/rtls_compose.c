@@ -28,6 +28,8 @@
 #include "toolbar.h"
 #include "utils.h"
 
+#include "rtls_checks.h"
+#include "rtls_precheck.h"
 #include "rtls_queuefile.h"
 #include "rtls_rules.h"
 
@@ -478,22 +480,104 @@ static void
 composer_free (RtlsComposer *c)
 {
 	g_free (c->domain_warning);
+	if (c->rcpts != NULL)
+		g_ptr_array_unref (c->rcpts);
+	if (c->domains != NULL)
+		g_ptr_array_unref (c->domains);
 	g_free (c);
 }
 
-/* The status line: the choice, why, and with Require TLS the memory of the last bounce for
- * a recipient's domain (at most one, the newest: useful, not noisy). */
-static void
-show_choice (RtlsComposer *c, const char *reason)
+/* The domain of @addr (lower case, a new string), or NULL. */
+static gchar *
+domain_of (const char *addr)
 {
-	g_autofree gchar *text = NULL;
+	const char *at = strrchr (addr, '@');
+
+	return at != NULL && at[1] != '\0' ? g_ascii_strdown (at + 1, -1) : NULL;
+}
+
+/* Readiness on the status line (issue 22): with Require TLS (or after Check recipients),
+ * per recipient domain what is known and since when. What would come back leads: the last
+ * REQUIRETLS bounce of a domain (as before), then what the checks say would bounce; what is
+ * ready or not known follows the choice; every sentence is in the tooltip. By index only. */
+static void
+show_readiness (RtlsComposer *c)
+{
+	g_autoptr (GString) lead = g_string_new (NULL);
+	g_autoptr (GString) tail = g_string_new (NULL);
+	g_autoptr (GString) tip = g_string_new (NULL);
+	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+	gboolean shown = c->choice == RTLS_CHOICE_REQUIRE || c->check_asked;
 
 	if (c->ui == NULL)
 		return;
 	if (c->choice == RTLS_CHOICE_REQUIRE && c->domain_warning != NULL)
-		text = reason != NULL ? g_strdup_printf ("%s\n%s", reason, c->domain_warning)
-		                      : g_strdup (c->domain_warning);
-	rtls_compose_ui_set_choice (c->ui, c->choice, text != NULL ? text : reason);
+		g_string_append (lead, c->domain_warning);
+	for (guint i = 0; shown && c->domains != NULL && i < c->domains->len; i++) {
+		const char *d = g_ptr_array_index (c->domains, i);
+		RtlsPrecheckFacts f;
+		const char *why = NULL;
+		RtlsReadiness v;
+		g_autofree gchar *said = NULL;
+		gboolean warned;
+		rtls_checks_facts (d, &f);
+		said = rtls_precheck_sentence (d, &f, now, &v);
+		rtls_precheck_verdict (&f, &why);
+		g_string_append_printf (tip, "%s%s", tip->len > 0 ? "\n" : "", said);
+		/* the bounce the line leads with says this already, in its own words */
+		warned = c->domain_warning != NULL && g_str_has_prefix (c->domain_warning, d)
+		         && c->domain_warning[strlen (d)] == ' ';
+		if (warned && g_str_equal (why, "returned-before"))
+			continue;
+		if (v == RTLS_READINESS_WILL_BOUNCE && c->choice == RTLS_CHOICE_REQUIRE)
+			g_string_append_printf (lead, "%s%s", lead->len > 0 ? " · " : "", said);
+		else
+			g_string_append_printf (tail, "%s%s", tail->len > 0 ? " · " : "", said);
+	}
+	if (tip->len > 0)
+		g_debug ("REQUIRETLS: readiness: %s", tip->str);
+	rtls_compose_ui_set_readiness (c->ui, lead->len > 0 ? lead->str : NULL,
+	                               tail->len > 0 ? tail->str : NULL,
+	                               tip->len > 0 ? tip->str : NULL);
+}
+
+/* The status line: the choice, why, and readiness (with Require TLS the memory of the last
+ * bounce for a recipient's domain leads it, as before). */
+static void
+show_choice (RtlsComposer *c, const char *reason)
+{
+	if (c->ui == NULL)
+		return;
+	rtls_compose_ui_set_choice (c->ui, c->choice, reason);
+	show_readiness (c);
+}
+
+/* Asks for the readiness of the recipients' domains (off the main loop; what is fresh in
+ * the cache is not checked again unless @force, the person's Check recipients). */
+static void
+check_recipients (RtlsComposer *c, gboolean force)
+{
+	if (c->domains == NULL || c->domains->len == 0)
+		return;
+	rtls_checks_request (c, c->domains, force);
+	c->checked_hash = c->recipients_hash;
+	show_readiness (c);
+}
+
+void
+rtls_compose_checks_changed (void)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	if (composers == NULL)
+		return;
+	g_hash_table_iter_init (&it, composers);
+	while (g_hash_table_iter_next (&it, &key, &value)) {
+		RtlsComposer *c = value;
+		if (!c->gone && c->send == NULL)
+			show_readiness (c);
+	}
 }
 
 static void
@@ -546,6 +630,18 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 	g_ptr_array_add (fields, NULL);
 	rtls_rules_recipients_from_fields ((const char *const *) fields->pdata, rcpts);
 	update_domain_warning (c, rcpts);
+	if (c->domains != NULL)
+		g_ptr_array_unref (c->domains);
+	c->domains = g_ptr_array_new_with_free_func (g_free);
+	for (guint i = 0; i < rcpts->len; i++) {
+		g_autofree gchar *d = domain_of (g_ptr_array_index (rcpts, i));
+		if (d != NULL
+		    && !g_ptr_array_find_with_equal_func (c->domains, d, g_str_equal, NULL))
+			g_ptr_array_add (c->domains, g_steal_pointer (&d));
+	}
+	if (c->rcpts != NULL)
+		g_ptr_array_unref (c->rcpts);
+	c->rcpts = g_ptr_array_ref (rcpts);
 	rtls_rules_decide (rtls_config_rules (), rcpts,
 	                   compose->account ? compose->account->account_id : -1, &v);
 	if (v.rule != NULL) {
@@ -577,6 +673,7 @@ static gboolean
 rules_tick (gpointer data)
 {
 	RtlsComposer *c = data;
+	guint before = c->recipients_hash;
 
 	if (c->gone) {
 		c->rules_timer = 0;
@@ -584,7 +681,22 @@ rules_tick (gpointer data)
 	}
 	if (c->send == NULL)
 		evaluate_rules (c, FALSE);
+	/* the recipients settled (unchanged for a tick after a change): their readiness */
+	if (c->send == NULL && c->recipients_hash == before && c->checked_hash != before
+	    && c->choice == RTLS_CHOICE_REQUIRE)
+		check_recipients (c, FALSE);
 	return G_SOURCE_CONTINUE;
+}
+
+static void
+ui_check_cb (gpointer data)
+{
+	RtlsComposer *c = data;
+
+	c->check_asked = TRUE;
+	evaluate_rules (c, TRUE);
+	g_debug ("REQUIRETLS: check recipients");
+	check_recipients (c, TRUE);
 }
 
 void
@@ -607,6 +719,8 @@ ui_choice_cb (gpointer data, RtlsChoice choice)
 	/* not debug_print(): its expansion does not match the one Debian built Claws with */
 	g_debug ("REQUIRETLS: choice %s", rtls_choice_to_string (choice));
 	evaluate_rules (c, TRUE);
+	if (choice == RTLS_CHOICE_REQUIRE)
+		check_recipients (c, FALSE);
 }
 
 static void send_cancel_cb (gpointer data);
@@ -623,12 +737,13 @@ composer_gone (gpointer data)
 	if (c->rules_timer != 0)
 		g_source_remove (c->rules_timer);
 	c->rules_timer = 0;
+	rtls_checks_forget (c); /* its checks stop unless another composer waits for them */
 	rtls_compose_ui_forget (c->ui);
 	c->ui = NULL;
 	if (composers != NULL && g_hash_table_lookup (composers, c->compose) == c)
 		g_hash_table_remove (composers, c->compose);
 	c->compose = NULL;
-	if (c->send == NULL)
+	if (c->send == NULL && !c->asking)
 		composer_free (c);
 }
 
@@ -750,6 +865,7 @@ attach (Compose *compose)
 		c->ui = rtls_compose_ui_attach (compose->ui_manager, compose->handlebox, key,
 		                                GTK_BOX (compose->vbox), compose->handlebox,
 		                                ui_choice_cb, send_cancel_cb, c);
+		rtls_compose_ui_set_check_fn (c->ui, ui_check_cb);
 	}
 	rtls_composer_set_choice (c, choice, manual);
 	g_debug ("REQUIRETLS: new composer, choice %s%s", rtls_choice_to_string (choice),
@@ -766,6 +882,7 @@ attach (Compose *compose)
 static void
 detach (RtlsComposer *c)
 {
+	rtls_checks_forget (c);
 	rtls_ui_disconnect (c->compose->window, c->destroy_id);
 	c->destroy_id = 0;
 	if (c->rules_timer != 0)
@@ -782,6 +899,130 @@ created_hook (gpointer source, gpointer data)
 	return FALSE;
 }
 
+/* The recipients whose domain would return a REQUIRETLS message (addr-specs); their
+ * domains' sentences into @why (may be NULL), one a line. */
+static GPtrArray *
+will_bounce (RtlsComposer *c, GString *why)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+	g_autoptr (GHashTable) said = g_hash_table_new (g_str_hash, g_str_equal);
+
+	for (guint i = 0; c->rcpts != NULL && i < c->rcpts->len; i++) {
+		const char *a = g_ptr_array_index (c->rcpts, i);
+		g_autofree gchar *d = domain_of (a);
+		RtlsPrecheckFacts f;
+		RtlsReadiness v;
+		g_autofree gchar *sentence = NULL;
+		if (d == NULL)
+			continue;
+		rtls_checks_facts (d, &f);
+		sentence = rtls_precheck_sentence (d, &f, now, &v);
+		if (v != RTLS_READINESS_WILL_BOUNCE)
+			continue;
+		g_ptr_array_add (out, g_strdup (a));
+		if (why != NULL && !g_hash_table_contains (said, d)) {
+			g_hash_table_add (said, (gpointer) g_intern_string (d));
+			g_string_append_printf (why, "%s\n", sentence);
+		}
+	}
+	return out;
+}
+
+/* Presses Send again for the person, with their answer (the hook lets it through once). */
+static void
+send_again (RtlsComposer *c)
+{
+	c->bounce_answered = TRUE;
+	if (!rtls_ui_activate (c->compose->ui_manager, "/Menu/Message/Send"))
+		compose_send (c->compose);
+}
+
+/* The will-bounce question: named recipients, four answers, each said in the log. */
+static gboolean
+ask_bounce (gpointer data)
+{
+	RtlsComposer *c = data;
+	g_autoptr (GString) why = g_string_new (NULL);
+	g_autoptr (GPtrArray) bouncing = NULL;
+	g_autofree gchar *names = NULL, *headline = NULL, *details = NULL;
+	RtlsBounceAnswer answer;
+	guint left;
+
+	if (c->gone) {
+		c->asking = FALSE;
+		if (c->send == NULL)
+			composer_free (c);
+		return G_SOURCE_REMOVE;
+	}
+	bouncing = will_bounce (c, why);
+	left = c->rcpts->len - bouncing->len;
+	g_ptr_array_add (bouncing, NULL);
+	names = g_strjoinv (", ", (gchar **) bouncing->pdata);
+	g_ptr_array_remove_index (bouncing, bouncing->len - 1);
+	headline = g_strdup_printf (
+	        ngettext ("This message would come back from %s.",
+	                  "This message would come back from these recipients: %s.", bouncing->len),
+	        names);
+	details = g_strdup_printf (
+	        "%s\n%s", why->str,
+	        left > 0 ? _ ("Send anyway: with REQUIRETLS to everyone, as it is. Remove them: "
+	                      "they are taken out of the message, which goes to the others with "
+	                      "REQUIRETLS. Don't require TLS: sent as usual, without REQUIRETLS "
+	                      "(the choice becomes Default). Back to editing: nothing is sent.")
+	                 : _ ("Send anyway: with REQUIRETLS, as it is. Don't require TLS: sent as "
+	                      "usual, without REQUIRETLS (the choice becomes Default). Back to "
+	                      "editing: nothing is sent."));
+	g_debug ("REQUIRETLS: asking before sending to %s", names);
+	answer = rtls_ui_bounce_question (GTK_WINDOW (c->compose->window), headline, details,
+	                                  left > 0);
+	c->asking = FALSE;
+	if (c->gone) {
+		if (c->send == NULL)
+			composer_free (c);
+		return G_SOURCE_REMOVE;
+	}
+	switch (answer) {
+	case RTLS_BOUNCE_SEND_ANYWAY:
+		g_debug ("REQUIRETLS: will-bounce answer: send anyway");
+		send_again (c);
+		break;
+	case RTLS_BOUNCE_REMOVE:
+		g_debug ("REQUIRETLS: will-bounce answer: remove %s", names);
+		/* the rest goes with REQUIRETLS even if a rule chose it for one of those removed */
+		c->manual = TRUE;
+		for (GSList *l = c->compose->header_list; l != NULL; l = l->next) {
+			ComposeHeaderEntry *e = l->data;
+			g_autofree gchar *name = rtls_ui_row_name (e->combo);
+			g_autofree gchar *value = NULL, *rest = NULL;
+			if (!row_is_recipient (name))
+				continue;
+			value = rtls_ui_row_value (e->entry);
+			rest = rtls_precheck_row_without (value, bouncing);
+			if (rest != NULL)
+				rtls_ui_row_set_value (e->entry, rest);
+		}
+		log_message (LOG_PROTOCOL,
+		             _ ("REQUIRETLS: %s taken out of the recipients (the message would "
+		                "come back from them)\n"),
+		             names);
+		evaluate_rules (c, TRUE);
+		send_again (c);
+		break;
+	case RTLS_BOUNCE_NO_REQUIRE:
+		g_debug ("REQUIRETLS: will-bounce answer: default");
+		rtls_composer_set_choice (c, RTLS_CHOICE_DEFAULT, TRUE);
+		c->compose->modified = TRUE;
+		send_again (c);
+		break;
+	case RTLS_BOUNCE_EDIT:
+	default:
+		g_debug ("REQUIRETLS: will-bounce answer: back to editing");
+		break;
+	}
+	return G_SOURCE_REMOVE;
+}
+
 /* COMPOSE_CHECK_BEFORE_SEND_HOOKLIST: runs for Send (compose->sending), Send later and the
  * batch composers of filter actions, before Claws writes anything. TRUE cancels. */
 static gboolean
@@ -789,14 +1030,17 @@ before_send_hook (gpointer source, gpointer data)
 {
 	Compose *compose = source;
 	RtlsComposer *c;
+	gboolean answered;
 
 	c = rtls_composer_find (compose);
 	if (c == NULL) {
 		attach (compose);
 		c = rtls_composer_find (compose);
 	}
-	if (c->send != NULL)
-		return TRUE; /* ours is already under way */
+	if (c->send != NULL || c->asking)
+		return TRUE; /* ours is already under way, or the person is being asked */
+	answered = c->bounce_answered;
+	c->bounce_answered = FALSE;
 	/* a recipient typed just before Send counts: evaluate now, not at the next tick */
 	evaluate_rules (c, TRUE);
 	if (c->choice != RTLS_CHOICE_DEFAULT) {
@@ -827,6 +1071,17 @@ before_send_hook (gpointer source, gpointer data)
 		 * the queue guard locks the entry
 		 * as soon as it lands (rtls_queue_guard_item), and only the plugin sends it. */
 		return FALSE;
+	}
+	/* Send with a recipient whose domain would return it (issue 22): the person is asked
+	 * first, once, from an idle callback once compose_send() unwound; never a silent
+	 * change. Not for a filter's batch composer (no dialog may open there). */
+	if (!answered && !compose->batch) {
+		g_autoptr (GPtrArray) bouncing = will_bounce (c, NULL);
+		if (bouncing->len > 0) {
+			c->asking = TRUE;
+			g_idle_add (ask_bounce, c);
+			return TRUE;
+		}
 	}
 	/* Send: Claws' own sender must never get the message. Claws writes and we lock the
 	 * queue entry now; then cancel, and the helper starts once compose_send() unwound. */

@@ -12,6 +12,7 @@
 
 #include "rtls_delivery_ui.h"
 #include "rtls_entry.h"
+#include "rtls_checks.h"
 #include "rtls_history.h"
 
 #include <dlfcn.h>
@@ -183,6 +184,7 @@ plugin_init (gchar **error)
 		rtls_send_listen (&l);
 	}
 	rtls_bounce_set_resend_hook (on_resend_opened);
+	rtls_checks_init (rtls_compose_checks_changed);
 	rtls_send_init ();
 	rtls_compose_init ();
 	rtls_prefs_init ();
@@ -281,6 +283,8 @@ plugin_done (void)
 	main_ui = NULL;
 	rtls_prefs_done ();
 	can_unload = rtls_compose_done (drafted, still_open) && can_unload;
+	/* every readiness check is stopped; its callback comes back here */
+	can_unload = rtls_checks_done () && can_unload;
 	if (!claws_is_exiting ()) {
 		locked = rtls_entry_count_locked ();
 		unload_notice (drafted, still_open, locked);

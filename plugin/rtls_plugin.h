@@ -35,14 +35,20 @@ typedef struct {
 	Compose *compose;
 	RtlsComposeUi *ui;
 	RtlsChoice choice;
-	gboolean manual;       /* chosen by hand (beats rules and the default) */
-	RtlsSend *send;        /* the plugin's send in flight, or NULL */
-	guint rules_timer;     /* re-evaluates the rules while the recipients change */
-	guint recipients_hash; /* of the recipient rows last evaluated */
-	gint account_id;       /* the From account at the last evaluation */
-	gulong destroy_id;     /* watches the composer's window */
-	gboolean gone;         /* the composer was destroyed; kept only for its send */
-	gchar *domain_warning; /* the last REQUIRETLS bounce for a recipient's domain, or NULL */
+	gboolean manual;          /* chosen by hand (beats rules and the default) */
+	RtlsSend *send;           /* the plugin's send in flight, or NULL */
+	guint rules_timer;        /* re-evaluates the rules while the recipients change */
+	guint recipients_hash;    /* of the recipient rows last evaluated */
+	gint account_id;          /* the From account at the last evaluation */
+	gulong destroy_id;        /* watches the composer's window */
+	gboolean gone;            /* the composer was destroyed; kept only for its send */
+	gchar *domain_warning;    /* the last REQUIRETLS bounce for a recipient's domain, or NULL */
+	GPtrArray *rcpts;         /* gchar*: the recipients' addr-specs at the last evaluation */
+	GPtrArray *domains;       /* gchar*: their domains, lower case, once each */
+	guint checked_hash;       /* recipients_hash when their readiness was last asked for */
+	gboolean check_asked;     /* "Check recipients": readiness shown whatever the choice */
+	gboolean bounce_answered; /* the will-bounce question was answered: this Send goes on */
+	gboolean asking;          /* that question is open (the record outlives its composer) */
 } RtlsComposer;
 
 /* config (rtls_config.c) */
@@ -71,6 +77,9 @@ gboolean rtls_compose_done (GPtrArray *drafted, GPtrArray *still_open);
 RtlsComposer *rtls_composer_find (Compose *compose);
 void rtls_composer_set_choice (RtlsComposer *c, RtlsChoice choice, gboolean manual);
 gboolean rtls_compose_alive (Compose *compose);
+/* What is known about recipient domains changed (a readiness check ended): every composer
+ * says it again. */
+void rtls_compose_checks_changed (void);
 /* The send of @c is over: forgets it, and frees @c when its composer is gone. */
 void rtls_composer_send_over (RtlsComposer *c);
 

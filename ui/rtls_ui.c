@@ -30,7 +30,11 @@ struct _RtlsComposeUi {
 	guint busy_timer;
 	RtlsChoiceFn on_choice;
 	RtlsActionFn on_cancel;
+	RtlsActionFn on_check; /* "Check recipients", or NULL */
 	gpointer data;
+	gchar *ready_lead; /* readiness said before the choice (what would come back), or NULL */
+	gchar *ready_tail; /* readiness said after it (ready, not known), or NULL */
+	gchar *ready_tip;  /* every domain's sentence, one a line, for the tooltip, or NULL */
 };
 
 static const char *
@@ -179,8 +183,22 @@ update_widgets (RtlsComposeUi *ui)
 	} else {
 		line = g_strdup (choice_meaning (ui->choice));
 	}
-	tip = g_strdup_printf ("%s%s%s\n\n%s", choice_meaning (ui->choice), ui->reason ? "\n" : "",
-	                       ui->reason ? ui->reason : "", tooltip_text ());
+	/* readiness: what would come back leads (it matters most, and the end of a line may be
+	 * cut); what is ready or not known follows the choice */
+	if (ui->ready_lead != NULL) {
+		gchar *l = g_strconcat (ui->ready_lead, " · ", line, NULL);
+		g_free (line);
+		line = l;
+	}
+	if (ui->ready_tail != NULL) {
+		gchar *l = g_strconcat (line, " · ", ui->ready_tail, NULL);
+		g_free (line);
+		line = l;
+	}
+	tip = g_strdup_printf ("%s%s%s%s%s\n\n%s", choice_meaning (ui->choice),
+	                       ui->reason ? "\n" : "", ui->reason ? ui->reason : "",
+	                       ui->ready_tip ? "\n\n" : "", ui->ready_tip ? ui->ready_tip : "",
+	                       tooltip_text ());
 	show_line (ui, line, tip);
 	gtk_info_bar_set_message_type (GTK_INFO_BAR (ui->bar),
 	                               ui->choice == RTLS_CHOICE_REQUIRE   ? GTK_MESSAGE_INFO
@@ -200,6 +218,15 @@ radio_changed (GtkRadioAction *action, GtkRadioAction *current, gpointer data)
 	g_clear_pointer (&ui->reason, g_free);
 	update_widgets (ui);
 	ui->on_choice (ui->data, c);
+}
+
+static void
+check_activated (GtkAction *a, gpointer data)
+{
+	RtlsComposeUi *ui = data;
+
+	if (ui->on_check != NULL)
+		ui->on_check (ui->data);
 }
 
 static void
@@ -323,6 +350,18 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox, const char *ite
 	gtk_action_group_set_translation_domain (ui->group, GETTEXT_PACKAGE);
 	gtk_action_group_add_radio_actions (ui->group, entries, G_N_ELEMENTS (entries),
 	                                    RTLS_CHOICE_DEFAULT, G_CALLBACK (radio_changed), ui);
+	{
+		/* next to the choice: the readiness of every recipient domain, checked now */
+		GtkActionEntry check
+		        = { "RequireTLS/Check",
+			    NULL,
+			    N_ ("_Check recipients"),
+			    NULL,
+			    N_ ("Check now whether a message with REQUIRETLS can reach "
+			        "each recipient"),
+			    G_CALLBACK (check_activated) };
+		gtk_action_group_add_actions (ui->group, &check, 1, ui);
+	}
 	gtk_ui_manager_insert_action_group (uim, ui->group, 0);
 	ui->merge_id = gtk_ui_manager_new_merge_id (uim);
 	gtk_ui_manager_add_ui (uim, ui->merge_id, "/Menu/Options", "RequireTLSSeparator", NULL,
@@ -333,6 +372,8 @@ rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox, const char *ite
 		                       name + strlen ("RequireTLS/"), name, GTK_UI_MANAGER_MENUITEM,
 		                       FALSE);
 	}
+	gtk_ui_manager_add_ui (uim, ui->merge_id, "/Menu/Options", "Check", "RequireTLS/Check",
+	                       GTK_UI_MANAGER_MENUITEM, FALSE);
 	gtk_ui_manager_ensure_update (uim);
 
 	if (handlebox != NULL) {
@@ -383,6 +424,28 @@ rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *re
 	ui->choice = choice;
 	g_free (ui->reason);
 	ui->reason = g_strdup (reason);
+	update_widgets (ui);
+}
+
+void
+rtls_compose_ui_set_check_fn (RtlsComposeUi *ui, RtlsActionFn on_check)
+{
+	ui->on_check = on_check;
+}
+
+void
+rtls_compose_ui_set_readiness (RtlsComposeUi *ui, const char *lead, const char *tail,
+                               const char *tip)
+{
+	if (g_strcmp0 (lead, ui->ready_lead) == 0 && g_strcmp0 (tail, ui->ready_tail) == 0
+	    && g_strcmp0 (tip, ui->ready_tip) == 0)
+		return;
+	g_free (ui->ready_lead);
+	g_free (ui->ready_tail);
+	g_free (ui->ready_tip);
+	ui->ready_lead = g_strdup (lead);
+	ui->ready_tail = g_strdup (tail);
+	ui->ready_tip = g_strdup (tip);
 	update_widgets (ui);
 }
 
@@ -480,6 +543,9 @@ free_common (RtlsComposeUi *ui)
 	g_free (ui->item_key);
 	g_free (ui->reason);
 	g_free (ui->busy_text);
+	g_free (ui->ready_lead);
+	g_free (ui->ready_tail);
+	g_free (ui->ready_tip);
 	g_free (ui);
 }
 
@@ -546,6 +612,60 @@ gchar *
 rtls_ui_row_value (GtkWidget *entry)
 {
 	return g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (entry))));
+}
+
+void
+rtls_ui_row_set_value (GtkWidget *entry, const char *text)
+{
+	gtk_entry_set_text (GTK_ENTRY (entry), text);
+}
+
+gboolean
+rtls_ui_activate (GtkUIManager *uim, const char *path)
+{
+	GtkAction *a = uim != NULL ? gtk_ui_manager_get_action (uim, path) : NULL;
+
+	if (a == NULL)
+		return FALSE;
+	gtk_action_activate (a);
+	return TRUE;
+}
+
+enum { BOUNCE_SEND = 1, BOUNCE_REMOVE, BOUNCE_DEFAULT, BOUNCE_EDIT };
+
+static void stack_buttons_if_wide (GtkWidget *d, gint any_response);
+
+RtlsBounceAnswer
+rtls_ui_bounce_question (GtkWindow *parent, const char *headline, const char *details,
+                         gboolean can_remove)
+{
+	GtkWidget *d
+	        = gtk_message_dialog_new (parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+	                                  GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s", headline);
+	gint r;
+
+	gtk_window_set_title (GTK_WINDOW (d), _ ("REQUIRETLS: it would come back"));
+	gtk_widget_set_name (d, "rtls-bounce-question");
+	gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d), "%s", details);
+	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Send anyway"), BOUNCE_SEND);
+	if (can_remove)
+		gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Remove them"), BOUNCE_REMOVE);
+	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Don't require TLS"), BOUNCE_DEFAULT);
+	gtk_dialog_add_button (GTK_DIALOG (d), _ ("_Back to editing"), BOUNCE_EDIT);
+	gtk_dialog_set_default_response (GTK_DIALOG (d), BOUNCE_EDIT);
+	stack_buttons_if_wide (d, BOUNCE_EDIT);
+	r = gtk_dialog_run (GTK_DIALOG (d));
+	gtk_widget_destroy (d);
+	switch (r) {
+	case BOUNCE_SEND:
+		return RTLS_BOUNCE_SEND_ANYWAY;
+	case BOUNCE_REMOVE:
+		return RTLS_BOUNCE_REMOVE;
+	case BOUNCE_DEFAULT:
+		return RTLS_BOUNCE_NO_REQUIRE;
+	default:
+		return RTLS_BOUNCE_EDIT;
+	}
 }
 
 void

@@ -32,6 +32,12 @@ RtlsComposeUi *rtls_compose_ui_attach (GtkUIManager *uim, GtkWidget *handlebox,
 void rtls_compose_ui_toolbar_clicked (RtlsComposeUi *ui);
 /* Shows @choice everywhere without calling back; @reason may be NULL. */
 void rtls_compose_ui_set_choice (RtlsComposeUi *ui, RtlsChoice choice, const char *reason);
+/* "Check recipients" in the Options menu calls @on_check (NULL: nothing). */
+void rtls_compose_ui_set_check_fn (RtlsComposeUi *ui, RtlsActionFn on_check);
+/* Readiness on the status line: @lead before the choice's text, @tail after it (each NULL:
+ * none), @tip (every domain's sentence, one a line) in its tooltip. */
+void rtls_compose_ui_set_readiness (RtlsComposeUi *ui, const char *lead, const char *tail,
+                                    const char *tip);
 /* While the plugin sends: the status line shows @text and a Cancel button; the composer's
  * own widgets (@lock, any number, NULL-terminated) are made insensitive. */
 void rtls_compose_ui_set_busy (RtlsComposeUi *ui, const char *text, GtkWidget *lock,
@@ -49,6 +55,21 @@ void rtls_compose_ui_forget (RtlsComposeUi *ui);
 gchar *rtls_ui_row_name (GtkWidget *combo);
 gchar *rtls_ui_row_value (GtkWidget *entry);
 void rtls_ui_row_clear (GtkWidget *combo, GtkWidget *entry);
+void rtls_ui_row_set_value (GtkWidget *entry, const char *text);
+/* Activates the action at @path of @uim (a person's menu item); FALSE: no such action. */
+gboolean rtls_ui_activate (GtkUIManager *uim, const char *path);
+
+typedef enum {
+	RTLS_BOUNCE_SEND_ANYWAY, /* send it with REQUIRETLS as it is */
+	RTLS_BOUNCE_REMOVE,      /* take those recipients out, send to the rest with REQUIRETLS */
+	RTLS_BOUNCE_NO_REQUIRE,  /* not with REQUIRETLS: the choice becomes Default, then send */
+	RTLS_BOUNCE_EDIT,        /* back to editing, nothing sent */
+} RtlsBounceAnswer;
+/* Modal: a Require TLS message would come back from some recipients (@headline names them,
+ * @details says why and what each answer does); Remove them only when @can_remove (someone
+ * is left). Named "rtls-bounce-question" for tests. */
+RtlsBounceAnswer rtls_ui_bounce_question (GtkWindow *parent, const char *headline,
+                                          const char *details, gboolean can_remove);
 
 typedef enum {
 	RTLS_FAILURE_EDIT,          /* back to editing */
@@ -62,7 +83,8 @@ typedef enum {
 typedef void (*RtlsFailureFn) (gpointer data, RtlsFailureChoice choice);
 
 /* Non-modal: explains @text under a headline that names the kind of problem (@title, "not
- * sent", is used for none now: @text says it), offers the next step for @refusal first, and calls @done once.
+ * sent", is used for none now: @text says it), offers the next step for @refusal first, and calls
+ * @done once.
  * @server ("host:port") is the server that refused. Sending without REQUIRETLS is offered
  * second, only behind an explicit confirmation that names the risk; @clear_first_hop, when
  * not NULL, names the server Claws Mail itself would then reach without TLS. For
