@@ -172,6 +172,9 @@ rtls_precheck_sentence (const char *domain, const RtlsPrecheckFacts *f, gint64 n
 	if (g_str_equal (why, "checking"))
 		return g_strdup_printf (_ ("%s: checking whether REQUIRETLS can reach it…"),
 		                        domain);
+	if (g_str_equal (why, "not-checked"))
+		return g_strdup_printf (_ ("%s: not known — %s"), domain,
+		                        precheck_reason_text (why));
 	if (g_str_equal (why, "check-failed"))
 		return g_strdup_printf (_ ("%s: not known — the check could not run (%s)"), domain,
 		                        f->check_error);

@@ -96,6 +96,9 @@ test_sentences (void)
 	g_assert_cmpstr (s, ==, "new.example: checking whether REQUIRETLS can reach it…");
 	g_free (s);
 	f.checking = FALSE;
+	s = rtls_precheck_sentence ("new.example", &f, NOW, &v);
+	g_assert_cmpstr (s, ==, "new.example: not known — not checked yet");
+	g_free (s);
 	f.check_error = "requiretls-submit: not found";
 	s = rtls_precheck_sentence ("new.example", &f, NOW, &v);
 	g_assert_cmpstr (s, ==,
