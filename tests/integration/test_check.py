@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 37
+PLAN = 40
 
 
 def mx_cert(certdir, names):
@@ -282,6 +282,13 @@ mx.nosts IN A 127.0.0.1
     t.ok(len(recs) == 3 and all(r["verdict"] == "unknown" for r in recs) and secs < 4.5
          and rc == 75, f"three domains, no resolver, --max-time=2: done in {secs:.2f} s, exit {rc}",
          f"{recs}\n{err}")
+    # --- the command line ---
+    rc, recs, err, _ = t.run_check([])
+    t.ok(rc == 64 and not recs and "address or domain" in err, "--check alone: exit 64", err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={ta}", "bob@[192.0.2.1]"])
+    t.ok(rc == 64 and not recs, "an address literal has no MX to check: exit 64", err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={t.tmpdir()}/none.key", "example.org"])
+    t.ok(rc == 78 and not recs and "trust anchor" in err, "no trust anchor file: exit 78", err)
     t.done()
 
 
