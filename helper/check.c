@@ -1125,6 +1125,22 @@ rtls_check_main (int argc, char **argv)
 		check_options_clear (&o);
 		return RTLS_EX_CONFIG;
 	}
+	if (o.resolver != NULL) {
+		/* a resolver that is no address is a mistake of the command line, said once
+		 * before anything is asked, not once a domain */
+		struct ub_ctx *ub = ub_ctx_create ();
+		int r = ub != NULL ? ub_ctx_set_fwd (ub, o.resolver) : UB_NOMEM;
+		if (ub != NULL)
+			ub_ctx_delete (ub);
+		if (r != 0) {
+			g_autofree gchar *clean = rtls_sanitize (o.resolver, -1, 300);
+			g_printerr ("requiretls-submit: ");
+			g_printerr (_ ("--resolver=%s: %s"), clean, ub_strerror (r));
+			g_printerr ("\n");
+			check_options_clear (&o);
+			return RTLS_EX_CONFIG;
+		}
+	}
 	if (o.ca_file != NULL && !g_file_test (o.ca_file, G_FILE_TEST_IS_REGULAR)) {
 		g_printerr (_ ("requiretls-submit: cannot use CA file %s\n"), o.ca_file);
 		check_options_clear (&o);

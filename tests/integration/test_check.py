@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 40
+PLAN = 41
 
 
 def mx_cert(certdir, names):
@@ -289,6 +289,10 @@ mx.nosts IN A 127.0.0.1
     t.ok(rc == 64 and not recs, "an address literal has no MX to check: exit 64", err)
     rc, recs, err, _ = t.run_check([f"--trust-anchor={t.tmpdir()}/none.key", "example.org"])
     t.ok(rc == 78 and not recs and "trust anchor" in err, "no trust anchor file: exit 78", err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={ta}", "--resolver=not an address",
+                                    "example.org"])
+    t.ok(rc == 78 and not recs and "--resolver" in err, "a resolver that is no address: exit 78",
+         err)
     t.done()
 
 
