@@ -1125,17 +1125,38 @@ rtls_check_main (int argc, char **argv)
 		check_options_clear (&o);
 		return RTLS_EX_CONFIG;
 	}
-	if (o.resolver != NULL) {
-		/* a resolver that is no address is a mistake of the command line, said once
-		 * before anything is asked, not once a domain */
+	{
+		/* A resolver that is no address and a trust anchor file that does not parse are
+		 * mistakes of the command line, said once before anything is asked, not as an
+		 * unknown verdict for every domain. libunbound reads the file when it first
+		 * answers: "localhost" it answers itself, without the network. */
 		struct ub_ctx *ub = ub_ctx_create ();
-		int r = ub != NULL ? ub_ctx_set_fwd (ub, o.resolver) : UB_NOMEM;
+		struct ub_result *res = NULL;
+		int r = ub != NULL ? 0 : UB_NOMEM;
+		const char *what = "--resolver";
+
+		if (r == 0 && o.resolver != NULL)
+			r = ub_ctx_set_fwd (ub, o.resolver);
+		if (r == 0) {
+			what = "--trust-anchor";
+			r = ub_ctx_add_ta_file (ub, o.trust_anchor);
+		}
+		if (r == 0)
+			r = ub_resolve (ub, "localhost", CHECK_TYPE_A, 1, &res);
+		if (res != NULL)
+			ub_resolve_free (res);
 		if (ub != NULL)
 			ub_ctx_delete (ub);
 		if (r != 0) {
-			g_autofree gchar *clean = rtls_sanitize (o.resolver, -1, 300);
+			g_autofree gchar *clean = rtls_sanitize (
+			        strcmp (what, "--resolver") == 0 ? o.resolver : o.trust_anchor, -1,
+			        300);
 			g_printerr ("requiretls-submit: ");
-			g_printerr (_ ("--resolver=%s: %s"), clean, ub_strerror (r));
+			if (strcmp (what, "--resolver") == 0)
+				g_printerr (_ ("--resolver=%s: %s"), clean, ub_strerror (r));
+			else
+				g_printerr (_ ("cannot use the DNSSEC trust anchor %s: %s"), clean,
+				            ub_strerror (r));
 			g_printerr ("\n");
 			check_options_clear (&o);
 			return RTLS_EX_CONFIG;

@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 41
+PLAN = 42
 
 
 def mx_cert(certdir, names):
@@ -293,6 +293,12 @@ mx.nosts IN A 127.0.0.1
                                     "example.org"])
     t.ok(rc == 78 and not recs and "--resolver" in err, "a resolver that is no address: exit 78",
          err)
+    bad = os.path.join(t.tmpdir(), "bad.key")
+    with open(bad, "w") as f:
+        f.write("this is no DS record\n")
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={bad}", "example.org"])
+    t.ok(rc == 78 and not recs and "trust anchor" in err, "a trust anchor file that does not "
+         "parse: exit 78", err)
     t.done()
 
 
