@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "codec.h"
 #include "errors.h"
 #include "message.h"
@@ -331,6 +332,11 @@ main (int argc, char **argv)
 	signal (SIGPIPE, SIG_IGN);
 	rtls_outcome_init (&outcome);
 
+	/* --check: a mode of its own, with its own options and exit codes (check.c) */
+	if (rtls_check_wanted (argc, argv)) {
+		rtls_outcome_clear (&outcome);
+		return rtls_check_main (argc, argv);
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp (argv[i], "--") == 0)
 			break;

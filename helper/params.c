@@ -27,6 +27,9 @@ rtls_params_free (RtlsParams *params)
 	g_free (params->envid);
 	g_free (params->helo);
 	g_free (params->status_file);
+	g_free (params->connect_address);
+	if (params->tlsa != NULL)
+		g_ptr_array_unref (params->tlsa);
 	g_free (params);
 }
 
@@ -274,6 +277,9 @@ config_context (RtlsParseState *st, GOptionEntry **entries_out)
 
 	g_option_context_set_summary (
 	        ctx, _ ("Submit one message, with RFC 8689 REQUIRETLS on request."));
+	g_option_context_set_description (
+	        ctx, _ ("requiretls-submit --check --help: whether REQUIRETLS can reach "
+	                "recipients, before sending."));
 	g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
 	g_option_context_set_help_enabled (ctx, TRUE);

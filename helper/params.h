@@ -50,6 +50,9 @@ typedef struct {
 	gboolean no_chunking;     /* DATA even when CHUNKING is offered */
 	gboolean show_version;    /* --version */
 	gchar *status_file;       /* the record also goes here, replaced atomically; or NULL */
+	/* Set by --check's probe, never from the command line of a submission: */
+	gchar *connect_address; /* connect here (an IP literal) instead of resolving @host */
+	GPtrArray *tlsa;        /* RtlsTlsa*: verify @host by DANE (RtlsTlsConfig.tlsa) */
 } RtlsParams;
 
 void rtls_params_free (RtlsParams *params);

@@ -193,9 +193,10 @@ smtp_client_note_tls (SmtpClient *c)
 static gboolean
 smtp_client_starttls (SmtpClient *c, GError **error)
 {
-	RtlsTlsConfig tc
-	        = { c->params->host, c->params->ca_file, (const char *const *) c->params->pins,
-		    &c->out->cert_problem, &c->out->tls_problem };
+	RtlsTlsConfig tc = {
+		c->params->host,       c->params->ca_file,   (const char *const *) c->params->pins,
+		&c->out->cert_problem, &c->out->tls_problem, c->params->tlsa
+	};
 	g_autoptr (RtlsReply) reply = NULL;
 
 	smtp_client_stage (c, RTLS_STAGE_STARTTLS);
@@ -534,15 +535,22 @@ static gboolean
 smtp_client_connect (SmtpClient *c, GError **error)
 {
 	const RtlsParams *p = c->params;
-	RtlsTlsConfig tc = { p->host, p->ca_file, (const char *const *) p->pins,
-		             &c->out->cert_problem, &c->out->tls_problem };
+	RtlsTlsConfig tc = { p->host,
+		             p->ca_file,
+		             (const char *const *) p->pins,
+		             &c->out->cert_problem,
+		             &c->out->tls_problem,
+		             p->tlsa };
 	g_autoptr (RtlsReply) reply = NULL;
 	gint64 hard = p->max_time > 0
 	                      ? g_get_monotonic_time () + (gint64) p->max_time * G_USEC_PER_SEC
 	                      : 0;
 
 	smtp_client_stage (c, RTLS_STAGE_CONNECT);
-	c->st = rtls_stream_connect (p->host, p->port, p->timeout * 1000, p->max_time, hard, error);
+	/* --check's probe connects to an address its validating resolver found (the system's
+	 * resolver cannot tell a forged answer), and verifies the MX name */
+	c->st = rtls_stream_connect (p->connect_address != NULL ? p->connect_address : p->host,
+	                             p->port, p->timeout * 1000, p->max_time, hard, error);
 	if (c->st == NULL)
 		return FALSE;
 	rtls_stream_set_verbose (c->st, p->verbose);

@@ -27,6 +27,7 @@ struct _RtlsTls {
 	GError *verify_error;                  /* why the verify callback refused */
 	const char **cert_problem;             /* RtlsTlsConfig.cert_problem */
 	const char **tls_problem;              /* RtlsTlsConfig.tls_problem */
+	GPtrArray *tlsa;                       /* RtlsTlsa*: verify by DANE, or NULL */
 	gboolean handshake_done;               /* close_notify only after a handshake */
 };
 
@@ -119,6 +120,127 @@ tls_leaf_has_san (const gnutls_datum_t *der, gboolean ip_literal)
 	return found;
 }
 
+void
+rtls_tlsa_free (RtlsTlsa *tlsa)
+{
+	if (tlsa == NULL)
+		return;
+	g_bytes_unref (tlsa->data);
+	g_free (tlsa);
+}
+
+/* Does @der match the TLSA record (RFC 6698 2.1.2, 2.1.3)? */
+static gboolean
+tls_tlsa_matches (const RtlsTlsa *t, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t key = NULL;
+	gnutls_datum_t spki = { NULL, 0 };
+	const guchar *what;
+	gsize what_len, want_len = 0;
+	const guchar *want = g_bytes_get_data (t->data, &want_len);
+	guchar digest[64];
+	gboolean match = FALSE;
+
+	if (t->selector == 0) {
+		what = der->data;
+		what_len = der->size;
+	} else {
+		if (gnutls_x509_crt_init (&crt) < 0
+		    || gnutls_x509_crt_import (crt, der, GNUTLS_X509_FMT_DER) < 0
+		    || gnutls_pubkey_init (&key) < 0 || gnutls_pubkey_import_x509 (key, crt, 0) < 0
+		    || gnutls_pubkey_export2 (key, GNUTLS_X509_FMT_DER, &spki) < 0)
+			goto out;
+		what = spki.data;
+		what_len = spki.size;
+	}
+	if (t->mtype == 0) {
+		match = what_len == want_len && memcmp (what, want, want_len) == 0;
+	} else if (t->mtype == 1 || t->mtype == 2) {
+		gnutls_digest_algorithm_t alg
+		        = t->mtype == 1 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_SHA512;
+		gsize dlen = t->mtype == 1 ? 32 : 64;
+		match = want_len == dlen && gnutls_hash_fast (alg, what, what_len, digest) >= 0
+		        && memcmp (digest, want, dlen) == 0;
+	}
+out:
+	gnutls_free (spki.data);
+	if (key != NULL)
+		gnutls_pubkey_deinit (key);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit (crt);
+	return match;
+}
+
+/* DANE-TA(2), RFC 7672 3.1.2: the chain the server sent, from its leaf up to the
+ * certificate at @ta (which a record matched), verifies with that certificate as the only
+ * trust anchor, and the leaf is valid for the MX host name (3.2.2). */
+static gboolean
+tls_dane_ta_chain_ok (RtlsTls *tls, const gnutls_datum_t *chain, unsigned int ta)
+{
+	gnutls_x509_trust_list_t list = NULL;
+	gnutls_x509_crt_t anchor = NULL;
+	gnutls_x509_crt_t *crts = g_new0 (gnutls_x509_crt_t, ta);
+	gnutls_typed_vdata_st vdata = { GNUTLS_DT_DNS_HOSTNAME, (unsigned char *) tls->host, 0 };
+	unsigned int status = 1, made = 0;
+	gboolean ok = FALSE;
+
+	for (; made < ta; made++)
+		if (gnutls_x509_crt_init (&crts[made]) < 0
+		    || gnutls_x509_crt_import (crts[made], &chain[made], GNUTLS_X509_FMT_DER) < 0) {
+			made++;
+			goto out;
+		}
+	if (gnutls_x509_crt_init (&anchor) < 0
+	    || gnutls_x509_crt_import (anchor, &chain[ta], GNUTLS_X509_FMT_DER) < 0
+	    || gnutls_x509_trust_list_init (&list, 0) < 0)
+		goto out;
+	if (gnutls_x509_trust_list_add_cas (list, &anchor, 1, 0) != 1)
+		goto out;
+	anchor = NULL; /* the list owns it now */
+	ok = gnutls_x509_trust_list_verify_crt2 (list, crts, ta, &vdata, 1, 0, &status, NULL) >= 0
+	     && status == 0;
+out:
+	if (list != NULL)
+		gnutls_x509_trust_list_deinit (list, 1);
+	if (anchor != NULL)
+		gnutls_x509_crt_deinit (anchor);
+	for (unsigned int i = 0; i < made; i++)
+		if (crts[i] != NULL)
+			gnutls_x509_crt_deinit (crts[i]);
+	g_free (crts);
+	return ok;
+}
+
+/* RFC 7672 3: with usable TLSA records, they alone decide; the WebPKI is not consulted. */
+static int
+tls_verify_dane (RtlsTls *tls, gnutls_session_t session)
+{
+	unsigned int chain_len = 0;
+	const gnutls_datum_t *chain = gnutls_certificate_get_peers (session, &chain_len);
+
+	if (chain == NULL || chain_len == 0) {
+		g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
+		             _ ("%s sent no certificate"), tls->host);
+		tls_cert_problem (tls, "none");
+		return -1;
+	}
+	for (guint i = 0; i < tls->tlsa->len; i++) {
+		const RtlsTlsa *t = g_ptr_array_index (tls->tlsa, i);
+		if (t->usage == 3 && tls_tlsa_matches (t, &chain[0]))
+			return 0;
+		for (unsigned int k = 1; t->usage == 2 && k < chain_len; k++)
+			if (tls_tlsa_matches (t, &chain[k]) && tls_dane_ta_chain_ok (tls, chain, k))
+				return 0;
+	}
+	g_set_error (&tls->verify_error, RTLS_ERROR, RTLS_ERROR_CERT,
+	             _ ("TLS certificate of %s refused: it matches none of its DANE TLSA records "
+	                "(RFC 7672)"),
+	             tls->host);
+	tls_cert_problem (tls, "dane");
+	return -1;
+}
+
 static int
 tls_verify_cb (gnutls_session_t session)
 {
@@ -129,6 +251,8 @@ tls_verify_cb (gnutls_session_t session)
 	unsigned int chain_len = 0;
 	int r;
 
+	if (tls->tlsa != NULL && tls->tlsa->len > 0)
+		return tls_verify_dane (tls, session);
 	/* RFC 7817 3 / RFC 6125: verify the chain and the reference identity. For an IP
 	 * literal GnuTLS compares against iPAddress subjectAltNames. */
 	vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
@@ -312,6 +436,8 @@ rtls_tls_new (int fd, const RtlsTlsConfig *config, GError **error)
 	tls->pins = g_strdupv ((gchar **) config->pins);
 	tls->cert_problem = config->cert_problem;
 	tls->tls_problem = config->tls_problem;
+	if (config->tlsa != NULL && config->tlsa->len > 0)
+		tls->tlsa = g_ptr_array_ref ((GPtrArray *) config->tlsa);
 
 	if ((tls->cred = tls_shared_trust (config, error)) == NULL)
 		return NULL;
@@ -492,6 +618,8 @@ rtls_tls_free (RtlsTls *tls)
 	}
 	/* tls->cred is the run's shared trust (rtls_tls_release_trust). */
 	g_clear_error (&tls->verify_error);
+	if (tls->tlsa != NULL)
+		g_ptr_array_unref (tls->tlsa);
 	g_strfreev (tls->pins);
 	g_free (tls->host);
 	g_free (tls);

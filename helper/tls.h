@@ -10,6 +10,17 @@
 
 G_BEGIN_DECLS
 
+/* One DANE TLSA record (RFC 6698 2.1), usable for SMTP (RFC 7672 3.1.3). */
+typedef struct {
+	guint8 usage;    /* 2 DANE-TA or 3 DANE-EE */
+	guint8 selector; /* 0 the whole certificate, 1 its SubjectPublicKeyInfo */
+	guint8 mtype;    /* 0 exact, 1 SHA2-256, 2 SHA2-512 */
+	GBytes *data;    /* the association data */
+} RtlsTlsa;
+
+void rtls_tlsa_free (RtlsTlsa *tlsa);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsTlsa, rtls_tlsa_free)
+
 typedef struct {
 	const char *host;        /* reference identity (RFC 7817 / RFC 6125): name or IP literal */
 	const char *ca_file;     /* PEM trust anchors, NULL for the system store */
@@ -24,6 +35,12 @@ typedef struct {
 	/* Optional: set to "floor" when the handshake failed because the server offers nothing
 	 * that meets the TLS floor (rtls_tls_new), a fact for words of the caller's own. */
 	const char **tls_problem;
+	/* Optional: RtlsTlsa*, the usable TLSA records of the host: the peer is verified by
+	 * DANE (RFC 7672 3) instead of the trust anchors: DANE-EE(3) by its key or certificate
+	 * alone (no name, no dates, 3.1.1), DANE-TA(2) by a chain to the certificate a record
+	 * names and @host (3.1.2, 3.2.2). No match is cert_problem "dane". NULL or empty: the
+	 * WebPKI as above. */
+	const GPtrArray *tlsa;
 } RtlsTlsConfig;
 
 typedef struct _RtlsTls RtlsTls;

@@ -29,6 +29,9 @@ PACKAGES="
 	libgnutls28-dev
 	libetpan-dev
 	libsqlite3-dev
+	libunbound-dev
+	libcurl4-gnutls-dev
+	dns-root-data
 	gnutls-bin
 	claws-mail
 	claws-mail-i18n
@@ -49,6 +52,8 @@ PACKAGES="
 	locales
 	debootstrap
 	debian-archive-keyring
+	nsd
+	ldnsutils
 "
 # claws-mail-i18n: GLib's g_dgettext() translates the plugin's own domain only when the
 # program's domain (claws-mail) has a catalogue for the locale; without it Claws and the
@@ -59,6 +64,16 @@ PACKAGES="
 case $release in
 debian-12 | debian-13) ;;
 *) echo "setup.sh: $release is neither Debian 12 nor Debian 13; trying the same packages" >&2 ;;
+esac
+
+# The readiness check (requiretls-submit --check, issue 22): libunbound-dev (DNSSEC-validating
+# DNS), libcurl4-gnutls-dev (MTA-STS policies over HTTPS) and dns-root-data (the root trust
+# anchor) to build and run it; its tests serve signed zones with NSD (signed at test time with
+# ldnsutils' ldns-keygen and ldns-signzone) and MTA-STS policies with nginx: nginx-light on
+# Debian 12; Debian 13 has one nginx package.
+case $release in
+debian-12) PACKAGES="$PACKAGES nginx-light" ;;
+*) PACKAGES="$PACKAGES nginx" ;;
 esac
 
 # Fuzz targets (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes. Both are

@@ -258,3 +258,257 @@ def postfix_log(peer, settle=1.0):
             return f.read().splitlines()
     except FileNotFoundError:
         return []
+
+
+def free_port():
+    """A TCP port nobody listens on at the moment (bound and released)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _wait_port(port, proc, what, timeout=20):
+    """Waits until @proc listens on @port (TCP). A connection that some other process took
+    while @proc failed to bind does not count: @proc must still be running after it."""
+    import socket
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                pass
+            time.sleep(0.05)
+            if proc.poll() is None:
+                return True
+            break
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
+
+
+def _dns_ready(port, zone, proc, timeout=20):
+    """Waits until the authoritative server answers for @zone over UDP."""
+    import socket
+    import struct
+    q = struct.pack(">HHHHHH", 0x1234, 0, 1, 0, 0, 0)
+    for label in zone.rstrip(".").split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", 6, 1)  # SOA IN
+    deadline = time.monotonic() + timeout
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.2)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            s.sendto(q, ("127.0.0.1", port))
+            try:
+                data, _ = s.recvfrom(4096)
+                if data[:2] == q[:2] and data[3] & 0x0F == 0:
+                    return
+            except OSError:
+                pass
+    finally:
+        s.close()
+    raise RuntimeError("nsd did not start")
+
+
+@contextlib.contextmanager
+def nsd(zones, signed=(), break_sigs=()):
+    """Debian's NSD, authoritative on 127.0.0.1 for @zones ({origin: zone text}), those in
+    @signed signed here with ldns-signzone (ECDSA P-256: a KSK and a ZSK made now);
+    @break_sigs: (owner, type) pairs whose RRSIG is damaged after signing (bogus answers).
+    Yields (port, trust_anchor_file): the DS records of the signed zones."""
+    for prog in ("nsd", "ldns-signzone", "ldns-keygen"):
+        if shutil.which(prog) is None and not os.path.exists(f"/usr/sbin/{prog}"):
+            skip_all_or_fail(f"{prog} is not installed (run scripts/setup.sh)")
+    d = tempfile.mkdtemp(prefix="nsd-", dir=_tmp)
+    ta = os.path.join(d, "trust-anchors")
+    ta_lines = []
+    conf_zones = []
+    for origin, text in zones.items():
+        path = os.path.join(d, origin + ".zone")
+        with open(path, "w") as f:
+            f.write(f"$ORIGIN {origin}.\n$TTL 300\n"
+                    f"@ IN SOA ns.{origin}. admin.{origin}. 1 3600 600 86400 300\n"
+                    f"@ IN NS ns.{origin}.\nns IN A 127.0.0.1\n" + text)
+        if origin in signed:
+            def keygen(*a):
+                return subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", *a, origin], cwd=d,
+                                      check=True, capture_output=True, text=True).stdout.strip()
+            ksk = keygen("-k")
+            zsk = keygen()
+            subprocess.run(["ldns-signzone", "-f", path + ".signed", path, zsk, ksk], cwd=d,
+                           check=True, capture_output=True)
+            with open(os.path.join(d, ksk + ".ds")) as f:
+                ta_lines.append(f.read().strip())
+            lines = []
+            with open(path + ".signed") as f:
+                for line in f:
+                    fields = line.split()
+                    if (len(fields) > 5 and fields[3] == "RRSIG"
+                            and (fields[0].rstrip("."), fields[4]) in
+                            {(o.rstrip("."), t) for o, t in break_sigs}):
+                        sig = fields[-1]
+                        fields[-1] = sig[:8] + ("A" if sig[8] != "A" else "B") + sig[9:]
+                        line = "\t".join(fields) + "\n"
+                    lines.append(line)
+            with open(path + ".signed", "w") as f:
+                f.writelines(lines)
+            path += ".signed"
+        conf_zones.append(f"zone:\n  name: {origin}\n  zonefile: {path}\n")
+    with open(ta, "w") as f:
+        f.write("\n".join(ta_lines) + "\n")
+    conf = os.path.join(d, "nsd.conf")
+    # a free TCP port may still be taken for UDP (or taken by then): three tries
+    for attempt in range(3):
+        port = free_port()
+        with open(conf, "w") as f:
+            f.write(f"""server:
+  ip-address: 127.0.0.1
+  port: {port}
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "{d}"
+  database: ""
+  zonelistfile: "{d}/zone.list"
+  xfrdfile: "{d}/xfrd.state"
+  xfrdir: "{d}"
+  pidfile: "{d}/nsd.pid"
+  logfile: "{d}/nsd.log"
+  server-count: 1
+  verbosity: 0
+remote-control:
+  control-enable: no
+""" + "".join(conf_zones))
+        # NSD 4.6 (Debian 12) keeps a database unless told "", later releases have none: a
+        # configuration its own checker refuses is tried once more without the line
+        checkconf = shutil.which("nsd-checkconf") or "/usr/sbin/nsd-checkconf"
+        if os.path.exists(checkconf) and subprocess.run([checkconf, conf],
+                                                        capture_output=True).returncode != 0:
+            with open(conf) as f:
+                text = f.read().replace('  database: ""\n', "")
+            with open(conf, "w") as f:
+                f.write(text)
+        nsd_bin = shutil.which("nsd") or "/usr/sbin/nsd"
+        proc = subprocess.Popen([nsd_bin, "-d", "-c", conf], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _dns_ready(port, next(iter(zones)), proc)
+            break
+        except RuntimeError:
+            proc.kill()
+            proc.wait()
+            if attempt == 2:
+                raise
+    try:
+        yield port, ta
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def nginx(cert, key, sites):
+    """Debian's nginx on 127.0.0.1 (a port of its own) with @cert, serving each MTA-STS
+    policy host of @sites ({host: (kind, body)}): kind "policy" (200, text/plain), "html"
+    (200, text/html), "redirect" (301 to another host's policy), "missing" (404). Yields
+    the port."""
+    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx_bin):
+        skip_all_or_fail("nginx is not installed (run scripts/setup.sh)")
+    d = tempfile.mkdtemp(prefix="nginx-", dir=_tmp)
+    conf = os.path.join(d, "nginx.conf")
+    for host, (kind, body) in sites.items():
+        root = os.path.join(d, host)
+        os.makedirs(os.path.join(root, ".well-known"))
+        with open(os.path.join(root, ".well-known", "mta-sts.txt"), "w") as f:
+            f.write(body)
+    # a port found free may be taken by the time nginx binds it: three tries
+    for attempt in range(3):
+        port = free_port()
+        servers = []
+        for host, (kind, body) in sites.items():
+            if kind == "redirect":
+                loc = f"return 301 https://{body.strip()}:{port}/.well-known/mta-sts.txt;"
+            elif kind == "missing":
+                loc = "return 404;"
+            else:
+                loc = f"default_type {'text/html' if kind == 'html' else 'text/plain'};"
+            servers.append(f"""
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name {host};
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        root {os.path.join(d, host)};
+        location = /.well-known/mta-sts.txt {{ types {{ }} {loc} }}
+    }}""")
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+{"".join(servers)}
+}}
+""")
+        proc = subprocess.Popen([nginx_bin, "-c", conf, "-p", d, "-e", f"{d}/error.log"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        try:
+            _wait_port(port, proc, "nginx")
+            break
+        except RuntimeError:
+            proc.kill()
+            proc.wait()
+            if attempt == 2:
+                raise
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_check(args, timeout=60):
+    """requiretls-submit --check ARGS: (exit code, [record dict], stderr, seconds). A
+    record's repeated keys (recipient, reason, mx, mx-host) are lists."""
+    t0 = time.monotonic()
+    proc = subprocess.run([HELPER, "--check", *args], capture_output=True, text=True,
+                          timeout=timeout)
+    elapsed = time.monotonic() - t0
+    records = []
+    for block in proc.stdout.split("\n\n"):
+        if not block.strip():
+            continue
+        rec = {"reason": [], "recipient": [], "mx": [], "mx-host": []}
+        for line in block.splitlines():
+            k, _, v = line.partition("=")
+            if k in ("reason", "recipient", "mx", "mx-host"):
+                rec[k].append(v)
+            else:
+                rec[k] = v
+        records.append(rec)
+    return proc.returncode, records, proc.stderr, elapsed
