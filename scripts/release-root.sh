@@ -356,6 +356,12 @@ packages-run() {
 		fg in_root apt-get update -q >>"$log" 2>&1 </dev/null ||
 			{ tail -20 "$log"; say "apt-get update failed in the root"; return 1; }
 		envs+=("RTLS_PACKAGE_ROOT_$s=$root")
+		# the tests' inspector built for this release's Claws: here, or in the release root
+		if [ "$s" = "$host" ]; then
+			envs+=("RTLS_PACKAGE_INSPECT_$s=$builddir/tests/rtls_inspect.so")
+		else
+			envs+=("RTLS_PACKAGE_INSPECT_$s=$builddir/release-root/$s/build/tests/rtls_inspect.so")
+		fi
 	done
 	label=packages
 	say "meson test --suite packages (roots: ${envs[*]})"

@@ -12,8 +12,11 @@ and X server, and see the root's files at the same paths (TMPDIR is mounted into
   - lintian said nothing worse than info about the packages (build-debs.sh's report);
   - "apt-get install ./…deb" installs both, the plugin in Claws' own plugin folder, the
     catalogues in the system locale folder, the helper on PATH;
-  - Claws, under LANG=de_DE.UTF-8, loads the plugin from there, speaks German, and sends with
-    Require TLS through the installed helper (no helper= in the plugin's settings);
+  - Claws offers it: Configuration → Plugins → Load… lists requiretls.so in the folder it
+    opens in, and loads it from there (the windows read by the tests' inspector, built for
+    that release's Claws: RTLS_PACKAGE_INSPECT_<SUITE>);
+  - Claws, started again under LANG=de_DE.UTF-8, loads the plugin at start, speaks German,
+    and sends with Require TLS through the installed helper (no helper= in its settings);
   - debian/tests/control (autopkgtest) passes against the installed helper;
   - "apt-get remove" leaves no file of ours (dpkg -L before, the whole root after);
   - the packages built on the other release are refused by apt (wrong Claws), nothing is
@@ -25,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import clawsdriver as D
 from clawsdriver import T
@@ -37,9 +41,13 @@ if SUITE not in SUITES:
 OTHER = SUITES[SUITE]
 ROOT = os.environ.get(f"RTLS_PACKAGE_ROOT_{SUITE}", "")
 DEBS = os.environ.get("RTLS_PACKAGE_DEBS", "")
+INSPECT = os.environ.get(f"RTLS_PACKAGE_INSPECT_{SUITE}", "")
 if not ROOT or not os.path.isdir(os.path.join(ROOT, "etc")):
     T.skip_all_or_fail(f"RTLS_PACKAGE_ROOT_{SUITE} names no root "
                        "(scripts/release-root.sh packages-run sets it)")
+if not INSPECT or not os.path.isfile(INSPECT):
+    T.skip_all_or_fail(f"RTLS_PACKAGE_INSPECT_{SUITE} names no inspector built for {SUITE}'s "
+                       "Claws (scripts/release-root.sh packages-run sets it)")
 for tool in ("Xvfb", "xdotool", "chroot", "node"):
     if shutil.which(tool) is None:
         T.skip_all_or_fail(f"{tool} is missing (run scripts/setup.sh)")
@@ -51,7 +59,7 @@ LANG = "de_DE.UTF-8"
 PKGS = ["requiretls-submit", "claws-mail-requiretls-plugin"]
 PLUGIN_RE = re.compile(r"^/usr/lib/[a-z0-9_]+-linux-[a-z0-9_]+/claws-mail/plugins/requiretls\.so$")
 
-T.plan(19)
+T.plan(23)
 
 
 def inroot(*cmd, timeout=600, env=None):
@@ -76,6 +84,20 @@ def debs_of(suite):
 def installed(pkg):
     rc, out = inroot("dpkg-query", "-W", "-f=${db:Status-Abbrev}", pkg)
     return rc == 0 and out.startswith("ii")
+
+
+def claws_in_root():
+    """The claws-mail processes that run in the root."""
+    found = []
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and os.path.samefile(f"/proc/{p}/root", ROOT):
+                with open(f"/proc/{p}/comm") as f:
+                    if f.read().strip() == "claws-mail":
+                        found.append(int(p))
+        except OSError:
+            pass
+    return found
 
 
 def crlf(raw):
@@ -115,29 +137,75 @@ T.ok(mo in lists[PKGS[0]] and os.path.isfile(ROOT + mo),
 rc, out = inroot("sh", "-c", "command -v requiretls-submit")
 T.ok(rc == 0 and out.strip() == "/usr/bin/requiretls-submit", "the helper is on PATH", out)
 
-# --- Claws Mail, in German, with the installed plugin and helper ---------------------------
+# --- Claws Mail: Configuration → Plugins → Load…, then in German ---------------------------
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")
 x = D.Xvfb()
 try:
     with T.smtp_peer(certs, "--starttls", lifetime=900) as peer:
-        D.INSPECT = ""  # the tests' inspector is built for this machine's Claws, not the root's
-        c = D.Claws(x, peer.port, ca, "/nonexistent", plugin=False)
+        # the tests' eyes, built for this release's Claws, where the root sees it
+        D.INSPECT = os.path.join(T.tmpdir(), "rtls_inspect.so")
+        shutil.copy(INSPECT, D.INSPECT)
+        c = D.Claws(x, peer.port, ca, "/nonexistent", plugin=False)  # the inspector alone
         c.wrap = [shutil.which("chroot"), ROOT]
-        with open(os.path.join(c.prof, "clawsrc"), "w") as f:
-            f.write("[Common]\nenable_aspell=0\nwarn_queued_on_exit=0\nconfirm_on_exit=0\n"
-                    "show_splash=0\ncompose_width=1000\ncompose_height=700\n"
-                    "check_while_typing=0\nautosave=0\n"
-                    f"[Plugins_GTK3]\n{plugin}\n")
         # the plugin's settings name no helper: only its built-in default can find it
         with open(os.path.join(c.prof, "requiretlsrc"), "w") as f:
             f.write(f"[general]\ndefault=default\ntimeout=30\n\n[account-1]\nca-file={ca}\n")
-        c.env = {"HOME": c.home, "XDG_RUNTIME_DIR": c.run, "DISPLAY": x.display, "LANG": LANG,
-                 "PATH": "/usr/bin:/bin", "NO_AT_BRIDGE": "1", "G_MESSAGES_DEBUG": "requiretls"}
+        c.env = {"HOME": c.home, "XDG_RUNTIME_DIR": c.run, "DISPLAY": x.display,
+                 "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin", "NO_AT_BRIDGE": "1",
+                 "G_MESSAGES_DEBUG": "requiretls"}
         c.start()
-        log = c.log_text()
+        main = c.wait_window("Claws Mail", 5)
+        pw = None
+        for attempt in range(3):
+            c.keys(main, "Escape", "alt+c", "g")  # Configuration → Plugins…
+            pw = c.wait_window("^Plugins$", 8)
+            if pw is not None:
+                break
+        win = c.window("^Plugins$", 10) if pw is not None else None
+        load = win.find("Button", r"^_?Load") if win else []
+        chooser = None
+        if load:
+            c.click_widget(win, load[0])
+            chooser = c.wait_window("^Select the Plugins to load$", 15)
+
+        def offered():
+            fc = c.window("^Select the Plugins to load$", 2)
+            return fc is not None and any(
+                "requiretls.so" in r for v in fc.find("TreeView") for r in v.rows)
+        T.ok(chooser is not None and D.wait_for(offered, 15),
+             f"Configuration → Plugins → Load… opens in {os.path.dirname(plugin)} and offers "
+             "requiretls.so", [w.title for w in c.screen()])
+        if chooser is not None:
+            # the location, typed into the chooser (ctrl+L), then Open
+            c.keys(chooser, "ctrl+l")
+            c.xdo("type", "--delay", "30", plugin)
+            time.sleep(0.5)
+            c.keys(chooser, "Return")
+        T.ok(c.wait_log(f"(from file {plugin}) loaded", 0, 20),
+             "Claws loads it from there", c.log_text()[-2000:])
+
+        def listed():
+            w = c.window("^Plugins$", 2)
+            return w is not None and any("REQUIRETLS" in r for v in w.find("TreeView")
+                                         for r in v.rows)
+        T.ok(D.wait_for(listed, 10), "the Plugins window lists it, loaded")
+        for w in c.windows("^Plugins$"):
+            c.keys(w, "alt+c")
+        c.stop()
+        # Every Claws of the root gone (the "--exit" client too), then a control socket of
+        # its own for the next one: a client that came too late can hold the old one.
+        T.ok(D.wait_for(lambda: claws_in_root() == [], 30), "Claws has quit",
+             claws_in_root())
+        c.run = os.path.join(T.tmpdir(), "run-de")
+        os.makedirs(c.run, mode=0o700)
+
+        # Claws keeps its plugin list: loaded again at the next start, now in German
+        c.env.update(LANG=LANG, XDG_RUNTIME_DIR=c.run)
+        c.start()
+        log = c.log_text().rsplit("=== start ===", 1)[-1]
         T.ok(f"(from file {plugin}) loaded" in log,
-             f"Claws loads the plugin from {os.path.dirname(plugin)}", log[-2000:])
+             f"started again, Claws loads it from {os.path.dirname(plugin)}", log[-2000:])
         T.ok("REQUIRETLS-Plugin geladen" in log,
              "the plugin speaks German (its catalogue from /usr/share/locale)", log[-2000:])
         w = c.compose("rtls-deb")
