@@ -62,7 +62,8 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 		tar --null -T - -cf - | tar -xf - -C "$tree"
 else
 	tar --exclude='./build*' --exclude='./_build*' --exclude=./tests/node_modules \
-		--exclude='./obj-*' --exclude=./debian/.debhelper -cf - . | tar -xf - -C "$tree"
+		--exclude='./obj-*' --exclude=./debian/.debhelper --exclude=__pycache__ --exclude='*.pyc' \
+		-cf - . | tar -xf - -C "$tree"
 fi
 
 echo "build-debs.sh: building claws-requiretls $version for $codename" \
