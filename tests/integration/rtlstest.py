@@ -115,6 +115,15 @@ class Peer:
             os.unlink(self.record_path)
 
 
+
+def _reap(proc):
+    """Waits up to 5 s for a server that was told to stop, then kills it."""
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
 @contextlib.contextmanager
 def smtp_peer(certdir, *args, lifetime=120, cert="server"):
     """nodemailer's smtp-server with REQUIRETLS (tests/peers/smtp-peer.js), with the
@@ -130,11 +139,7 @@ def smtp_peer(certdir, *args, lifetime=120, cert="server"):
         yield Peer(proc, _read_port(proc, "smtp-peer"), record)
     finally:
         proc.stdin.close()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 @contextlib.contextmanager
@@ -410,11 +415,7 @@ remote-control:
         yield port, ta
     finally:
         proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 @contextlib.contextmanager
@@ -485,11 +486,7 @@ http {{
         yield port
     finally:
         proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 def run_check(args, timeout=60):
