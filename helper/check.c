@@ -22,6 +22,7 @@
 #include "params.h"
 #include "rtls_readiness.h"
 #include "smtp_client.h"
+#include "status.h"
 #include "tls.h"
 
 /* Debian's dns-root-data: the root zone's trust anchor, kept current by the package. */
@@ -896,37 +897,26 @@ verdict:
 
 /* ---- the record ---- */
 
-static void
-check_add (GString *s, const char *key, const char *value)
-{
-	g_autofree gchar *clean = NULL;
-
-	if (value == NULL)
-		return;
-	clean = rtls_sanitize (value, -1, 1000);
-	g_string_append_printf (s, "%s=%s\n", key, clean);
-}
-
 static gchar *
 check_record (const CheckDomain *d)
 {
 	GString *s = g_string_new (NULL);
 	g_autofree gchar *num = NULL;
 
-	check_add (s, "domain", d->domain);
+	rtls_status_add (s, "domain", d->domain);
 	for (guint i = 0; i < d->recipients->len; i++)
-		check_add (s, "recipient", g_ptr_array_index (d->recipients, i));
-	check_add (s, "verdict", rtls_readiness_name (d->verdict));
+		rtls_status_add (s, "recipient", g_ptr_array_index (d->recipients, i));
+	rtls_status_add (s, "verdict", rtls_readiness_name (d->verdict));
 	for (guint i = 0; i < d->reasons->len; i++)
-		check_add (s, "reason", g_ptr_array_index (d->reasons, i));
-	check_add (s, "mx-kind", rtls_mx_kind_name (d->f.mx));
-	check_add (s, "mx-dnssec", rtls_dnssec_name (d->f.mx_dnssec));
-	check_add (s, "dnssec-problem", d->dnssec_problem);
+		rtls_status_add (s, "reason", g_ptr_array_index (d->reasons, i));
+	rtls_status_add (s, "mx-kind", rtls_mx_kind_name (d->f.mx));
+	rtls_status_add (s, "mx-dnssec", rtls_dnssec_name (d->f.mx_dnssec));
+	rtls_status_add (s, "dnssec-problem", d->dnssec_problem);
 	for (guint i = 0; i < d->hosts->len; i++) {
 		const CheckHost *h = g_ptr_array_index (d->hosts, i);
 		g_autofree gchar *line = g_strdup_printf (
 		        "%u %s%s", h->pref, h->name, h->outside_policy ? " outside-policy" : "");
-		check_add (s, "mx", line);
+		rtls_status_add (s, "mx", line);
 	}
 	for (guint i = 0; i < d->hosts->len; i++) {
 		const CheckHost *h = g_ptr_array_index (d->hosts, i);
@@ -935,35 +925,36 @@ check_record (const CheckDomain *d)
 			continue;
 		line = g_strdup_printf ("%s %s %s", h->name, rtls_dnssec_name (h->addr_state),
 		                        rtls_dane_state_name (h->dane));
-		check_add (s, "mx-host", line);
+		rtls_status_add (s, "mx-host", line);
 	}
-	check_add (s, "mta-sts", d->sts_checked ? rtls_sts_state_name (d->f.sts) : "not-checked");
-	check_add (s, "mta-sts-id", d->sts_id);
+	rtls_status_add (s, "mta-sts",
+	                 d->sts_checked ? rtls_sts_state_name (d->f.sts) : "not-checked");
+	rtls_status_add (s, "mta-sts-id", d->sts_id);
 	if (d->f.sts == RTLS_STS_ENFORCE || d->f.sts == RTLS_STS_TESTING
 	    || d->f.sts == RTLS_STS_NONE) {
 		num = g_strdup_printf ("%u", d->sts_max_age);
-		check_add (s, "mta-sts-max-age", num);
+		rtls_status_add (s, "mta-sts-max-age", num);
 		g_clear_pointer (&num, g_free);
-		check_add (s, "mta-sts-mx-match", d->f.sts_mx_match ? "yes" : "no");
+		rtls_status_add (s, "mta-sts-mx-match", d->f.sts_mx_match ? "yes" : "no");
 	}
-	check_add (s, "mta-sts-problem", d->sts_problem);
-	check_add (s, "dane", rtls_dane_state_name (d->f.dane));
-	check_add (s, "probe", rtls_probe_result_name (d->probe));
+	rtls_status_add (s, "mta-sts-problem", d->sts_problem);
+	rtls_status_add (s, "dane", rtls_dane_state_name (d->f.dane));
+	rtls_status_add (s, "probe", rtls_probe_result_name (d->probe));
 	if (d->probe_host != NULL) {
-		check_add (s, "probe-host", d->probe_host->name);
-		check_add (s, "probe-address", d->probe_address);
-		check_add (s, "probe-verify", rtls_verify_kind_name (d->verify));
-		check_add (s, "probe-tls-version", d->probe_tls);
+		rtls_status_add (s, "probe-host", d->probe_host->name);
+		rtls_status_add (s, "probe-address", d->probe_address);
+		rtls_status_add (s, "probe-verify", rtls_verify_kind_name (d->verify));
+		rtls_status_add (s, "probe-tls-version", d->probe_tls);
 	}
-	check_add (s, "probe-problem", d->probe_problem);
+	rtls_status_add (s, "probe-problem", d->probe_problem);
 	num = g_strdup_printf ("%u", d->ttl);
-	check_add (s, "ttl", num);
+	rtls_status_add (s, "ttl", num);
 	g_clear_pointer (&num, g_free);
 	num = g_strdup_printf ("%u", d->lookups);
-	check_add (s, "lookups", num);
+	rtls_status_add (s, "lookups", num);
 	g_clear_pointer (&num, g_free);
 	num = g_strdup_printf ("%" G_GINT64_FORMAT, (g_get_monotonic_time () - d->start) / 1000);
-	check_add (s, "elapsed-ms", num);
+	rtls_status_add (s, "elapsed-ms", num);
 	g_string_append_c (s, '\n'); /* an empty line ends the record */
 	return g_string_free (s, FALSE);
 }
@@ -1124,6 +1115,43 @@ rtls_check_main (int argc, char **argv)
 		            o.trust_anchor);
 		check_options_clear (&o);
 		return RTLS_EX_CONFIG;
+	}
+	{
+		/* A resolver that is no address and a trust anchor file that does not parse are
+		 * mistakes of the command line, said once before anything is asked, not as an
+		 * unknown verdict for every domain. libunbound reads the file when it first
+		 * answers: "localhost" it answers itself, without the network. */
+		struct ub_ctx *ub = ub_ctx_create ();
+		struct ub_result *res = NULL;
+		int r = ub != NULL ? 0 : UB_NOMEM;
+		const char *what = "--resolver";
+
+		if (r == 0 && o.resolver != NULL)
+			r = ub_ctx_set_fwd (ub, o.resolver);
+		if (r == 0) {
+			what = "--trust-anchor";
+			r = ub_ctx_add_ta_file (ub, o.trust_anchor);
+		}
+		if (r == 0)
+			r = ub_resolve (ub, "localhost", CHECK_TYPE_A, 1, &res);
+		if (res != NULL)
+			ub_resolve_free (res);
+		if (ub != NULL)
+			ub_ctx_delete (ub);
+		if (r != 0) {
+			g_autofree gchar *clean = rtls_sanitize (
+			        strcmp (what, "--resolver") == 0 ? o.resolver : o.trust_anchor, -1,
+			        300);
+			g_printerr ("requiretls-submit: ");
+			if (strcmp (what, "--resolver") == 0)
+				g_printerr (_ ("--resolver=%s: %s"), clean, ub_strerror (r));
+			else
+				g_printerr (_ ("cannot use the DNSSEC trust anchor %s: %s"), clean,
+				            ub_strerror (r));
+			g_printerr ("\n");
+			check_options_clear (&o);
+			return RTLS_EX_CONFIG;
+		}
 	}
 	if (o.ca_file != NULL && !g_file_test (o.ca_file, G_FILE_TEST_IS_REGULAR)) {
 		g_printerr (_ ("requiretls-submit: cannot use CA file %s\n"), o.ca_file);

@@ -16,8 +16,8 @@
 #include "errors.h"
 #include "status.h"
 
-static void
-status_add (GString *s, const char *key, const char *value)
+void
+rtls_status_add (GString *s, const char *key, const char *value)
 {
 	g_autofree gchar *clean = NULL;
 
@@ -40,53 +40,53 @@ rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome, const 
 		result = "sent";
 	else if (g_error_matches (error, RTLS_ERROR, RTLS_ERROR_NOT_CONFIRMED))
 		result = "not-confirmed";
-	status_add (s, "result", result);
+	rtls_status_add (s, "result", result);
 	num = g_strdup_printf ("%d", exit_code);
-	status_add (s, "exit", num);
-	status_add (s, "exit-name", rtls_exit_code_name (exit_code));
+	rtls_status_add (s, "exit", num);
+	rtls_status_add (s, "exit-name", rtls_exit_code_name (exit_code));
 	if (error != NULL)
-		status_add (s, "error",
-		            error->domain == RTLS_ERROR ? rtls_error_code_name (error->code)
-		                                        : "RTLS_ERROR_FAILED");
+		rtls_status_add (s, "error",
+		                 error->domain == RTLS_ERROR ? rtls_error_code_name (error->code)
+		                                             : "RTLS_ERROR_FAILED");
 	if (outcome != NULL)
-		status_add (s, "stage", rtls_stage_name (outcome->stage));
+		rtls_status_add (s, "stage", rtls_stage_name (outcome->stage));
 	if (params != NULL && params->host != NULL) {
 		g_autofree gchar *port = g_strdup_printf ("%u", params->port);
-		status_add (s, "host", params->host);
-		status_add (s, "port", port);
-		status_add (s, "tls-required-no",
-		            params->tls_policy == RTLS_TLS_POLICY_NO_REQUIRE ? "yes" : "no");
-		status_add (s, "envid", params->envid);
+		rtls_status_add (s, "host", params->host);
+		rtls_status_add (s, "port", port);
+		rtls_status_add (s, "tls-required-no",
+		                 params->tls_policy == RTLS_TLS_POLICY_NO_REQUIRE ? "yes" : "no");
+		rtls_status_add (s, "envid", params->envid);
 	}
 	if (outcome != NULL) {
-		status_add (s, "tls-version", outcome->tls_version);
-		status_add (s, "tls-cipher", outcome->tls_cipher);
-		status_add (s, "requiretls", outcome->requiretls_sent ? "yes" : "no");
+		rtls_status_add (s, "tls-version", outcome->tls_version);
+		rtls_status_add (s, "tls-cipher", outcome->tls_cipher);
+		rtls_status_add (s, "requiretls", outcome->requiretls_sent ? "yes" : "no");
 		if (outcome->smtp_code != 0) {
 			g_autofree gchar *code = g_strdup_printf ("%u", outcome->smtp_code);
-			status_add (s, "smtp-code", code);
+			rtls_status_add (s, "smtp-code", code);
 		}
 		if (outcome->enhanced[0] != '\0')
-			status_add (s, "enhanced-code", outcome->enhanced);
-		status_add (s, "server-text", outcome->server_text);
-		status_add (s, "cert-problem", outcome->cert_problem);
-		status_add (s, "tls-problem", outcome->tls_problem);
+			rtls_status_add (s, "enhanced-code", outcome->enhanced);
+		rtls_status_add (s, "server-text", outcome->server_text);
+		rtls_status_add (s, "cert-problem", outcome->cert_problem);
+		rtls_status_add (s, "tls-problem", outcome->tls_problem);
 		if (outcome->size_sent > 0) {
 			g_autofree gchar *size
 			        = g_strdup_printf ("%" G_GUINT64_FORMAT, outcome->size_sent);
-			status_add (s, "size", size);
+			rtls_status_add (s, "size", size);
 		}
 		for (guint i = 0; outcome->rcpts != NULL && i < outcome->rcpts->len; i++) {
 			const RtlsRcptResult *r = g_ptr_array_index (outcome->rcpts, i);
 			g_autofree gchar *line
 			        = g_strdup_printf ("%u %s %s", r->code,
 			                           r->enhanced[0] ? r->enhanced : "-", r->address);
-			status_add (s, "rcpt", line);
+			rtls_status_add (s, "rcpt", line);
 		}
 	}
-	status_add (s, "message-id", message_id);
+	rtls_status_add (s, "message-id", message_id);
 	if (error != NULL)
-		status_add (s, "message", error->message);
+		rtls_status_add (s, "message", error->message);
 	return g_string_free (s, FALSE);
 }
 

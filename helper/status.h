@@ -17,6 +17,9 @@ G_BEGIN_DECLS
  * tls-required-no, smtp-code, enhanced-code, server-text, message, envid, message-id, size,
  * and one "rcpt=CODE ENHANCED ADDRESS" per recipient. @outcome and @error may be NULL.
  * Caller frees. */
+/* Appends "@key=@value\n" to @s, @value made one line of at most 1000 bytes (nothing when
+ * @value is NULL): one line of a status record, or of --check's record. */
+void rtls_status_add (GString *s, const char *key, const char *value);
 gchar *rtls_status_format (const RtlsParams *params, const RtlsOutcome *outcome,
                            const char *message_id, const GError *error);
 

@@ -26,13 +26,20 @@ for tool in meson ninja pkg-config cc msgfmt; do
 		exit 1
 	fi
 done
-for pc in glib-2.0 gnutls claws-mail gtk+-3.0; do
+for pc in glib-2.0 gnutls sqlite3 libcurl claws-mail gtk+-3.0; do
 	if ! pkg-config --exists "$pc"; then
 		echo "install-user.sh: the $pc development files are missing; as root, run" \
 			"scripts/setup.sh (or see the README)" >&2
 		exit 1
 	fi
 done
+
+# (Debian 12's libunbound.pc names libevent, which libunbound-dev does not bring: the header)
+if [ ! -f /usr/include/unbound.h ]; then
+	echo "install-user.sh: the libunbound development files are missing; as root, run" \
+		"scripts/setup.sh (or see the README)" >&2
+	exit 1
+fi
 
 opts="--prefix=$prefix -Dclaws_plugindir=$plugindir -Dplugin=enabled -Dtests=false"
 if [ -f "$builddir/build.ninja" ]; then

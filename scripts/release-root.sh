@@ -15,6 +15,19 @@
 #            module (BUILDDIR/plugin/requiretls.so) refused by the other Claws; copies the TAP
 #            log out to BUILDDIR/release-root/SUITE-testlog.json (for scripts/tap-summary.py).
 #   log      prints the argument for scripts/tap-summary.py: "debian13:BUILDDIR/…-testlog.json".
+#   packages-prepare
+#            makes the package roots, one per release (bookworm and trixie, cached in
+#            BUILDDIR/package-roots/SUITE and reused when present): debootstrap's minbase
+#            with Claws Mail from Debian (claws-mail, claws-mail-i18n) and the German locale,
+#            nothing of our build dependencies, so that a Depends missing from our packages
+#            shows.
+#   packages-run
+#            mounts each package root as the lower layer of an overlay whose upper layer is a
+#            tmpfs (the cached root is never changed: every run starts from Claws alone) and
+#            runs the "packages" suite (tests/e2e/test_claws_packages.py, once per release)
+#            against them: the packages of BUILDDIR/debs/SUITE (scripts/build-debs.sh here,
+#            and in the release root by "prepare") installed with apt, Claws, removal, and the
+#            other release's packages refused. TAP log: BUILDDIR/meson-logs/packages-testlog.json.
 #
 # Each phase runs in its own mount and PID namespace (unshare): every mount it makes is gone
 # and every process it started is killed when the phase ends, on success, failure, interrupt
@@ -26,10 +39,10 @@ export LC_ALL=C
 # a command that fails under set -e says where, instead of ending the phase in silence
 trap 'echo "release-root: failed: line $LINENO: $BASH_COMMAND" >&2' ERR
 
-usage() { echo "usage: $0 prepare|run|log BUILDDIR" >&2; exit 64; }
+usage() { echo "usage: $0 prepare|run|log|packages-prepare|packages-run BUILDDIR" >&2; exit 64; }
 [ $# = 2 ] || usage
 phase=$1
-case $phase in prepare | run | log) ;; *) usage ;; esac
+case $phase in prepare | run | log | packages-prepare | packages-run) ;; *) usage ;; esac
 
 src=$(cd "$(dirname "$0")/.." && pwd -P)
 mkdir -p "$2"
@@ -54,6 +67,15 @@ esac
 cache=$builddir/release-root
 root=$cache/$suite
 log=$cache/$suite-$phase.log
+case $phase in
+packages-*)
+	# both releases, one after the other (pkg_suite sets root, suite, label and log)
+	cache=$builddir/package-roots
+	suite=packages
+	label=packages
+	log=$cache/$phase.log
+	;;
+esac
 mkdir -p "$cache"
 [ "$(id -u)" = 0 ] || [ "$phase" = log ] || { echo "release-root: must run as root (debootstrap, chroot)" >&2; exit 1; }
 
@@ -238,6 +260,13 @@ prepare() {
 	say "building the helper and the plugin in the root"
 	fg in_root /bin/sh -c 'meson setup /build /src -Dplugin=enabled -Dtests=true -Dtest_hooks=true && meson compile -C /build' \
 		>>"$log" 2>&1 </dev/null || { tail -30 "$log"; say "the build failed in the root"; return 1; }
+	# this release's Debian packages, for the packages phases (BUILDDIR/debs/SUITE)
+	say "building the Debian packages in the root (scripts/build-debs.sh)"
+	rm -rf "$root/debs" "$builddir/debs/$suite"
+	fg in_root /bin/sh -c 'cd /src && ./scripts/build-debs.sh /debs' >>"$log" 2>&1 </dev/null ||
+		{ tail -30 "$log"; say "build-debs.sh failed in the root"; return 1; }
+	mkdir -p "$builddir/debs"
+	cp -a "$root/debs" "$builddir/debs/$suite"
 	say "ready in $((SECONDS - t0)) s"
 }
 
@@ -264,6 +293,83 @@ run() {
 	[ -d "$root/build/tests/e2e-shots" ] && cp -r "$root/build/tests/e2e-shots" "$cache/$suite-e2e-shots"
 	say "e2e done in $((SECONDS - t0)) s (exit $rc); log: $out"
 	run_rc=$rc # (a "return 1" would set off the ERR trap: the tests failed, not this script)
+}
+
+# The package roots ---------------------------------------------------------------------------
+pkg_suites="bookworm trixie"
+
+pkg_suite() { # pkg_suite SUITE ROOT: the globals make_root, mount_root and in_root use
+	suite=$1
+	root=$2
+	case $suite in bookworm) label=debian12 ;; trixie) label=debian13 ;; esac
+	log=$cache/$suite-$phase.log
+}
+
+packages-prepare() {
+	local s t0
+	for s in $pkg_suites; do
+		t0=$SECONDS
+		pkg_suite "$s" "$cache/$s"
+		: >"$log"
+		if [ -f "$root/.rtls-package-root" ]; then
+			say "cached in $root"
+			continue
+		fi
+		[ -x "$root/usr/sbin/policy-rc.d" ] && [ -d "$root/etc/apt" ] || make_root
+		sync_net
+		mount_root
+		say "Claws Mail from Debian in the root (log: $log)"
+		# --no-install-recommends: what our packages need must be in their Depends
+		fg in_root /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive &&
+			apt-get update -q && apt-get install -y -q --no-install-recommends \
+				claws-mail claws-mail-i18n locales &&
+			sed -i "s/^# *\(de_DE.UTF-8 UTF-8\)/\1/" /etc/locale.gen && locale-gen &&
+			apt-get clean' >>"$log" 2>&1 </dev/null ||
+			{ tail -30 "$log"; say "apt-get failed in the root"; return 1; }
+		touch "$root/.rtls-package-root"
+		say "made in $((SECONDS - t0)) s"
+	done
+}
+
+packages-run() {
+	local s t0=$SECONDS rc=0 ov lower envs=() ptmp=$cache/tmp
+	rm -rf --one-file-system "$ptmp"
+	mkdir -p "$ptmp"
+	for s in $pkg_suites; do
+		lower=$cache/$s
+		[ -f "$lower/.rtls-package-root" ] ||
+			{ say "no package root for $s (run: $0 packages-prepare $builddir)"; return 1; }
+		# the cached root, untouched, under a throwaway upper layer
+		ov=$cache/$s-overlay
+		mkdir -p "$ov"
+		mnt "$ov" -t tmpfs -o mode=0755 rtls-overlay
+		mkdir -p "$ov/upper" "$ov/work" "$ov/root"
+		mnt "$ov/root" -t overlay -o "lowerdir=$lower,upperdir=$ov/upper,workdir=$ov/work" rtls-root
+		pkg_suite "$s" "$ov/root"
+		sync_net
+		mount_root
+		# The tests' folders (TMPDIR) at the same path inside, for Claws' profile and the
+		# packages: the tests run here, and only what is installed runs in the root.
+		mkdir -p "$root$ptmp"
+		mnt "$root$ptmp" --bind "$ptmp"
+		# the cached lists may be older than the archive
+		fg in_root apt-get update -q >>"$log" 2>&1 </dev/null ||
+			{ tail -20 "$log"; say "apt-get update failed in the root"; return 1; }
+		envs+=("RTLS_PACKAGE_ROOT_$s=$root")
+		# the tests' inspector built for this release's Claws: here, or in the release root
+		if [ "$s" = "$host" ]; then
+			envs+=("RTLS_PACKAGE_INSPECT_$s=$builddir/tests/rtls_inspect.so")
+		else
+			envs+=("RTLS_PACKAGE_INSPECT_$s=$builddir/release-root/$s/build/tests/rtls_inspect.so")
+		fi
+	done
+	label=packages
+	say "meson test --suite packages (roots: ${envs[*]})"
+	fg env "${envs[@]}" RTLS_PACKAGE_DEBS="$builddir/debs" TMPDIR="$ptmp" \
+		meson test -C "$builddir" --no-rebuild --suite packages --logbase packages-testlog \
+		--num-processes 2 --print-errorlogs </dev/null || rc=$?
+	say "packages done in $((SECONDS - t0)) s (exit $rc); log: $builddir/meson-logs/packages-testlog.json"
+	run_rc=$rc
 }
 
 run_rc=0

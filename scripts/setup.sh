@@ -54,12 +54,17 @@ PACKAGES="
 	debian-archive-keyring
 	nsd
 	ldnsutils
+	dpkg-dev
+	debhelper
+	lintian
 "
 # claws-mail-i18n: GLib's g_dgettext() translates the plugin's own domain only when the
 # program's domain (claws-mail) has a catalogue for the locale; without it Claws and the
 # plugin stay English under LANG=de_DE.UTF-8.
 # debootstrap, debian-archive-keyring: scripts/test.sh also runs the end-to-end suite in a root
 # of the other Debian release (scripts/release-root.sh).
+# dpkg-dev, debhelper, lintian: scripts/build-debs.sh (the Debian packages; scripts/test.sh
+# builds them on both releases).
 
 case $release in
 debian-12 | debian-13) ;;

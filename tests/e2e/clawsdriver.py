@@ -266,6 +266,9 @@ class Claws:
             f.write(f"[general]\nhelper={helper}\ndefault={default}\ntimeout=30\n\n"
                     f"[account-1]\nca-file={ca}\n{plugin_conf_extra}")
         self.proc = None
+        # put before every claws-mail command: ["chroot", ROOT] runs the Claws of another
+        # root (tests/e2e/test_claws_packages.py); Xvfb and xdotool stay here
+        self.wrap = []
         self.log = os.path.join(self.dir, "claws.log")
         self.env = dict(os.environ, HOME=self.home, XDG_RUNTIME_DIR=self.run,
                         DISPLAY=xvfb.display, LANG=os.environ.get("RTLS_E2E_LANG", "C.UTF-8"),
@@ -284,8 +287,8 @@ class Claws:
         logf.write(b"\n=== start ===\n")
         logf.flush()
         self.proc = subprocess.Popen(
-            ["timeout", "900", "stdbuf", "-oL", "claws-mail", "--alternate-config-dir", self.prof,
-             "--debug"],
+            [*self.wrap, "timeout", "900", "stdbuf", "-oL", "claws-mail", "--alternate-config-dir",
+             self.prof, "--debug"],
             env=self.env, stdout=logf, stderr=subprocess.STDOUT)
         # A slow machine may take a while; a Claws that never shows its window is an error.
         deadline = time.monotonic() + 90
@@ -296,7 +299,7 @@ class Claws:
         time.sleep(1.0)
 
     def remote(self, *args, timeout=30):
-        subprocess.run(["timeout", str(timeout), "claws-mail", "--alternate-config-dir",
+        subprocess.run([*self.wrap, "timeout", str(timeout), "claws-mail", "--alternate-config-dir",
                         self.prof, *args], env=self.env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 

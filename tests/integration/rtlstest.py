@@ -115,6 +115,15 @@ class Peer:
             os.unlink(self.record_path)
 
 
+
+def _reap(proc):
+    """Waits up to 5 s for a server that was told to stop, then kills it."""
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
 @contextlib.contextmanager
 def smtp_peer(certdir, *args, lifetime=120, cert="server"):
     """nodemailer's smtp-server with REQUIRETLS (tests/peers/smtp-peer.js), with the
@@ -130,11 +139,7 @@ def smtp_peer(certdir, *args, lifetime=120, cert="server"):
         yield Peer(proc, _read_port(proc, "smtp-peer"), record)
     finally:
         proc.stdin.close()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 @contextlib.contextmanager
@@ -270,18 +275,21 @@ def free_port():
     return port
 
 
-def _wait_port(port, proc, what, udp=False, timeout=20):
+def _wait_port(port, proc, what, timeout=20):
+    """Waits until @proc listens on @port (TCP). A connection that some other process took
+    while @proc failed to bind does not count: @proc must still be running after it."""
     import socket
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
         try:
-            if udp:
-                # a query NSD must answer: the SOA of the first zone
-                return True
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                pass
+            time.sleep(0.05)
+            if proc.poll() is None:
                 return True
+            break
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{what} did not start")
@@ -360,10 +368,12 @@ def nsd(zones, signed=(), break_sigs=()):
         conf_zones.append(f"zone:\n  name: {origin}\n  zonefile: {path}\n")
     with open(ta, "w") as f:
         f.write("\n".join(ta_lines) + "\n")
-    port = free_port()
     conf = os.path.join(d, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write(f"""server:
+    # a free TCP port may still be taken for UDP (or taken by then): three tries
+    for attempt in range(3):
+        port = free_port()
+        with open(conf, "w") as f:
+            f.write(f"""server:
   ip-address: 127.0.0.1
   port: {port}
   do-ip6: no
@@ -381,28 +391,31 @@ def nsd(zones, signed=(), break_sigs=()):
 remote-control:
   control-enable: no
 """ + "".join(conf_zones))
-    # NSD 4.6 (Debian 12) keeps a database unless told "", later releases have none: a
-    # configuration its own checker refuses is tried once more without the line
-    checkconf = shutil.which("nsd-checkconf") or "/usr/sbin/nsd-checkconf"
-    if os.path.exists(checkconf) and subprocess.run([checkconf, conf],
-                                                    capture_output=True).returncode != 0:
-        with open(conf) as f:
-            text = f.read().replace('  database: ""\n', "")
-        with open(conf, "w") as f:
-            f.write(text)
-    nsd_bin = shutil.which("nsd") or "/usr/sbin/nsd"
-    proc = subprocess.Popen([nsd_bin, "-d", "-c", conf], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # NSD 4.6 (Debian 12) keeps a database unless told "", later releases have none: a
+        # configuration its own checker refuses is tried once more without the line
+        checkconf = shutil.which("nsd-checkconf") or "/usr/sbin/nsd-checkconf"
+        if os.path.exists(checkconf) and subprocess.run([checkconf, conf],
+                                                        capture_output=True).returncode != 0:
+            with open(conf) as f:
+                text = f.read().replace('  database: ""\n', "")
+            with open(conf, "w") as f:
+                f.write(text)
+        nsd_bin = shutil.which("nsd") or "/usr/sbin/nsd"
+        proc = subprocess.Popen([nsd_bin, "-d", "-c", conf], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _dns_ready(port, next(iter(zones)), proc)
+            break
+        except RuntimeError:
+            proc.kill()
+            proc.wait()
+            if attempt == 2:
+                raise
     try:
-        _dns_ready(port, next(iter(zones)), proc)
         yield port, ta
     finally:
         proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 @contextlib.contextmanager
@@ -415,31 +428,34 @@ def nginx(cert, key, sites):
     if not os.path.exists(nginx_bin):
         skip_all_or_fail("nginx is not installed (run scripts/setup.sh)")
     d = tempfile.mkdtemp(prefix="nginx-", dir=_tmp)
-    port = free_port()
-    servers = []
+    conf = os.path.join(d, "nginx.conf")
     for host, (kind, body) in sites.items():
         root = os.path.join(d, host)
         os.makedirs(os.path.join(root, ".well-known"))
         with open(os.path.join(root, ".well-known", "mta-sts.txt"), "w") as f:
             f.write(body)
-        if kind == "redirect":
-            loc = f"return 301 https://{body.strip()}:{port}/.well-known/mta-sts.txt;"
-        elif kind == "missing":
-            loc = "return 404;"
-        else:
-            loc = f"default_type {'text/html' if kind == 'html' else 'text/plain'};"
-        servers.append(f"""
+    # a port found free may be taken by the time nginx binds it: three tries
+    for attempt in range(3):
+        port = free_port()
+        servers = []
+        for host, (kind, body) in sites.items():
+            if kind == "redirect":
+                loc = f"return 301 https://{body.strip()}:{port}/.well-known/mta-sts.txt;"
+            elif kind == "missing":
+                loc = "return 404;"
+            else:
+                loc = f"default_type {'text/html' if kind == 'html' else 'text/plain'};"
+            servers.append(f"""
     server {{
         listen 127.0.0.1:{port} ssl;
         server_name {host};
         ssl_certificate {cert};
         ssl_certificate_key {key};
-        root {root};
+        root {os.path.join(d, host)};
         location = /.well-known/mta-sts.txt {{ types {{ }} {loc} }}
     }}""")
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""daemon off;
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
 master_process off;
 worker_processes 1;
 pid {d}/nginx.pid;
@@ -455,19 +471,22 @@ http {{
 {"".join(servers)}
 }}
 """)
-    proc = subprocess.Popen([nginx_bin, "-c", conf, "-p", d, "-e", f"{d}/error.log"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+        proc = subprocess.Popen([nginx_bin, "-c", conf, "-p", d, "-e", f"{d}/error.log"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        try:
+            _wait_port(port, proc, "nginx")
+            break
+        except RuntimeError:
+            proc.kill()
+            proc.wait()
+            if attempt == 2:
+                raise
     try:
-        _wait_port(port, proc, "nginx")
         yield port
     finally:
         proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 def run_check(args, timeout=60):

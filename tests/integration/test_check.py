@@ -13,7 +13,7 @@ import time
 
 import rtlstest as t
 
-PLAN = 37
+PLAN = 42
 
 
 def mx_cert(certdir, names):
@@ -273,15 +273,32 @@ mx.nosts IN A 127.0.0.1
     rc, recs, err, secs = t.run_check([f"--resolver=127.0.0.1@{t.free_port()}",
                                        f"--trust-anchor={ta}", "--timeout=1", "x.sec.example"])
     t.ok(len(recs) == 1 and recs[0]["verdict"] == "unknown"
-         and recs[0]["reason"] == ["mx-lookup-failed"] and secs < 4,
+         and recs[0]["reason"] == ["mx-lookup-failed"] and secs < 5,
          f"no resolver: unknown (mx-lookup-failed) in {secs:.2f} s", f"{recs}\n{err}")
     # --- the whole check within --max-time, whatever each step's timeout ---
     rc, recs, err, secs = t.run_check([f"--resolver=127.0.0.1@{t.free_port()}",
                                        f"--trust-anchor={ta}", "--timeout=10", "--max-time=2",
                                        "a.sec.example", "b.sec.example", "c.sec.example"])
-    t.ok(len(recs) == 3 and all(r["verdict"] == "unknown" for r in recs) and secs < 3.5
+    t.ok(len(recs) == 3 and all(r["verdict"] == "unknown" for r in recs) and secs < 4.5
          and rc == 75, f"three domains, no resolver, --max-time=2: done in {secs:.2f} s, exit {rc}",
          f"{recs}\n{err}")
+    # --- the command line ---
+    rc, recs, err, _ = t.run_check([])
+    t.ok(rc == 64 and not recs and "address or domain" in err, "--check alone: exit 64", err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={ta}", "bob@[192.0.2.1]"])
+    t.ok(rc == 64 and not recs, "an address literal has no MX to check: exit 64", err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={t.tmpdir()}/none.key", "example.org"])
+    t.ok(rc == 78 and not recs and "trust anchor" in err, "no trust anchor file: exit 78", err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={ta}", "--resolver=not an address",
+                                    "example.org"])
+    t.ok(rc == 78 and not recs and "--resolver" in err, "a resolver that is no address: exit 78",
+         err)
+    bad = os.path.join(t.tmpdir(), "bad.key")
+    with open(bad, "w") as f:
+        f.write("this is no DS record\n")
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={bad}", "example.org"])
+    t.ok(rc == 78 and not recs and "trust anchor" in err, "a trust anchor file that does not "
+         "parse: exit 78", err)
     t.done()
 
 
