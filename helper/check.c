@@ -27,6 +27,9 @@
 
 /* Debian's dns-root-data: the root zone's trust anchor, kept current by the package. */
 #define CHECK_ROOT_KEY "/usr/share/dns/root.key"
+/* ... and the root servers' names and addresses, for recursion from the root */
+#define CHECK_ROOT_HINTS "/usr/share/dns/root.hints"
+#define CHECK_MAX_ANCHORS 8          /* trust anchor names asked about before the check */
 #define CHECK_POLICY_MAX (64 * 1024) /* RFC 8461 3.3: "a suggested maximum policy size" */
 #define CHECK_MAX_HOSTS 3            /* MX hosts looked at (DANE, probe), best first */
 #define CHECK_MAX_ADDRS 2            /* addresses of each host the probe tries */
@@ -38,13 +41,22 @@ enum {
 	CHECK_TYPE_MX = 15,
 	CHECK_TYPE_TXT = 16,
 	CHECK_TYPE_AAAA = 28,
+	CHECK_TYPE_DNSKEY = 48,
 	CHECK_TYPE_TLSA = 52
 };
+
+/* Who answers the DNS questions. */
+typedef enum {
+	CHECK_RESOLVER_SYSTEM,   /* the forwarders of /etc/resolv.conf */
+	CHECK_RESOLVER_ADDR,     /* the forwarder of --resolver=ADDR[@PORT] */
+	CHECK_RESOLVER_RECURSIVE /* nobody: libunbound iterates from the root itself */
+} CheckResolverMode;
 
 typedef struct {
 	gboolean check;      /* --check */
 	gboolean probe;      /* --probe: port 25 too */
-	gchar *resolver;     /* ADDR[@PORT]: ask this resolver, NULL: /etc/resolv.conf */
+	gchar *resolver;     /* system, recursive or ADDR[@PORT] (NULL: system) */
+	gchar *stub_zone;    /* ZONE=ADDR[@PORT]: recursion asks that server for ZONE (tests) */
 	gchar *trust_anchor; /* the DNSSEC trust anchor file */
 	gchar *ca_file;      /* trust these CAs (policy host, probe) instead of the system's */
 	gint probe_port;     /* 25 */
@@ -54,6 +66,10 @@ typedef struct {
 	gchar *helo;         /* EHLO name of the probe */
 	gboolean verbose;    /* what is done, on stderr */
 	gchar **args;        /* ADDRESS|DOMAIN… */
+	/* decided once before the domains are checked (check_choose_resolver()) */
+	CheckResolverMode mode;  /* what the domains ask */
+	gchar *resolver_problem; /* in English, why not the forwarder, or why nothing works */
+	gboolean resolver_dead;  /* nothing answers with DNSSEC: no domain is asked */
 } CheckOptions;
 
 typedef struct {
@@ -818,9 +834,50 @@ check_probe (CheckDomain *d)
 
 /* ---- one domain ---- */
 
+/* Sets up @ub to ask the forwarder of @o's mode, or with @recursive from the root (the root
+ * hints of dns-root-data; --stub-zone for tests), with @o's trust anchors. 0 or libunbound's error,
+ * @what naming the option it comes from. */
+static int
+check_ub_configure (struct ub_ctx *ub, const CheckOptions *o, gboolean recursive, const char **what)
+{
+	int r = 0;
+
+	*what = "--resolver";
+	if (!recursive && o->mode == CHECK_RESOLVER_ADDR) {
+		r = ub_ctx_set_fwd (ub, o->resolver);
+	} else if (!recursive) {
+		/* none there: libunbound recurses itself */
+		(void) ub_ctx_resolvconf (ub, NULL);
+	} else if (o->stub_zone != NULL) {
+		/* the tests' authoritative server for their zones, asked without recursion as a
+		 * delegation would have it (not "." itself: the root is primed from the server's
+		 * own NS and glue, and glue has no port), on 127.0.0.1, which libunbound does not
+		 * ask unless told */
+		const char *eq = strchr (o->stub_zone, '=');
+		g_autofree gchar *zone
+		        = eq != NULL ? g_strndup (o->stub_zone, (gsize) (eq - o->stub_zone)) : NULL;
+
+		*what = "--stub-zone";
+		r = zone == NULL || *zone == '\0' ? UB_SYNTAX : 0;
+		if (r == 0)
+			r = ub_ctx_set_option (ub, "do-not-query-localhost:", "no");
+		if (r == 0)
+			r = ub_ctx_set_stub (ub, zone, eq + 1, 0);
+	} else if (g_file_test (CHECK_ROOT_HINTS, G_FILE_TEST_IS_REGULAR)) {
+		/* dns-root-data's copy is kept current; libunbound's built-in one otherwise */
+		r = ub_ctx_set_option (ub, "root-hints:", CHECK_ROOT_HINTS);
+	}
+	if (r == 0) {
+		*what = "--trust-anchor";
+		r = ub_ctx_add_ta_file (ub, o->trust_anchor);
+	}
+	return r;
+}
+
 static gboolean
 check_setup_resolver (CheckDomain *d, GError **error)
 {
+	const char *what;
 	int r;
 
 	d->ub = ub_ctx_create ();
@@ -830,23 +887,182 @@ check_setup_resolver (CheckDomain *d, GError **error)
 	}
 	/* results in a thread of libunbound's, never a forked process of a threaded one */
 	ub_ctx_async (d->ub, 1);
-	if (d->opt->resolver != NULL)
-		r = ub_ctx_set_fwd (d->ub, d->opt->resolver);
-	else
-		r = ub_ctx_resolvconf (d->ub, NULL); /* none there: libunbound recurses itself */
-	if (r != 0 && d->opt->resolver != NULL) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG, _ ("--resolver=%s: %s"),
-		             d->opt->resolver, ub_strerror (r));
-		return FALSE;
-	}
-	r = ub_ctx_add_ta_file (d->ub, d->opt->trust_anchor);
+	r = check_ub_configure (d->ub, d->opt, d->opt->mode == CHECK_RESOLVER_RECURSIVE, &what);
 	if (r != 0) {
-		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG,
-		             _ ("cannot use the DNSSEC trust anchor %s: %s"), d->opt->trust_anchor,
-		             ub_strerror (r));
+		/* checked before the domains: only out of memory and the like come here */
+		g_set_error (error, RTLS_ERROR, RTLS_ERROR_CONFIG, "%s: %s", what, ub_strerror (r));
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static CheckDomain *
+check_domain_new (const CheckOptions *o, const char *domain, gint64 start)
+{
+	CheckDomain *d = g_new0 (CheckDomain, 1);
+	d->opt = o;
+	d->domain = g_strdup (domain);
+	d->recipients = g_ptr_array_new_with_free_func (g_free);
+	d->hosts = g_ptr_array_new_with_free_func (check_host_free);
+	d->reasons = g_ptr_array_new ();
+	d->start = start;
+	d->deadline = start + (gint64) o->max_time * G_USEC_PER_SEC;
+	return d;
+}
+
+/* ---- who answers: the forwarder, or recursion from the root ---- */
+
+/* The owner names of the trust anchor file's DS and DNSKEY records ("." for Debian's root
+ * key; the test zones' names in the tests): the points where every chain of trust starts. */
+static GPtrArray *
+check_anchor_names (const char *file)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+	g_autofree gchar *text = NULL;
+	g_auto (GStrv) lines = NULL;
+
+	if (g_file_get_contents (file, &text, NULL, NULL))
+		lines = g_strsplit (text, "\n", -1);
+	for (guint i = 0; lines != NULL && lines[i] != NULL; i++) {
+		g_auto (GStrv) f = NULL;
+		gboolean anchor = FALSE;
+		gchar *name;
+		gsize len;
+
+		/* comments, directives and continued lines name no new owner */
+		if (lines[i][0] == ';' || lines[i][0] == '$' || lines[i][0] == '\0'
+		    || g_ascii_isspace (lines[i][0]))
+			continue;
+		f = g_strsplit_set (lines[i], " \t\r", 6);
+		for (guint k = 1; f[k] != NULL && k < 5; k++)
+			anchor = anchor || g_ascii_strcasecmp (f[k], "DS") == 0
+			         || g_ascii_strcasecmp (f[k], "DNSKEY") == 0;
+		if (!anchor)
+			continue;
+		name = g_ascii_strdown (f[0], -1);
+		len = strlen (name);
+		if (len > 1 && name[len - 1] == '.')
+			name[len - 1] = '\0';
+		for (guint k = 0; k < names->len && name != NULL; k++)
+			if (strcmp (g_ptr_array_index (names, k), name) == 0)
+				g_clear_pointer (&name, g_free);
+		if (name != NULL && names->len < CHECK_MAX_ANCHORS)
+			g_ptr_array_add (names, name);
+		else
+			g_free (name);
+	}
+	if (names->len == 0)
+		g_ptr_array_add (names, g_strdup ("."));
+	return names;
+}
+
+/* Asks @d's resolver for the DNSKEY records of every trust anchor, all at once: the first
+ * link of every chain of trust. The worst state of the answers; the why of the first bogus
+ * one in d->dnssec_problem. */
+static RtlsDnssec
+check_anchor_state (CheckDomain *d, GPtrArray *anchors)
+{
+	CheckQuery q[CHECK_MAX_ANCHORS];
+	RtlsDnssec worst = RTLS_DNSSEC_SECURE;
+
+	for (guint i = 0; i < anchors->len; i++)
+		check_dns_start (d, &q[i], g_ptr_array_index (anchors, i), CHECK_TYPE_DNSKEY);
+	for (guint i = 0; i < anchors->len; i++) {
+		struct ub_result *r = check_dns_finish (d, &q[i]);
+		RtlsDnssec s = check_dnssec (r);
+		/* bogus before failed before insecure */
+		if (s == RTLS_DNSSEC_BOGUS
+		    || (s == RTLS_DNSSEC_FAILED && worst != RTLS_DNSSEC_BOGUS)
+		    || (s == RTLS_DNSSEC_INSECURE && worst == RTLS_DNSSEC_SECURE))
+			worst = s;
+		if (r != NULL)
+			ub_resolve_free (r);
+	}
+	return worst;
+}
+
+/*
+ * Once a run, before any recipient domain is asked about: can the forwarder carry DNSSEC?
+ * A forwarder that strips RRSIGs, drops the DO bit or answers without EDNS (many home
+ * routers) makes every answer under the trust anchor bogus, and so every verdict unknown.
+ * That shows at the trust anchor itself: its DNSKEY RRset (". DNSKEY" for the root) does
+ * not validate against the anchor (libunbound: "no DNSKEY rrset ... for trust anchor", "no
+ * signatures"). Then, and only then, every domain of this run is asked by recursion from
+ * the root instead, validating against the same anchor.
+ *
+ * Why the anchor and never the domain: RFC 4035 4.3 calls an answer bogus when the
+ * resolver "believes that it ought to be able to establish a chain of trust but ... is
+ * unable to do so", which "may indicate an attack", and 5.5 says such data is not used.
+ * A bogus answer for one domain under a forwarder whose anchor validates is exactly that:
+ * the chain breaks inside that domain's part of the tree, and it stays bogus here. Asking
+ * elsewhere whenever one answer fails would make the check as strong as the weakest of
+ * the paths tried rather than the one chosen: whoever forges or breaks that domain's
+ * answers on one path gets it re-asked, over port 53 in the clear, at servers and on paths
+ * of their choosing, until some path (another validator's algorithm support or anchor
+ * set, an unsigned delegation it is shown) no longer calls it bogus; and what decides
+ * which resolver is believed would be the very data under attack. The anchor's DNSKEY
+ * names no recipient and is the same for everyone: an attacker who breaks it can only
+ * move the whole run to recursion, which validates against the same anchor and so lets
+ * no forged answer pass either (RFC 4035 5: secure only by a chain from a trust anchor).
+ */
+static void
+check_choose_resolver (CheckOptions *o, gint64 start)
+{
+	g_autoptr (GPtrArray) anchors = check_anchor_names (o->trust_anchor);
+	CheckDomain *d = check_domain_new (o, "resolver", start);
+	g_autofree gchar *who = o->mode == CHECK_RESOLVER_ADDR
+	                                ? g_strdup_printf ("the resolver %s", o->resolver)
+	                                : g_strdup ("the resolver of /etc/resolv.conf");
+	g_autofree gchar *first = NULL;
+	const char *what;
+	RtlsDnssec s;
+
+	d->ub = ub_ctx_create ();
+	if (d->ub == NULL)
+		goto out;
+	ub_ctx_async (d->ub, 1);
+	if (o->mode != CHECK_RESOLVER_RECURSIVE) {
+		if (check_ub_configure (d->ub, o, FALSE, &what) != 0)
+			goto out;
+		s = check_anchor_state (d, anchors);
+		if (s != RTLS_DNSSEC_BOGUS) {
+			/* a forwarder that answers nothing in time is not a reason to go around
+			 * it: its failures are said per domain, as before */
+			check_trace (d, "%s carries DNSSEC (%s)", who, rtls_dnssec_name (s));
+			goto out;
+		}
+		first = g_strdup_printf ("%s does not pass DNSSEC (%s)", who,
+		                         d->dnssec_problem != NULL ? d->dnssec_problem : "bogus");
+		g_clear_pointer (&d->dnssec_problem, g_free);
+		check_trace (d, "%s: asking from the root instead", first);
+		o->mode = CHECK_RESOLVER_RECURSIVE;
+		o->resolver_problem = g_strdup (first);
+		/* the same anchor, asked by recursion: does the fallback work at all? */
+		ub_ctx_delete (d->ub);
+		d->ub = ub_ctx_create ();
+		if (d->ub == NULL)
+			goto out;
+		ub_ctx_async (d->ub, 1);
+		if (check_ub_configure (d->ub, o, TRUE, &what) != 0)
+			goto out;
+		s = check_anchor_state (d, anchors);
+		g_free (o->resolver_problem);
+		if (s == RTLS_DNSSEC_SECURE) {
+			o->resolver_problem = g_strdup_printf (
+			        "%s, so this check asked the DNS servers directly, from the root",
+			        first);
+		} else {
+			o->resolver_dead = TRUE;
+			o->resolver_problem = g_strdup_printf (
+			        "%s, and asking the DNS servers directly from the root failed too "
+			        "(%s): is port 53 blocked on this network, or does something on it "
+			        "rewrite DNS?",
+			        first, d->dnssec_problem != NULL ? d->dnssec_problem : "no answer");
+		}
+		check_trace (d, "%s", o->resolver_problem);
+	}
+out:
+	check_domain_free (d);
 }
 
 static void
@@ -858,6 +1074,13 @@ check_domain_run (CheckDomain *d)
 	d->f.sts = RTLS_STS_ABSENT;
 	d->f.dane = RTLS_DANE_NOT_CHECKED;
 	d->probe = RTLS_PROBE_NOT_RUN;
+	if (d->opt->resolver_dead) {
+		/* the forwarder strips DNSSEC and recursion fails: nothing to ask (the record's
+		 * resolver-problem says why) */
+		d->f.mx = RTLS_MX_FAILED;
+		d->f.mx_dnssec = RTLS_DNSSEC_FAILED;
+		goto verdict;
+	}
 	if (!check_setup_resolver (d, &error)) {
 		d->f.mx = RTLS_MX_FAILED;
 		d->f.mx_dnssec = RTLS_DNSSEC_FAILED;
@@ -912,6 +1135,11 @@ check_record (const CheckDomain *d)
 	rtls_status_add (s, "mx-kind", rtls_mx_kind_name (d->f.mx));
 	rtls_status_add (s, "mx-dnssec", rtls_dnssec_name (d->f.mx_dnssec));
 	rtls_status_add (s, "dnssec-problem", d->dnssec_problem);
+	rtls_status_add (s, "resolver",
+	                 d->opt->mode == CHECK_RESOLVER_RECURSIVE ? "recursive"
+	                 : d->opt->mode == CHECK_RESOLVER_ADDR    ? d->opt->resolver
+	                                                          : "system");
+	rtls_status_add (s, "resolver-problem", d->opt->resolver_problem);
 	for (guint i = 0; i < d->hosts->len; i++) {
 		const CheckHost *h = g_ptr_array_index (d->hosts, i);
 		g_autofree gchar *line = g_strdup_printf (
@@ -1020,6 +1248,8 @@ static void
 check_options_clear (CheckOptions *o)
 {
 	g_free (o->resolver);
+	g_free (o->stub_zone);
+	g_free (o->resolver_problem);
 	g_free (o->trust_anchor);
 	g_free (o->ca_file);
 	g_free (o->helo);
@@ -1038,9 +1268,14 @@ rtls_check_main (int argc, char **argv)
 		      "never MAIL)"),
 		  NULL },
 		{ "resolver", 0, 0, G_OPTION_ARG_STRING, &o.resolver,
-		  N_ ("Ask this DNS resolver (ADDR or ADDR@PORT) instead of those in "
-		      "/etc/resolv.conf"),
-		  N_ ("ADDR") },
+		  N_ ("Who answers DNS: “system” (those in /etc/resolv.conf; from the root "
+		      "when they strip DNSSEC), “recursive” (from the root) or a resolver ADDR or "
+		      "ADDR@PORT"),
+		  N_ ("system|recursive|ADDR") },
+		{ "stub-zone", 0, 0, G_OPTION_ARG_STRING, &o.stub_zone,
+		  N_ ("Recursion asks this server (ADDR or ADDR@PORT) for ZONE and the names "
+		      "below it instead of starting at the root (for tests)"),
+		  N_ ("ZONE=ADDR") },
 		{ "trust-anchor", 0, 0, G_OPTION_ARG_FILENAME, &o.trust_anchor,
 		  N_ ("DNSSEC trust anchors (DS or DNSKEY records) instead of "
 		      "/usr/share/dns/root.key"),
@@ -1107,6 +1342,12 @@ rtls_check_main (int argc, char **argv)
 		code = RTLS_EX_USAGE;
 		goto usage;
 	}
+	if (o.resolver == NULL || strcmp (o.resolver, "system") == 0)
+		o.mode = CHECK_RESOLVER_SYSTEM;
+	else if (strcmp (o.resolver, "recursive") == 0)
+		o.mode = CHECK_RESOLVER_RECURSIVE;
+	else
+		o.mode = CHECK_RESOLVER_ADDR;
 	if (o.trust_anchor == NULL)
 		o.trust_anchor = g_strdup (CHECK_ROOT_KEY);
 	if (!g_file_test (o.trust_anchor, G_FILE_TEST_IS_REGULAR)) {
@@ -1116,22 +1357,24 @@ rtls_check_main (int argc, char **argv)
 		check_options_clear (&o);
 		return RTLS_EX_CONFIG;
 	}
-	{
-		/* A resolver that is no address and a trust anchor file that does not parse are
-		 * mistakes of the command line, said once before anything is asked, not as an
-		 * unknown verdict for every domain. libunbound reads the file when it first
-		 * answers: "localhost" it answers itself, without the network. */
-		struct ub_ctx *ub = ub_ctx_create ();
+	/* A resolver that is no address and a trust anchor file that does not parse are mistakes
+	 * of the command line, said once before anything is asked, not as an unknown verdict for
+	 * every domain. libunbound reads the file when it first answers: "localhost" it answers
+	 * itself, without the network. The forwarder's set-up and, when it may be needed, that
+	 * of recursion are both tried. */
+	for (int pass = 0; pass < 2; pass++) {
+		gboolean recursive = pass == 1;
+		struct ub_ctx *ub = NULL;
 		struct ub_result *res = NULL;
-		int r = ub != NULL ? 0 : UB_NOMEM;
 		const char *what = "--resolver";
+		int r;
 
-		if (r == 0 && o.resolver != NULL)
-			r = ub_ctx_set_fwd (ub, o.resolver);
-		if (r == 0) {
-			what = "--trust-anchor";
-			r = ub_ctx_add_ta_file (ub, o.trust_anchor);
-		}
+		if (!recursive && o.mode == CHECK_RESOLVER_RECURSIVE)
+			continue;
+		if (recursive && o.mode != CHECK_RESOLVER_RECURSIVE && o.stub_zone == NULL)
+			continue;
+		ub = ub_ctx_create ();
+		r = ub != NULL ? check_ub_configure (ub, &o, recursive, &what) : UB_NOMEM;
 		if (r == 0)
 			r = ub_resolve (ub, "localhost", CHECK_TYPE_A, 1, &res);
 		if (res != NULL)
@@ -1140,11 +1383,15 @@ rtls_check_main (int argc, char **argv)
 			ub_ctx_delete (ub);
 		if (r != 0) {
 			g_autofree gchar *clean = rtls_sanitize (
-			        strcmp (what, "--resolver") == 0 ? o.resolver : o.trust_anchor, -1,
-			        300);
+			        strcmp (what, "--resolver") == 0    ? o.resolver
+			        : strcmp (what, "--stub-zone") == 0 ? o.stub_zone
+			                                            : o.trust_anchor,
+			        -1, 300);
 			g_printerr ("requiretls-submit: ");
 			if (strcmp (what, "--resolver") == 0)
 				g_printerr (_ ("--resolver=%s: %s"), clean, ub_strerror (r));
+			else if (strcmp (what, "--stub-zone") == 0)
+				g_printerr (_ ("--stub-zone=%s: %s"), clean, ub_strerror (r));
 			else
 				g_printerr (_ ("cannot use the DNSSEC trust anchor %s: %s"), clean,
 				            ub_strerror (r));
@@ -1183,14 +1430,7 @@ rtls_check_main (int argc, char **argv)
 			    == 0)
 				d = g_ptr_array_index (domains, k);
 		if (d == NULL) {
-			d = g_new0 (CheckDomain, 1);
-			d->opt = &o;
-			d->domain = g_steal_pointer (&dom);
-			d->recipients = g_ptr_array_new_with_free_func (g_free);
-			d->hosts = g_ptr_array_new_with_free_func (check_host_free);
-			d->reasons = g_ptr_array_new ();
-			d->start = start;
-			d->deadline = start + (gint64) o.max_time * G_USEC_PER_SEC;
+			d = check_domain_new (&o, dom, start);
 			g_ptr_array_add (domains, d);
 		}
 		if (strchr (o.args[i], '@') != NULL)
@@ -1202,6 +1442,8 @@ rtls_check_main (int argc, char **argv)
 		goto usage;
 	}
 
+	/* once, before the threads share the options: the forwarder, or recursion */
+	check_choose_resolver (&o, start);
 	curl_global_init (CURL_GLOBAL_DEFAULT);
 	/* every domain at once: each step waits on the network, and each has its own timeout */
 	for (guint i = 0; i < domains->len; i++)

@@ -6,14 +6,18 @@
 # (enforce, testing, names that do not match, a redirect, the wrong content type, none at
 # all), and MX hosts for --probe: nodemailer's smtp-server offering REQUIRETLS after
 # STARTTLS and one hiding it, our scripted server without STARTTLS and one that never
-# answers, and a port nobody listens on. Each case asserts the verdict and its reasons.
+# answers, and a port nobody listens on. A second NSD serving the same zones unsigned is a
+# forwarder that strips DNSSEC (the trust anchors say they are signed): it is found out once
+# and the check recurses instead (--stub-zone: the signed NSD as the authoritative server of
+# the test zones' parent, asked without recursion). Each case asserts the verdict and its
+# reasons.
 import os
 import subprocess
 import time
 
 import rtlstest as t
 
-PLAN = 42
+PLAN = 53
 
 
 def mx_cert(certdir, names):
@@ -146,9 +150,12 @@ mx.nosts IN A 127.0.0.1
               "bob@nosts.plain.example", "will-bounce", ["mx-not-validated"],
               more={"mx-dnssec": "insecure", "mta-sts": "absent", "dane": "not-checked"},
               code=69)
-        check("secure MX, not probed: unknown", "webpki.sec.example", "unknown",
-              ["mx-dnssec-secure", "not-probed"],
-              more={"mx-dnssec": "secure", "dane": "none", "mta-sts": "absent"}, code=75)
+        good = check("secure MX, not probed: unknown", "webpki.sec.example", "unknown",
+                     ["mx-dnssec-secure", "not-probed"],
+                     more={"mx-dnssec": "secure", "dane": "none", "mta-sts": "absent",
+                           "resolver": f"127.0.0.1@{dns_port}"}, code=75)
+        t.ok("resolver-problem" not in good, "... a forwarder that carries DNSSEC: no problem",
+             good)
         rec = check("bogus MX answer: never used, never ready", "bogus.sec.example", "unknown",
                     ["mx-bogus"], more={"mx-dnssec": "bogus", "mx-kind": "failed", "mx": []},
                     code=75)
@@ -269,6 +276,59 @@ mx.nosts IN A 127.0.0.1
              == ["a@nosts.plain.example", "c@nosts.plain.example"],
              "three domains, one record each, recipients grouped, exit 69", f"{rc}\n{recs}\n{err}")
 
+        # --- a forwarder that strips DNSSEC (the same zones unsigned), and the fallback ---
+        dead = f"--stub-zone=example=127.0.0.1@{t.free_port()}"
+        rec = check("a forwarder with one bogus zone: still bogus, not asked elsewhere",
+                    "bogus.sec.example", "unknown", ["mx-bogus"], extra=[dead],
+                    more={"mx-dnssec": "bogus", "resolver": f"127.0.0.1@{dns_port}"})
+        t.ok("resolver-problem" not in rec, "... and no resolver problem said", rec)
+        with t.nsd({"sec.example": sec, "plain.example": plain}) as (strip_port, _):
+            strip = [f"--resolver=127.0.0.1@{strip_port}", f"--trust-anchor={ta}",
+                     f"--ca-file={certdir}/ca.pem", f"--policy-port={web_port}", "--timeout=2"]
+            root = f"--stub-zone=example=127.0.0.1@{dns_port}"
+            rc, recs, err, secs = t.run_check([*strip, root, "-v", "webpki.sec.example",
+                                               "bob@nosts.plain.example", "sts.plain.example",
+                                               "dane.sec.example"])
+            by = {r["domain"]: r for r in recs}
+            w = by.get("webpki.sec.example", {})
+            t.ok(len(recs) == 4 and w.get("resolver") == "recursive"
+                 and "does not pass DNSSEC" in w.get("resolver-problem", "")
+                 and "asked the DNS servers directly" in w.get("resolver-problem", "")
+                 and "asking from the root instead" in err,
+                 f"stripping forwarder found out once, recursion used instead ({secs:.2f} s)",
+                 f"{recs}\n{err}")
+            asked = [l for l in err.splitlines() if " resolver: DNS " in l]
+            t.ok(len(asked) == 2 and all(" resolver: DNS sec.example type 48" in l for l in asked),
+                 "... by the trust anchor's DNSKEY, asked once of each (not per domain)", err)
+            t.ok(w.get("verdict") == "unknown" and w.get("reason") == good["reason"]
+                 and w.get("mx-dnssec") == "secure" and w.get("mx") == good["mx"]
+                 and "dnssec-problem" not in w,
+                 "... and the secure MX is secure, as through a good resolver", w)
+            t.ok(by.get("nosts.plain.example", {}).get("verdict") == "will-bounce"
+                 and by["nosts.plain.example"]["mx-dnssec"] == "insecure"
+                 and by.get("sts.plain.example", {}).get("reason")
+                 == ["mx-mta-sts-enforced", "not-probed"]
+                 and by.get("dane.sec.example", {}).get("dane") == "usable",
+                 "... insecure stays insecure, MTA-STS and DANE as before", recs)
+            rec = check("stripping forwarder, recursion: a bogus zone is still bogus",
+                        "bogus.sec.example", "unknown", ["mx-bogus"], extra=strip[:1] + [root],
+                        more={"resolver": "recursive", "mx-dnssec": "bogus"})
+            rc, recs, err, secs = t.run_check([*strip[:2], dead, "--timeout=1",
+                                               "webpki.sec.example"])
+            rec = recs[0] if len(recs) == 1 else {}
+            t.ok(rec.get("verdict") == "unknown" and rec.get("reason") == ["mx-lookup-failed"]
+                 and "failed too" in rec.get("resolver-problem", "") and secs < 4 and rc == 75,
+                 f"stripping forwarder, recursion unreachable: unknown (mx-lookup-failed) with "
+                 f"the reason, in {secs:.2f} s", f"{recs}\n{err}")
+            # the same without a forwarder: --resolver=recursive asks nobody else first
+            rc, recs, err, secs = t.run_check(["--resolver", "recursive", root, *strip[1:],
+                                               "-v", "webpki.sec.example"])
+            rec = recs[0] if len(recs) == 1 else {}
+            t.ok(rec.get("resolver") == "recursive" and rec.get("mx-dnssec") == "secure"
+                 and "resolver-problem" not in rec and " type 48: " not in err,
+                 f"--resolver=recursive: secure, nothing asked first ({secs:.2f} s)",
+                 f"{recs}\n{err}")
+
     # --- the resolver does not answer: bounded by the step's timeout ---
     rc, recs, err, secs = t.run_check([f"--resolver=127.0.0.1@{t.free_port()}",
                                        f"--trust-anchor={ta}", "--timeout=1", "x.sec.example"])
@@ -293,6 +353,10 @@ mx.nosts IN A 127.0.0.1
                                     "example.org"])
     t.ok(rc == 78 and not recs and "--resolver" in err, "a resolver that is no address: exit 78",
          err)
+    rc, recs, err, _ = t.run_check([f"--trust-anchor={ta}", "--resolver=recursive",
+                                    "--stub-zone=example=nowhere", "example.org"])
+    t.ok(rc == 78 and not recs and "--stub-zone" in err, "a stub zone server that is no "
+         "address: exit 78", err)
     bad = os.path.join(t.tmpdir(), "bad.key")
     with open(bad, "w") as f:
         f.write("this is no DS record\n")
