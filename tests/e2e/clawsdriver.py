@@ -282,7 +282,24 @@ class Claws:
                     "check_while_typing=0\nautosave=0\n")
             f.write("[Plugins_GTK3]\n" + f"{INSPECT}\n" + (f"{PLUGIN}\n" if self.plugin else ""))
 
+    def confine_checks(self):
+        """The plugin checks recipients' domains with the helper's --check (issue 22), by
+        default through the system's resolver: a test that did not point it at its own DNS
+        server gets a port on 127.0.0.1 nobody answers on (and --timeout=1), so that no test
+        asks anything of another address."""
+        path = os.path.join(self.prof, "requiretlsrc")
+        with open(path) as f:
+            text = f.read()
+        if re.search(r"(?m)^check-options=", text):
+            return
+        opts = f"check-options=--resolver=127.0.0.1@{T.free_port()} --timeout=1\n"
+        text = (text.replace("[general]\n", "[general]\n" + opts, 1) if "[general]\n" in text
+                else "[general]\n" + opts + "\n" + text)
+        with open(path, "w") as f:
+            f.write(text)
+
     def start(self):
+        self.confine_checks()
         logf = open(self.log, "ab")
         logf.write(b"\n=== start ===\n")
         logf.flush()
@@ -314,23 +331,32 @@ class Claws:
             self.proc.wait()
         self.proc = None
 
-    def screen(self):
-        """Every mapped window of this Claws with its widget tree, from the inspector."""
+    def ask(self, command):
+        """The inspector's answer to @command (tests/inspect/rtls_inspect.c), or None."""
         name = "rtls-inspect-" + hashlib.sha1(self.prof.encode()).hexdigest()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sk:
             sk.settimeout(20)
             try:
                 sk.connect("\0" + name)
             except OSError:
-                return []
-            sk.sendall(b"dump\n")
+                return None
+            sk.sendall(command.encode() + b"\n")
             got = bytearray()
             while True:
                 chunk = sk.recv(65536)
                 if not chunk:
                     break
                 got += chunk
-        return parse_dump(got.decode("utf-8", "replace"))
+        return got.decode("utf-8", "replace")
+
+    def screen(self):
+        """Every mapped window of this Claws with its widget tree, from the inspector."""
+        return parse_dump(self.ask("dump") or "")
+
+    def stall(self):
+        """The longest time (ms) Claws' main loop did not turn since the last call."""
+        got = self.ask("stall")
+        return float(got) if got else None
 
     def window(self, title, timeout=15):
         """The mapped window whose title matches the regular expression @title (waits for

@@ -20,7 +20,7 @@ from clawsdriver import T, wait_for
 
 D.require()
 
-T.plan(28)
+T.plan(29)
 
 CORPUS = os.path.join(T.SRCDIR, "data", "dsn")
 URGENT = "Urgent: resend without TLS"  # the forged bounce's subject
@@ -336,11 +336,19 @@ try:
             time.sleep(1)
             c.screenshot("resend-composer" + SHOT)
             c.keys(comp, "ctrl+Return")
+        # the domain returned the last one: Send asks first (issue 22), the person sends anyway
+        q = c.window("^REQUIRETLS: it would come back$", 15) if comp else None
+        asked = q.said() if q else ""
+        if q:
+            c.keys(c.wait_window("REQUIRETLS: it would come back", 5), "alt+s")
         msgs = D.wait_events(peer, "message", 1) if comp else []
         m = msgs[0] if msgs else {}
+        T.ok(asked.startswith("This message would come back from bob@example.org. | "
+                              "example.org: it returned your last REQUIRETLS message"),
+             "Send first says that example.org returned the last one and would again", asked)
         T.ok(len(msgs) == 1 and m.get("requireTLS") is True and
              "rtls-bounce-me" in m.get("headers", "") and m.get("rcpts") == ["bob@example.org"],
-             "Edit and resend: a composer with the same content goes out with REQUIRETLS",
+             "Edit and resend, Send anyway: the same content goes out with REQUIRETLS",
              (len(msgs), m.get("requireTLS"), m.get("rcpts")))
         # the resend's own row ("sent") joins the list when its send is journaled
         wait_for(lambda: len(c.delivery_rows(5)[0]) > len(rows), 15)
