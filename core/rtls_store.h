@@ -128,6 +128,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtlsReadinessEntry, rtls_readiness_entry_free)
 
 /* Keeps @e as the one check of its domain (replacing the one before). By primary key. */
 gboolean rtls_store_readiness_put (RtlsStore *store, const RtlsReadinessEntry *e, GError **error);
+/* Keeps every RtlsReadinessEntry of @entries, in one transaction that does not wait for the
+ * disk (a cache); all or none. */
+gboolean rtls_store_readiness_put_all (RtlsStore *store, GPtrArray *entries, GError **error);
 /* The check kept for @domain (any case), expired or not; NULL: none (or an error, then set).
  * Caller frees. By primary key. */
 RtlsReadinessEntry *rtls_store_readiness_get (RtlsStore *store, const char *domain, GError **error);

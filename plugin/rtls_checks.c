@@ -138,12 +138,13 @@ split_blocks (const char *out, gsize len)
 	return blocks;
 }
 
+/* Keeps @rec in memory for @domain, and a copy for the store into @batch. */
 static void
 keep (Known *k, const char *domain, RtlsCheckRecord *rec, const char *block, gboolean probed,
-      gint64 now)
+      gint64 now, GPtrArray *batch)
 {
-	RtlsStore *st = rtls_history_store (NULL);
-	g_autoptr (GError) error = NULL;
+	RtlsReadinessEntry *e = g_new0 (RtlsReadinessEntry, 1);
+	GString *reasons = g_string_new (NULL);
 
 	rtls_check_record_free (k->record);
 	k->record = rec;
@@ -151,25 +152,30 @@ keep (Known *k, const char *domain, RtlsCheckRecord *rec, const char *block, gbo
 	k->expires_at = now + rtls_precheck_lifetime (rec);
 	k->probed = probed;
 	g_clear_pointer (&k->error, g_free);
-	if (st != NULL) {
-		g_autoptr (GString) reasons = g_string_new (NULL);
-		RtlsReadinessEntry e = {
-			.domain = (gchar *) domain,
-			.verdict = rec->verdict,
-			.checked_at = now,
-			.expires_at = k->expires_at,
-			.probed = probed,
-			.record = (gchar *) block,
-		};
-		for (guint i = 0; i < rec->reasons->len; i++)
-			g_string_append_printf (reasons, "%s%s", i > 0 ? " " : "",
-			                        (const char *) g_ptr_array_index (rec->reasons, i));
-		e.reasons = reasons->str;
-		/* a cache: a check that cannot be kept is simply made again next time */
-		if (!rtls_store_readiness_put (st, &e, &error))
-			g_debug ("REQUIRETLS: readiness of %s not kept: %s", domain,
-			         error->message);
-	}
+	for (guint i = 0; i < rec->reasons->len; i++)
+		g_string_append_printf (reasons, "%s%s", i > 0 ? " " : "",
+		                        (const char *) g_ptr_array_index (rec->reasons, i));
+	e->domain = g_strdup (domain);
+	e->verdict = rec->verdict;
+	e->reasons = g_string_free (reasons, FALSE);
+	e->checked_at = now;
+	e->expires_at = k->expires_at;
+	e->probed = probed;
+	e->record = g_strdup (block);
+	g_ptr_array_add (batch, e);
+}
+
+/* The answers of one run into the store, in one transaction (a cache: an answer that
+ * cannot be kept is simply checked again next time). */
+static void
+store_batch (GPtrArray *batch)
+{
+	RtlsStore *st = rtls_history_store (NULL);
+	g_autoptr (GError) error = NULL;
+
+	if (st != NULL && !rtls_store_readiness_put_all (st, batch, &error))
+		g_debug ("REQUIRETLS: %u readiness answer(s) not kept: %s", batch->len,
+		         error->message);
 }
 
 static void
@@ -201,6 +207,8 @@ run_done (GObject *src, GAsyncResult *res, gpointer data)
 		return;
 	}
 	if (ok && out != NULL) {
+		g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func (
+		        (GDestroyNotify) rtls_readiness_entry_free);
 		gsize len = 0;
 		const char *text = g_bytes_get_data (out, &len);
 		g_autoptr (GPtrArray) blocks = split_blocks (text, len);
@@ -218,8 +226,9 @@ run_done (GObject *src, GAsyncResult *res, gpointer data)
 			k = known_get (d);
 			g_debug ("REQUIRETLS: readiness of %s: %s", d,
 			         rtls_readiness_name (rec->verdict));
-			keep (k, d, rec, block, r->probe, now);
+			keep (k, d, rec, block, r->probe, now, batch);
 		}
+		store_batch (batch);
 	}
 	/* a domain the helper said nothing about: why, in its own words when it gave some */
 	for (guint i = 0; i < r->domains->len; i++) {

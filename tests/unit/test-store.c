@@ -597,6 +597,49 @@ static const char record_text[] = "domain=example.org\nrecipient=bob@example.org
                                   "mx-kind=mx\nmx-dnssec=insecure\nmta-sts=absent\n"
                                   "ttl=300\n\n";
 
+/* A whole check's answers in one transaction: every one kept, a domain already there
+ * replaced (the last of a batch wins), nothing for an empty batch. */
+static void
+test_readiness_put_all (void)
+{
+	g_autofree gchar *dir = tmpdir ();
+	g_autofree gchar *path = g_build_filename (dir, "requiretls.db", NULL);
+	g_autoptr (RtlsStore) st = open_ok (path);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+	g_autoptr (RtlsReadinessEntry) got = NULL;
+	RtlsReadinessEntry e[3];
+	const char *domains[] = { "a.example", "B.example", "a.example" };
+
+	for (guint i = 0; i < G_N_ELEMENTS (e); i++) {
+		e[i] = (RtlsReadinessEntry){
+			.domain = (gchar *) domains[i],
+			.verdict = i == 2 ? RTLS_READINESS_READY : RTLS_READINESS_UNKNOWN,
+			.reasons = (gchar *) "not-probed",
+			.checked_at = 1000 + i,
+			.expires_at = 2000,
+			.record = (gchar *) record_text,
+		};
+		g_ptr_array_add (batch, &e[i]);
+	}
+	g_ptr_array_set_size (batch, 0);
+	g_assert_true (rtls_store_readiness_put_all (st, batch, &error));
+	g_assert_no_error (error);
+	for (guint i = 0; i < G_N_ELEMENTS (e); i++)
+		g_ptr_array_add (batch, &e[i]);
+	g_assert_true (rtls_store_readiness_put_all (st, batch, &error));
+	g_assert_no_error (error);
+	g_assert_cmpint (sql_int (path, "SELECT count(*) FROM readiness"), ==, 2);
+	got = rtls_store_readiness_get (st, "a.example", &error);
+	g_assert_nonnull (got);
+	g_assert_cmpint (got->verdict, ==, RTLS_READINESS_READY);
+	g_assert_cmpint (got->checked_at, ==, 1002);
+	g_clear_pointer (&got, rtls_readiness_entry_free);
+	got = rtls_store_readiness_get (st, "b.example", &error);
+	g_assert_nonnull (got);
+	g_assert_cmpint (got->checked_at, ==, 1001);
+}
+
 /* The cache of readiness checks: one row a domain (any case), replaced by the next check,
  * expired ones removed by index; the record comes back byte for byte. */
 static void
@@ -3335,6 +3378,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/store/open/pragmas", test_open_pragmas);
 	g_test_add_func ("/store/open/later-schema", test_open_later_schema);
 	g_test_add_func ("/store/readiness/cache", test_readiness_cache);
+	g_test_add_func ("/store/readiness/put-all", test_readiness_put_all);
 	g_test_add_func ("/store/readiness/migrate-1-to-2", test_migrate_1_to_2);
 	g_test_add_func ("/store/send", test_full_send);
 	g_test_add_func ("/store/roundtrip", test_roundtrip_fields);
