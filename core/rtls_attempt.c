@@ -457,3 +457,58 @@ rtls_attempt_backoff (gint step, gint64 first, gint64 cap)
 		v = MAX (first, 3600 << MIN (step - (gint) G_N_ELEMENTS (minutes), 5));
 	return MIN (v, cap);
 }
+
+/* Every "<...>" of @field, in order, without brackets (an id with a space, a bracket or a
+ * control character inside is not one). */
+static void
+msgids_of (const char *field, GPtrArray *out)
+{
+	const char *p = field;
+
+	while (p != NULL && (p = strchr (p, '<')) != NULL) {
+		const char *end = strchr (p + 1, '>');
+		gboolean clean = end != NULL && end > p + 1;
+		if (end == NULL)
+			break;
+		for (const char *q = p + 1; clean && q < end; q++)
+			clean = (guchar) *q > 0x20 && *q != 0x7f && *q != '<';
+		if (clean)
+			g_ptr_array_add (out, g_strndup (p + 1, end - p - 1));
+		p = clean ? end + 1 : p + 1;
+	}
+}
+
+GPtrArray *
+rtls_conversation_ids (const char *in_reply_to, const char *references, guint max)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) irt = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+	msgids_of (in_reply_to, irt);
+	msgids_of (references, refs);
+	/* In-Reply-To's first id is the message replied to; the rest of it is not trusted to
+	 * be anything (RFC 5322 3.6.4: more than one is for a message with several parents) */
+	for (guint i = 0; i < irt->len; i++)
+		g_ptr_array_add (refs, g_strdup (g_ptr_array_index (irt, irt->len - 1 - i)));
+	for (guint i = refs->len; i > 0 && out->len < max; i--) {
+		const char *id = g_ptr_array_index (refs, i - 1);
+		if (g_hash_table_contains (seen, id))
+			continue;
+		g_hash_table_add (seen, (gpointer) id);
+		g_ptr_array_add (out, g_strdup (id));
+	}
+	return out;
+}
+
+const RtlsAttempt *
+rtls_attempts_sent_requiretls (GPtrArray *attempts)
+{
+	for (guint i = 0; attempts != NULL && i < attempts->len; i++) {
+		const RtlsAttempt *a = g_ptr_array_index (attempts, i);
+		if (a->outcome == RTLS_RESULT_SENT)
+			return a;
+	}
+	return NULL;
+}

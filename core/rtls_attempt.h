@@ -173,4 +173,13 @@ void rtls_attempt_take_facts (RtlsJournalEntry *e, const RtlsRecord *r);
  * @first, 5, 15, 30, 60 minutes, then doubling (product default @first = 60 s). */
 gint64 rtls_attempt_backoff (gint step, gint64 first, gint64 cap);
 
+/* The Message-IDs a reply names (RFC 5322 3.6.4), without their angle brackets, as its
+ * conversation is looked for: In-Reply-To's first, then References' from the newest (its
+ * last) back, each once, at most @max. Either may be NULL. A new array of strings. */
+GPtrArray *rtls_conversation_ids (const char *in_reply_to, const char *references, guint max);
+
+/* The first attempt of @attempts (RtlsAttempt*) that sent its message with REQUIRETLS (its
+ * outcome "sent": the final reply read as success), or NULL. */
+const RtlsAttempt *rtls_attempts_sent_requiretls (GPtrArray *attempts);
+
 G_END_DECLS

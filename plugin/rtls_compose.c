@@ -24,6 +24,8 @@
 #include "hooks.h"
 #include "log.h"
 #include "prefs_common.h"
+#include "procheader.h"
+#include "procmsg.h"
 #include "prefs_toolbar.h"
 #include "toolbar.h"
 #include "utils.h"
@@ -32,6 +34,7 @@
 #include "rtls_precheck.h"
 #include "rtls_queuefile.h"
 #include "rtls_rules.h"
+#include "rtls_send_int.h"
 
 static GHashTable *composers; /* Compose* -> RtlsComposer* */
 static gulong hook_created, hook_before_send;
@@ -480,6 +483,7 @@ static void
 composer_free (RtlsComposer *c)
 {
 	g_free (c->domain_warning);
+	g_free (c->conversation);
 	if (c->rcpts != NULL)
 		g_ptr_array_unref (c->rcpts);
 	if (c->domains != NULL)
@@ -649,7 +653,13 @@ evaluate_rules (RtlsComposer *c, gboolean force)
 		reason = g_strdup_printf (_ ("%s — rule: %s (%s)"), choice_label (v.choice), shown,
 		                          v.address);
 	}
-	target = v.rule != NULL ? v.choice : rtls_config_default_choice ();
+	/* a rule decides; where none does, a reply in a conversation the person began with
+	 * Require TLS goes on with it, instead of the default */
+	if (v.rule == NULL && c->conversation != NULL)
+		reason = g_strdup (c->conversation);
+	target = v.rule != NULL            ? v.choice
+	         : c->conversation != NULL ? RTLS_CHOICE_REQUIRE
+	                                   : rtls_config_default_choice ();
 	if (!c->manual) {
 		if (target != c->choice) {
 			c->choice = target;
@@ -830,6 +840,49 @@ toolbar_item_offer (void)
 		g_warning ("REQUIRETLS: cannot write %s", stamp);
 }
 
+/* Why a reply starts with Require TLS (issue 22 §3): the message it answers, or one before
+ * it in References, is the person's own and went out with REQUIRETLS (the history knows it
+ * by Message-ID; at most 20 looked up, each by index). Never for a mailing list (List-Id or
+ * List-Post on the message replied to, or Reply to list): what goes to a list goes to
+ * everyone on it. NULL: none of that. */
+static gchar *
+conversation_reason (Compose *compose)
+{
+	MsgInfo *m = compose->replyinfo;
+	g_autoptr (GPtrArray) ids = NULL;
+	gchar *list_id = NULL;
+
+	if (m == NULL || compose->mode == COMPOSE_REPLY_TO_LIST
+	    || compose->mode == COMPOSE_REPLY_TO_LIST_WITH_QUOTE
+	    || compose->mode == COMPOSE_REPLY_TO_LIST_WITHOUT_QUOTE)
+		return NULL;
+	if (m->extradata != NULL && m->extradata->list_post != NULL)
+		return NULL;
+	if (procheader_get_header_from_msginfo (m, &list_id, "List-Id:") == 0 && list_id != NULL) {
+		g_free (list_id);
+		return NULL;
+	}
+	g_free (list_id);
+	ids = rtls_conversation_ids (compose->inreplyto, compose->references, 20);
+	for (guint i = 0; i < ids->len; i++) {
+		g_autoptr (GPtrArray) at
+		        = rtls_send_attempts_about (NULL, 0, g_ptr_array_index (ids, i));
+		const RtlsAttempt *a = rtls_attempts_sent_requiretls (at);
+		if (a != NULL) {
+			g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (a->started);
+			g_autofree gchar *day = dt != NULL ? g_date_time_format (dt, _ ("%-e %b"))
+			                                   : g_strdup ("?");
+			g_debug ("REQUIRETLS: a reply in a Require TLS conversation (%s)",
+			         (const char *) g_ptr_array_index (ids, i));
+			return g_strdup_printf (
+			        _ ("Require TLS — a reply in a conversation you began "
+			           "with Require TLS (“%s”, %s)"),
+			        a->subject != NULL ? a->subject : "", day);
+		}
+	}
+	return NULL;
+}
+
 static void
 attach (Compose *compose)
 {
@@ -852,7 +905,10 @@ attach (Compose *compose)
 	if (!choice_from_message (compose, &choice, &manual))
 		manual = FALSE;
 	if (!manual)
-		choice = rtls_config_default_choice ();
+		c->conversation = conversation_reason (compose);
+	if (!manual)
+		choice = c->conversation != NULL ? RTLS_CHOICE_REQUIRE
+		                                 : rtls_config_default_choice ();
 	if (g_list_find (held, compose) != NULL) {
 		/* held when the plugin was unloaded: its choice was Require TLS */
 		choice = RTLS_CHOICE_REQUIRE;

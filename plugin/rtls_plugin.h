@@ -49,6 +49,7 @@ typedef struct {
 	gboolean check_asked;     /* "Check recipients": readiness shown whatever the choice */
 	gboolean bounce_answered; /* the will-bounce question was answered: this Send goes on */
 	gboolean asking;          /* that question is open (the record outlives its composer) */
+	gchar *conversation;      /* a reply in a conversation begun with Require TLS: why */
 } RtlsComposer;
 
 /* config (rtls_config.c) */

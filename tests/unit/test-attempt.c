@@ -549,6 +549,52 @@ test_due_uncertain_earlier_attempt (void)
 	g_assert_cmpstr (which->envid, ==, "rtls-c");
 }
 
+/* The ids a reply names, most direct first, each once, junk skipped, capped. */
+static void
+test_conversation_ids (void)
+{
+	g_autoptr (GPtrArray) a = rtls_conversation_ids (
+	        "<a@x.example>", "<r1@x.example> <r2@x.example>\r\n <a@x.example>", 10);
+	g_autoptr (GPtrArray) b
+	        = rtls_conversation_ids ("junk <> <a b@x> <c@x> <unclosed", "<r@x>", 10);
+	g_autoptr (GPtrArray) c = rtls_conversation_ids (NULL, "<1@x> <2@x> <3@x> <4@x>", 2);
+	g_autoptr (GPtrArray) d = rtls_conversation_ids (NULL, NULL, 10);
+
+	g_assert_cmpuint (a->len, ==, 3);
+	g_assert_cmpstr (g_ptr_array_index (a, 0), ==, "a@x.example");
+	g_assert_cmpstr (g_ptr_array_index (a, 1), ==, "r2@x.example");
+	g_assert_cmpstr (g_ptr_array_index (a, 2), ==, "r1@x.example");
+	g_assert_cmpuint (b->len, ==, 2);
+	g_assert_cmpstr (g_ptr_array_index (b, 0), ==, "c@x");
+	g_assert_cmpstr (g_ptr_array_index (b, 1), ==, "r@x");
+	g_assert_cmpuint (c->len, ==, 2);
+	g_assert_cmpstr (g_ptr_array_index (c, 0), ==, "4@x");
+	g_assert_cmpstr (g_ptr_array_index (c, 1), ==, "3@x");
+	g_assert_cmpuint (d->len, ==, 0);
+}
+
+/* Only an attempt whose outcome is "sent" (with REQUIRETLS) makes the conversation one
+ * begun with Require TLS: not one sent as Default, failed or not confirmed. */
+static void
+test_sent_requiretls (void)
+{
+	g_autoptr (GPtrArray) at
+	        = g_ptr_array_new_with_free_func ((GDestroyNotify) rtls_attempt_free);
+	const RtlsResult outcomes[] = { RTLS_RESULT_FAILED, RTLS_RESULT_SENT_DEFAULT,
+		                        RTLS_RESULT_NOT_CONFIRMED, RTLS_RESULT_OTHER };
+
+	for (guint i = 0; i < G_N_ELEMENTS (outcomes); i++) {
+		RtlsAttempt *a = g_new0 (RtlsAttempt, 1);
+		a->envid = g_strdup_printf ("rtls-%u", i);
+		a->outcome = outcomes[i];
+		g_ptr_array_add (at, a);
+	}
+	g_assert_null (rtls_attempts_sent_requiretls (at));
+	g_assert_null (rtls_attempts_sent_requiretls (NULL));
+	((RtlsAttempt *) g_ptr_array_index (at, 2))->outcome = RTLS_RESULT_SENT;
+	g_assert_cmpstr (rtls_attempts_sent_requiretls (at)->envid, ==, "rtls-2");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -563,6 +609,8 @@ main (int argc, char **argv)
 	                 test_due_uncertain_earlier_attempt);
 	g_test_add_func ("/attempt/legacy", test_legacy);
 	g_test_add_func ("/attempt/backoff", test_backoff);
+	g_test_add_func ("/attempt/conversation-ids", test_conversation_ids);
+	g_test_add_func ("/attempt/sent-requiretls", test_sent_requiretls);
 	g_test_add_func ("/attempt/rows/previous-release", test_rows_previous_release);
 	g_test_add_func ("/attempt/rows/true", test_rows_true);
 	return g_test_run ();
