@@ -38,13 +38,11 @@ Prints a Markdown table of the medians (and --json writes every figure).
         [--journal] [--label before] [--json out.json] [--keep]
 """
 import argparse
-import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -154,7 +152,6 @@ class BenchClaws(D.Claws):
             f.write("\n[Account: 2]\naccount_name=Local\nis_default=0\nname=Alice\n"
                     "address=alice@example.org\nprotocol=3\n"
                     f"local_mbox={self.mbox}\nfilter_on_receive=1\nconfig_version=4\n")
-        self.sock = "\0rtls-inspect-" + hashlib.sha1(self.prof.encode()).hexdigest()
 
     def start_timed(self):
         """Starts Claws; seconds from exec to its main window mapped."""
@@ -173,23 +170,6 @@ class BenchClaws(D.Claws):
             time.sleep(0.01)
         raise RuntimeError("Claws Mail did not start (see " + self.log + "):\n"
                            + self.log_text()[-1500:])
-
-    def ask(self, request, timeout=30):
-        """The inspector's answer to @request (a line), or None when it does not answer."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sk:
-            sk.settimeout(timeout)
-            try:
-                sk.connect(self.sock)
-                sk.sendall(request.encode() + b"\n")
-                got = bytearray()
-                while True:
-                    chunk = sk.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-            except OSError:
-                return None
-        return got.decode("utf-8", "replace")
 
     def stall(self):
         """The longest main-loop gap since the last call, in ms (and starts again)."""

@@ -331,22 +331,22 @@ class Claws:
             self.proc.wait()
         self.proc = None
 
-    def ask(self, command):
+    def ask(self, command, timeout=20):
         """The inspector's answer to @command (tests/inspect/rtls_inspect.c), or None."""
         name = "rtls-inspect-" + hashlib.sha1(self.prof.encode()).hexdigest()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sk:
-            sk.settimeout(20)
+            sk.settimeout(timeout)
             try:
                 sk.connect("\0" + name)
+                sk.sendall(command.encode() + b"\n")
+                got = bytearray()
+                while True:
+                    chunk = sk.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
             except OSError:
                 return None
-            sk.sendall(command.encode() + b"\n")
-            got = bytearray()
-            while True:
-                chunk = sk.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
         return got.decode("utf-8", "replace")
 
     def screen(self):
@@ -529,6 +529,36 @@ class Claws:
             raise RuntimeError(f"no composer for {subject} (see {self.log})")
         time.sleep(0.8)
         return w
+
+    def main(self):
+        return self.wait_window("Claws Mail", 5)
+
+    def open_selected(self, path, keys, title, subject):
+        """Selects the message @path (its Subject @subject), then @keys to the main window;
+        the composer @title they open."""
+        for attempt in range(2):
+            self.remote("--select", path)
+            self.main_shows(subject)  # selected: the main window shows it
+            self.keys(self.main(), *keys)
+            w = self.wait_window(title, 20)
+            if w is not None:
+                time.sleep(0.8)  # settle: keys go to it next (as in Claws.compose())
+                return w
+            T.diag(f"{title}: no composer yet, again")
+        return None
+
+    def close_composer(self, w, title):
+        """Closes the composer as a person does (ctrl+w, Discard): xdotool's windowclose
+        destroys the X window under GTK, which makes Claws and GTK complain by themselves.
+        Whether it went."""
+        for attempt in range(3):
+            self.keys(w, "ctrl+w")
+            d = self.wait_window("Discard message", 4)
+            if d:
+                self.keys(d, "alt+d")  # "_Discard"
+            if self.wait_gone(title, 6):
+                return True
+        return False
 
     def choose(self, window, letter):
         """Require TLS (t) / Don't require TLS (n) / Default (f), by the accelerators of the

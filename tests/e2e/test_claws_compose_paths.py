@@ -114,23 +114,6 @@ class Claws2(D.Claws):
         self.xdo("mousemove", "600", "900")
         return moved
 
-    def main(self):
-        return self.wait_window("Claws Mail", 5)
-
-    def open_selected(self, path, keys, title, subject):
-        """Selects the message @path (its Subject @subject), then @keys to the main window;
-        the composer @title they open."""
-        for attempt in range(2):
-            self.remote("--select", path)
-            self.main_shows(subject)  # selected: the main window shows it
-            self.keys(self.main(), *keys)
-            w = self.wait_window(title, 20)
-            if w is not None:
-                time.sleep(0.8)  # settle: keys go to it next (as in Claws.compose())
-                return w
-            T.diag(f"{title}: no composer yet, again")
-        return None
-
 
 certs = T.certs()
 ca = os.path.join(certs, "ca.pem")

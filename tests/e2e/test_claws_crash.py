@@ -92,7 +92,10 @@ def claws_pid(c):
 
 
 def helpers_of(pid):
-    return [p for p in children(pid) if any(b"requiretls-submit" in a for a in cmdline(p))]
+    """The helpers sending for Claws @pid (not a readiness check, requiretls-submit --check,
+    which a Require TLS composer may run beside them and which sends nothing)."""
+    return [p for p in children(pid) if any(b"requiretls-submit" in a for a in cmdline(p))
+            and b"--check" not in cmdline(p)]
 
 
 def alive(pid):

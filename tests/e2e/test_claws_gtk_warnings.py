@@ -36,18 +36,6 @@ def tools_item(c, ups):
            "Return")
 
 
-def close_composer(c, w, title):
-    """Closes the composer as a person does (ctrl+w, Discard): xdotool's windowclose
-    destroys the X window under GTK, which makes Claws and GTK complain by themselves."""
-    for attempt in range(3):
-        c.keys(w, "ctrl+w")
-        d = c.wait_window("Discard message", 4)
-        if d:
-            c.keys(d, "alt+d")  # "_Discard"
-        if c.wait_gone(title, 6):
-            return
-
-
 def walk(c, plugin, peer_port):
     """The same walk with and without the plugin (without it, what it adds is skipped)."""
     w = c.compose("rtls-gtk-one")
@@ -83,7 +71,7 @@ def walk(c, plugin, peer_port):
             c.keys(dw, "alt+c")  # "_Close"
             c.wait_gone("^REQUIRETLS delivery$", 10)
         return q is not None and dw is not None
-    close_composer(c, w, title)
+    c.close_composer(w, title)
     return True
 
 

@@ -17,7 +17,10 @@ smtp-server. Cases:
   - Remove them sends with REQUIRETLS to the others only (what the server received: RCPT TO,
     the To header), and files one Sent copy without those recipients;
   - Don't require TLS sends the message as Default: no REQUIRETLS, no TLS-Required header;
-  - Claws' main loop keeps turning while a check waits 2 s for a slow mail server."""
+  - Claws' main loop keeps turning while a check waits 2 s for a slow mail server;
+  - a reply in a conversation begun with Require TLS (issue 22 §3) starts with Require TLS,
+    says why and goes out with REQUIRETLS; a reply to a list message of it stays Default;
+  - a composer closed while its check waits: the check is stopped, no helper left."""
 import os
 import re
 import time
@@ -28,19 +31,22 @@ from test_check import mx_cert
 
 HELPER = T.HELPER
 D.require()
-T.plan(16)
+T.plan(20)
 
 QUESTION = "REQUIRETLS: it would come back"
 READY = "ready.sec.example"
 BOUNCE = "nosts.plain.example"
 BOGUS = "bogus.sec.example"
 SLOW = "slow.sec.example"
+SLOW2 = "slow2.sec.example"
 NAMES = [f"mx.{READY}", f"mx.{SLOW}"]
 SEC = f"""
 ready IN MX 10 mx.ready
 mx.ready IN A 127.0.0.1
 slow IN MX 10 mx.slow
 mx.slow IN A 127.0.0.1
+slow2 IN MX 10 mx.slow2
+mx.slow2 IN A 127.0.0.1
 bogus IN MX 10 mx.ready
 """
 PLAIN = """
@@ -70,6 +76,29 @@ def tooltip(c, title, needle):
     win = c.window(title, 5)
     tips = [w.tooltip for w in win.walk() if w.tooltip and needle in w.tooltip] if win else []
     return tips[0] if tips else ""
+
+
+def helpers(dns_port):
+    """The helpers running a check against this test's DNS server (their pids, from /proc:
+    a fresh Debian has no pgrep)."""
+    want = f"--resolver=127.0.0.1@{dns_port}"
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if "--check" in argv and want in argv and argv[0].endswith("requiretls-submit"):
+            found.append(pid)
+    return found
+
+
+def chosen_of(c, subject):
+    """The choice as the status line's tooltip begins ("Require TLS: sent only if …")."""
+    win = c.window(f"{subject} - Compose", 5)
+    label = win.named("rtls-status-text") if win else None
+    return (label.tooltip or "").split(":")[0] if label else ""
 
 
 def mails(peer):
@@ -194,8 +223,22 @@ try:
              (m.get("mailArgs"), m.get("rcpts")))
         c.stop()
 
+        # replies to ann's answer to rd-three: one in that conversation, one from a list
+        raw = c.read("sent", sent[0]) if sent else b""
+        mid = re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)", raw)
+        mid = mid.group(1).decode() if mid else "<none@x>"
+        inbox = os.path.join(c.mail, "inbox")
+        os.makedirs(inbox, exist_ok=True)
+        for n, extra in ((1, ""), (2, "List-Id: Friends <friends.ready.sec.example>\n")):
+            with open(os.path.join(inbox, str(n)), "w") as f:
+                f.write(f"From: Ann <ann@{READY}>\nTo: Alice Example <alice@example.org>\n"
+                        f"Subject: Re: {subject} {n}\nMessage-ID: <ann-{n}@{READY}>\n"
+                        f"In-Reply-To: {mid}\nReferences: {mid}\n{extra}"
+                        "Date: Mon, 7 Dec 2026 10:00:00 +0000\n\nAn answer.\n")
+
         # a slow mail server: the check waits 2 s for it, Claws' main loop does not
-        with T.hostile(certs, SLOW_MX, tls="starttls", cert="names", lifetime=120) as slow:
+        with T.hostile(certs, SLOW_MX, tls="starttls", cert="names", lifetime=120,
+                       extra=("--connections=2",)) as slow:
             write_conf(c, dns_port, ta, slow.port, ca)
             c.start()
             w = c.compose("rd-slow", to=f"fay@{SLOW}")
@@ -212,6 +255,45 @@ try:
                  "turning (no gap of 250 ms)", (done, gaps))
             T.ok(len(mails(slow)) == 0 and slow.events("unexpected") == [],
                  "the slow server was probed to the end, never MAIL", slow.events()[-6:])
+
+            # a reply in the conversation begun with Require TLS starts with it, and says why
+            w = c.open_selected("#mh/Mailbox/inbox/1", ["ctrl+r"], f"Re: {subject} 1",
+                                f"Re: {subject} 1")
+            ok = c.composer_says(f"Re: {subject} 1", "a reply in a conversation you began "
+                                 f"with Require TLS (“{subject}”", 10)
+            c.screenshot("readiness-reply")
+            line = c.status_line(f"Re: {subject} 1 - Compose")[0] or ""
+            T.ok(w is not None and ok and "Require TLS" in chosen_of(c, f"Re: {subject} 1"),
+                 "a reply in a conversation begun with Require TLS starts with Require TLS and "
+                 "says why", line)
+            sub.clear()
+            if w:
+                c.keys(w, "ctrl+Return")
+            msgs = D.wait_events(sub, "message", 1, 30) if w else []
+            m = msgs[0] if msgs else {}
+            T.ok(len(msgs) == 1 and m.get("requireTLS") is True and
+                 m.get("rcpts") == [f"ann@{READY}"],
+                 "and it goes out with REQUIRETLS", (m.get("rcpts"), m.get("requireTLS")))
+            # the same from a mailing list: Default
+            w = c.open_selected("#mh/Mailbox/inbox/2", ["ctrl+r"], f"Re: {subject} 2",
+                                f"Re: {subject} 2")
+            time.sleep(1.5)
+            T.ok(w is not None and chosen_of(c, f"Re: {subject} 2") == "Default",
+                 "a reply to a list message in that conversation stays Default",
+                 c.status_line(f"Re: {subject} 2 - Compose")[0])
+            if w:
+                c.close_composer(w, f"Re: {subject} 2 - Compose")
+
+            # the composer closed while its check waits: the check is stopped
+            w = c.compose("rd-close", to=f"gus@{SLOW2}")
+            c.choose(w, "t")
+            began = wait_for(lambda: checks_started(c) >= 2 and helpers(dns_port), 10)
+            gone = c.close_composer(w, "rd-close - Compose")
+            stopped = wait_for(lambda: "REQUIRETLS: readiness check stopped" in c.log_text()
+                               and not helpers(dns_port), 5)
+            T.ok(began and gone and stopped,
+                 "the composer closed while its check waits for a slow server: the check is "
+                 "stopped, no helper left running", (began, gone, helpers(dns_port)))
 finally:
     x.stop()
 T.done()
